@@ -1,0 +1,5 @@
+"""``python -m grader`` is the ``gdgrade`` command."""
+
+from grader.cli import main
+
+main()

@@ -1,0 +1,206 @@
+"""Run a submission's source once per case, in the sandboxed child, and report plain data.
+
+This module runs *inside* the child process, next to hostile code. It holds no
+expected values and never imports the reference. For each case it writes one
+JSON line to the result pipe: the checked variables described as numbers,
+shapes and type names, and the student's error if any. Everything it sends is
+untrusted by the grader, which validates it (``grader.protocol``).
+
+Used by both runner paths: called directly after ``fork``, or as
+``python -m grader.execute RESULT_FD JOB_FD`` on the spawn path.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import os
+import signal
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+MAX_ELEMENTS = 100_000
+"""Arrays larger than this are described by shape only: a grader never needs more."""
+
+MAX_TEXT = 200
+
+
+class CaseTimeout(BaseException):
+    """Raised by the soft timer so that variables set before a hang are still reported."""
+
+
+def literal(value: Any) -> ast.expr:
+    """An expression that rebuilds an injected input inside the student's module."""
+    if isinstance(value, list):
+        return ast.parse(f"__import__('numpy').array({value!r})", mode="eval").body
+    if isinstance(value, dict) and "scalar_array" in value:
+        return ast.parse(f"__import__('numpy').array({value['scalar_array']!r})", mode="eval").body
+    return ast.Constant(value)
+
+
+class _Inject(ast.NodeTransformer):
+    """Replace the value of every module-level assignment to an input name.
+
+    Assignments inside functions and classes are left alone; those inside
+    module-level ``if``/``for``/``with``/``try`` blocks are replaced, since they
+    still run at top level.
+    """
+
+    def __init__(self, inputs: dict[str, Any]):
+        self.inputs = inputs
+        self.found: set[str] = set()
+
+    def _skip(self, node: ast.AST) -> ast.AST:
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _skip
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.inputs]
+        if names and len(node.targets) == 1:
+            node.value = self._located(literal(self.inputs[names[0]]), node)
+            self.found.add(names[0])
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        if isinstance(node.target, ast.Name) and node.target.id in self.inputs and node.value:
+            node.value = self._located(literal(self.inputs[node.target.id]), node)
+            self.found.add(node.target.id)
+        return node
+
+    @staticmethod
+    def _located(expr: ast.expr, where: ast.AST) -> ast.expr:
+        for sub in ast.walk(expr):
+            ast.copy_location(sub, where)
+        return expr
+
+
+def describe(value: Any) -> dict[str, Any]:
+    """Plain data for one student value, read through base-class methods.
+
+    Subclasses of float or ndarray may override ``__float__``, ``__array__``
+    or ``tolist``; calling the base types' own methods reads the stored data.
+    """
+    if value is None:
+        return {"kind": "none"}
+    try:
+        if isinstance(value, np.ndarray):
+            array = np.ndarray.view(value, np.ndarray)
+        elif isinstance(value, (bool, np.bool_)):
+            return {"kind": "other", "type": type(value).__name__[:MAX_TEXT]}
+        elif isinstance(value, float):
+            array = np.array(float.__float__(value))
+        elif isinstance(value, int):
+            array = np.array(float(int.__index__(value)))
+        elif isinstance(value, np.generic):
+            array = np.array(value.item() if type(value).__module__ == "numpy" else np.nan)
+        elif isinstance(value, (list, tuple)):
+            size = list.__len__(value) if isinstance(value, list) else tuple.__len__(value)
+            if size > MAX_ELEMENTS:
+                return {"kind": "numeric", "type": type(value).__name__[:MAX_TEXT],
+                        "shape": [size], "values": None}
+            items = list(value)
+            if not all(type(item) in (int, float) or type(item).__module__ == "numpy" for item in items):
+                return {"kind": "other", "type": type(value).__name__[:MAX_TEXT]}
+            array = np.array(items)
+        else:
+            return {"kind": "other", "type": type(value).__name__[:MAX_TEXT]}
+        if array.dtype.kind not in "biuf":
+            return {"kind": "other", "type": f"{type(value).__name__[:MAX_TEXT]} of {array.dtype}"}
+        shape = [int(n) for n in array.shape]
+        values = None if array.size > MAX_ELEMENTS else array.astype(np.float64).ravel().tolist()
+        return {"kind": "numeric", "type": type(value).__name__[:MAX_TEXT], "shape": shape, "values": values}
+    except Exception as problem:  # noqa: BLE001 - any failure is the student's value's fault
+        return {"kind": "other", "type": f"unreadable ({type(problem).__name__})"}
+
+
+def student_error(error: BaseException, filename: str) -> dict[str, Any]:
+    """The student's exception, trimmed to frames in the student's own file."""
+    frames = [
+        {"line": frame.lineno, "function": frame.name[:MAX_TEXT], "code": (frame.line or "")[:MAX_TEXT]}
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == filename
+    ]
+    try:
+        message = str(error)[:2000]
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        message = "<unprintable message>"
+    return {
+        "type": type(error).__name__[:MAX_TEXT],
+        "message": message,
+        "frames": frames[-20:],
+        "memory": isinstance(error, MemoryError),
+        "timeout": isinstance(error, CaseTimeout),
+    }
+
+
+def run_cases(job: dict[str, Any], result_fd: int) -> None:
+    """Execute the job's source once per case, writing one JSON line per case."""
+    write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
+    filename = job["filename"]
+    tree = ast.parse(job["source"], filename)
+    variables = job["variables"]
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise CaseTimeout("time limit reached")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, job["soft_timeout"])
+
+    for index, inputs in enumerate(job["cases"]):
+        injected: list[str] = []
+        case_tree = tree
+        if inputs is not None:
+            injector = _Inject(inputs)
+            case_tree = injector.visit(ast.parse(job["source"], filename))
+            injected = sorted(injector.found)
+        namespace: dict[str, Any] = {
+            "__name__": "__main__",
+            "__file__": filename,
+            "__builtins__": builtins,
+        }
+        sys.argv = [filename]
+        error = None
+        exit_code = None
+        try:
+            exec(compile(case_tree, filename, "exec"), namespace)  # noqa: S102 - sandboxed child
+        except SystemExit as stop:
+            exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
+            error = student_error(problem, filename)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - the student may have closed or replaced them
+            pass
+        message = {
+            "case": index,
+            "values": {name: describe(namespace[name]) if name in namespace else {"kind": "missing"}
+                       for name in variables},
+            "error": error,
+            "exit_code": exit_code,
+            "injected": injected,
+        }
+        write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
+        if error is not None and error["timeout"]:
+            break
+
+
+def main(argv: list[str]) -> None:
+    """Spawn path: read the job from JOB_FD, enter the sandbox, run, exit."""
+    from grader import sandbox
+
+    result_fd, job_fd = int(argv[1]), int(argv[2])
+    with os.fdopen(job_fd, "rb") as stream:
+        job = json.loads(stream.read())
+    sandbox.enter(job["limits"], keep=(result_fd,))
+    run_cases(job, result_fd)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

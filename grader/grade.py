@@ -1,0 +1,187 @@
+"""Grade submissions: read the source, run it in the sandbox, compare, report.
+
+This is the flow end to end. ``Settings`` carries the instructor's choices;
+``grade`` turns a batch of submissions into reports, one per submission,
+whatever each one does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader import compare, discover
+from grader.pool import Pool
+from grader.protocol import Run, parse_run
+from grader.quiz import Inputs, Quiz
+from grader.report import Report, Status, StudentError
+from grader.source import Source, SourceError, analyse
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and options for one grading session."""
+
+    timeout: float = 10.0
+    """Wall-clock seconds for all cases of one submission."""
+    memory_mib: int = 1024
+    hidden_cases: int | None = None
+    seed: int | None = None
+    output_bytes: int = 64 * 1024
+    """Captured stdout and stderr kept in a report, each; the rest is dropped."""
+    flood_bytes: int = 8 * MIB
+    """Output beyond this stops the run."""
+    spawn: bool = False
+    """Start a fresh interpreter per submission instead of forking."""
+
+    def limits(self) -> dict[str, object]:
+        return {
+            "wall_seconds": self.timeout,
+            "cpu_seconds": max(1, int(self.timeout) + 1),
+            "memory_bytes": self.memory_mib * MIB,
+            "file_bytes": 16 * MIB,
+            "output_bytes": self.output_bytes,
+            "flood_bytes": self.flood_bytes,
+            "result_bytes": 16 * MIB,
+        }
+
+
+def plain(value: object) -> object:
+    """An input value as plain JSON data the child can turn back into the same type."""
+    if isinstance(value, np.ndarray):
+        return {"scalar_array": value.item()} if value.ndim == 0 else value.tolist()
+    return value
+
+
+def job(submission: discover.Submission, source: Source, quiz: Quiz, cases: Sequence[Inputs],
+        settings: Settings) -> dict[str, object]:
+    """The runner's job: source, the inputs of each case (None: run the file as written), limits."""
+    return {
+        "id": submission.id,
+        "source": source.text,
+        "filename": quiz.filename,
+        "variables": list(quiz.variables),
+        "cases": [None, *({k: plain(v) for k, v in inputs.items()} for inputs in cases[1:])],
+        "soft_timeout": settings.timeout * 0.8,
+        "limits": settings.limits(),
+    }
+
+
+def _status(run: Run, case_count: int) -> tuple[Status, StudentError | None, list[str]]:
+    """How the run ended, the student's first error, and warnings worth showing."""
+    warnings = list(run.problems)
+    error = None
+    for message in run.cases:
+        if message.error is not None:
+            frames = message.error.frames
+            trace = "\n".join(f"  line {f.line}, in {f.function}\n    {f.code}" for f in frames)
+            error = StudentError(
+                case=compare.case_name(message.case),
+                type=message.error.type,
+                message=message.error.message,
+                line=frames[-1].line if frames else None,
+                traceback=f"Traceback (your code):\n{trace}\n{message.error.type}: {message.error.message}"
+                if frames else f"{message.error.type}: {message.error.message}",
+            )
+            break
+    if len(run.cases) > 1 and not any(m.injected for m in run.cases[1:]):
+        warnings.append("no top-level assignment of the inputs was found, "
+                        "so the hidden cases ran with the file's own values")
+    by_outcome = {
+        "timeout": Status.TIMEOUT,
+        "output_limit": Status.OUTPUT_LIMIT,
+        "result_limit": Status.INVALID_RESULT,
+        "runner_failed": Status.CRASHED,
+    }
+    if run.outcome in by_outcome:
+        return by_outcome[run.outcome], error, warnings
+    if any(m.error is not None and m.error.timeout for m in run.cases):
+        return Status.TIMEOUT, error, warnings
+    if any(m.error is not None and m.error.memory for m in run.cases):
+        return Status.MEMORY_LIMIT, error, warnings
+    if run.problems:
+        return Status.INVALID_RESULT, error, warnings
+    if len(run.cases) < case_count:
+        how = (f"killed by signal {run.signal}" if run.signal is not None
+               else f"exited with status {run.exit_code}")
+        warnings.append(f"the submission stopped before finishing every case ({how})")
+        return Status.CRASHED, error, warnings
+    exits = [m.exit_code for m in run.cases if m.exit_code not in (None, 0)]
+    if error is not None or exits:
+        if error is None:
+            warnings.append(f"the script called sys.exit({exits[0]})")
+        return Status.RUNTIME_ERROR, error, warnings
+    return Status.COMPLETED, None, warnings
+
+
+def _report(submission: discover.Submission, quiz: Quiz, **fields: object) -> Report:
+    return Report(quiz=quiz.name, submission=submission.id, path=str(submission.path), **fields)  # type: ignore[arg-type]
+
+
+def _unrunnable(submission: discover.Submission, quiz: Quiz, status: Status, error: StudentError | None,
+                started: float, cases: Sequence[Inputs], warnings: list[str]) -> Report:
+    """A report for a submission that could not be run at all: every variable missing."""
+    checks = compare.check_all(quiz, cases, [None] * len(cases))
+    return _report(submission, quiz, status=status, score=0.0, max_score=sum(c.max_score for c in checks),
+                   checks=checks, error=error, warnings=warnings, duration_s=time.monotonic() - started)
+
+
+def _prepare(submission: discover.Submission, quiz: Quiz) -> Source | StudentError:
+    try:
+        raw = submission.read()
+        return analyse(raw, quiz.filename, quiz.variables)
+    except OSError as problem:
+        return StudentError(case="public", type="unreadable", message=str(problem), line=None,
+                            traceback=str(problem))
+    except SourceError as problem:
+        kind = "unreadable" if problem.unreadable else "SyntaxError"
+        return StudentError(case="public", type=kind, message=str(problem), line=problem.line,
+                            traceback=str(problem) + (f" (line {problem.line})" if problem.line else ""))
+
+
+def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: Sequence[Inputs],
+            answer: dict[str, object], settings: Settings) -> Report:
+    started = time.monotonic()
+    run = parse_run(answer, len(cases), quiz.variables)
+    status, error, warnings = _status(run, len(cases))
+    student = [None] * len(cases)
+    for message in run.cases:
+        student[message.case] = message.values  # type: ignore[call-overload]
+    checks = compare.check_all(quiz, cases, student, source.literals, source.lines)
+    stdout = run.stdout if run.public_stdout_end is None else run.stdout[: run.public_stdout_end]
+    return _report(
+        submission, quiz,
+        status=status,
+        score=sum(check.score for check in checks),
+        max_score=sum(check.max_score for check in checks),
+        checks=checks,
+        stdout=stdout,
+        stderr=run.stderr,
+        output_truncated=max(run.stdout_bytes, run.stderr_bytes) > settings.output_bytes,
+        error=error,
+        warnings=warnings,
+        duration_s=run.duration_s + time.monotonic() - started,
+    )
+
+
+def grade(submissions: Iterable[discover.Submission], quiz: Quiz, settings: Settings, pool: Pool) -> Iterator[Report]:
+    """Reports for ``submissions``, in order, computed on ``pool``'s runners."""
+    cases = quiz.cases(settings.hidden_cases, settings.seed)
+
+    def start(submission: discover.Submission) -> tuple[discover.Submission, float, Source | StudentError]:
+        return submission, time.monotonic(), _prepare(submission, quiz)
+
+    prepared = [start(submission) for submission in submissions]
+    runnable = [(s, source) for s, _, source in prepared if isinstance(source, Source)]
+    answers = pool.map(job(s, source, quiz, cases, settings) for s, source in runnable)
+    for submission, started, source in prepared:
+        if isinstance(source, Source):
+            yield _finish(submission, quiz, source, cases, next(answers), settings)
+        else:
+            status = Status.UNREADABLE if source.type == "unreadable" else Status.SYNTAX_ERROR
+            yield _unrunnable(submission, quiz, status, source, started, cases, [])

@@ -1,0 +1,134 @@
+"""Grader-side handle on runner processes: send jobs, get raw answers, survive runner death.
+
+A ``Pool`` keeps ``size`` runner processes (``grader.runner``), each serving
+one job at a time. A runner that dies or stops answering is replaced, and the
+job it held is answered with outcome ``runner_failed``, so a batch never loses
+a submission.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from grader import sandbox
+
+RUNNER_GRACE_SECONDS = 10.0
+"""How long past the child's own deadline a runner may take before it is presumed dead."""
+
+
+def _runner_environment() -> dict[str, str]:
+    """The runner gets a minimal environment: secrets in the grader's never reach it."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(sandbox.__file__)))
+    return dict(sandbox.SAFE_ENVIRONMENT, PYTHONPATH=package_root, PYTHONDONTWRITEBYTECODE="1")
+
+
+class Runner:
+    """One runner process and the line-based conversation with it."""
+
+    def __init__(self, spawn: bool):
+        self.spawn = spawn
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pending = b""
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "grader.runner", *(["--spawn"] if self.spawn else [])]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_runner_environment(),
+            bufsize=0,
+        )
+        self.pending = b""
+        return self.process
+
+    def _stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                if stream is not None:
+                    stream.close()
+            self.process = None
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Send one job and wait for its answer; on any failure restart the runner."""
+        process = self.process if self.process and self.process.poll() is None else self._start()
+        deadline = time.monotonic() + float(job["limits"]["wall_seconds"]) + RUNNER_GRACE_SECONDS
+        try:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(json.dumps(job).encode() + b"\n")
+            line = self._read_line(process.stdout.fileno(), deadline)
+        except (BrokenPipeError, OSError):
+            line = None
+        if line is None:
+            code = process.poll()
+            self._stop()
+            return {"outcome": "runner_failed", "id": job["id"], "detail":
+                    "the runner stopped answering" if code is None else f"the runner exited ({code})"}
+        return json.loads(line)
+
+    def _read_line(self, fd: int, deadline: float) -> bytes | None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self.pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    return None
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return None
+                self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line
+
+    def close(self) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # end of input: the runner exits by itself
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self._stop()
+
+
+class Pool:
+    """``size`` runners serving jobs in parallel; use as a context manager."""
+
+    def __init__(self, size: int = 1, spawn: bool = False):
+        self.size = max(1, size)
+        self.idle: queue.SimpleQueue[Runner] = queue.SimpleQueue()
+        self.runners = [Runner(spawn) for _ in range(self.size)]
+        for runner in self.runners:
+            self.idle.put(runner)
+        self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="gdgrade-runner")
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Run one job on whichever runner is free."""
+        runner = self.idle.get()
+        try:
+            return runner.run(job)
+        finally:
+            self.idle.put(runner)
+
+    def map(self, jobs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Answers in the order of ``jobs``, computed ``size`` at a time."""
+        return self.executor.map(self.run, jobs)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        for runner in self.runners:
+            runner.close()

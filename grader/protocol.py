@@ -1,0 +1,128 @@
+"""Validation of what comes back from a child: untrusted plain data only.
+
+The child runs hostile code, so each result line it wrote may be forged,
+malformed or huge. Every line is parsed as JSON (never unpickled or
+evaluated) and validated against these models: sizes, shapes and types are
+checked before the grader uses a single number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+MAX_ELEMENTS = 10_000
+"""The most numbers one value may carry; larger values arrive as a shape only."""
+
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Missing(_Payload):
+    kind: Literal["missing", "none"]
+
+
+class Other(_Payload):
+    kind: Literal["other"]
+    type: Text
+
+
+class Numeric(_Payload):
+    kind: Literal["numeric"]
+    type: Text
+    shape: Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(max_length=32)]
+    values: Annotated[list[float], Field(max_length=MAX_ELEMENTS)] | None
+
+    @model_validator(mode="after")
+    def _values_fill_shape(self) -> Numeric:
+        if self.values is not None and len(self.values) != math.prod(self.shape):
+            raise ValueError("values do not fill the shape")
+        return self
+
+    def array(self) -> np.ndarray | None:
+        """The value as a float64 array, or None when it was too large to send."""
+        if self.values is None:
+            return None
+        return np.array(self.values, dtype=np.float64).reshape(self.shape)
+
+
+StudentValue = Annotated[Missing | Other | Numeric, Field(discriminator="kind")]
+
+
+class Frame(_Payload):
+    line: int
+    function: Text
+    code: Text
+
+
+class StudentException(_Payload):
+    type: Text
+    message: Text
+    frames: Annotated[list[Frame], Field(max_length=20)]
+    memory: bool
+    timeout: bool
+
+
+class CaseMessage(_Payload):
+    case: Annotated[int, Field(ge=0)]
+    values: dict[str, StudentValue]
+    error: StudentException | None
+    exit_code: int | None
+    injected: Annotated[list[Text], Field(max_length=32)]
+
+
+@dataclass
+class Run:
+    """What the grader knows about one run of a submission, all validated."""
+
+    outcome: str
+    """exited, signaled, timeout, output_limit, result_limit, runner_failed."""
+    cases: list[CaseMessage]
+    """One message per case that finished, in case order."""
+    stdout: str = ""
+    stderr: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    public_stdout_end: int | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    duration_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...]) -> Run:
+    """Validate a runner's answer; keep result lines only while they are well-formed and in order."""
+    run = Run(
+        outcome=str(answer.get("outcome", "runner_failed")),
+        cases=[],
+        stdout=str(answer.get("stdout", "")),
+        stderr=str(answer.get("stderr", "")),
+        stdout_bytes=int(answer.get("stdout_bytes", 0)),
+        stderr_bytes=int(answer.get("stderr_bytes", 0)),
+        exit_code=answer.get("exit_code"),
+        signal=answer.get("signal"),
+        duration_s=float(answer.get("duration_s", 0.0)),
+    )
+    if "detail" in answer:
+        run.problems.append(str(answer["detail"]))
+    for position, line in enumerate(answer.get("results", [])):
+        try:
+            message = CaseMessage.model_validate_json(line)
+        except ValidationError:
+            run.problems.append(f"result line {position + 1} is malformed; later results ignored")
+            break
+        if message.case != position or position >= case_count or set(message.values) != set(variables):
+            run.problems.append(f"result line {position + 1} is out of order; later results ignored")
+            break
+        run.cases.append(message)
+    offsets = answer.get("case_output") or []
+    if offsets and run.cases:
+        run.public_stdout_end = int(offsets[0])
+    return run

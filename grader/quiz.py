@@ -1,0 +1,148 @@
+"""What a quiz is: public inputs, checked steps, known mistakes, hidden cases.
+
+A quiz is data plus small pure functions. Each step and each mistake is a
+plain function whose parameter names are the upstream values it needs
+(inputs such as ``x`` or earlier steps such as ``h``), so the engine can apply
+it either to the reference chain or to a student's own upstream values
+without knowing anything about the quiz.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+Inputs = Mapping[str, object]
+"""One case: each input name bound to a number or a numpy array."""
+
+DEFAULT_RTOL = 1e-5
+DEFAULT_ATOL = 1e-8
+
+
+def parameters(function: Callable[..., object]) -> tuple[str, ...]:
+    """The upstream names a step or mistake function reads, from its signature."""
+    return tuple(inspect.signature(function).parameters)
+
+
+def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.ndarray:
+    """Call a step or mistake function with the named values it asks for.
+
+    Raises KeyError when a value it needs is not available.
+    """
+    with np.errstate(all="ignore"):
+        result = function(**{name: values[name] for name in parameters(function)})
+    return np.asarray(result, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A variable the student must compute, and the ways it may be computed.
+
+    ``formulations`` are equivalent ways of computing the step (the first is
+    the reference); a student value counts as carried forward when any of them,
+    applied to the student's own upstream values, gives it.
+    """
+
+    name: str
+    formulations: tuple[Callable[..., object], ...]
+    description: str
+    weight: float = 1.0
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        """Every name any formulation reads, in first-seen order."""
+        names: dict[str, None] = {}
+        for formulation in self.formulations:
+            names.update(dict.fromkeys(parameters(formulation)))
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong way to compute ``variable``, with the hint a student sees."""
+
+    variable: str
+    name: str
+    compute: Callable[..., object]
+    hint: str
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A complete quiz definition as shipped under ``grader.reference``."""
+
+    name: str
+    title: str
+    filename: str
+    public_inputs: Inputs
+    steps: tuple[Step, ...]
+    mistakes: tuple[Mistake, ...]
+    hidden_inputs: Callable[[np.random.Generator], Inputs]
+    default_hidden_cases: int = 4
+    default_seed: int = 20261126
+    solution_source: str = field(default="", repr=False)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(self.public_inputs)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(step.name for step in self.steps)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def cases(self, hidden: int | None = None, seed: int | None = None) -> list[Inputs]:
+        """The public case followed by ``hidden`` seeded hidden cases."""
+        count = self.default_hidden_cases if hidden is None else hidden
+        rng = np.random.default_rng(self.default_seed if seed is None else seed)
+        return [self.public_inputs, *(self.hidden_inputs(rng) for _ in range(count))]
+
+    def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """The reference value of every step for one case."""
+        values: dict[str, object] = dict(inputs)
+        for step in self.steps:
+            values[step.name] = apply(step.formulations[0], values)
+        return {step.name: values[step.name] for step in self.steps}  # type: ignore[misc]
+
+    def with_tolerance(self, rtol: float | None, atol: float | None) -> Quiz:
+        """The same quiz with every step's tolerance overridden where given."""
+        steps = tuple(
+            replace(
+                step,
+                rtol=step.rtol if rtol is None else rtol,
+                atol=step.atol if atol is None else atol,
+            )
+            for step in self.steps
+        )
+        return replace(self, steps=steps)
+
+
+def available() -> list[str]:
+    """Names of the quizzes shipped in ``grader.reference``."""
+    from grader import reference
+
+    return sorted(info.name for info in pkgutil.iter_modules(reference.__path__) if info.ispkg)
+
+
+def load(name: str) -> Quiz:
+    """Load quiz ``name``: the ``QUIZ`` object of ``grader.reference.<name>``."""
+    if name not in available():
+        raise LookupError(f"unknown quiz {name!r} (available: {', '.join(available())})")
+    module = importlib.import_module(f"grader.reference.{name}")
+    quiz = module.QUIZ
+    if not isinstance(quiz, Quiz):
+        raise TypeError(f"grader.reference.{name}.QUIZ is not a Quiz")
+    return quiz
+

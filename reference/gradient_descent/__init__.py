@@ -1,0 +1,167 @@
+"""The gradient-descent quiz: one step of gradient descent for a single sigmoid unit.
+
+Every function below is a step or a known mistake; its parameter names are the
+upstream values it reads. See ``grader.quiz`` for how the engine uses them.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import numpy as np
+
+from grader.quiz import Mistake, Quiz, Step
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid_prime(x):
+    return sigmoid(x) * (1 - sigmoid(x))
+
+
+# --- the steps, each with its equivalent formulations -----------------------
+
+
+def h(x, w):
+    return np.dot(x, w)
+
+
+def nn_output(h):
+    return sigmoid(h)
+
+
+def error(y, nn_output):
+    return y - nn_output
+
+
+def error_term(error, h):
+    return error * sigmoid_prime(h)
+
+
+def error_term_from_output(error, nn_output):
+    return error * nn_output * (1 - nn_output)
+
+
+def del_w(learnrate, error_term, x):
+    return learnrate * error_term * x
+
+
+# --- known mistakes ----------------------------------------------------------
+
+
+def h_elementwise(x, w):
+    return x * w
+
+
+def h_from_two_inputs(x, w):
+    return x[0] * w[0] + x[1] * w[1]
+
+
+def no_activation(h):
+    return h
+
+
+def error_reversed(y, nn_output):
+    return nn_output - y
+
+
+def error_squared(y, nn_output):
+    return (y - nn_output) ** 2
+
+
+def no_derivative(error):
+    return error
+
+
+def sigmoid_not_derivative(error, h):
+    return error * sigmoid(h)
+
+
+def derivative_of_output(error, nn_output):
+    return error * sigmoid_prime(nn_output)
+
+
+def learnrate_forgotten(error_term, x):
+    return error_term * x
+
+
+def w_instead_of_x(learnrate, error_term, w):
+    return learnrate * error_term * w
+
+
+def del_w_summed(learnrate, error_term, x):
+    return np.sum(learnrate * error_term * x)
+
+
+def del_w_negated(learnrate, error_term, x):
+    return -learnrate * error_term * x
+
+
+def hidden_inputs(rng: np.random.Generator) -> dict[str, object]:
+    """A hidden case: other values, and x and w of another length than 4.
+
+    Learning rates stay away from 1 and targets away from the output so that
+    every known mistake gives a value distinguishable from the right one.
+    """
+    size = int(rng.choice([2, 3, 5, 6, 7]))
+    return {
+        "learnrate": float(rng.choice([0.05, 0.1, 0.2, 0.3])),
+        "x": np.round(rng.uniform(-2.0, 2.0, size), 2),
+        "y": np.array(round(float(rng.uniform(0.05, 0.95)), 2)),
+        "w": np.round(rng.uniform(-1.0, 1.0, size), 2),
+    }
+
+
+QUIZ = Quiz(
+    name="gradient_descent",
+    title="Gradient descent: one weight step of a sigmoid unit",
+    filename="gradient.py",
+    public_inputs={
+        "learnrate": 0.5,
+        "x": np.array([1, 2, 3, 4]),
+        "y": np.array(0.5),
+        "w": np.array([0.5, -0.5, 0.3, 0.1]),
+    },
+    steps=(
+        Step("h", (h,), "the node's linear combination of inputs and weights"),
+        Step("nn_output", (nn_output,), "the output of the network, sigmoid(h)"),
+        Step("error", (error,), "the output error, y - nn_output"),
+        Step(
+            "error_term",
+            (error_term, error_term_from_output),
+            "the error term, error times the sigmoid's derivative at h",
+        ),
+        Step("del_w", (del_w,), "the change in weights, learnrate * error_term * x"),
+    ),
+    mistakes=(
+        Mistake("h", "elementwise product", h_elementwise,
+                "h is one number: sum the products of inputs and weights, np.dot(x, w)."),
+        Mistake("h", "only two inputs", h_from_two_inputs,
+                "The example had two inputs; this quiz has len(x) of them. Use np.dot(x, w)."),
+        Mistake("nn_output", "no activation", no_activation,
+                "The output is the activation of h: nn_output = sigmoid(h)."),
+        Mistake("error", "error sign reversed", error_reversed,
+                "The error is target minus output: y - nn_output, not nn_output - y."),
+        Mistake("error", "error squared", error_squared,
+                "The error here is the plain difference y - nn_output, not its square."),
+        Mistake("error_term", "no derivative", no_derivative,
+                "Multiply the error by the output gradient f'(h) = sigmoid_prime(h)."),
+        Mistake("error_term", "sigmoid instead of its derivative", sigmoid_not_derivative,
+                "Use the derivative sigmoid_prime(h), not sigmoid(h)."),
+        Mistake("error_term", "derivative of the output instead of h", derivative_of_output,
+                "The derivative is taken at h: sigmoid_prime(h), or nn_output * (1 - nn_output);"
+                " not sigmoid_prime(nn_output)."),
+        Mistake("del_w", "learning rate forgotten", learnrate_forgotten,
+                "The step is scaled by the learning rate: learnrate * error_term * x."),
+        Mistake("del_w", "w instead of x", w_instead_of_x,
+                "Each weight changes in proportion to its input x, not to the weight w."),
+        Mistake("del_w", "del_w summed to a scalar", del_w_summed,
+                "del_w has one entry per weight: do not sum it."),
+        Mistake("del_w", "del_w negated", del_w_negated,
+                "With error = y - nn_output the step is +learnrate * error_term * x."),
+    ),
+    hidden_inputs=hidden_inputs,
+    solution_source=files(__name__).joinpath("solution.py").read_text(encoding="utf-8"),
+)
