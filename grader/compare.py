@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Inputs, Mistake, Quiz, Step, apply
+from grader.quiz import Inputs, Mistake, Quiz, Step, apply, parameters
 from grader.report import PASSING, CaseDetail, Check, Outcome
 
 CaseValues = Mapping[str, StudentValue] | None
@@ -140,34 +140,33 @@ def _ran(context: _Context) -> list[int]:
     return [index for index, values in enumerate(context.student) if values is not None]
 
 
-def _consistent(context: _Context, step: Step) -> bool:
-    """Every case equals some formulation applied to the student's own upstream values."""
+def _consistent(context: _Context, step: Step) -> tuple[str, ...] | None:
+    """The upstream names of the formulation that, applied to the student's own upstream
+    values, gives the student's value in every case; None when none does."""
     if any(values is None for values in context.student):
+        return None
+    for formulation in step.formulations:
+        if all(_formulation_matches(context, step, formulation, index) for index in range(len(context.cases))):
+            return parameters(formulation)
+    return None
+
+
+def _formulation_matches(context: _Context, step: Step, formulation, index: int) -> bool:  # noqa: ANN001
+    values, own = context.student[index], context.own[index]
+    actual = as_array(values[step.name]) if values is not None else None
+    if actual is None or own is None:
         return False
-    for index, values in enumerate(context.student):
-        actual = as_array(values[step.name]) if values is not None else None
-        own = context.own[index]
-        if actual is None or own is None:
-            return False
-        matches = False
-        for formulation in step.formulations:
-            try:
-                candidate = apply(formulation, own)
-            except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):
-                continue
-            if close(actual, candidate, step.rtol, step.atol):
-                matches = True
-                break
-        if not matches:
-            return False
-    return True
+    try:
+        return close(actual, apply(formulation, own), step.rtol, step.atol)
+    except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):
+        return False
 
 
-def _wrong_upstream(context: _Context, step: Step) -> list[str]:
+def _wrong_upstream(context: _Context, upstream: Sequence[str]) -> list[str]:
     """The student's upstream steps that differ from the reference in some case."""
     wrong = []
     steps = {s.name: s for s in context.quiz.steps}
-    for name in step.upstream:
+    for name in upstream:
         if name not in steps:
             continue
         for index, own in enumerate(context.own):
@@ -220,17 +219,22 @@ def _names(names: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def check_step(context: _Context, step: Step, literals: frozenset[str], line: int | None) -> Check:
+def _plural(names: Sequence[str], one: str, many: str) -> str:
+    return f"{_names(names)} {one if len(names) == 1 else many}"
+
+
+def check_step(context: _Context, step: Step, literals: frozenset[str], line: int | None,
+               stopped: str) -> Check:
     """Decide one variable's outcome and explain it."""
     name = f"`{step.name}`"
     values = [None if case is None else case[step.name] for case in context.student]
     details = [_detail(i, v, context.expected[i][step.name], step) for i, v in enumerate(values)]
-    upstream = [n for n in step.upstream]
+    upstream = step.upstream
     hint = mistake_name = None
     public = values[0]
     if public is None or isinstance(public, Missing):
         outcome = Outcome.MISSING
-        message = (f"{name} was never reported: the run stopped before it finished" if public is None
+        message = (f"{name} was not computed: {stopped}" if public is None
                    else f"{name} is {details[0].problem}: compute {step.description}")
     elif all(detail.passed for detail in details):
         outcome = Outcome.CORRECT
@@ -239,15 +243,14 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
         outcome = Outcome.HARDCODED
         message = (f"{name} is assigned a literal value; it must be computed from {_names(upstream)}, "
                    "so it is wrong as soon as the inputs change")
-    elif _consistent(context, step) and (wrong := _wrong_upstream(context, step)):
+    elif (used := _consistent(context, step)) is not None and (wrong := _wrong_upstream(context, used)):
         outcome = Outcome.CONSISTENT
-        message = (f"{name} differs from the reference only because {_names(wrong)} "
-                   f"{'is' if len(wrong) == 1 else 'are'} wrong: it is computed correctly from your own values "
-                   "(error carried forward)")
+        message = (f"{name} differs from the reference only because {_plural(wrong, 'is', 'are')} wrong: "
+                   "it is computed correctly from your own values (error carried forward)")
     elif _constant(context, step):
         outcome = Outcome.HARDCODED
-        message = (f"{name} has the same value in every case although {_names(upstream)} change between "
-                   "cases: it does not depend on the inputs")
+        message = (f"{name} has the same value in every case although {_plural(upstream, 'changes', 'change')}"
+                   " between cases: it does not depend on the inputs")
     else:
         outcome = Outcome.WRONG
         failing = next(detail for detail in details if not detail.passed)
@@ -277,9 +280,13 @@ def check_all(
     student: Sequence[CaseValues],
     literals: frozenset[str] = frozenset(),
     lines: Mapping[str, int] | None = None,
+    stopped: str = "the run stopped before reporting it",
 ) -> list[Check]:
-    """One check per step of ``quiz``; ``student`` has one entry per case in ``cases``."""
+    """One check per step of ``quiz``; ``student`` has one entry per case in ``cases``.
+
+    ``stopped`` explains a variable that never came back from the run.
+    """
     if len(student) != len(cases):
         raise ValueError("one entry of student values is needed per case")
     context = _context(quiz, cases, student)
-    return [check_step(context, step, literals, (lines or {}).get(step.name)) for step in quiz.steps]
+    return [check_step(context, step, literals, (lines or {}).get(step.name), stopped) for step in quiz.steps]

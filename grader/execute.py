@@ -121,7 +121,7 @@ def describe(value: Any) -> dict[str, Any]:
 def student_error(error: BaseException, filename: str) -> dict[str, Any]:
     """The student's exception, trimmed to frames in the student's own file."""
     frames = [
-        {"line": frame.lineno, "function": frame.name[:MAX_TEXT], "code": (frame.line or "")[:MAX_TEXT]}
+        {"line": frame.lineno, "function": frame.name[:MAX_TEXT]}
         for frame in traceback.extract_tb(error.__traceback__)
         if frame.filename == filename
     ]

@@ -72,14 +72,20 @@ def job(submission: discover.Submission, source: Source, quiz: Quiz, cases: Sequ
     }
 
 
-def _status(run: Run, case_count: int) -> tuple[Status, StudentError | None, list[str]]:
+def _source_line(source: Source, line: int) -> str:
+    lines = source.text.splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def _status(run: Run, source: Source, case_count: int) -> tuple[Status, StudentError | None, list[str]]:
     """How the run ended, the student's first error, and warnings worth showing."""
     warnings = list(run.problems)
     error = None
     for message in run.cases:
         if message.error is not None:
             frames = message.error.frames
-            trace = "\n".join(f"  line {f.line}, in {f.function}\n    {f.code}" for f in frames)
+            trace = "\n".join(f"  line {f.line}, in {f.function}\n    {_source_line(source, f.line)}"
+                              for f in frames)
             error = StudentError(
                 case=compare.case_name(message.case),
                 type=message.error.type,
@@ -126,7 +132,8 @@ def _report(submission: discover.Submission, quiz: Quiz, **fields: object) -> Re
 def _unrunnable(submission: discover.Submission, quiz: Quiz, status: Status, error: StudentError | None,
                 started: float, cases: Sequence[Inputs], warnings: list[str]) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
-    checks = compare.check_all(quiz, cases, [None] * len(cases))
+    reason = "the file is not readable Python" if status is Status.UNREADABLE else "the file has a syntax error"
+    checks = compare.check_all(quiz, cases, [None] * len(cases), stopped=reason)
     return _report(submission, quiz, status=status, score=0.0, max_score=sum(c.max_score for c in checks),
                    checks=checks, error=error, warnings=warnings, duration_s=time.monotonic() - started)
 
@@ -148,7 +155,7 @@ def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: 
             answer: dict[str, object], settings: Settings) -> Report:
     started = time.monotonic()
     run = parse_run(answer, len(cases), quiz.variables)
-    status, error, warnings = _status(run, len(cases))
+    status, error, warnings = _status(run, source, len(cases))
     student = [None] * len(cases)
     for message in run.cases:
         student[message.case] = message.values  # type: ignore[call-overload]

@@ -59,7 +59,6 @@ StudentValue = Annotated[Missing | Other | Numeric, Field(discriminator="kind")]
 class Frame(_Payload):
     line: int
     function: Text
-    code: Text
 
 
 class StudentException(_Payload):

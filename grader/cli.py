@@ -1,0 +1,134 @@
+"""The ``gdgrade`` command line.
+
+Exit codes: 0 success (``check``: full marks; ``grade``: every submission has
+a report), 1 ``check`` without full marks, 2 usage errors (one line on
+stderr, never a traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from grader import __version__, discover, gradebook, quiz, render, report
+from grader.grade import Settings, grade
+from grader.pool import Pool
+
+
+def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that grades; they arrive as ``quiz`` and ``settings``."""
+    options = [
+        click.option("--quiz", "quiz_name", default="gradient_descent", show_default=True,
+                     help="Which quiz definition to grade against."),
+        click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+                     help="Wall-clock seconds per submission, all cases together."),
+        click.option("--memory", type=click.IntRange(min=64), default=1024, show_default=True,
+                     help="Address-space limit per submission, in MiB."),
+        click.option("--hidden-cases", type=click.IntRange(0, 50), default=None,
+                     help="Number of hidden cases [default: the quiz's]."),
+        click.option("--seed", type=int, default=None, help="Seed of the hidden cases [default: the quiz's]."),
+        click.option("--rtol", type=click.FloatRange(min=0), default=None,
+                     help="Relative tolerance for every variable [default: per variable, 1e-5]."),
+        click.option("--atol", type=click.FloatRange(min=0), default=None,
+                     help="Absolute tolerance for every variable [default: per variable, 1e-8]."),
+        click.option("--spawn", is_flag=True,
+                     help="Start a fresh interpreter per submission instead of forking (slower)."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(quiz_name: str, timeout: float, memory: int, hidden_cases: int | None, seed: int | None,
+                rtol: float | None, atol: float | None, spawn: bool, **kwargs: Any) -> Any:
+        try:
+            chosen = quiz.load(quiz_name).with_tolerance(rtol, atol)
+        except LookupError as problem:
+            raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
+        settings = Settings(timeout=timeout, memory_mib=memory, hidden_cases=hidden_cases, seed=seed,
+                            spawn=spawn or sys.platform != "linux")
+        return command(quiz=chosen, settings=settings, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gdgrade")
+def cli() -> None:
+    """Grade the gradient-descent quiz: fast, sandboxed, with credit for carried-forward errors."""
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report alone.")
+@grading_options
+def check(file: Path, as_json: bool, quiz: quiz.Quiz, settings: Settings) -> None:
+    """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
+    submission = discover.find([file], quiz.filename)[0]
+    with Pool(1, spawn=settings.spawn) as pool:
+        result = next(grade([submission], quiz, settings, pool))
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
+        click.echo(render.text(result, color=sys.stdout.isatty(), unicode="utf" in encoding))
+    sys.exit(0 if result.full_marks else 1)
+
+
+@cli.command("grade")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, readable=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the reports, grades.csv and summary.json.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded in parallel [default: number of cores].")
+@grading_options
+def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, quiz: quiz.Quiz,
+                  settings: Settings) -> None:
+    """Grade every submission under PATHS; write one report each and the class files to --out."""
+    submissions = discover.find(paths, quiz.filename)
+    if not submissions:
+        raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
+                               f"(looked for {quiz.filename} files in folders and .py files)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
+    reports = []
+    with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn) as pool:
+        results = grade(submissions, quiz, settings, pool)
+        with click.progressbar(results, length=len(submissions), label="Grading", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
+            for result in bar:
+                gradebook.write_report(out, result)
+                reports.append(result)
+    summary = gradebook.write_batch_files(out, reports, quiz.name, list(quiz.variables))
+    click.echo(f"Graded {summary.submissions} submissions: mean {summary.mean_score:.2f}/{summary.max_score:g}, "
+               f"{summary.full_marks} with full marks, {len(summary.failed_runs)} failed runs. Reports in {out}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of a report."""
+    click.echo(json.dumps(report.schema(), indent=2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors become one line on stderr and exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="gdgrade", standalone_mode=False)
+    except click.ClickException as problem:
+        click.echo(f"gdgrade: error: {problem.format_message()}", err=True)
+        sys.exit(problem.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("gdgrade: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)
