@@ -110,7 +110,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, quiz: qu
                 reports.append(result)
     summary = gradebook.write_batch_files(out, reports, quiz.name, list(quiz.variables))
     click.echo(f"Graded {summary.submissions} submissions: mean {summary.mean_score:.2f}/{summary.max_score:g}, "
-               f"{summary.full_marks} with full marks, {len(summary.failed_runs)} failed runs. Reports in {out}")
+               f"{summary.full_marks} with full marks, {len(summary.failed_runs)} failed to run. Reports in {out}")
 
 
 @cli.command()

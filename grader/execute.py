@@ -149,9 +149,10 @@ def run_cases(job: dict[str, Any], result_fd: int) -> None:
         raise CaseTimeout("time limit reached")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, job["soft_timeout"])
+    budget = job["soft_timeout"] / len(job["cases"])  # a hang in one case leaves time for the others
 
     for index, inputs in enumerate(job["cases"]):
+        signal.setitimer(signal.ITIMER_REAL, budget)
         injected: list[str] = []
         case_tree = tree
         if inputs is not None:
@@ -172,6 +173,7 @@ def run_cases(job: dict[str, Any], result_fd: int) -> None:
             exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
             error = student_error(problem, filename)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -186,8 +188,6 @@ def run_cases(job: dict[str, Any], result_fd: int) -> None:
             "injected": injected,
         }
         write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
-        if error is not None and error["timeout"]:
-            break
 
 
 def main(argv: list[str]) -> None:

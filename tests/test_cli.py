@@ -1,0 +1,129 @@
+"""The command line end to end, as a user runs it: exit codes, files written, formats."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from grader.report import Report
+
+from .conftest import SUBMISSIONS
+
+
+def gdgrade(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_check_full_marks_exits_zero():
+    result = gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py")
+    assert result.returncode == 0, result.stderr
+    assert "Score: 5/5" in result.stdout
+    assert result.stdout.count("correct in all 5 cases") == 5
+
+
+def test_check_explains_a_mistake_and_exits_one():
+    result = gdgrade("check", SUBMISSIONS / "error_reversed" / "gradient.py")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    error_line = next(line for line in lines if " error " in line)
+    assert "wrong" in error_line and "error sign reversed" in error_line
+    assert any("hint: The error is target minus output" in line for line in lines)
+    assert "Score: 4/5" in result.stdout
+
+
+def test_check_json_is_a_valid_report():
+    result = gdgrade("check", SUBMISSIONS / "two_input_h" / "gradient.py", "--json")
+    assert result.returncode == 1
+    report = Report.model_validate_json(result.stdout)
+    assert report.submission == "two_input_h" and report.score == 4
+    assert [c.outcome.value for c in report.checks][1:] == ["consistent"] * 4
+    assert report.checks[0].line == 30
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["check", "no/such/file.py"], "does not exist"),
+    (["check", str(SUBMISSIONS)], "is a directory"),
+    (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--timeout", "soon"], "--timeout"),
+    (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--quiz", "nope"], "unknown quiz"),
+    (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--bogus"], "No such option"),
+    (["grade", str(SUBMISSIONS)], "Missing option '--out'"),
+    (["grade", "no/such/folder", "--out", "x"], "does not exist"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--jobs", "0"], "--jobs"),
+    (["frobnicate"], "No such command"),
+])
+def test_usage_errors_are_one_line_and_exit_two(args, needle):
+    result = gdgrade(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("gdgrade: error: ")
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_unreadable_file_is_a_usage_error():
+    folder = Path(tempfile.mkdtemp())
+    folder.chmod(0o755)  # traversable by the unprivileged user, unlike pytest's tmp_path
+    secret = folder / "gradient.py"
+    secret.write_text("h = 1\n")
+    secret.chmod(0)
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                             "-m", "grader", "check", str(secret)], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"})
+    shutil.rmtree(folder)
+    assert result.returncode == 2 and "is not readable" in result.stderr
+
+
+def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
+    out = tmp_path / "out"
+    result = gdgrade("grade", SUBMISSIONS, "--out", out, "--jobs", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ids = sorted(p.parent.name for p in SUBMISSIONS.glob("*/gradient.py"))
+    for identifier in ids:
+        assert Report.model_validate_json((out / f"{identifier}.json").read_text()).submission == identifier
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [row["id"] for row in rows] == ids
+    assert list(rows[0]) == ["id", "status", "score", "max_score", "h", "nn_output", "error", "error_term", "del_w"]
+    syntax = next(row for row in rows if row["id"] == "syntax_error")
+    assert (syntax["status"], syntax["score"], syntax["del_w"]) == ("syntax_error", "0", "0")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["submissions"] == len(ids) and summary["full_marks"] == 4
+    assert summary["variables"]["h"]["pass_rate"] == pytest.approx(14 / 18)
+    assert {"variable": "error", "mistake": "error sign reversed", "count": 1} in summary["mistakes"]
+    assert {"submission": "syntax_error", "status": "syntax_error"} in summary["failed_runs"]
+    assert f"Graded {len(ids)} submissions" in result.stdout
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_grade_names_nested_and_loose_submissions(tmp_path):
+    root = tmp_path / "class"
+    (root / "sec1" / "ana").mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", root / "sec1" / "ana" / "gradient.py")
+    shutil.copy(SUBMISSIONS / "error_reversed" / "gradient.py", root / "bob.py")
+    (root / "sec1" / "ana" / "notes.py").write_text("print('not a submission')\n")
+    out = tmp_path / "out"
+    assert gdgrade("grade", root, "--out", out).returncode == 0
+    assert sorted(p.name for p in out.glob("*.json")) == ["bob.json", "sec1__ana.json", "summary.json"]
+
+
+def test_grade_with_no_submissions_is_a_usage_error(tmp_path):
+    result = gdgrade("grade", tmp_path, "--out", tmp_path / "out")
+    assert result.returncode == 2 and "no submissions found" in result.stderr
+
+
+def test_schema_command_prints_the_report_schema():
+    result = gdgrade("schema")
+    schema = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert {"schema_version", "status", "score", "checks", "stdout", "duration_s"} <= set(schema["properties"])
+    assert set(schema["$defs"]["Outcome"]["enum"]) == {"correct", "consistent", "hardcoded", "wrong", "missing"}
+
+
+def test_version():
+    assert gdgrade("--version").stdout.strip() == "gdgrade, version 0.1.0"

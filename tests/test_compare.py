@@ -1,0 +1,180 @@
+"""The comparison engine, on validated values built by hand, with property tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.compare import check_all, close
+from grader.protocol import Missing, Numeric, Other
+from grader.report import Outcome
+
+
+def numeric(value) -> Numeric:
+    array = np.asarray(value, dtype=np.float64)
+    return Numeric(kind="numeric", type="ndarray", shape=list(array.shape), values=array.ravel().tolist())
+
+
+def reference_values(quiz, cases):
+    return [{name: numeric(value) for name, value in quiz.solve(inputs).items()} for inputs in cases]
+
+
+def outcomes(checks):
+    return {check.name: check.outcome for check in checks}
+
+
+def chain(quiz, inputs, **overrides):
+    """Student values computed by the reference formulas, with some steps replaced by functions."""
+    values = dict(inputs)
+    for step in quiz.steps:
+        function = overrides.get(step.name, step.formulations[0])
+        values[step.name] = np.asarray(function(**{p: values[p] for p in function.__code__.co_varnames[
+            :function.__code__.co_argcount]}), dtype=np.float64)
+    return {step.name: numeric(values[step.name]) for step in quiz.steps}
+
+
+def test_reference_is_correct_everywhere(quiz, cases):
+    checks = check_all(quiz, cases, reference_values(quiz, cases))
+    assert set(outcomes(checks).values()) == {Outcome.CORRECT}
+    assert sum(c.score for c in checks) == 5 and all(c.passed for c in checks)
+    assert checks[0].cases[0].expected == pytest.approx(0.8)
+    assert checks[0].cases[0].abs_error == pytest.approx(0.0, abs=1e-15)
+
+
+def test_missing_none_and_not_a_number(quiz, cases):
+    student = reference_values(quiz, cases)
+    for values in student:
+        values["h"] = Missing(kind="missing")
+        values["error"] = Missing(kind="none")
+        values["del_w"] = Other(kind="other", type="str")
+    checks = {c.name: c for c in check_all(quiz, cases, student)}
+    assert checks["h"].outcome is Outcome.MISSING and "not defined" in checks["h"].message
+    assert checks["error"].outcome is Outcome.MISSING and "still None" in checks["error"].message
+    assert checks["del_w"].outcome is Outcome.WRONG
+    assert "not a number: got str" in checks["del_w"].message
+    assert checks["nn_output"].outcome is Outcome.CORRECT
+
+
+def test_wrong_h_carries_forward(quiz, cases):
+    student = [chain(quiz, inputs, h=lambda x, w: np.dot(x, w) + 0.25) for inputs in cases]
+    result = outcomes(check_all(quiz, cases, student))
+    assert result == {"h": Outcome.WRONG, "nn_output": Outcome.CONSISTENT, "error": Outcome.CONSISTENT,
+                      "error_term": Outcome.CONSISTENT, "del_w": Outcome.CONSISTENT}
+
+
+def test_consistent_message_names_the_wrong_upstream(quiz, cases):
+    student = [chain(quiz, inputs, error=lambda y, nn_output: nn_output - y) for inputs in cases]
+    checks = {c.name: c for c in check_all(quiz, cases, student)}
+    assert checks["error"].mistake == "error sign reversed"
+    assert "y - nn_output" in checks["error"].hint
+    assert checks["error_term"].outcome is Outcome.CONSISTENT
+    assert "because `error` is wrong" in checks["error_term"].message
+    assert "because `error_term` is wrong" in checks["del_w"].message
+
+
+def test_shape_mismatch_names_both_shapes(quiz, cases):
+    student = reference_values(quiz, cases)
+    student[0]["del_w"] = numeric([[1.0, 2.0]])
+    check = next(c for c in check_all(quiz, cases, student) if c.name == "del_w")
+    assert check.outcome is Outcome.WRONG
+    assert "expected shape (4,), got shape (1, 2)" in check.message
+
+
+def test_off_by_message_gives_the_numbers(quiz, cases):
+    student = reference_values(quiz, cases)
+    student[0]["h"] = numeric(0.9)
+    check = check_all(quiz, cases, student)[0]
+    assert check.message == ("`h` is wrong in the public case: expected 0.8, got 0.9 (off by 0.1, 12.50%)")
+    assert check.cases[0].abs_error == pytest.approx(0.1)
+    assert check.cases[0].rel_error == pytest.approx(0.125)
+
+
+def test_literal_wins_over_consistent(quiz, cases):
+    student = [chain(quiz, inputs, h=lambda x, w: 0.8) for inputs in cases]
+    checks = outcomes(check_all(quiz, cases, student, literals=frozenset({"h"})))
+    assert checks["h"] is Outcome.HARDCODED
+    assert checks["nn_output"] is Outcome.CONSISTENT
+
+
+def test_constant_across_cases_is_hardcoded(quiz, cases):
+    public = quiz.solve(cases[0])
+    student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: public["del_w"]) for inputs in cases]
+    check = {c.name: c for c in check_all(quiz, cases, student)}["del_w"]
+    assert check.outcome is Outcome.HARDCODED
+    assert "same value in every case" in check.message
+
+
+def test_known_mistake_is_reported_with_hint(quiz, cases):
+    student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: np.sum(learnrate * error_term * x))
+               for inputs in cases]
+    check = {c.name: c for c in check_all(quiz, cases, student)}["del_w"]
+    assert (check.outcome, check.mistake) == (Outcome.WRONG, "del_w summed to a scalar")
+    assert "got a scalar" in check.message
+
+
+def test_run_that_stopped_early(quiz, cases):
+    student = [reference_values(quiz, cases)[0], None, None, None, None]
+    checks = check_all(quiz, cases, student)
+    assert all(c.outcome is Outcome.WRONG for c in checks)
+    assert "hidden 1 case: not computed" in checks[0].message
+    nothing = check_all(quiz, cases, [None] * 5, stopped="the run timed out")
+    assert nothing[0].message == "`h` was not computed: the run timed out"
+
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(expected=finite, fraction=st.floats(min_value=0, max_value=0.999))
+def test_within_tolerance_always_matches(expected, fraction):
+    rtol, atol = 1e-5, 1e-8
+    allowed = atol + rtol * abs(expected)
+    assert close(np.array(expected + fraction * allowed), np.array(expected), rtol, atol)
+    assert close(np.array(expected - fraction * allowed), np.array(expected), rtol, atol)
+
+
+@settings(max_examples=300)
+@given(expected=finite, factor=st.floats(min_value=1.01, max_value=1e3))
+def test_beyond_tolerance_never_matches(expected, factor):
+    rtol, atol = 1e-5, 1e-8
+    allowed = atol + rtol * abs(expected)
+    assert not close(np.array(expected + factor * allowed), np.array(expected), rtol, atol)
+
+
+@settings(max_examples=200)
+@given(expected=st.lists(finite, min_size=1, max_size=6),
+       bad=st.sampled_from([np.nan, np.inf, -np.inf]), where=st.integers(0, 5))
+def test_non_finite_never_matches(expected, bad, where):
+    actual = np.array(expected)
+    actual[where % len(expected)] = bad
+    assert not close(actual, np.array(expected), 1.0, 1e9)
+
+
+@settings(max_examples=200)
+@given(shape=st.lists(st.integers(1, 3), max_size=3), other=st.lists(st.integers(1, 3), max_size=3))
+def test_shapes_must_agree(shape, other):
+    if shape == other:
+        return
+    assert not close(np.zeros(shape), np.zeros(other), 1.0, 1.0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shift=st.floats(min_value=0.01, max_value=3.0) | st.floats(min_value=-3.0, max_value=-0.01))
+def test_any_wrong_h_makes_the_rest_consistent(quiz, cases, shift):
+    student = [chain(quiz, inputs, h=lambda x, w: np.dot(x, w) + shift) for inputs in cases]
+    checks = check_all(quiz, cases, student)
+    assert checks[0].outcome is Outcome.WRONG
+    assert [c.outcome for c in checks[1:]] == [Outcome.CONSISTENT] * 4
+    assert sum(c.score for c in checks) == 4
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scale=st.floats(min_value=0.9999, max_value=1.0001))
+def test_score_is_the_weight_of_passed_checks(quiz, cases, scale):
+    student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: scale * learnrate * error_term * x)
+               for inputs in cases]
+    checks = check_all(quiz, cases, student)
+    assert sum(c.score for c in checks) == sum(c.max_score for c in checks if c.passed)
+    assert all(c.passed == (c.outcome in (Outcome.CORRECT, Outcome.CONSISTENT)) for c in checks)

@@ -1,0 +1,48 @@
+"""The built distribution: quiz inside the grader namespace, grading from any directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    return next(folder.glob("gdgrade-*.whl"))
+
+
+def test_wheel_ships_the_quiz_under_the_grader_namespace(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "grader/reference/gradient_descent/__init__.py" in names
+    assert "grader/reference/gradient_descent/solution.py" in names
+    assert "grader/reference/gradient_descent/starter.py" in names
+    assert not [name for name in names if name.startswith(("reference/", "tests/", "submissions/"))]
+    entry_points = next(name for name in names if name.endswith("entry_points.txt"))
+    assert "gdgrade = grader.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_package_grades_from_another_directory(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); "
+         "from grader.cli import main; main()", "grade", str(ROOT / "submissions"), "--out", "out"],
+        cwd=elsewhere, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = Report.model_validate_json((elsewhere / "out" / "correct_dot.json").read_text())
+    assert report.score == 5 and report.status.value == "completed"
+    assert len(list((elsewhere / "out").glob("*.json"))) == len(list((ROOT / "submissions").glob("*/gradient.py"))) + 1

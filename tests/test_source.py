@@ -1,0 +1,64 @@
+"""Reading a submission without running it: syntax, literals, assignment lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.source import SourceError, analyse
+
+VARIABLES = ("h", "nn_output", "error", "error_term", "del_w")
+
+
+def literals(code: str) -> frozenset[str]:
+    return analyse(code.encode(), "gradient.py", VARIABLES).literals
+
+
+@pytest.mark.parametrize("code", [
+    "h = 0.8",
+    "h = -0.8",
+    "h = 4 * 0.2",
+    "del_w = np.array([-0.0203, -0.0406])",
+    "del_w = [-0.0203, -0.0406]",
+    "del_w = numpy.asarray((1, 2.5))",
+    "if True:\n    h = 0.8",
+    "h: float = 0.8",
+])
+def test_literal_assignments(code):
+    assert "h" in literals(code) or "del_w" in literals(code)
+
+
+@pytest.mark.parametrize("code", [
+    "h = np.dot(x, w)",
+    "h = 0\nfor i in range(4):\n    h += x[i] * w[i]",
+    "h = 0.8\nh = np.dot(x, w)",
+    "h = None",
+    "h = x @ w",
+    "del_w = np.array([learnrate * error_term * v for v in x])",
+    "for h in [0.8]:\n    pass",
+])
+def test_computed_assignments(code):
+    assert literals(code) == frozenset()
+
+
+def test_lines_are_the_last_top_level_assignment():
+    code = "import numpy as np\nh = 1\n\ndef f():\n    h = 3\n\nh = 2\nerror = h\n"
+    assert analyse(code.encode(), "gradient.py", VARIABLES).lines == {"h": 7, "error": 8}
+
+
+def test_syntax_error_has_a_line():
+    with pytest.raises(SourceError) as raised:
+        analyse(b"h = (1\nerror = 2\n", "gradient.py", VARIABLES)
+    assert raised.value.line == 1 and "never closed" in str(raised.value)
+    assert not raised.value.unreadable
+
+
+@pytest.mark.parametrize("raw", [b"h = 1\n\x00\x01\x02", b"\xff\xfe\x00garbage", b"# -*- coding: klingon -*-\nh=1\n"])
+def test_binary_garbage_is_reported_not_raised(raw):
+    with pytest.raises(SourceError):
+        analyse(raw, "gradient.py", VARIABLES)
+
+
+def test_coding_cookie_and_bom_are_honoured():
+    latin = "# -*- coding: latin-1 -*-\n# café\nh = 1\n".encode("latin-1")
+    assert analyse(latin, "gradient.py", VARIABLES).lines == {"h": 3}
+    assert analyse(b"\xef\xbb\xbfh = 1\n", "gradient.py", VARIABLES).lines == {"h": 1}
