@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, discover, gradebook, quiz, render, report
+from grader import __version__, discover, gradebook, quiz, render, report, sandbox
 from grader.grade import Settings, grade
 from grader.pool import Pool
 
@@ -40,17 +40,26 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Absolute tolerance for every variable [default: per variable, 1e-8]."),
         click.option("--spawn", is_flag=True,
                      help="Start a fresh interpreter per submission instead of forking (slower)."),
+        click.option("--sandbox", "sandbox_mode", type=click.Choice(["auto", "strict"]), default="auto",
+                     show_default=True,
+                     help="strict: refuse to grade unless every sandbox layer is in force."),
     ]
 
     @functools.wraps(command)
     def wrapper(quiz_name: str, timeout: float, memory: int, hidden_cases: int | None, seed: int | None,
-                rtol: float | None, atol: float | None, spawn: bool, **kwargs: Any) -> Any:
+                rtol: float | None, atol: float | None, spawn: bool, sandbox_mode: str, **kwargs: Any) -> Any:
         try:
             chosen = quiz.load(quiz_name).with_tolerance(rtol, atol)
         except LookupError as problem:
             raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
+        missing = sandbox.probe()
+        if missing and sandbox_mode == "strict":
+            raise click.UsageError("--sandbox strict: not every layer is available here: "
+                                   + "; ".join(f"{layer} ({why})" for layer, why in missing.items()))
+        if missing:
+            click.echo("gdgrade: note: running without these sandbox layers: " + ", ".join(missing), err=True)
         settings = Settings(timeout=timeout, memory_mib=memory, hidden_cases=hidden_cases, seed=seed,
-                            spawn=spawn or sys.platform != "linux")
+                            spawn=spawn or sys.platform != "linux", strict=sandbox_mode == "strict")
         return command(quiz=chosen, settings=settings, **kwargs)
 
     for option in reversed(options):
@@ -71,7 +80,7 @@ def cli() -> None:
 def check(file: Path, as_json: bool, quiz: quiz.Quiz, settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
     submission = discover.find([file], quiz.filename)[0]
-    with Pool(1, spawn=settings.spawn) as pool:
+    with Pool(1, spawn=settings.spawn, strict=settings.strict) as pool:
         result = next(grade([submission], quiz, settings, pool))
     if as_json:
         click.echo(result.model_dump_json(indent=2))
@@ -101,7 +110,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, quiz: qu
     except OSError as problem:
         raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
     reports = []
-    with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn) as pool:
+    with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
         results = grade(submissions, quiz, settings, pool)
         with click.progressbar(results, length=len(submissions), label="Grading", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:

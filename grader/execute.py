@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-MAX_ELEMENTS = 100_000
+from grader.sandbox import STRICT_EXIT
+
+MAX_ELEMENTS = 10_000
 """Arrays larger than this are described by shape only: a grader never needs more."""
 
 MAX_TEXT = 200
@@ -138,9 +140,16 @@ def student_error(error: BaseException, filename: str) -> dict[str, Any]:
     }
 
 
-def run_cases(job: dict[str, Any], result_fd: int) -> None:
-    """Execute the job's source once per case, writing one JSON line per case."""
+def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, list[str]]) -> None:
+    """Report the sandbox, then execute the job's source once per case, one JSON line per case.
+
+    The sandbox line is written before any student code runs, so it cannot be
+    forged; a strict job stops here when a layer is missing.
+    """
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
+    write(result_fd, dumps({"sandbox": sandbox_report}).encode() + b"\n")
+    if job["strict"] and sandbox_report["missing"]:
+        os._exit(STRICT_EXIT)
     filename = job["filename"]
     tree = ast.parse(job["source"], filename)
     variables = job["variables"]
@@ -197,8 +206,10 @@ def main(argv: list[str]) -> None:
     result_fd, job_fd = int(argv[1]), int(argv[2])
     with os.fdopen(job_fd, "rb") as stream:
         job = json.loads(stream.read())
-    sandbox.enter(job["limits"], keep=(result_fd,))
-    run_cases(job, result_fd)
+    limits = job["limits"]
+    plan = sandbox.prepare(limits["scratch_root"], limits["slot"], job["strict"])
+    report = sandbox.enter(plan, limits, keep=(result_fd,))
+    run_cases(job, result_fd, report)
     os._exit(0)
 
 

@@ -17,10 +17,21 @@ from grader import compare, discover
 from grader.pool import Pool
 from grader.protocol import Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Report, Status, StudentError
+from grader.report import Report, Sandbox, Status, StudentError
+from grader.sandbox import STRICT_EXIT
 from grader.source import Source, SourceError, analyse
 
 MIB = 1 << 20
+
+STOPPED = {
+    Status.TIMEOUT: "the run timed out before it was computed",
+    Status.MEMORY_LIMIT: "the run hit the memory limit before it was computed",
+    Status.OUTPUT_LIMIT: "the run printed too much and was stopped",
+    Status.INVALID_RESULT: "the run's results were not valid, so none are used",
+    Status.SANDBOX_ERROR: "the submission was not run (strict sandbox)",
+    Status.CRASHED: "the run crashed before it was computed",
+}
+"""Why a variable never came back, by how the run ended."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class Settings:
     """Output beyond this stops the run."""
     spawn: bool = False
     """Start a fresh interpreter per submission instead of forking."""
+    strict: bool = False
+    """Refuse to run a submission unless every sandbox layer is in force."""
 
     def limits(self) -> dict[str, object]:
         return {
@@ -112,6 +125,9 @@ def _status(run: Run, source: Source, case_count: int) -> tuple[Status, StudentE
         return Status.MEMORY_LIMIT, error, warnings
     if run.problems:
         return Status.INVALID_RESULT, error, warnings
+    if run.exit_code == STRICT_EXIT and not run.cases:
+        warnings.append("strict sandbox: not run, missing " + "; ".join(run.sandbox.missing if run.sandbox else []))
+        return Status.SANDBOX_ERROR, error, warnings
     if len(run.cases) < case_count:
         how = (f"killed by signal {run.signal}" if run.signal is not None
                else f"exited with status {run.exit_code}")
@@ -157,9 +173,10 @@ def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: 
     run = parse_run(answer, len(cases), quiz.variables)
     status, error, warnings = _status(run, source, len(cases))
     student = [None] * len(cases)
-    for message in run.cases:
+    for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         student[message.case] = message.values  # type: ignore[call-overload]
-    checks = compare.check_all(quiz, cases, student, source.literals, source.lines)
+    stopped = STOPPED.get(status, "the run stopped before reporting it")
+    checks = compare.check_all(quiz, cases, student, source.literals, source.lines, stopped)
     stdout = run.stdout if run.public_stdout_end is None else run.stdout[: run.public_stdout_end]
     return _report(
         submission, quiz,
@@ -172,6 +189,7 @@ def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: 
         output_truncated=max(run.stdout_bytes, run.stderr_bytes) > settings.output_bytes,
         error=error,
         warnings=warnings,
+        sandbox=Sandbox(applied=run.sandbox.applied, missing=run.sandbox.missing) if run.sandbox else None,
         duration_s=run.duration_s + time.monotonic() - started,
     )
 

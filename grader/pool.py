@@ -34,13 +34,14 @@ def _runner_environment() -> dict[str, str]:
 class Runner:
     """One runner process and the line-based conversation with it."""
 
-    def __init__(self, spawn: bool):
-        self.spawn = spawn
+    def __init__(self, slot: int, spawn: bool, strict: bool):
+        self.slot, self.spawn, self.strict = slot, spawn, strict
         self.process: subprocess.Popen[bytes] | None = None
         self.pending = b""
 
     def _start(self) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "grader.runner", *(["--spawn"] if self.spawn else [])]
+        command = [sys.executable, "-m", "grader.runner", "--slot", str(self.slot),
+                   *(["--spawn"] if self.spawn else []), *(["--strict"] if self.strict else [])]
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -105,10 +106,10 @@ class Runner:
 class Pool:
     """``size`` runners serving jobs in parallel; use as a context manager."""
 
-    def __init__(self, size: int = 1, spawn: bool = False):
+    def __init__(self, size: int = 1, spawn: bool = False, strict: bool = False):
         self.size = max(1, size)
         self.idle: queue.SimpleQueue[Runner] = queue.SimpleQueue()
-        self.runners = [Runner(spawn) for _ in range(self.size)]
+        self.runners = [Runner(slot, spawn, strict) for slot in range(self.size)]
         for runner in self.runners:
             self.idle.put(runner)
         self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="gdgrade-runner")

@@ -15,8 +15,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-MAX_ELEMENTS = 10_000
-"""The most numbers one value may carry; larger values arrive as a shape only."""
+from grader.execute import MAX_ELEMENTS  # the most numbers one value may carry
 
 Text = Annotated[str, Field(max_length=4000)]
 
@@ -69,6 +68,16 @@ class StudentException(_Payload):
     timeout: bool
 
 
+class SandboxMessage(_Payload):
+    """The child's first line, written before any student code runs."""
+
+    class Layers(_Payload):
+        applied: Annotated[list[Text], Field(max_length=16)]
+        missing: Annotated[list[Text], Field(max_length=16)]
+
+    sandbox: Layers
+
+
 class CaseMessage(_Payload):
     case: Annotated[int, Field(ge=0)]
     values: dict[str, StudentValue]
@@ -94,6 +103,7 @@ class Run:
     signal: int | None = None
     duration_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    sandbox: SandboxMessage.Layers | None = None
 
 
 def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...]) -> Run:
@@ -111,7 +121,14 @@ def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...
     )
     if "detail" in answer:
         run.problems.append(str(answer["detail"]))
-    for position, line in enumerate(answer.get("results", [])):
+    lines = list(answer.get("results", []))
+    if lines:
+        try:
+            run.sandbox = SandboxMessage.model_validate_json(lines.pop(0)).sandbox
+        except ValidationError:
+            run.problems.append("the sandbox report is malformed; results ignored")
+            return run
+    for position, line in enumerate(lines):
         try:
             message = CaseMessage.model_validate_json(line)
         except ValidationError:
@@ -122,6 +139,6 @@ def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...
             break
         run.cases.append(message)
     offsets = answer.get("case_output") or []
-    if offsets and run.cases:
-        run.public_stdout_end = int(offsets[0])
+    if len(offsets) > 1 and run.cases:  # offsets[0] is at the sandbox line, offsets[1] after the public case
+        run.public_stdout_end = int(offsets[1])
     return run

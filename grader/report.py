@@ -45,6 +45,7 @@ class Status(str, Enum):
     CRASHED = "crashed"
     INVALID_RESULT = "invalid_result"
     UNREADABLE = "unreadable"
+    SANDBOX_ERROR = "sandbox_error"
 
 
 class _Model(BaseModel):
@@ -82,6 +83,11 @@ class StudentError(_Model):
     traceback: str
 
 
+class Sandbox(_Model):
+    applied: list[str] = Field(description="layers in force while the submission ran")
+    missing: list[str] = Field(description="layers this machine could not apply, with the reason")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     grader_version: str = __version__
@@ -97,6 +103,7 @@ class Report(_Model):
     output_truncated: bool = False
     error: StudentError | None = None
     warnings: list[str] = []
+    sandbox: Sandbox | None = Field(None, description="absent when the file was never run")
     duration_s: float
 
     @property

@@ -65,7 +65,7 @@ class Child:
         self.process = process
 
 
-def start_fork(job: dict[str, Any], pipes: dict[str, tuple[int, int]]) -> Child:
+def start_fork(job: dict[str, Any], pipes: dict[str, tuple[int, int]], plan: sandbox.Plan) -> Child:
     """Fork a child that enters the sandbox and runs the job."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -79,15 +79,15 @@ def start_fork(job: dict[str, Any], pipes: dict[str, tuple[int, int]]) -> Child:
             os.dup2(pipes["stdout"][1], 1)
             os.dup2(pipes["stderr"][1], 2)
             os.dup2(pipes["results"][1], 3)
-            sandbox.enter(job["limits"], keep=(3,))
-            execute.run_cases(job, 3)
+            report = sandbox.enter(plan, job["limits"], keep=(3,))
+            execute.run_cases(job, 3, report)
             code = 0
         finally:
             os._exit(code)
     return Child(pid, pipes["stdout"][0], pipes["stderr"][0], pipes["results"][0])
 
 
-def start_spawn(job: dict[str, Any], pipes: dict[str, tuple[int, int]]) -> Child:
+def start_spawn(job: dict[str, Any], pipes: dict[str, tuple[int, int]], plan: sandbox.Plan) -> Child:
     """Start a fresh interpreter running ``grader.execute`` and hand it the job."""
     job_read, job_write = os.pipe()
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(execute.__file__)))
@@ -205,13 +205,14 @@ def supervise(child: Child, limits: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_job(job: dict[str, Any], spawn: bool) -> dict[str, Any]:
+def run_job(job: dict[str, Any], plan: sandbox.Plan, spawn: bool) -> dict[str, Any]:
     """Run one job in a fresh child with a private scratch directory."""
-    scratch = tempfile.mkdtemp(prefix="gdgrade-")
-    job["limits"]["scratch"] = scratch
+    scratch = tempfile.mkdtemp(dir=plan.scratch_root)
+    job["limits"].update(scratch=scratch, scratch_root=plan.scratch_root, slot=plan.slot)
+    job["strict"] = plan.strict
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "results")}
     try:
-        child = (start_spawn if spawn else start_fork)(job, pipes)
+        child = (start_spawn if spawn else start_fork)(job, pipes, plan)
     finally:
         for _, write_end in pipes.values():
             os.close(write_end)
@@ -222,11 +223,27 @@ def run_job(job: dict[str, Any], spawn: bool) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """Serve jobs from stdin until it closes."""
+    """Serve jobs from stdin until it closes.
+
+    Arguments: ``--slot N`` (this runner's index: its children's uid),
+    ``--spawn``, ``--strict``.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
-    spawn = "--spawn" in argv
+    spawn, strict = "--spawn" in argv, "--strict" in argv
+    slot = int(argv[argv.index("--slot") + 1]) if "--slot" in argv else 0
     answers = os.dup(1)
     os.dup2(2, 1)  # a stray print can never corrupt the protocol
+    scratch_root = tempfile.mkdtemp(prefix="gdgrade-runner-")
+    os.chmod(scratch_root, 0o711)  # children reach their own folder, list nobody's
+    plan = sandbox.prepare(scratch_root, slot, strict)
+    try:
+        serve(plan, spawn, answers)
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def serve(plan: sandbox.Plan, spawn: bool, answers: int) -> None:
+    """Answer one JSON line per job line on stdin."""
     with os.fdopen(0, "rb", buffering=0) as requests:
         pending = b""
         while True:
@@ -237,7 +254,7 @@ def main(argv: list[str]) -> None:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 job = json.loads(line)
-                answer = run_job(job, spawn)
+                answer = run_job(job, plan, spawn)
                 answer["id"] = job["id"]
                 _write_all(answers, json.dumps(answer).encode() + b"\n")
 

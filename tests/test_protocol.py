@@ -17,9 +17,12 @@ def line(case=0, **values):
     return json.dumps(body)
 
 
+SANDBOX = json.dumps({"sandbox": {"applied": ["seccomp"], "missing": ["landlock: none here"]}})
+
+
 def answer(*lines, **extra):
     return {"outcome": "exited", "exit_code": 0, "signal": None, "stdout": "", "stderr": "",
-            "results": list(lines), "case_output": [0] * len(lines), "duration_s": 0.01, **extra}
+            "results": [SANDBOX, *lines], "case_output": [0] * (len(lines) + 1), "duration_s": 0.01, **extra}
 
 
 def test_well_formed_lines_are_kept():
@@ -70,3 +73,12 @@ def test_forged_and_reordered_lines_stop_the_parse():
     wrong_names = json.loads(line())
     wrong_names["values"]["other"] = {"kind": "missing"}
     assert parse_run(answer(json.dumps(wrong_names)), 1, VARIABLES).cases == []
+
+
+def test_sandbox_line_comes_first_and_is_recorded():
+    run = parse_run(answer(line(0)), 1, VARIABLES)
+    assert run.sandbox.applied == ["seccomp"] and run.sandbox.missing == ["landlock: none here"]
+    forged = answer(line(0))
+    forged["results"] = forged["results"][1:]
+    run = parse_run(forged, 1, VARIABLES)
+    assert run.cases == [] and "sandbox report is malformed" in run.problems[0]
