@@ -140,6 +140,14 @@ def student_error(error: BaseException, filename: str) -> dict[str, Any]:
     }
 
 
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the student may have closed or replaced them
+            pass
+
+
 def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, list[str]]) -> None:
     """Report the sandbox, then execute the job's source once per case, one JSON line per case.
 
@@ -183,11 +191,12 @@ def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, lis
         except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
             error = student_error(problem, filename)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except Exception:  # noqa: BLE001 - the student may have closed or replaced them
-            pass
+        _flush()
+        if index == 0:  # only the public case's output is captured: later cases print to /dev/null
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            os.close(quiet)
         message = {
             "case": index,
             "values": {name: describe(namespace[name]) if name in namespace else {"kind": "missing"}

@@ -177,14 +177,13 @@ def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: 
         student[message.case] = message.values  # type: ignore[call-overload]
     stopped = STOPPED.get(status, "the run stopped before reporting it")
     checks = compare.check_all(quiz, cases, student, source.literals, source.lines, stopped)
-    stdout = run.stdout if run.public_stdout_end is None else run.stdout[: run.public_stdout_end]
     return _report(
         submission, quiz,
         status=status,
         score=sum(check.score for check in checks),
         max_score=sum(check.max_score for check in checks),
         checks=checks,
-        stdout=stdout,
+        stdout=run.stdout,
         stderr=run.stderr,
         output_truncated=max(run.stdout_bytes, run.stderr_bytes) > settings.output_bytes,
         error=error,

@@ -98,7 +98,6 @@ class Run:
     stderr: str = ""
     stdout_bytes: int = 0
     stderr_bytes: int = 0
-    public_stdout_end: int | None = None
     exit_code: int | None = None
     signal: int | None = None
     duration_s: float = 0.0
@@ -138,7 +137,4 @@ def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...
             run.problems.append(f"result line {position + 1} is out of order; later results ignored")
             break
         run.cases.append(message)
-    offsets = answer.get("case_output") or []
-    if len(offsets) > 1 and run.cases:  # offsets[0] is at the sandbox line, offsets[1] after the public case
-        run.public_stdout_end = int(offsets[1])
     return run

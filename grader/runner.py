@@ -130,7 +130,6 @@ def supervise(child: Child, limits: dict[str, Any]) -> dict[str, Any]:
     captured = {child.stdout: bytearray(), child.stderr: bytearray()}
     totals = {child.stdout: 0, child.stderr: 0}
     results = bytearray()
-    case_output: list[int] = []
     selector = selectors.DefaultSelector()
     for fd in (child.stdout, child.stderr, child.results):
         os.set_blocking(fd, False)
@@ -152,13 +151,10 @@ def supervise(child: Child, limits: dict[str, Any]) -> dict[str, Any]:
                     open_fds.discard(fd)
 
     def read_results() -> None:
-        before = results.count(b"\n")
-        count, eof = _read_available(child.results, results, result_cap + 1)
+        _, eof = _read_available(child.results, results, result_cap + 1)
         if eof:
             selector.unregister(child.results)
             open_fds.discard(child.results)
-        drain_output()  # output written before a case's result line is in the pipes now
-        case_output.extend([totals[child.stdout]] * (results.count(b"\n") - before))
 
     while status is None:
         remaining = deadline - time.monotonic()
@@ -199,7 +195,6 @@ def supervise(child: Child, limits: dict[str, Any]) -> dict[str, Any]:
         "stderr": captured[child.stderr].decode("utf-8", "replace"),
         "stdout_bytes": totals[child.stdout],
         "stderr_bytes": totals[child.stderr],
-        "case_output": case_output,
         "results": [line.decode("utf-8", "replace") for line in lines],
         "duration_s": time.monotonic() - started,
     }

@@ -32,9 +32,10 @@ def test_solution_gets_full_marks(pool, quiz, tmp_path):
 
 
 def test_stdout_is_the_public_case_only(pool, quiz, tmp_path):
-    report = run(pool, quiz, tmp_path, solution(quiz) + "print('tail', len(x))\n")
+    report = run(pool, quiz, tmp_path, solution(quiz) + "print('tail', len(x))\nimport sys\nsys.stderr.write('e')\n")
     assert report.stdout.count("Neural Network output:") == 1
     assert report.stdout.endswith("tail 4\n")
+    assert report.stderr == "e"
 
 
 def test_infinite_loop_times_out_and_keeps_earlier_variables(pool, quiz, tmp_path):
@@ -94,7 +95,8 @@ def test_stdin_is_empty_and_name_is_main(pool, quiz, tmp_path):
 
 
 def test_hidden_inputs_are_injected(pool, quiz, tmp_path):
-    code = solution(quiz) + "import sys\nsys.stderr.write(str(len(x)) + ',')\n"
-    report = run(pool, quiz, tmp_path, code)
-    lengths = [int(n) for n in report.stderr.strip(",").split(",")]
+    report = run(pool, quiz, tmp_path, solution(quiz))
+    del_w = report.checks[-1]
+    lengths = [len(case.actual) for case in del_w.cases]
     assert lengths[0] == 4 and len(lengths) == 5 and 4 not in lengths[1:]
+    assert [case.actual for case in del_w.cases] == [case.expected for case in del_w.cases]
