@@ -311,13 +311,15 @@ def _python_is_world_readable() -> bool:
     return True
 
 
-def _drop_privileges(uid: int, scratch: str) -> None:
-    """Become ``uid``; keep only CAP_DAC_READ_SEARCH when Python itself is not world-readable.
+def _drop_privileges(uid: int, scratch: str, confined_reads: bool) -> None:
+    """Become ``uid``; keep CAP_DAC_READ_SEARCH only where Landlock confines reads and Python needs it.
 
     That one capability lets the child import standard-library modules from a
-    Python installed under /root; Landlock then confines what it may read.
+    Python installed under /root (mode 700). Without Landlock it would open
+    every file on the machine, so then it is dropped with the rest, and such a
+    Python can only use the modules the runner already imported.
     """
-    keep = not _python_is_world_readable()
+    keep = confined_reads and not _python_is_world_readable()
     os.chown(scratch, uid, uid)
     if keep:
         _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
@@ -373,7 +375,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
     _apply_rlimits(limits)
     applied.append("rlimits")
     if plan.uid is not None:
-        layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch))
+        layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch, plan.landlock_fd is not None))
     else:
         applied.append("unprivileged")  # already not root
     layer("no_new_privs", lambda: (_prctl(PR_SET_NO_NEW_PRIVS, 1), _prctl(PR_SET_DUMPABLE, 0)))
