@@ -139,15 +139,31 @@ def seccomp_program() -> bytes:
     return _assemble(body)
 
 
-def _load_seccomp(template: bytes) -> None:
-    program = template.replace(struct.pack("=I", PID_PLACEHOLDER), struct.pack("=I", os.getpid()))
-    buffer = ctypes.create_string_buffer(program, len(program))
+class _Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    class Fprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    prog = Fprog(len(program) // 8, ctypes.addressof(buffer))
-    _check(_libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(prog)), "seccomp")
+@dataclass
+class SeccompFilter:
+    """The assembled program in a ctypes buffer, ready to load after the pid is patched in."""
+
+    buffer: ctypes.Array
+    program: _Fprog
+    pid_offsets: list[int]
+
+    @classmethod
+    def build(cls) -> SeccompFilter:
+        template = seccomp_program()
+        placeholder = struct.pack("=I", PID_PLACEHOLDER)
+        offsets = [i for i in range(0, len(template), 8) if template[i + 4:i + 8] == placeholder]
+        buffer = ctypes.create_string_buffer(template, len(template))
+        return cls(buffer, _Fprog(len(template) // 8, ctypes.addressof(buffer)), [o + 4 for o in offsets])
+
+    def load(self) -> None:
+        pid = struct.pack("=I", os.getpid())
+        for offset in self.pid_offsets:
+            ctypes.memmove(ctypes.addressof(self.buffer) + offset, pid, 4)
+        _check(_libc.syscall(SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(self.program)), "seccomp")
 
 
 # --- Landlock ------------------------------------------------------------------
@@ -226,8 +242,10 @@ class Plan:
     slot: int
     uid: int | None
     strict: bool
-    seccomp: bytes | None = None
+    seccomp: SeccompFilter | None = None
     landlock_fd: int | None = None
+    keep_read_capability: bool = False
+    """Whether the unprivileged child keeps CAP_DAC_READ_SEARCH (see ``_drop_privileges``)."""
     namespaces: int = 0
     unavailable: dict[str, str] = field(default_factory=dict)
     """Layers that cannot be applied here, and why."""
@@ -258,15 +276,30 @@ def probe() -> dict[str, str]:
     return missing
 
 
+def _scrub_environment(extra: dict[str, str]) -> None:
+    """Make the environment exactly SAFE_ENVIRONMENT plus ``extra``, touching only what differs."""
+    wanted = {**SAFE_ENVIRONMENT, **extra}
+    for key in [key for key in os.environ if key not in wanted]:
+        del os.environ[key]
+    for key, value in wanted.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 def prepare(scratch_root: str, slot: int, strict: bool) -> Plan:
-    """Assemble the seccomp program and the Landlock ruleset once, in the runner."""
+    """Assemble the seccomp program and the Landlock ruleset once, in the runner.
+
+    Also scrubs the runner's own environment, so each child has little left to change.
+    """
+    _scrub_environment({})
     unavailable = probe()
     plan = Plan(scratch_root, slot, UID_BASE + slot if os.geteuid() == 0 else None, strict,
                 unavailable=unavailable)
     if "seccomp" not in unavailable:
-        plan.seccomp = seccomp_program()
+        plan.seccomp = SeccompFilter.build()
     if "landlock" not in unavailable:
         plan.landlock_fd = _landlock_ruleset(landlock_abi(), scratch_root)
+        plan.keep_read_capability = not _python_is_world_readable()
     if "namespaces" not in unavailable:
         plan.namespaces = CLONE_NEWNET | CLONE_NEWIPC | (0 if os.geteuid() == 0 else CLONE_NEWUSER)
     return plan
@@ -311,15 +344,15 @@ def _python_is_world_readable() -> bool:
     return True
 
 
-def _drop_privileges(uid: int, scratch: str, confined_reads: bool) -> None:
-    """Become ``uid``; keep CAP_DAC_READ_SEARCH only where Landlock confines reads and Python needs it.
+def _drop_privileges(uid: int, scratch: str, keep: bool) -> None:
+    """Become ``uid``, keeping CAP_DAC_READ_SEARCH if ``keep``.
 
     That one capability lets the child import standard-library modules from a
-    Python installed under /root (mode 700). Without Landlock it would open
-    every file on the machine, so then it is dropped with the rest, and such a
-    Python can only use the modules the runner already imported.
+    Python installed under /root (mode 700). ``prepare`` asks for it only where
+    Landlock confines reads: without Landlock it would open every file on the
+    machine, so then it is dropped with the rest, and such a Python can only
+    use the modules the runner already imported.
     """
-    keep = confined_reads and not _python_is_world_readable()
     os.chown(scratch, uid, uid)
     if keep:
         _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
@@ -366,8 +399,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
     _close_other_fds(keep_fds)
     applied.append("descriptors")
     scratch = limits["scratch"]
-    os.environ.clear()
-    os.environ.update(SAFE_ENVIRONMENT, HOME=scratch, TMPDIR=scratch)
+    _scrub_environment({"HOME": scratch, "TMPDIR": scratch})
     os.chdir(scratch)
     applied.append("environment")
     if plan.namespaces:
@@ -375,7 +407,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
     _apply_rlimits(limits)
     applied.append("rlimits")
     if plan.uid is not None:
-        layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch, plan.landlock_fd is not None))
+        layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch, plan.keep_read_capability))
     else:
         applied.append("unprivileged")  # already not root
     layer("no_new_privs", lambda: (_prctl(PR_SET_NO_NEW_PRIVS, 1), _prctl(PR_SET_DUMPABLE, 0)))
@@ -384,7 +416,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
                                          "landlock_restrict_self"))
         os.close(plan.landlock_fd)
     if plan.seccomp is not None:
-        layer("seccomp", lambda: _load_seccomp(plan.seccomp))
+        layer("seccomp", plan.seccomp.load)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False)
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
