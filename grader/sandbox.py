@@ -390,7 +390,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
         try:
             action()
             applied.append(name)
-        except OSError as problem:
+        except (OSError, ValueError) as problem:
             missing[name] = str(problem)
 
     if os.getpid() != os.getpgid(0):
@@ -404,8 +404,7 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
     applied.append("environment")
     if plan.namespaces:
         layer("namespaces", lambda: _check(_libc.unshare(plan.namespaces), "unshare"))
-    _apply_rlimits(limits)
-    applied.append("rlimits")
+    layer("rlimits", lambda: _apply_rlimits(limits))
     if plan.uid is not None:
         layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch, plan.keep_read_capability))
     else:
