@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 import click
 
 from grader import __version__, discover, gradebook, quiz, render, report, sandbox
-from grader.grade import Settings, grade
+from grader.grade import Settings, content_digest, grade
 from grader.pool import Pool
 
 
@@ -97,8 +99,10 @@ def check(file: Path, as_json: bool, quiz: quiz.Quiz, settings: Settings) -> Non
               help="Folder for the reports, grades.csv and summary.json.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None,
               help="Submissions graded in parallel [default: number of cores].")
+@click.option("--resume", is_flag=True,
+              help="Keep every valid report already in --out for the same file; grade only the rest.")
 @grading_options
-def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, quiz: quiz.Quiz,
+def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, quiz: quiz.Quiz,
                   settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out."""
     submissions = discover.find(paths, quiz.filename)
@@ -109,17 +113,39 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, quiz: qu
         out.mkdir(parents=True, exist_ok=True)
     except OSError as problem:
         raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
-    reports = []
-    with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
-        results = grade(submissions, quiz, settings, pool)
-        with click.progressbar(results, length=len(submissions), label="Grading", file=sys.stderr,
-                               hidden=not sys.stderr.isatty()) as bar:
-            for result in bar:
-                gradebook.write_report(out, result)
-                reports.append(result)
-    summary = gradebook.write_batch_files(out, reports, quiz.name, list(quiz.variables))
-    click.echo(f"Graded {summary.submissions} submissions: mean {summary.mean_score:.2f}/{summary.max_score:g}, "
-               f"{summary.full_marks} with full marks, {len(summary.failed_runs)} failed to run. Reports in {out}")
+    done = {s.id for s in submissions
+            if gradebook.existing_report(out, s.id, quiz.name, content_digest(s)) is not None} if resume else set()
+    book = gradebook.Gradebook(out, quiz.name, list(quiz.variables))
+    signal.signal(signal.SIGTERM, _interrupt)
+    graded = 0
+    try:
+        with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
+            fresh = grade([s for s in submissions if s.id not in done], quiz, settings, pool)
+            with click.progressbar(submissions, label="Grading", file=sys.stderr,
+                                   hidden=not sys.stderr.isatty()) as bar:
+                for submission in bar:
+                    if submission.id in done:
+                        book.add(gradebook.existing_report(out, submission.id, quiz.name,
+                                                           content_digest(submission)), write=False)
+                    else:
+                        book.add(next(fresh))
+                        graded += 1
+    except KeyboardInterrupt:
+        book.abandon()
+        command = " ".join(shlex.quote(a) for a in ["gdgrade", *sys.argv[1:]] if a != "--resume")
+        click.echo(f"gdgrade: interrupted after grading {graded} of {len(submissions) - len(done)} submissions; "
+                   f"their reports are in {out}. Resume with: {command} --resume", err=True)
+        sys.exit(130)
+    summary = book.finish()
+    kept = f" ({len(done)} kept from an earlier run)" if done else ""
+    click.echo(f"Graded {summary.submissions} submissions{kept}: mean {summary.mean_score:.2f}/"
+               f"{summary.max_score:g}, {summary.full_marks} with full marks, {len(summary.failed_runs)} failed "
+               f"to run. Reports in {out}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops a batch the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @cli.command()

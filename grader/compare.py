@@ -8,6 +8,8 @@ own wrong upstream values (error carried forward).
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,79 +44,113 @@ def as_array(value: StudentValue | None) -> np.ndarray | None:
     return value.array() if isinstance(value, Numeric) else None
 
 
-def _difference(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float | None]:
-    with np.errstate(all="ignore"):
-        difference = np.abs(actual - expected)
-        relative = np.divide(difference, np.abs(expected), out=np.full_like(difference, np.nan),
-                             where=expected != 0)
-    largest = float(np.max(difference)) if difference.size else 0.0
-    finite = relative[np.isfinite(relative)]
-    return largest, (float(np.max(finite)) if finite.size else None)
+@dataclass(frozen=True)
+class Expected:
+    """One reference value, kept both as an array and as plain floats for fast comparison."""
+
+    array: np.ndarray
+    shape: tuple[int, ...]
+    values: tuple[float, ...]
+    plain: object
+    """The value as JSON data (a float or nested lists), for the report."""
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> Expected:
+        return cls(array, tuple(array.shape), tuple(array.ravel().tolist()), array.tolist())
 
 
-def _problem(value: StudentValue | None, expected: np.ndarray, step: Step) -> str | None:
-    """Why one case's value does not match the reference, or None when it does."""
-    if value is None:
-        return "not computed: the run stopped before this case"
-    if isinstance(value, Missing):
-        return "not defined" if value.kind == "missing" else "still None"
-    if isinstance(value, Other):
-        return f"not a number: got {value.type}"
-    if list(value.shape) != list(expected.shape):
-        return f"wrong shape: expected {describe_shape(expected.shape)}, got {describe_shape(value.shape)}"
-    actual = value.array()
-    if actual is None:
-        return "too large to compare"
-    if np.any(np.isnan(actual)):
-        return "contains NaN"
-    if np.any(np.isinf(actual)):
-        return "contains infinity"
-    if close(actual, expected, step.rtol, step.atol):
+class Reference:
+    """The expected values of every step in every case, computed once per batch."""
+
+    def __init__(self, quiz: Quiz, cases: Sequence[Inputs]):
+        self.quiz = quiz
+        self.cases = list(cases)
+        self.arrays = [quiz.solve(inputs) for inputs in self.cases]
+        self.expected = [{name: Expected.of(array) for name, array in solved.items()} for solved in self.arrays]
+        self.upstream = [{**inputs, **solved} for inputs, solved in zip(self.cases, self.arrays)]
+
+
+def _plain(value: Numeric) -> object:
+    """A student's numbers as JSON data shaped like the value."""
+    if value.values is None:
         return None
-    largest, relative = _difference(actual, expected)
-    share = "" if relative is None else f", {relative:.2%}"
-    if actual.ndim == 0:
-        return f"expected {float(expected):.10g}, got {float(actual):.10g} (off by {largest:.3g}{share})"
-    bad = ~(np.abs(actual - expected) <= step.atol + step.rtol * np.abs(expected))
-    index = np.unravel_index(int(np.argmax(np.abs(actual - expected))), actual.shape)
-    where = index[0] if len(index) == 1 else tuple(int(i) for i in index)
-    return (f"{int(bad.sum())} of {actual.size} elements differ; largest difference {largest:.3g}{share}"
-            f" at index {where} (expected {float(expected[index]):.10g}, got {float(actual[index]):.10g})")
+    if not value.shape:
+        return value.values[0]
+    if len(value.shape) == 1:
+        return list(value.values)
+    return np.array(value.values).reshape(value.shape).tolist()
 
 
-def _detail(index: int, value: StudentValue | None, expected: np.ndarray, step: Step) -> CaseDetail:
-    problem = _problem(value, expected, step)
-    actual = as_array(value)
-    abs_error = rel_error = None
-    if actual is not None and actual.shape == expected.shape:
-        abs_error, rel_error = _difference(actual, expected)
-    return CaseDetail(
-        case=case_name(index),
-        passed=problem is None,
-        expected=expected.tolist(),
-        actual=None if actual is None else actual.tolist(),
-        abs_error=abs_error,
-        rel_error=rel_error,
-        problem=problem,
-    )
+def _detail(index: int, value: StudentValue | None, expected: Expected, step: Step) -> CaseDetail:
+    """Compare one case in plain Python: values are a handful of floats, numpy calls would dominate."""
+    detail = {"case": case_name(index), "expected": expected.plain}
+    if value is None:
+        return CaseDetail(passed=False, problem="not computed: the run stopped before this case", **detail)
+    if isinstance(value, Missing):
+        return CaseDetail(passed=False, problem="not defined" if value.kind == "missing" else "still None",
+                          **detail)
+    if isinstance(value, Other):
+        return CaseDetail(passed=False, problem=f"not a number: got {value.type}", **detail)
+    detail["actual"] = _plain(value)
+    if tuple(value.shape) != expected.shape:
+        return CaseDetail(passed=False, problem=f"wrong shape: expected {describe_shape(expected.shape)}, "
+                          f"got {describe_shape(value.shape)}", **detail)
+    if value.values is None:
+        return CaseDetail(passed=False, problem="too large to compare", **detail)
+    actual = value.values
+    differences = [abs(a - e) for a, e in zip(actual, expected.values)]
+    largest = max(differences, default=0.0)
+    relatives = [d / abs(e) for d, e in zip(differences, expected.values) if e != 0 and math.isfinite(d)]
+    relative = max(relatives) if relatives else None
+    problem = None
+    if any(math.isnan(a) for a in actual):
+        problem = "contains NaN"
+    elif any(math.isinf(a) for a in actual):
+        problem = "contains infinity"
+    else:
+        bad = [d > step.atol + step.rtol * abs(e) for d, e in zip(differences, expected.values)]
+        if any(bad):
+            share = "" if relative is None else f", {relative:.2%}"
+            worst = differences.index(largest)
+            got, wanted = actual[worst], expected.values[worst]
+            if not expected.shape:
+                problem = f"expected {wanted:.10g}, got {got:.10g} (off by {largest:.3g}{share})"
+            else:
+                where = np.unravel_index(worst, expected.shape)
+                at = int(where[0]) if len(where) == 1 else tuple(int(i) for i in where)
+                problem = (f"{sum(bad)} of {len(bad)} elements differ; largest difference {largest:.3g}{share}"
+                           f" at index {at} (expected {wanted:.10g}, got {got:.10g})")
+    finite = math.isfinite(largest)
+    return CaseDetail(passed=problem is None, problem=problem, abs_error=largest if finite else None,
+                      rel_error=relative, **detail)
 
 
-@dataclass
 class _Context:
-    """Everything the engine compares against, computed once per submission."""
+    """One submission against the reference; the student's own arrays are built only when needed."""
 
-    quiz: Quiz
-    cases: Sequence[Inputs]
-    student: Sequence[CaseValues]
-    expected: list[dict[str, np.ndarray]]
-    own: list[dict[str, object] | None]
-    """Per case: the inputs overlaid with the student's own usable step values."""
+    def __init__(self, reference: Reference, student: Sequence[CaseValues]):
+        self.reference = reference
+        self.quiz = reference.quiz
+        self.cases = reference.cases
+        self.student = student
+        self.expected = reference.arrays
+
+    @functools.cached_property
+    def own(self) -> list[dict[str, object] | None]:
+        """Per case: the inputs overlaid with the student's own usable step values."""
+        own: list[dict[str, object] | None] = []
+        for inputs, values in zip(self.cases, self.student):
+            if values is None:
+                own.append(None)
+                continue
+            usable = {name: as_array(value) for name, value in values.items()}
+            own.append({**inputs, **{name: array for name, array in usable.items() if array is not None}})
+        return own
 
     def outputs(self, function, index: int) -> list[np.ndarray]:  # noqa: ANN001 - a quiz function
         """``function`` applied to the student's own upstream values, then to the reference's."""
-        sources = [self.own[index], {**self.cases[index], **self.expected[index]}]
         results = []
-        for values in sources:
+        for values in (self.own[index], self.reference.upstream[index]):
             if values is None:
                 continue
             try:
@@ -122,18 +158,6 @@ class _Context:
             except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):
                 continue
         return results
-
-
-def _context(quiz: Quiz, cases: Sequence[Inputs], student: Sequence[CaseValues]) -> _Context:
-    expected = [quiz.solve(inputs) for inputs in cases]
-    own: list[dict[str, object] | None] = []
-    for inputs, values in zip(cases, student):
-        if values is None:
-            own.append(None)
-            continue
-        usable = {name: as_array(value) for name, value in values.items()}
-        own.append({**inputs, **{name: array for name, array in usable.items() if array is not None}})
-    return _Context(quiz, cases, student, expected, own)
 
 
 def _ran(context: _Context) -> list[int]:
@@ -228,7 +252,8 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
     """Decide one variable's outcome and explain it."""
     name = f"`{step.name}`"
     values = [None if case is None else case[step.name] for case in context.student]
-    details = [_detail(i, v, context.expected[i][step.name], step) for i, v in enumerate(values)]
+    expected = context.reference.expected
+    details = [_detail(i, v, expected[i][step.name], step) for i, v in enumerate(values)]
     upstream = step.upstream
     hint = mistake_name = None
     public = values[0]
@@ -275,18 +300,18 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
 
 
 def check_all(
-    quiz: Quiz,
-    cases: Sequence[Inputs],
+    reference: Reference,
     student: Sequence[CaseValues],
     literals: frozenset[str] = frozenset(),
     lines: Mapping[str, int] | None = None,
     stopped: str = "the run stopped before reporting it",
 ) -> list[Check]:
-    """One check per step of ``quiz``; ``student`` has one entry per case in ``cases``.
+    """One check per step of the quiz; ``student`` has one entry per case of ``reference``.
 
     ``stopped`` explains a variable that never came back from the run.
     """
-    if len(student) != len(cases):
+    if len(student) != len(reference.cases):
         raise ValueError("one entry of student values is needed per case")
-    context = _context(quiz, cases, student)
-    return [check_step(context, step, literals, (lines or {}).get(step.name), stopped) for step in quiz.steps]
+    context = _Context(reference, student)
+    return [check_step(context, step, literals, (lines or {}).get(step.name), stopped)
+            for step in reference.quiz.steps]

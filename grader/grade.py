@@ -7,8 +7,11 @@ whatever each one does.
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,44 +144,51 @@ def _status(run: Run, source: Source, case_count: int) -> tuple[Status, StudentE
     return Status.COMPLETED, None, warnings
 
 
-def _report(submission: discover.Submission, quiz: Quiz, **fields: object) -> Report:
-    return Report(quiz=quiz.name, submission=submission.id, path=str(submission.path), **fields)  # type: ignore[arg-type]
+def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, **fields: object) -> Report:
+    return Report(quiz=quiz.name, submission=submission.id, path=str(submission.path),  # type: ignore[arg-type]
+                  source_sha256=digest, **fields)
 
 
-def _unrunnable(submission: discover.Submission, quiz: Quiz, status: Status, error: StudentError | None,
-                started: float, cases: Sequence[Inputs], warnings: list[str]) -> Report:
+def _unrunnable(submission: discover.Submission, reference: compare.Reference, error: StudentError,
+                digest: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
+    status = Status.UNREADABLE if error.type == "unreadable" else Status.SYNTAX_ERROR
     reason = "the file is not readable Python" if status is Status.UNREADABLE else "the file has a syntax error"
-    checks = compare.check_all(quiz, cases, [None] * len(cases), stopped=reason)
-    return _report(submission, quiz, status=status, score=0.0, max_score=sum(c.max_score for c in checks),
-                   checks=checks, error=error, warnings=warnings, duration_s=time.monotonic() - started)
+    checks = compare.check_all(reference, [None] * len(reference.cases), stopped=reason)
+    return _report(submission, reference.quiz, digest, status=status, score=0.0,
+                   max_score=sum(c.max_score for c in checks), checks=checks, error=error,
+                   duration_s=time.monotonic() - started)
 
 
-def _prepare(submission: discover.Submission, quiz: Quiz) -> Source | StudentError:
+def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None]:
+    """The analysed source, or the reason it cannot be run; and the content's digest."""
     try:
         raw = submission.read()
-        return analyse(raw, quiz.filename, quiz.variables)
     except OSError as problem:
         return StudentError(case="public", type="unreadable", message=str(problem), line=None,
-                            traceback=str(problem))
+                            traceback=str(problem)), None
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return analyse(raw, quiz.filename, quiz.variables), digest
     except SourceError as problem:
         kind = "unreadable" if problem.unreadable else "SyntaxError"
         return StudentError(case="public", type=kind, message=str(problem), line=problem.line,
-                            traceback=str(problem) + (f" (line {problem.line})" if problem.line else ""))
+                            traceback=str(problem) + (f" (line {problem.line})" if problem.line else "")), digest
 
 
-def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: Sequence[Inputs],
+def _finish(submission: discover.Submission, reference: compare.Reference, source: Source, digest: str,
             answer: dict[str, object], settings: Settings) -> Report:
     started = time.monotonic()
-    run = parse_run(answer, len(cases), quiz.variables)
-    status, error, warnings = _status(run, source, len(cases))
-    student = [None] * len(cases)
+    case_count = len(reference.cases)
+    run = parse_run(answer, case_count, reference.quiz.variables)
+    status, error, warnings = _status(run, source, case_count)
+    student = [None] * case_count
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         student[message.case] = message.values  # type: ignore[call-overload]
     stopped = STOPPED.get(status, "the run stopped before reporting it")
-    checks = compare.check_all(quiz, cases, student, source.literals, source.lines, stopped)
+    checks = compare.check_all(reference, student, source.literals, source.lines, stopped)
     return _report(
-        submission, quiz,
+        submission, reference.quiz, digest,
         status=status,
         score=sum(check.score for check in checks),
         max_score=sum(check.max_score for check in checks),
@@ -193,19 +203,66 @@ def _finish(submission: discover.Submission, quiz: Quiz, source: Source, cases: 
     )
 
 
-def grade(submissions: Iterable[discover.Submission], quiz: Quiz, settings: Settings, pool: Pool) -> Iterator[Report]:
-    """Reports for ``submissions``, in order, computed on ``pool``'s runners."""
-    cases = quiz.cases(settings.hidden_cases, settings.seed)
+@dataclass
+class _Pending:
+    submission: discover.Submission
+    started: float
+    source: Source | StudentError
+    digest: str | None
+    answer: Future[dict[str, object]] | None
 
-    def start(submission: discover.Submission) -> tuple[discover.Submission, float, Source | StudentError]:
-        return submission, time.monotonic(), _prepare(submission, quiz)
 
-    prepared = [start(submission) for submission in submissions]
-    runnable = [(s, source) for s, _, source in prepared if isinstance(source, Source)]
-    answers = pool.map(job(s, source, quiz, cases, settings) for s, source in runnable)
-    for submission, started, source in prepared:
+def content_digest(submission: discover.Submission) -> str | None:
+    """SHA-256 of the file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(submission.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _repeated_contents(submissions: Sequence[discover.Submission]) -> Counter[str]:
+    """How often each content occurs, for contents that occur more than once (digests only)."""
+    counts = Counter(content_digest(submission) for submission in submissions)
+    return Counter({digest: count for digest, count in counts.items() if count > 1 and digest is not None})
+
+
+def grade(submissions: Sequence[discover.Submission], quiz: Quiz, settings: Settings, pool: Pool,
+          window: int | None = None) -> Iterator[Report]:
+    """Reports for ``submissions``, in order, computed on ``pool``'s runners.
+
+    At most ``window`` submissions are in flight, so memory stays flat however
+    large the batch. Submissions with identical bytes run once per batch: the
+    run is kept until the last of them is reported (each gets its own report).
+    """
+    reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
+    window = window or 4 * pool.size
+    remaining = _repeated_contents(submissions)
+    shared: dict[str, Future[dict[str, object]]] = {}
+    pending: deque[_Pending] = deque()
+
+    def finish(entry: _Pending) -> Report:
+        if entry.answer is None:
+            return _unrunnable(entry.submission, reference, entry.source, entry.digest, entry.started)  # type: ignore[arg-type]
+        answer = entry.answer.result()
+        if entry.digest in remaining:
+            remaining[entry.digest] -= 1
+            if remaining[entry.digest] == 0:
+                del remaining[entry.digest]
+                shared.pop(entry.digest, None)
+        return _finish(entry.submission, reference, entry.source, entry.digest, answer, settings)  # type: ignore[arg-type]
+
+    for submission in submissions:
+        started = time.monotonic()
+        source, digest = _prepare(submission, quiz)
+        answer = None
         if isinstance(source, Source):
-            yield _finish(submission, quiz, source, cases, next(answers), settings)
-        else:
-            status = Status.UNREADABLE if source.type == "unreadable" else Status.SYNTAX_ERROR
-            yield _unrunnable(submission, quiz, status, source, started, cases, [])
+            answer = shared.get(digest)  # type: ignore[arg-type]
+            if answer is None:
+                answer = pool.submit(job(submission, source, quiz, reference.cases, settings))
+                if digest in remaining:
+                    shared[digest] = answer  # type: ignore[index]
+        pending.append(_Pending(submission, started, source, digest, answer))
+        while len(pending) >= window:
+            yield finish(pending.popleft())
+    while pending:
+        yield finish(pending.popleft())

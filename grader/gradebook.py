@@ -7,12 +7,10 @@ killed batch never leaves a half-written report.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import statistics
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -69,59 +67,95 @@ class Summary(BaseModel):
     failed_runs: list[FailedRun]
 
 
-def summarise(reports: list[Report], quiz: str) -> Summary:
-    """Aggregate a batch's reports into the class overview."""
-    scores = [report.score for report in reports]
-    names = [check.name for check in reports[0].checks] if reports else []
-    variables = {}
-    for name in names:
-        checks = [check for report in reports for check in report.checks if check.name == name]
-        variables[name] = VariableSummary(
-            pass_rate=sum(check.passed for check in checks) / len(checks),
-            outcomes=dict(Counter(check.outcome.value for check in checks).most_common()),
-        )
-    mistakes = Counter((check.name, check.mistake) for report in reports for check in report.checks
-                       if check.mistake is not None)
-    return Summary(
-        quiz=quiz,
-        submissions=len(reports),
-        max_score=max((report.max_score for report in reports), default=0.0),
-        mean_score=statistics.fmean(scores) if scores else 0.0,
-        median_score=statistics.median(scores) if scores else 0.0,
-        full_marks=sum(report.full_marks for report in reports),
-        score_distribution={f"{score:g}": count for score, count in sorted(Counter(scores).items())},
-        statuses=dict(Counter(report.status.value for report in reports).most_common()),
-        variables=variables,
-        mistakes=[MistakeCount(variable=v, mistake=m, count=n) for (v, m), n in mistakes.most_common()],
-        failed_runs=[FailedRun(submission=report.submission, status=report.status)
-                     for report in reports if report.status in FAILED_RUNS],
-    )
+class Gradebook:
+    """A batch as its reports arrive: each report's file, a gradebook row, the class tallies.
 
+    Nothing grows with the batch but small counters, so 10,000 submissions cost
+    no more memory than 1,000. ``finish`` writes ``summary.json`` and moves
+    ``grades.csv`` into place; until then neither exists half-written.
+    """
 
-def gradebook_csv(reports: Iterable[Report], variables: list[str]) -> str:
-    """One row per submission: id, status, score, max_score, then each variable's score."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "status", "score", "max_score", *variables])
-    for report in reports:
+    def __init__(self, folder: Path, quiz: str, variables: list[str]):
+        self.folder, self.quiz, self.variables = folder, quiz, variables
+        handle, self._csv_path = tempfile.mkstemp(dir=folder, prefix=".grades.csv.", suffix=".tmp")
+        self._csv_file = os.fdopen(handle, "w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._csv_file, lineterminator="\n")
+        self._csv.writerow(["id", "status", "score", "max_score", *variables])
+        self.count = 0
+        self.max_score = 0.0
+        self.scores: Counter[float] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.outcomes = {name: Counter[str]() for name in variables}
+        self.passed: Counter[str] = Counter()
+        self.mistakes: Counter[tuple[str, str]] = Counter()
+        self.failed: list[FailedRun] = []
+
+    def add(self, report: Report, write: bool = True) -> None:
+        """Count ``report`` in; write its JSON file unless it is already on disk (``write=False``)."""
+        if write:
+            write_atomic(report_path(self.folder, report.submission), report.model_dump_json(indent=2) + "\n")
         scores = {check.name: check.score for check in report.checks}
-        writer.writerow([report.submission, report.status.value, f"{report.score:g}", f"{report.max_score:g}",
-                         *(f"{scores.get(name, 0.0):g}" for name in variables)])
-    return buffer.getvalue()
+        self._csv.writerow([report.submission, report.status.value, f"{report.score:g}", f"{report.max_score:g}",
+                            *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
+        self.count += 1
+        self.max_score = max(self.max_score, report.max_score)
+        self.scores[report.score] += 1
+        self.statuses[report.status.value] += 1
+        for check in report.checks:
+            if check.name in self.outcomes:
+                self.outcomes[check.name][check.outcome.value] += 1
+                self.passed[check.name] += check.passed
+            if check.mistake is not None:
+                self.mistakes[(check.name, check.mistake)] += 1
+        if report.status in FAILED_RUNS:
+            self.failed.append(FailedRun(submission=report.submission, status=report.status))
+
+    def _median(self) -> float:
+        ordered = sorted(self.scores.elements())
+        return statistics.median(ordered) if ordered else 0.0
+
+    def summary(self) -> Summary:
+        total = sum(score * count for score, count in self.scores.items())
+        return Summary(
+            quiz=self.quiz,
+            submissions=self.count,
+            max_score=self.max_score,
+            mean_score=total / self.count if self.count else 0.0,
+            median_score=self._median(),
+            full_marks=sum(count for score, count in self.scores.items() if score >= self.max_score > 0),
+            score_distribution={f"{score:g}": count for score, count in sorted(self.scores.items())},
+            statuses=dict(self.statuses.most_common()),
+            variables={name: VariableSummary(pass_rate=self.passed[name] / self.count if self.count else 0.0,
+                                             outcomes=dict(counts.most_common()))
+                       for name, counts in self.outcomes.items()},
+            mistakes=[MistakeCount(variable=v, mistake=m, count=n) for (v, m), n in self.mistakes.most_common()],
+            failed_runs=self.failed,
+        )
+
+    def finish(self) -> Summary:
+        """Write summary.json and grades.csv for the batch."""
+        summary = self.summary()
+        self._csv_file.close()
+        os.replace(self._csv_path, self.folder / "grades.csv")
+        write_atomic(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
+        return summary
+
+    def abandon(self) -> None:
+        """Drop the unfinished gradebook (an interrupted batch): report files stay, batch files are not written."""
+        self._csv_file.close()
+        os.unlink(self._csv_path)
 
 
 def report_path(folder: Path, submission: str) -> Path:
     return folder / f"{submission}.json"
 
 
-def write_report(folder: Path, report: Report) -> None:
-    write_atomic(report_path(folder, report.submission), report.model_dump_json(indent=2) + "\n")
-
-
-def write_batch_files(folder: Path, reports: list[Report], quiz: str, variables: list[str]) -> Summary:
-    """The files that describe the whole batch: summary.json and grades.csv."""
-    summary = summarise(reports, quiz)
-    write_atomic(folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
-    write_atomic(folder / "grades.csv", gradebook_csv(reports, variables))
-    return summary
-
+def existing_report(folder: Path, submission: str, quiz: str, digest: str | None) -> Report | None:
+    """The report already on disk for ``submission``, if it is valid and of the same file and quiz."""
+    try:
+        report = Report.model_validate_json(report_path(folder, submission).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if report.quiz != quiz or report.source_sha256 != digest or digest is None:
+        return None
+    return report

@@ -15,8 +15,7 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from grader import sandbox
@@ -51,6 +50,11 @@ class Runner:
         )
         self.pending = b""
         return self.process
+
+    def kill(self) -> None:
+        """Kill the runner process; a job it was running is answered as runner_failed."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
 
     def _stop(self) -> None:
         if self.process is not None:
@@ -122,14 +126,17 @@ class Pool:
         finally:
             self.idle.put(runner)
 
-    def map(self, jobs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Answers in the order of ``jobs``, computed ``size`` at a time."""
-        return self.executor.map(self.run, jobs)
+    def submit(self, job: dict[str, Any]) -> Future[dict[str, Any]]:
+        """Queue one job; its answer arrives when a runner is free and has run it."""
+        return self.executor.submit(self.run, job)
 
     def __enter__(self) -> Pool:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is not None:  # interrupted: stop the runners now rather than wait for their jobs
+            for runner in self.runners:
+                runner.kill()
         self.executor.shutdown(wait=True, cancel_futures=True)
         for runner in self.runners:
             runner.close()

@@ -9,6 +9,7 @@ without knowing anything about the quiz.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -24,8 +25,9 @@ DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
 
 
+@functools.cache
 def parameters(function: Callable[..., object]) -> tuple[str, ...]:
-    """The upstream names a step or mistake function reads, from its signature."""
+    """The upstream names a step or mistake function reads, from its signature (cached: it is slow)."""
     return tuple(inspect.signature(function).parameters)
 
 

@@ -94,6 +94,7 @@ class Report(_Model):
     quiz: str
     submission: str
     path: str
+    source_sha256: str | None = Field(None, description="digest of the file graded (resume checks it)")
     status: Status
     score: float
     max_score: float
