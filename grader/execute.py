@@ -35,25 +35,30 @@ class CaseTimeout(BaseException):
     """Raised by the soft timer so that variables set before a hang are still reported."""
 
 
-def literal(value: Any) -> ast.expr:
-    """An expression that rebuilds an injected input inside the student's module."""
+INPUT_FUNCTION = "__gdgrade_input__"
+"""The name injected assignments call to fetch the current case's value of an input."""
+
+
+def _input_value(value: Any) -> Any:
+    """A fresh copy of an injected input, in the type the quiz uses (array, 0-d array or number)."""
     if isinstance(value, list):
-        return ast.parse(f"__import__('numpy').array({value!r})", mode="eval").body
+        return np.array(value)
     if isinstance(value, dict) and "scalar_array" in value:
-        return ast.parse(f"__import__('numpy').array({value['scalar_array']!r})", mode="eval").body
-    return ast.Constant(value)
+        return np.array(value["scalar_array"])
+    return value
 
 
 class _Inject(ast.NodeTransformer):
-    """Replace the value of every module-level assignment to an input name.
+    """Make every module-level assignment to an input name fetch that input instead.
 
-    Assignments inside functions and classes are left alone; those inside
-    module-level ``if``/``for``/``with``/``try`` blocks are replaced, since they
-    still run at top level.
+    ``x = np.array([1, 2, 3, 4])`` becomes ``x = __gdgrade_input__('x')``, so one
+    compiled module serves every hidden case. Assignments inside functions and
+    classes are left alone; those inside module-level ``if``/``for``/``with``/
+    ``try`` blocks are replaced, since they still run at top level.
     """
 
-    def __init__(self, inputs: dict[str, Any]):
-        self.inputs = inputs
+    def __init__(self, names: set[str]):
+        self.names = names
         self.found: set[str] = set()
 
     def _skip(self, node: ast.AST) -> ast.AST:
@@ -62,23 +67,35 @@ class _Inject(ast.NodeTransformer):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _skip
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
-        names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.inputs]
+        names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.names]
         if names and len(node.targets) == 1:
-            node.value = self._located(literal(self.inputs[names[0]]), node)
-            self.found.add(names[0])
+            node.value = self._fetch(names[0], node)
         return node
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
-        if isinstance(node.target, ast.Name) and node.target.id in self.inputs and node.value:
-            node.value = self._located(literal(self.inputs[node.target.id]), node)
-            self.found.add(node.target.id)
+        if isinstance(node.target, ast.Name) and node.target.id in self.names and node.value:
+            node.value = self._fetch(node.target.id, node)
         return node
 
-    @staticmethod
-    def _located(expr: ast.expr, where: ast.AST) -> ast.expr:
-        for sub in ast.walk(expr):
+    def _fetch(self, name: str, where: ast.AST) -> ast.expr:
+        self.found.add(name)
+        call = ast.Call(ast.Name(INPUT_FUNCTION, ast.Load()), [ast.Constant(name)], [])
+        for sub in ast.walk(call):
             ast.copy_location(sub, where)
-        return expr
+        return call
+
+
+def _quiet_builtins() -> dict[str, Any]:
+    """Builtins whose ``print`` to stdout or stderr does nothing: hidden cases' output is discarded
+    anyway, and formatting numpy arrays for nobody is the dearest part of a run."""
+    real_print = builtins.print
+
+    def print(*values: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None,  # noqa: A001
+              flush: bool = False) -> None:
+        if file is not None and file is not sys.stdout and file is not sys.stderr:
+            real_print(*values, sep=sep, end=end, file=file, flush=flush)
+
+    return dict(builtins.__dict__, print=print)
 
 
 def describe(value: Any) -> dict[str, Any]:
@@ -159,33 +176,34 @@ def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, lis
     if job["strict"] and sandbox_report["missing"]:
         os._exit(STRICT_EXIT)
     filename = job["filename"]
-    tree = ast.parse(job["source"], filename)
     variables = job["variables"]
+    cases = job["cases"]
+    public = compile(job["source"], filename, "exec")
+    hidden_inputs = set().union(*(case for case in cases if case is not None))
+    injector = _Inject(hidden_inputs)
+    hidden = compile(injector.visit(ast.parse(job["source"], filename)), filename, "exec")
+    injected = sorted(injector.found)
+    quiet = _quiet_builtins()
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise CaseTimeout("time limit reached")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    budget = job["soft_timeout"] / len(job["cases"])  # a hang in one case leaves time for the others
+    budget = job["soft_timeout"] / len(cases)  # a hang in one case leaves time for the others
 
-    for index, inputs in enumerate(job["cases"]):
-        signal.setitimer(signal.ITIMER_REAL, budget)
-        injected: list[str] = []
-        case_tree = tree
-        if inputs is not None:
-            injector = _Inject(inputs)
-            case_tree = injector.visit(ast.parse(job["source"], filename))
-            injected = sorted(injector.found)
-        namespace: dict[str, Any] = {
-            "__name__": "__main__",
-            "__file__": filename,
-            "__builtins__": builtins,
-        }
+    for index, inputs in enumerate(cases):
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename}
+        if inputs is None:
+            code, namespace["__builtins__"] = public, builtins
+        else:
+            code, namespace["__builtins__"] = hidden, quiet
+            namespace[INPUT_FUNCTION] = lambda name, inputs=inputs: _input_value(inputs[name])
         sys.argv = [filename]
         error = None
         exit_code = None
+        signal.setitimer(signal.ITIMER_REAL, budget)
         try:
-            exec(compile(case_tree, filename, "exec"), namespace)  # noqa: S102 - sandboxed child
+            exec(code, namespace)  # noqa: S102 - sandboxed child
         except SystemExit as stop:
             exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
@@ -193,17 +211,17 @@ def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, lis
         signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
         if index == 0:  # only the public case's output is captured: later cases print to /dev/null
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 1)
-            os.dup2(quiet, 2)
-            os.close(quiet)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.close(devnull)
         message = {
             "case": index,
             "values": {name: describe(namespace[name]) if name in namespace else {"kind": "missing"}
                        for name in variables},
             "error": error,
             "exit_code": exit_code,
-            "injected": injected,
+            "injected": [] if inputs is None else injected,
         }
         write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
 

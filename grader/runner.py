@@ -239,19 +239,12 @@ def main(argv: list[str]) -> None:
 
 def serve(plan: sandbox.Plan, spawn: bool, answers: int) -> None:
     """Answer one JSON line per job line on stdin."""
-    with os.fdopen(0, "rb", buffering=0) as requests:
-        pending = b""
-        while True:
-            chunk = requests.read(1 << 20)
-            if not chunk:
-                return
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                job = json.loads(line)
-                answer = run_job(job, plan, spawn)
-                answer["id"] = job["id"]
-                _write_all(answers, json.dumps(answer).encode() + b"\n")
+    with os.fdopen(0, "rb") as requests:
+        for line in requests:
+            job = json.loads(line)
+            answer = run_job(job, plan, spawn)
+            answer["id"] = job["id"]
+            _write_all(answers, json.dumps(answer).encode() + b"\n")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
 """Containment applied in the child before any student code runs.
 
-The expensive parts are prepared once per runner (``prepare``): the seccomp
-program is assembled and the Landlock ruleset, with its read-only rules for
-the Python standard library and numpy, is built. ``enter`` then applies every
-layer in the freshly forked child in well under a millisecond, plus about half
-a millisecond for the network and IPC namespaces. docs/security.md describes
-each layer and what it stops.
+The expensive parts are done once per runner (``prepare``): the seccomp
+program is assembled, the Landlock ruleset with its read-only rules for the
+Python standard library and numpy is built, and the runner moves into new
+network and IPC namespaces that its children inherit. ``enter`` then applies
+the per-child layers in the freshly forked child, each well under a
+millisecond. docs/security.md describes each layer and what it stops.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import io
 import os
 import platform
@@ -38,6 +39,9 @@ LAYERS = ("descriptors", "environment", "rlimits", "unprivileged", "no_new_privs
 
 UID_BASE = 64000
 """Root drops to uid/gid UID_BASE + runner slot: children of different runners cannot touch each other."""
+
+RULESET_FD_MIN = 200
+"""The Landlock ruleset fd lives at or above this, out of the way of the child's stdio and result pipe."""
 
 STRICT_EXIT = 78
 """A strict child exits with this, before any student code, when a layer could not be applied."""
@@ -247,6 +251,7 @@ class Plan:
     keep_read_capability: bool = False
     """Whether the unprivileged child keeps CAP_DAC_READ_SEARCH (see ``_drop_privileges``)."""
     namespaces: int = 0
+    """The namespaces this process (and so every child it forks) was moved into."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Layers that cannot be applied here, and why."""
 
@@ -289,7 +294,11 @@ def _scrub_environment(extra: dict[str, str]) -> None:
 def prepare(scratch_root: str, slot: int, strict: bool) -> Plan:
     """Assemble the seccomp program and the Landlock ruleset once, in the runner.
 
-    Also scrubs the runner's own environment, so each child has little left to change.
+    Also scrubs the runner's own environment, so each child has little left to
+    change, and moves the runner into new network and IPC namespaces, which
+    every child inherits: an empty network (loopback down) and no IPC shared
+    with anything else, at no cost per child. Children of one runner share
+    them, one at a time; seccomp keeps a child from leaving IPC objects behind.
     """
     _scrub_environment({})
     unavailable = probe()
@@ -298,10 +307,17 @@ def prepare(scratch_root: str, slot: int, strict: bool) -> Plan:
     if "seccomp" not in unavailable:
         plan.seccomp = SeccompFilter.build()
     if "landlock" not in unavailable:
-        plan.landlock_fd = _landlock_ruleset(landlock_abi(), scratch_root)
+        ruleset = _landlock_ruleset(landlock_abi(), scratch_root)
+        # Far above the fds a child rearranges (0-3), so no dup2 in the child can replace it.
+        plan.landlock_fd = fcntl.fcntl(ruleset, fcntl.F_DUPFD_CLOEXEC, RULESET_FD_MIN)
+        os.close(ruleset)
         plan.keep_read_capability = not _python_is_world_readable()
     if "namespaces" not in unavailable:
-        plan.namespaces = CLONE_NEWNET | CLONE_NEWIPC | (0 if os.geteuid() == 0 else CLONE_NEWUSER)
+        flags = CLONE_NEWNET | CLONE_NEWIPC | (0 if os.geteuid() == 0 else CLONE_NEWUSER)
+        if _libc.unshare(flags) == 0:
+            plan.namespaces = flags
+        else:
+            plan.unavailable["namespaces"] = f"unshare failed: {os.strerror(ctypes.get_errno())}"
     return plan
 
 
@@ -360,12 +376,20 @@ def _drop_privileges(uid: int, scratch: str, keep: bool) -> None:
     os.setgid(uid)
     os.setuid(uid)
     if keep:
-        header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-        one = 1 << CAP_DAC_READ_SEARCH
-        data = struct.pack("=IIIIII", one, one, 0, 0, 0, 0)  # effective, permitted, inheritable (x2)
-        _check(_libc.syscall(SYS_CAPSET, ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+        _capset(1 << CAP_DAC_READ_SEARCH)
         _libc.prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0)
     _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    _limit(resource.RLIMIT_NPROC, 0)
+
+
+def _capset(capabilities: int) -> None:
+    header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = struct.pack("=IIIIII", capabilities, capabilities, 0, 0, 0, 0)  # effective, permitted, inheritable
+    _check(_libc.syscall(SYS_CAPSET, ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+
+
+def _drop_capabilities() -> None:
+    _capset(0)
     _limit(resource.RLIMIT_NPROC, 0)
 
 
@@ -403,12 +427,12 @@ def enter(plan: Plan, limits: dict[str, Any], keep: tuple[int, ...]) -> dict[str
     os.chdir(scratch)
     applied.append("environment")
     if plan.namespaces:
-        layer("namespaces", lambda: _check(_libc.unshare(plan.namespaces), "unshare"))
+        applied.append("namespaces")  # entered by prepare(), inherited through the fork
     layer("rlimits", lambda: _apply_rlimits(limits))
     if plan.uid is not None:
         layer("unprivileged", lambda: _drop_privileges(plan.uid, scratch, plan.keep_read_capability))
-    else:
-        applied.append("unprivileged")  # already not root
+    else:  # already not root; drop what a user namespace may have granted
+        layer("unprivileged", _drop_capabilities)
     layer("no_new_privs", lambda: (_prctl(PR_SET_NO_NEW_PRIVS, 1), _prctl(PR_SET_DUMPABLE, 0)))
     if plan.landlock_fd is not None:
         layer("landlock", lambda: _check(_libc.syscall(SYS_LANDLOCK_RESTRICT_SELF, plan.landlock_fd, 0),

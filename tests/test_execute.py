@@ -6,7 +6,7 @@ import ast
 
 import numpy as np
 
-from grader.execute import MAX_ELEMENTS, _Inject, describe
+from grader.execute import INPUT_FUNCTION, MAX_ELEMENTS, _Inject, _input_value, _quiet_builtins, describe
 
 
 class LyingFloat(float):
@@ -57,10 +57,22 @@ def test_huge_values_are_described_by_shape_only():
 
 
 def test_injection_replaces_top_level_assignments_only():
-    source = "x = 1\nif True:\n    w = 2\ndef f():\n    x = 3\ny = z = 4\n"
-    injector = _Inject({"x": [5.0, 6.0], "w": 0.5, "y": 1.0})
-    namespace: dict = {}
-    exec(compile(injector.visit(ast.parse(source)), "gradient.py", "exec"), namespace)
+    source = "x = 1\nif True:\n    w = 2\ndef f():\n    x = 3\n    return x\ny = z = 4\nfx = f()\n"
+    injector = _Inject({"x", "w", "y"})
+    code = compile(injector.visit(ast.parse(source)), "gradient.py", "exec")
+    inputs = {"x": [5.0, 6.0], "w": 0.5, "y": {"scalar_array": 1.0}}
+    namespace: dict = {INPUT_FUNCTION: lambda name: _input_value(inputs[name])}
+    exec(code, namespace)
     assert namespace["x"].tolist() == [5.0, 6.0] and namespace["w"] == 0.5
-    assert namespace["y"] == 4  # chained assignment is left alone
+    assert namespace["y"] == 4 and namespace["fx"] == 3  # chained assignment and function body left alone
     assert injector.found == {"x", "w"}
+    assert _input_value(inputs["y"]).ndim == 0
+
+
+def test_hidden_case_print_is_silent_except_to_files(tmp_path, capsys):
+    quiet = _quiet_builtins()
+    target = tmp_path / "out.txt"
+    exec("print('dropped')\nimport sys\nprint('also dropped', file=sys.stderr)\n"
+         f"with open({str(target)!r}, 'w') as f:\n    print('kept', file=f)\n", {"__builtins__": quiet})
+    assert capsys.readouterr() == ("", "")
+    assert target.read_text() == "kept\n"
