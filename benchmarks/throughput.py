@@ -1,0 +1,72 @@
+"""gdgrade's grading rate against merely running each file with python, side by side.
+
+    python benchmarks/throughput.py [--count 2000] [--jobs N] [--baseline 200]
+
+Builds COUNT synthetic submissions from the samples (mixed correct and wrong, no two identical),
+grades them with the full sandbox and the hidden cases, then runs BASELINE of the same files with
+plain ``python FILE`` two at a time (which grades nothing). Prints both rates, their ratio, the
+per-submission latency percentiles from the reports, and the peak resident memory of the grader's
+whole process tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import gdgrade, make_submissions, run_measured  # noqa: E402
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--baseline", type=int, default=200, help="files run with plain python")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gdgrade-bench-") as scratch:
+        folder, out = Path(scratch) / "submissions", Path(scratch) / "out"
+        paths = make_submissions(folder, options.count)
+        elapsed, peak, result = run_measured(gdgrade("grade", str(folder), "--out", str(out),
+                                                     "--jobs", str(options.jobs)))
+        if result.returncode != 0:
+            sys.exit(f"gdgrade failed: {result.stderr}")
+        rate = options.count / elapsed
+        durations = [json.loads(p.read_text())["duration_s"] * 1000 for p in out.glob("student*.json")]
+        sandboxed = sum("seccomp" in (json.loads(p.read_text()).get("sandbox") or {}).get("applied", [])
+                        for p in list(out.glob("student*.json"))[:50])
+
+        sample = paths[: options.baseline]
+        environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(2) as two:
+            list(two.map(lambda p: subprocess.run([sys.executable, str(p)], capture_output=True,
+                                                  env=environment, timeout=60), sample))
+        baseline = len(sample) / (time.perf_counter() - started)
+
+    print(f"machine: {os.cpu_count()} cores; {options.count} submissions, --jobs {options.jobs}, "
+          f"public case + hidden cases, full sandbox ({sandboxed}/50 sampled reports with seccomp)")
+    print(f"gdgrade grade:              {rate:8.1f} submissions/s  ({elapsed:.1f} s)")
+    print(f"python FILE, two at a time: {baseline:8.1f} files/s        (grades nothing; {len(sample)} files)")
+    print(f"ratio:                      {rate / baseline:8.1f} x")
+    print(f"latency per submission (run + comparison, from the reports): p50 {percentile(durations, .5):.1f} ms, "
+          f"p90 {percentile(durations, .9):.1f} ms, p99 {percentile(durations, .99):.1f} ms, "
+          f"max {max(durations):.1f} ms, mean {statistics.fmean(durations):.1f} ms")
+    print(f"peak resident memory of the whole grader (all processes): {peak / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
