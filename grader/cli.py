@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, discover, gradebook, quiz, render, report, sandbox
+from grader import __version__, discover, github, gradebook, gradescope, junit, quiz, render, report, sandbox, shard
 from grader.grade import Settings, content_digest, grade
 from grader.pool import Pool
 
@@ -75,47 +75,105 @@ def cli() -> None:
     """Grade the gradient-descent quiz: fast, sandboxed, with credit for carried-forward errors."""
 
 
+FORMATS = ("text", "json", "gradescope", "junit", "markdown")
+
+hide_option = click.option(
+    "--hide-hidden-cases", "hide_hidden", is_flag=True,
+    help="Student-facing output says that a hidden case failed and how, without its inputs or expected values.")
+
+
+def _format_report(result: report.Report, output_format: str) -> str:
+    """One report in the chosen format (already the student-facing view when hidden cases are hidden)."""
+    if output_format == "json":
+        return result.model_dump_json(indent=2)
+    if output_format == "gradescope":
+        return json.dumps(gradescope.results(result), indent=2)
+    if output_format == "junit":
+        return junit.document([result]).rstrip("\n")
+    if output_format == "markdown":
+        return render.markdown(result).rstrip("\n")
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
+    return render.text(result, color=sys.stdout.isatty(), unicode="utf" in encoding)
+
+
+def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report:
+    with Pool(1, spawn=settings.spawn, strict=settings.strict) as pool:
+        return next(grade(discover.find([path], quiz.filename), quiz, settings, pool))
+
+
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report alone.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How to print the report.")
+@click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
+@hide_option
 @grading_options
-def check(file: Path, as_json: bool, quiz: quiz.Quiz, settings: Settings) -> None:
+def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz: quiz.Quiz,
+          settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
-    submission = discover.find([file], quiz.filename)[0]
-    with Pool(1, spawn=settings.spawn, strict=settings.strict) as pool:
-        result = next(grade([submission], quiz, settings, pool))
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
-        click.echo(render.text(result, color=sys.stdout.isatty(), unicode="utf" in encoding))
+    result = _grade_one(file, quiz, settings)
+    shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
+    click.echo(_format_report(shown, "json" if as_json else output_format))
+    if github.active():
+        github.publish([shown], render.markdown(shown))
     sys.exit(0 if result.full_marks else 1)
+
+
+@cli.command("gradescope")
+@click.option("--submission-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("/autograder/submission"), show_default=True, help="Where Gradescope put the upload.")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("/autograder/results/results.json"), show_default=True, help="Where to write results.")
+@hide_option
+@grading_options
+def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, quiz: quiz.Quiz,
+                       settings: Settings) -> None:
+    """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
+    path = gradescope.find_submission(submission_dir, quiz.filename)
+    if path is None:
+        results = gradescope.missing(quiz.filename, submission_dir, float(len(quiz.steps)), quiz.variables)
+    else:
+        result = _grade_one(path, quiz, settings)
+        results = gradescope.results(report.for_students(result) if hide_hidden else result)
+    try:
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        gradebook.write_atomic(results_path, json.dumps(results, indent=2) + "\n")
+    except OSError as problem:
+        raise click.UsageError(f"cannot write --results {results_path}: {problem.strerror}") from None
+    click.echo(f"Wrote {results_path}: {results['score']:g} points")
 
 
 @cli.command("grade")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, readable=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the reports, grades.csv and summary.json.")
+              help="Folder for the reports and the batch files.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None,
               help="Submissions graded in parallel [default: number of cores].")
 @click.option("--resume", is_flag=True,
               help="Keep every valid report already in --out for the same file; grade only the rest.")
+@click.option("--shard", "shard_spec", default=None, metavar="K/N",
+              help="Grade only shard K of N (a deterministic split); combine shards with gdgrade merge.")
+@hide_option
 @grading_options
-def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, quiz: quiz.Quiz,
-                  settings: Settings) -> None:
+def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
+                  hide_hidden: bool, quiz: quiz.Quiz, settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out."""
-    submissions = discover.find(paths, quiz.filename)
-    if not submissions:
+    everything = discover.find(paths, quiz.filename)
+    if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as problem:
-        raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
+    submissions = everything
+    if shard_spec is not None:
+        try:
+            k, n = shard.parse(shard_spec)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+        submissions = shard.select(everything, k, n)
+    out = _output_folder(out)
     done = {s.id for s in submissions
             if gradebook.existing_report(out, s.id, quiz.name, content_digest(s)) is not None} if resume else set()
-    book = gradebook.Gradebook(out, quiz.name, list(quiz.variables))
+    book = gradebook.Gradebook(out, quiz.name, list(quiz.variables), hide_hidden)
     signal.signal(signal.SIGTERM, _interrupt)
     graded = 0
     try:
@@ -125,11 +183,14 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                                    hidden=not sys.stderr.isatty()) as bar:
                 for submission in bar:
                     if submission.id in done:
-                        book.add(gradebook.existing_report(out, submission.id, quiz.name,
-                                                           content_digest(submission)), write=False)
+                        result = gradebook.existing_report(out, submission.id, quiz.name, content_digest(submission))
+                        book.add(result, write=False)
                     else:
-                        book.add(next(fresh))
+                        result = next(fresh)
+                        book.add(result)
                         graded += 1
+                    if github.active():
+                        github.publish([report.for_students(result) if hide_hidden else result], "")
     except KeyboardInterrupt:
         book.abandon()
         command = " ".join(shlex.quote(a) for a in ["gdgrade", *sys.argv[1:]] if a != "--resume")
@@ -137,10 +198,51 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                    f"their reports are in {out}. Resume with: {command} --resume", err=True)
         sys.exit(130)
     summary = book.finish()
-    kept = f" ({len(done)} kept from an earlier run)" if done else ""
-    click.echo(f"Graded {summary.submissions} submissions{kept}: mean {summary.mean_score:.2f}/"
+    if shard_spec is not None:
+        shard.write_manifest(out, quiz.name, k, n, everything, submissions)
+    _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
+
+
+@cli.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the combined reports and batch files.")
+@hide_option
+def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
+    """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
+    try:
+        manifests = shard.check(shards)
+    except shard.ShardError as problem:
+        raise click.UsageError(str(problem)) from None
+    out = _output_folder(out)
+    if any(out.resolve() == folder.resolve() for folder in shards):
+        raise click.UsageError("--out must be a new folder, not one of the shards")
+    name = manifests[0][1].quiz
+    try:
+        variables = list(quiz.load(name).variables)
+    except LookupError as problem:
+        raise click.UsageError(str(problem)) from None
+    book = gradebook.Gradebook(out, name, variables, hide_hidden)
+    order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
+    for identifier, folder in order:
+        book.add(report.Report.model_validate_json((folder / f"{identifier}.json").read_text(encoding="utf-8")))
+    _announce(book.finish(), out, f" (merged from {len(manifests)} shards)")
+
+
+def _output_folder(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as problem:
+        raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
+    return out
+
+
+def _announce(summary: gradebook.Summary, out: Path, note: str) -> None:
+    click.echo(f"Graded {summary.submissions} submissions{note}: mean {summary.mean_score:.2f}/"
                f"{summary.max_score:g}, {summary.full_marks} with full marks, {len(summary.failed_runs)} failed "
                f"to run. Reports in {out}")
+    if github.active():
+        github.publish([], render.class_markdown(summary))
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -85,31 +85,33 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
     """Compare one case in plain Python: values are a handful of floats, numpy calls would dominate."""
     detail = {"case": case_name(index), "expected": expected.plain}
     if value is None:
-        return CaseDetail(passed=False, problem="not computed: the run stopped before this case", **detail)
-    if isinstance(value, Missing):
-        return CaseDetail(passed=False, problem="not defined" if value.kind == "missing" else "still None",
+        return CaseDetail(passed=False, failure="not_run", problem="not computed: the run stopped before this case",
                           **detail)
+    if isinstance(value, Missing):
+        return CaseDetail(passed=False, failure="missing",
+                          problem="not defined" if value.kind == "missing" else "still None", **detail)
     if isinstance(value, Other):
-        return CaseDetail(passed=False, problem=f"not a number: got {value.type}", **detail)
+        return CaseDetail(passed=False, failure="not_a_number", problem=f"not a number: got {value.type}", **detail)
     detail["actual"] = _plain(value)
     if tuple(value.shape) != expected.shape:
-        return CaseDetail(passed=False, problem=f"wrong shape: expected {describe_shape(expected.shape)}, "
-                          f"got {describe_shape(value.shape)}", **detail)
+        return CaseDetail(passed=False, failure="shape", problem=f"wrong shape: expected "
+                          f"{describe_shape(expected.shape)}, got {describe_shape(value.shape)}", **detail)
     if value.values is None:
-        return CaseDetail(passed=False, problem="too large to compare", **detail)
+        return CaseDetail(passed=False, failure="too_large", problem="too large to compare", **detail)
     actual = value.values
     differences = [abs(a - e) for a, e in zip(actual, expected.values)]
     largest = max(differences, default=0.0)
     relatives = [d / abs(e) for d, e in zip(differences, expected.values) if e != 0 and math.isfinite(d)]
     relative = max(relatives) if relatives else None
-    problem = None
+    problem = failure = None
     if any(math.isnan(a) for a in actual):
-        problem = "contains NaN"
+        problem, failure = "contains NaN", "nan"
     elif any(math.isinf(a) for a in actual):
-        problem = "contains infinity"
+        problem, failure = "contains infinity", "infinity"
     else:
         bad = [d > step.atol + step.rtol * abs(e) for d, e in zip(differences, expected.values)]
         if any(bad):
+            failure = "value"
             share = "" if relative is None else f", {relative:.2%}"
             worst = differences.index(largest)
             got, wanted = actual[worst], expected.values[worst]
@@ -121,8 +123,8 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
                 problem = (f"{sum(bad)} of {len(bad)} elements differ; largest difference {largest:.3g}{share}"
                            f" at index {at} (expected {wanted:.10g}, got {got:.10g})")
     finite = math.isfinite(largest)
-    return CaseDetail(passed=problem is None, problem=problem, abs_error=largest if finite else None,
-                      rel_error=relative, **detail)
+    return CaseDetail(passed=problem is None, failure=failure, problem=problem,
+                      abs_error=largest if finite else None, rel_error=relative, **detail)
 
 
 class _Context:
@@ -255,7 +257,7 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
     expected = context.reference.expected
     details = [_detail(i, v, expected[i][step.name], step) for i, v in enumerate(values)]
     upstream = step.upstream
-    hint = mistake_name = None
+    hint = mistake_name = failed_case = None
     public = values[0]
     if public is None or isinstance(public, Missing):
         outcome = Outcome.MISSING
@@ -279,6 +281,7 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
     else:
         outcome = Outcome.WRONG
         failing = next(detail for detail in details if not detail.passed)
+        failed_case = failing.case
         message = f"{name} is wrong in the {failing.case} case: {failing.problem}"
         mistake = _matching_mistake(context, step)
         if mistake is not None:
@@ -295,6 +298,7 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
         hint=hint,
         mistake=mistake_name,
         line=line,
+        failed_case=failed_case,
         cases=details,
     )
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from grader import __version__
-from grader.report import Report, Status
+from grader import __version__, html, junit, render
+from grader.discover import Submission
+from grader.report import Report, Status, for_students
+from grader.source import SourceError, decode
 
 FAILED_RUNS = frozenset({Status.TIMEOUT, Status.CRASHED, Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT,
                          Status.INVALID_RESULT, Status.SYNTAX_ERROR, Status.UNREADABLE})
@@ -68,15 +70,19 @@ class Summary(BaseModel):
 
 
 class Gradebook:
-    """A batch as its reports arrive: each report's file, a gradebook row, the class tallies.
+    """A batch as its reports arrive: each student's JSON report and feedback page, a gradebook row,
+    a JUnit suite, the class tallies.
 
     Nothing grows with the batch but small counters, so 10,000 submissions cost
-    no more memory than 1,000. ``finish`` writes ``summary.json`` and moves
-    ``grades.csv`` into place; until then neither exists half-written.
+    no more memory than 1,000. ``finish`` writes the batch files (grades.csv,
+    junit.xml, summary.json, summary.md, index.html); until then none exists
+    half-written. ``hide_hidden`` keeps hidden cases' values out of the
+    student-facing pages; the JSON reports keep everything.
     """
 
-    def __init__(self, folder: Path, quiz: str, variables: list[str]):
-        self.folder, self.quiz, self.variables = folder, quiz, variables
+    def __init__(self, folder: Path, quiz: str, variables: list[str], hide_hidden: bool = False):
+        self.folder, self.quiz, self.variables, self.hide_hidden = folder, quiz, variables, hide_hidden
+        self.junit = junit.Writer(folder)
         handle, self._csv_path = tempfile.mkstemp(dir=folder, prefix=".grades.csv.", suffix=".tmp")
         self._csv_file = os.fdopen(handle, "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file, lineterminator="\n")
@@ -94,6 +100,9 @@ class Gradebook:
         """Count ``report`` in; write its JSON file unless it is already on disk (``write=False``)."""
         if write:
             write_atomic(report_path(self.folder, report.submission), report.model_dump_json(indent=2) + "\n")
+        shown = for_students(report) if self.hide_hidden else report
+        write_atomic(self.folder / f"{report.submission}.html", html.student(shown, _source_text(report)))
+        self.junit.add(report)
         scores = {check.name: check.score for check in report.checks}
         self._csv.writerow([report.submission, report.status.value, f"{report.score:g}", f"{report.max_score:g}",
                             *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
@@ -133,17 +142,29 @@ class Gradebook:
         )
 
     def finish(self) -> Summary:
-        """Write summary.json and grades.csv for the batch."""
+        """Write the batch files: grades.csv, junit.xml, summary.json, summary.md, index.html."""
         summary = self.summary()
         self._csv_file.close()
         os.replace(self._csv_path, self.folder / "grades.csv")
+        self.junit.finish()
         write_atomic(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
+        write_atomic(self.folder / "summary.md", render.class_markdown(summary))
+        write_atomic(self.folder / "index.html", html.index(summary, self.folder / "grades.csv"))
         return summary
 
     def abandon(self) -> None:
-        """Drop the unfinished gradebook (an interrupted batch): report files stay, batch files are not written."""
+        """Drop the unfinished batch files (an interrupted batch): each student's files stay."""
         self._csv_file.close()
         os.unlink(self._csv_path)
+        self.junit.abandon()
+
+
+def _source_text(report: Report) -> str | None:
+    """The graded file's text for the feedback page, read as safely as for grading; None if it cannot be."""
+    try:
+        return decode(Submission(report.submission, Path(report.path)).read())
+    except (OSError, SourceError):
+        return None
 
 
 def report_path(folder: Path, submission: str) -> Path:

@@ -1,10 +1,15 @@
-"""Human-readable feedback for a student's self-check."""
+"""Human-readable renderings of reports: terminal text and Markdown."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from grader.report import Outcome, Report
+
+if TYPE_CHECKING:
+    from grader.gradebook import Summary
 
 MARKS = {
     Outcome.CORRECT: ("✓", "green"),
@@ -34,3 +39,54 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
             lines.append(f"  {'':<{width + 14}}  hint: {check.hint}")
     lines.append(f"Score: {report.score:g}/{report.max_score:g}")
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: Report) -> str:
+    """A student's report as Markdown (GitHub step summaries, ``check --format markdown``)."""
+    lines = [f"### gdgrade: `{_cell(report.path)}`: {report.score:g}/{report.max_score:g}", "",
+             f"Status: **{report.status.value}**", ""]
+    if report.error is not None:
+        lines += [f"Your code raised an error in the {report.error.case} case:", "", "```",
+                  report.error.traceback, "```", ""]
+    lines += [f"- note: {_cell(warning)}" for warning in report.warnings]
+    lines += ["| | variable | outcome | feedback |", "|---|---|---|---|"]
+    for check in report.checks:
+        mark = MARKS[check.outcome][0]
+        feedback = check.message + (f" **Hint:** {check.hint}" if check.hint else "")
+        lines.append(f"| {mark} | `{check.name}` | {check.outcome.value} | {_cell(feedback)} |")
+    return "\n".join(lines) + "\n"
+
+
+def class_markdown(summary: Summary) -> str:
+    """The class overview as Markdown (summary.md, GitHub step summaries of a batch)."""
+    lines = [f"# gdgrade class overview: {summary.quiz}", "",
+             f"{summary.submissions} submissions, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
+             f"median {summary.median_score:g}, {summary.full_marks} with full marks.", "",
+             "## Score distribution", "", "| score | submissions | |", "|---:|---:|---|"]
+    widest = max(summary.score_distribution.values(), default=1)
+    for score, count in summary.score_distribution.items():
+        lines.append(f"| {score} | {count} | {'█' * max(1, round(20 * count / widest))} |")
+    lines += ["", "## Each variable", "", "| variable | pass rate | outcomes |", "|---|---:|---|"]
+    for name, variable in summary.variables.items():
+        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in variable.outcomes.items())
+        lines.append(f"| `{name}` | {variable.pass_rate:.0%} | {outcomes} |")
+    lines += ["", "## Most frequent known mistakes", ""]
+    if summary.mistakes:
+        lines += ["| variable | mistake | submissions |", "|---|---|---:|"]
+        lines += [f"| `{m.variable}` | {_cell(m.mistake)} | {m.count} |" for m in summary.mistakes[:10]]
+    else:
+        lines.append("None.")
+    lines += ["", "## Runs that did not complete", ""]
+    if summary.failed_runs:
+        lines += ["| submission | status |", "|---|---|"]
+        lines += [f"| {_cell(run.submission)} | {run.status.value} |" for run in summary.failed_runs[:100]]
+        if len(summary.failed_runs) > 100:
+            lines.append(f"| … and {len(summary.failed_runs) - 100} more | |")
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ numbers a student produced serialise as the strings "NaN", "Infinity" and
 from __future__ import annotations
 
 from enum import Enum
-from typing import Union
+from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
@@ -52,10 +52,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False)
 
 
+Failure = Literal["not_run", "missing", "not_a_number", "shape", "nan", "infinity", "too_large", "value"]
+
+
 class CaseDetail(_Model):
     case: str = Field(description='"public", or "hidden N"')
     passed: bool
-    expected: Values
+    failure: Failure | None = Field(None, description="what kind of mismatch, when it does not pass")
+    expected: Values | None = Field(None, description="left out of student-facing hidden cases")
     actual: Values | None = None
     abs_error: float | None = Field(None, description="largest |actual - expected|")
     rel_error: float | None = Field(None, description="largest |actual - expected| / |expected|")
@@ -72,6 +76,7 @@ class Check(_Model):
     hint: str | None = None
     mistake: str | None = Field(None, description="the known mistake the value matches")
     line: int | None = Field(None, description="line of the last top-level assignment")
+    failed_case: str | None = Field(None, description="the case the message describes, when it names one")
     cases: list[CaseDetail] = []
 
 
@@ -110,6 +115,44 @@ class Report(_Model):
     @property
     def full_marks(self) -> bool:
         return self.score >= self.max_score
+
+
+FAILURE_TEXT = {
+    "not_run": "not computed: the run stopped before this case",
+    "missing": "not defined",
+    "not_a_number": "not a number",
+    "shape": "the wrong shape",
+    "nan": "contains NaN",
+    "infinity": "contains infinity",
+    "too_large": "far too large",
+    "value": "the wrong value",
+}
+"""How a failure is described without the case's inputs or expected values."""
+
+
+def is_hidden(case: str) -> bool:
+    return case.startswith("hidden")
+
+
+def for_students(report: Report) -> Report:
+    """The report as a student may see it: hidden cases say that and how they failed, nothing more.
+
+    Instructors' JSON keeps everything; this view drops the hidden cases'
+    expected and actual values and rewrites any message that quotes them.
+    """
+    checks = []
+    for check in report.checks:
+        cases = [case.model_copy(update={"expected": None, "actual": None, "abs_error": None, "rel_error": None,
+                                         "problem": FAILURE_TEXT[case.failure] if case.failure else None})
+                 if is_hidden(case.case) else case for case in check.cases]
+        message = check.message
+        if check.failed_case and is_hidden(check.failed_case):
+            failing = next(case for case in cases if case.case == check.failed_case)
+            message = f"`{check.name}` is wrong in the {check.failed_case} case: {failing.problem}"
+            if check.mistake:
+                message += f". This matches a known mistake: {check.mistake}"
+        checks.append(check.model_copy(update={"cases": cases, "message": message}))
+    return report.model_copy(update={"checks": checks})
 
 
 def schema() -> dict[str, object]:

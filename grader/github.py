@@ -1,0 +1,50 @@
+"""GitHub Actions: a Markdown step summary and an ``::error`` annotation per failing variable.
+
+Only active when ``GITHUB_ACTIONS`` is set. Annotations point at the line
+where the failing variable is assigned, so they appear on the student's code
+in the pull request or commit view.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+
+from grader.report import Report
+
+
+def active() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape(text: str, in_property: bool = False) -> str:
+    """Workflow-command escaping: % \\r \\n always, and : , inside a property."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def annotations(report: Report) -> list[str]:
+    """One ``::error`` command per failing variable, at the line of its assignment when known."""
+    commands = []
+    for check in report.checks:
+        if check.passed:
+            continue
+        where = f"file={_escape(report.path, True)}"
+        if check.line:
+            where += f",line={check.line}"
+        title = _escape(f"gdgrade: {check.name} {check.outcome.value}", True)
+        message = check.message + (f" Hint: {check.hint}" if check.hint else "")
+        commands.append(f"::error {where},title={title}::{_escape(message)}")
+    return commands
+
+
+def publish(reports: Iterable[Report], summary_markdown: str) -> None:
+    """Print the annotations and append the Markdown to ``$GITHUB_STEP_SUMMARY`` (when set)."""
+    for report in reports:
+        for command in annotations(report):
+            print(command, file=sys.stdout)
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(summary_markdown + "\n")

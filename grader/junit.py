@@ -1,0 +1,94 @@
+"""JUnit XML for GitLab, Jenkins and GitHub test reporters: one testsuite per submission, one testcase per variable.
+
+Text from submissions may hold control characters or ANSI colour codes that
+make XML invalid or unreadable; both are stripped. Counts on every element
+agree with the testcases inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
+
+from grader.report import Report
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    """Text safe for XML: no ANSI escape sequences, no characters XML 1.0 forbids."""
+    return CONTROL.sub("", ANSI.sub("", text))
+
+
+def testsuite(report: Report) -> ET.Element:
+    """One submission as a testsuite: a testcase per checked variable, failures carrying the message."""
+    failures = sum(not check.passed for check in report.checks)
+    each = report.duration_s / max(1, len(report.checks))
+    suite = ET.Element("testsuite", name=clean(report.submission), tests=str(len(report.checks)),
+                       failures=str(failures), errors="0", skipped="0", time=f"{report.duration_s:.6f}")
+    for check in report.checks:
+        case = ET.SubElement(suite, "testcase", classname=clean(report.submission), name=check.name,
+                             time=f"{each:.6f}")
+        if not check.passed:
+            failure = ET.SubElement(case, "failure", message=clean(check.message), type=check.outcome.value)
+            failure.text = clean("\n".join(filter(None, [check.message, check.hint and f"hint: {check.hint}"])))
+    details = [f"status: {report.status.value}", f"score: {report.score:g}/{report.max_score:g}"]
+    if report.error is not None:
+        details.append(report.error.traceback)
+    ET.SubElement(suite, "system-out").text = clean("\n".join(details + [report.stdout]))
+    return suite
+
+
+def _root(tests: int, failures: int, seconds: float) -> ET.Element:
+    return ET.Element("testsuites", name="gdgrade", tests=str(tests), failures=str(failures), errors="0",
+                      skipped="0", time=f"{seconds:.6f}")
+
+
+def document(reports: Iterable[Report]) -> str:
+    """A complete JUnit XML document for ``reports``."""
+    suites = [testsuite(report) for report in reports]
+    root = _root(sum(int(s.get("tests", 0)) for s in suites), sum(int(s.get("failures", 0)) for s in suites),
+                 sum(float(s.get("time", 0)) for s in suites))
+    root.extend(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+class Writer:
+    """Builds junit.xml for a batch of any size: suites go to a temporary file as they arrive,
+    the root element with the totals is written around them at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        handle, self.body_path = tempfile.mkstemp(dir=folder, prefix=".junit.", suffix=".tmp")
+        self.body = os.fdopen(handle, "w", encoding="utf-8")
+        self.tests = self.failures = 0
+        self.seconds = 0.0
+
+    def add(self, report: Report) -> None:
+        suite = testsuite(report)
+        self.tests += int(suite.get("tests", 0))
+        self.failures += int(suite.get("failures", 0))
+        self.seconds += report.duration_s
+        self.body.write(ET.tostring(suite, encoding="unicode") + "\n")
+
+    def finish(self) -> None:
+        self.body.close()
+        opening = ET.tostring(_root(self.tests, self.failures, self.seconds), encoding="unicode")
+        opening = opening.replace(" />", ">")
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".junit.xml.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out, open(self.body_path, encoding="utf-8") as body:
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + opening + "\n")
+            for line in body:
+                out.write(line)
+            out.write("</testsuites>\n")
+        os.replace(temporary, self.folder / "junit.xml")
+        os.unlink(self.body_path)
+
+    def abandon(self) -> None:
+        self.body.close()
+        os.unlink(self.body_path)

@@ -1,0 +1,100 @@
+"""Sharding a batch across CI jobs, and merging the shards' reports back into one batch.
+
+``--shard K/N`` keeps the submissions whose id hashes to K: the split is the
+same on every machine and does not move when other submissions are added.
+Each shard records what it graded in ``shard.json``; ``merge`` refuses shards
+that overlap, leave a gap, or come from different batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from grader.discover import Submission
+
+MANIFEST = "shard.json"
+
+
+class ShardError(Exception):
+    """Shards that cannot be merged, with the reason in one line."""
+
+
+class Manifest(BaseModel):
+    quiz: str
+    shard: int
+    of: int
+    batch: str
+    """Digest of every submission id in the whole batch: shards of one batch share it."""
+    total: int
+    submissions: list[str]
+
+
+def parse(text: str) -> tuple[int, int]:
+    """``"K/N"`` as (K, N), with 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not of the form K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"{text!r}: K must be between 1 and N")
+    return k, n
+
+
+def _bucket(identifier: str, n: int) -> int:
+    return int.from_bytes(hashlib.sha256(identifier.encode()).digest()[:8], "big") % n + 1
+
+
+def batch_digest(submissions: Sequence[Submission]) -> str:
+    return hashlib.sha256("\n".join(sorted(s.id for s in submissions)).encode()).hexdigest()
+
+
+def select(submissions: Sequence[Submission], k: int, n: int) -> list[Submission]:
+    """The submissions of shard ``k`` of ``n``."""
+    return [submission for submission in submissions if _bucket(submission.id, n) == k]
+
+
+def write_manifest(folder: Path, quiz: str, k: int, n: int, everything: Sequence[Submission],
+                   mine: Sequence[Submission]) -> None:
+    manifest = Manifest(quiz=quiz, shard=k, of=n, batch=batch_digest(everything), total=len(everything),
+                        submissions=[s.id for s in mine])
+    (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
+    """The shards' manifests, in shard order, once they are known to form one whole batch."""
+    shards = []
+    for folder in folders:
+        try:
+            shards.append((folder, Manifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))))
+        except OSError:
+            raise ShardError(f"{folder} has no {MANIFEST}: it was not graded with --shard") from None
+        except ValidationError:
+            raise ShardError(f"{folder / MANIFEST} is not a valid shard manifest") from None
+    first = shards[0][1]
+    for folder, manifest in shards:
+        if (manifest.quiz, manifest.of, manifest.batch) != (first.quiz, first.of, first.batch):
+            raise ShardError(f"{folder} is from another batch (quiz {manifest.quiz}, {manifest.of} shards) "
+                             f"than {shards[0][0]}")
+    numbers = sorted(manifest.shard for _, manifest in shards)
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise ShardError(f"overlap: shard {', '.join(map(str, repeated))} of {first.of} given more than once")
+    absent = sorted(set(range(1, first.of + 1)) - set(numbers))
+    if absent:
+        raise ShardError(f"gap: shard {', '.join(map(str, absent))} of {first.of} is missing")
+    seen: dict[str, Path] = {}
+    for folder, manifest in shards:
+        for identifier in manifest.submissions:
+            if identifier in seen:
+                raise ShardError(f"overlap: submission {identifier} is in both {seen[identifier]} and {folder}")
+            seen[identifier] = folder
+            if not (folder / f"{identifier}.json").is_file():
+                raise ShardError(f"gap: {folder} lists {identifier} but has no report for it")
+    if len(seen) != first.total:
+        raise ShardError(f"gap: the shards hold {len(seen)} submissions, the batch had {first.total}")
+    return sorted(shards, key=lambda pair: pair[1].shard)
+

@@ -1,0 +1,208 @@
+"""Every output format, written by the CLI and read back by a parser of that format."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from grader.report import Report
+
+from .conftest import SUBMISSIONS
+
+GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+HIDDEN_ONLY_BUG = ("h = x[0]*w[0] + x[1]*w[1] + x[2]*w[2] + x[3]*w[3]", "h = np.dot(x, w)")
+
+
+def gdgrade(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          timeout=180, env=env, cwd=cwd)
+
+
+def assert_gradescope(results: dict) -> None:
+    """Gradescope's field rules for results.json."""
+    assert isinstance(results["score"], float | int)
+    assert isinstance(results["execution_time"], float | int)
+    assert isinstance(results["output"], str)
+    assert results.get("visibility", "visible") in GRADESCOPE_VISIBILITY
+    numbers = [test["number"] for test in results["tests"]]
+    assert len(set(numbers)) == len(numbers)
+    for test in results["tests"]:
+        assert set(test) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert isinstance(test["name"], str) and isinstance(test["number"], str)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["status"] in {"passed", "failed"} and test["visibility"] in GRADESCOPE_VISIBILITY
+    assert results["score"] == pytest.approx(sum(test["score"] for test in results["tests"]))
+
+
+def assert_junit(root: ET.Element) -> list[ET.Element]:
+    """The JUnit layout: counts on every element agree with the testcases inside it."""
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    assert int(root.get("tests")) == len(cases)
+    assert int(root.get("failures")) == len(root.findall("./testsuite/testcase/failure"))
+    assert root.get("errors") == "0" and root.get("skipped") == "0"
+    for suite in root.findall("testsuite"):
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
+    keys = [(case.get("classname"), case.get("name")) for case in cases]
+    assert len(set(keys)) == len(keys)
+    for case in cases:
+        assert float(case.get("time")) >= 0
+        failure = case.find("failure")
+        if failure is not None:
+            assert failure.get("message") and failure.get("type") in {"wrong", "hardcoded", "missing"}
+    return cases
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    out = tmp_path_factory.mktemp("formats") / "out"
+    result = gdgrade("grade", SUBMISSIONS, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_check_prints_each_format():
+    path = SUBMISSIONS / "error_reversed" / "gradient.py"
+    results = json.loads(gdgrade("check", path, "--format", "gradescope").stdout)
+    assert_gradescope(results)
+    assert results["score"] == 4 and [t["status"] for t in results["tests"]].count("failed") == 1
+    cases = assert_junit(ET.fromstring(gdgrade("check", path, "--format", "junit").stdout))
+    assert len(cases) == 5
+    markdown = gdgrade("check", path, "--format", "markdown").stdout
+    assert "| ✗ | `error` | wrong |" in markdown and "**Hint:**" in markdown
+    assert Report.model_validate_json(gdgrade("check", path, "--format", "json").stdout).score == 4
+    short, long = (Report.model_validate_json(gdgrade("check", path, *flags).stdout)
+                   for flags in (["--json"], ["--format", "json"]))
+    assert short.model_dump(exclude={"duration_s"}) == long.model_dump(exclude={"duration_s"})
+    wrong = gdgrade("check", path, "--format", "xml")
+    assert wrong.returncode == 2 and "'xml' is not one of" in wrong.stderr
+
+
+def test_batch_junit_csv_and_summaries(batch):
+    cases = assert_junit(ET.parse(batch / "junit.xml").getroot())
+    assert len(cases) == 18 * 5
+    rows = list(csv.DictReader((batch / "grades.csv").open(newline="")))
+    assert len(rows) == 18
+    broken = next(row for row in rows if row["id"] == "syntax_error")
+    assert (broken["score"], broken["h"], broken["del_w"]) == ("0", "0", "0")
+    summary = json.loads((batch / "summary.json").read_text())
+    assert summary["statuses"] == {"completed": 16, "runtime_error": 1, "syntax_error": 1}
+    markdown = (batch / "summary.md").read_text()
+    assert "| `del_w` | 56% |" in markdown and "| syntax_error | syntax_error |" in markdown
+
+
+def test_junit_strips_control_characters_and_ansi(tmp_path):
+    path = tmp_path / "gradient.py"
+    path.write_text((SUBMISSIONS / "error_reversed" / "gradient.py").read_text()
+                    + "print('\\x1b[31mred\\x1b[0m and a bell\\x07 and \\x01')\n")
+    document = gdgrade("check", path, "--format", "junit").stdout
+    root = ET.fromstring(document)
+    output = root.find("./testsuite/system-out").text
+    assert "red and a bell and " in output and "\x1b" not in document and "\x07" not in document
+
+
+def test_gradescope_command_always_writes_results(tmp_path):
+    upload = tmp_path / "submission" / "nested"
+    upload.mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "two_input_h" / "gradient.py", upload / "gradient.py")
+    results_path = tmp_path / "results" / "results.json"
+    result = gdgrade("gradescope", "--submission-dir", tmp_path / "submission", "--results", results_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads(results_path.read_text())
+    assert_gradescope(results)
+    assert results["score"] == 4
+
+    crashing = tmp_path / "crash"
+    crashing.mkdir()
+    (crashing / "my_answer.py").write_text("import os\nos._exit(3)\n")
+    assert gdgrade("gradescope", "--submission-dir", crashing, "--results", results_path).returncode == 0
+    assert_gradescope(json.loads(results_path.read_text()))
+    assert json.loads(results_path.read_text())["score"] == 0
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert gdgrade("gradescope", "--submission-dir", empty, "--results", results_path).returncode == 0
+    results = json.loads(results_path.read_text())
+    assert_gradescope(results)
+    assert results["score"] == 0 and len(results["tests"]) == 5 and "No gradient.py" in results["output"]
+
+
+def test_hidden_cases_are_described_not_shown(tmp_path):
+    path = tmp_path / "gradient.py"
+    path.write_text((SUBMISSIONS / "correct_dot" / "gradient.py").read_text().replace(*reversed(HIDDEN_ONLY_BUG)))
+    full = Report.model_validate_json(gdgrade("check", path, "--json").stdout)
+    hidden_case = next(c for c in full.checks[0].cases if c.case == "hidden 1")
+    secret = f"{hidden_case.expected:.10g}"
+    assert full.checks[0].failed_case.startswith("hidden") and hidden_case.expected is not None
+    for output_format in ("text", "gradescope", "markdown"):
+        shown = gdgrade("check", path, "--format", output_format, "--hide-hidden-cases").stdout
+        assert "hidden 1 case" in shown and secret not in shown, output_format
+    text = gdgrade("check", path, "--hide-hidden-cases").stdout
+    assert "`h` is wrong in the hidden 1 case: not defined" in text  # x has 3 entries there: x[3] raised
+    out = tmp_path / "out"
+    assert gdgrade("grade", path, "--out", out, "--hide-hidden-cases").returncode == 0
+    assert secret not in (out / f"{tmp_path.name}.html").read_text()  # a named gradient.py takes its folder's name
+    instructor = Report.model_validate_json((out / f"{tmp_path.name}.json").read_text())
+    assert instructor.checks[0].cases[1].expected == hidden_case.expected
+
+
+def test_github_actions_annotations_and_step_summary(tmp_path):
+    summary = tmp_path / "step-summary.md"
+    env = dict(os.environ, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary))
+    path = SUBMISSIONS / "forgot_learnrate" / "gradient.py"
+    result = gdgrade("check", path, env=env)
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert annotations == [f"::error file={path},line=49,title=gdgrade%3A del_w wrong::"
+                           + annotations[0].split("::", 2)[2]]
+    assert "learning rate forgotten" in annotations[0]
+    assert "| ✗ | `del_w` | wrong |" in summary.read_text()
+    out = tmp_path / "out"
+    assert gdgrade("grade", SUBMISSIONS, "--out", out, env=env).returncode == 0
+    assert "# gdgrade class overview: gradient_descent" in summary.read_text()
+
+
+def test_shards_merge_into_the_whole_batch(tmp_path, batch):
+    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    for k, folder in enumerate(shards, start=1):
+        assert gdgrade("grade", SUBMISSIONS, "--out", folder, "--shard", f"{k}/3").returncode == 0
+    counts = [len(json.loads((folder / "shard.json").read_text())["submissions"]) for folder in shards]
+    assert sum(counts) == 18 and all(counts)
+    merged = tmp_path / "merged"
+    result = gdgrade("merge", *shards, "--out", merged)
+    assert result.returncode == 0, result.stderr
+    assert "(merged from 3 shards)" in result.stdout
+    whole, combined = (json.loads((folder / "summary.json").read_text()) for folder in (batch, merged))
+    for key in ("submissions", "mean_score", "score_distribution", "statuses", "variables", "failed_runs"):
+        assert whole[key] == combined[key], key
+    assert (batch / "grades.csv").read_text() == (merged / "grades.csv").read_text()
+    assert len(assert_junit(ET.parse(merged / "junit.xml").getroot())) == 90
+
+    overlap = gdgrade("merge", shards[0], shards[0], shards[1], shards[2], "--out", tmp_path / "x")
+    assert overlap.returncode == 2 and "overlap: shard 1 of 3 given more than once" in overlap.stderr
+    gap = gdgrade("merge", shards[0], shards[2], "--out", tmp_path / "y")
+    assert gap.returncode == 2 and "gap: shard 2 of 3 is missing" in gap.stderr
+    name = json.loads((shards[1] / "shard.json").read_text())["submissions"][0]
+    (shards[1] / f"{name}.json").unlink()
+    missing = gdgrade("merge", *shards, "--out", tmp_path / "z")
+    assert missing.returncode == 2 and f"lists {name} but has no report for it" in missing.stderr
+    bad = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "w", "--shard", "4/3")
+    assert bad.returncode == 2 and "--shard" in bad.stderr
+
+
+def test_sharding_is_deterministic():
+    from grader import discover, shard
+
+    submissions = discover.find([SUBMISSIONS])
+    first = [[s.id for s in shard.select(submissions, k, 4)] for k in range(1, 5)]
+    again = [[s.id for s in shard.select(list(reversed(submissions)), k, 4)] for k in range(1, 5)]
+    assert [sorted(ids) for ids in first] == [sorted(ids) for ids in again]
+    assert sorted(sum(first, [])) == sorted(s.id for s in submissions)
