@@ -82,7 +82,7 @@ def index(summary: Summary, gradebook_csv: Path) -> str:
         f"<h1>gdgrade class overview: {escape(summary.quiz)}</h1>"
         f"<p>{summary.submissions} submissions, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
         f"median {summary.median_score:g}, {summary.full_marks} with full marks, "
-        f"{len(summary.failed_runs)} runs did not complete.</p>"
+        f"runs that did not complete: {len(summary.failed_runs)}.</p>"
         f"<h2>Score distribution</h2><div class=\"chart\" id=\"histogram\">{bars}</div>"
         f"<h2>Pass rate per variable</h2><table id=\"variables\"><tr><th>variable</th><th>pass rate</th>"
         f"<th>outcomes</th></tr>{variables}</table>"

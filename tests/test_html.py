@@ -1,0 +1,93 @@
+"""The class overview and feedback pages in real headless Chromium (Debian's chromium and chromium-driver)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from .conftest import ROOT, SUBMISSIONS
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out)],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extras")
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-quic", "--window-size=1200,1600",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def console_errors(browser) -> list[str]:
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def scores(browser) -> list[float]:
+    rows = browser.find_elements("css selector", "#students tbody tr")
+    return [float(row.find_elements("css selector", "td")[2].get_attribute("data-value")) for row in rows]
+
+
+def test_overview_loads_sorts_and_links(browser, site):
+    browser.get((site / "index.html").as_uri())
+    assert browser.title == "gdgrade: gradient_descent"
+    assert console_errors(browser) == []
+    assert len(browser.find_elements("css selector", "#histogram div")) == 4
+    assert len(browser.find_elements("css selector", "#variables tr")) == 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "index.png"))
+
+    header = browser.find_element("xpath", "//table[@id='students']//th[text()='score']")
+    header.click()
+    assert scores(browser) == sorted(scores(browser)) and len(scores(browser)) == 18
+    header.click()
+    assert scores(browser) == sorted(scores(browser), reverse=True)
+    browser.find_element("xpath", "//table[@id='students']//th[text()='submission']").click()
+    names = [row.text.split()[0] for row in browser.find_elements("css selector", "#students tbody tr")]
+    assert names == sorted(names)
+
+    links = [a.get_attribute("href") for a in browser.find_elements("css selector", "#students a")]
+    assert len(links) == 18
+    for link in links:
+        assert Path(unquote(link.removeprefix("file://"))).is_file(), link
+    assert console_errors(browser) == []
+
+
+def test_feedback_page_marks_the_failing_lines(browser, site):
+    browser.get((site / "index.html").as_uri())
+    browser.find_element("link text", "forgot_learnrate").click()
+    assert browser.title == "forgot_learnrate: gdgrade"
+    assert console_errors(browser) == []
+    marked = browser.find_elements("css selector", "table.code tr.fail")
+    assert [row.get_attribute("id") for row in marked] == ["L49"]
+    assert "learnrate * error_term * x" not in marked[0].text and "del_w = error_term * x" in marked[0].text
+    assert "learning rate" in browser.find_element("id", "checks").text
+    browser.save_screenshot(str(ARTIFACTS / "feedback.png"))
+    browser.find_element("link text", "← class overview").click()
+    assert browser.title == "gdgrade: gradient_descent"
