@@ -93,24 +93,22 @@ def _source_line(source: Source, line: int) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
-def _status(run: Run, source: Source, case_count: int) -> tuple[Status, StudentError | None, list[str]]:
-    """How the run ended, the student's first error, and warnings worth showing."""
-    warnings = list(run.problems)
-    error = None
+def _first_error(run: Run, source: Source) -> StudentError | None:
+    """The student's first exception, with their own frames and source lines."""
     for message in run.cases:
         if message.error is not None:
-            frames = message.error.frames
+            frames, raised = message.error.frames, f"{message.error.type}: {message.error.message}"
             trace = "\n".join(f"  line {f.line}, in {f.function}\n    {_source_line(source, f.line)}"
                               for f in frames)
-            error = StudentError(
-                case=compare.case_name(message.case),
-                type=message.error.type,
-                message=message.error.message,
-                line=frames[-1].line if frames else None,
-                traceback=f"Traceback (your code):\n{trace}\n{message.error.type}: {message.error.message}"
-                if frames else f"{message.error.type}: {message.error.message}",
-            )
-            break
+            return StudentError(case=compare.case_name(message.case), type=message.error.type,
+                                message=message.error.message, line=frames[-1].line if frames else None,
+                                traceback=f"Traceback (your code):\n{trace}\n{raised}" if frames else raised)
+    return None
+
+
+def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Status, list[str]]:
+    """How the run ended, and the warnings worth showing."""
+    warnings = list(run.problems)
     if len(run.cases) > 1 and not any(m.injected for m in run.cases[1:]):
         warnings.append("no top-level assignment of the inputs was found, "
                         "so the hidden cases ran with the file's own values")
@@ -121,27 +119,27 @@ def _status(run: Run, source: Source, case_count: int) -> tuple[Status, StudentE
         "runner_failed": Status.CRASHED,
     }
     if run.outcome in by_outcome:
-        return by_outcome[run.outcome], error, warnings
+        return by_outcome[run.outcome], warnings
     if any(m.error is not None and m.error.timeout for m in run.cases):
-        return Status.TIMEOUT, error, warnings
+        return Status.TIMEOUT, warnings
     if any(m.error is not None and m.error.memory for m in run.cases):
-        return Status.MEMORY_LIMIT, error, warnings
+        return Status.MEMORY_LIMIT, warnings
     if run.problems:
-        return Status.INVALID_RESULT, error, warnings
+        return Status.INVALID_RESULT, warnings
     if run.exit_code == STRICT_EXIT and not run.cases:
         warnings.append("strict sandbox: not run, missing " + "; ".join(run.sandbox.missing if run.sandbox else []))
-        return Status.SANDBOX_ERROR, error, warnings
+        return Status.SANDBOX_ERROR, warnings
     if len(run.cases) < case_count:
         how = (f"killed by signal {run.signal}" if run.signal is not None
                else f"exited with status {run.exit_code}")
         warnings.append(f"the submission stopped before finishing every case ({how})")
-        return Status.CRASHED, error, warnings
+        return Status.CRASHED, warnings
     exits = [m.exit_code for m in run.cases if m.exit_code not in (None, 0)]
     if error is not None or exits:
         if error is None:
             warnings.append(f"the script called sys.exit({exits[0]})")
-        return Status.RUNTIME_ERROR, error, warnings
-    return Status.COMPLETED, None, warnings
+        return Status.RUNTIME_ERROR, warnings
+    return Status.COMPLETED, warnings
 
 
 def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, **fields: object) -> Report:
@@ -181,7 +179,8 @@ def _finish(submission: discover.Submission, reference: compare.Reference, sourc
     started = time.monotonic()
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
-    status, error, warnings = _status(run, source, case_count)
+    error = _first_error(run, source)
+    status, warnings = _status(run, error, case_count)
     student = [None] * case_count
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         student[message.case] = message.values  # type: ignore[call-overload]

@@ -73,7 +73,7 @@ def test_strict_child_stops_before_student_code(tmp_path):
     assert os.waitstatus_to_exitcode(status) == sandbox.STRICT_EXIT
     assert json.loads(first) == {"sandbox": {"applied": ["rlimits"], "missing": ["landlock: none"]}}
     assert not marker.exists()
-    status, _, warnings = _status(Run(outcome="exited", cases=[], exit_code=sandbox.STRICT_EXIT), None, 1)
+    status, warnings = _status(Run(outcome="exited", cases=[], exit_code=sandbox.STRICT_EXIT), None, 1)
     assert status is Status.SANDBOX_ERROR and "strict sandbox" in warnings[-1]
 
 
