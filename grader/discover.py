@@ -60,9 +60,13 @@ def _checked(identifier: str, path: Path, root: Path) -> Submission:
 def _in_folder(root: Path, filename: str) -> list[Submission]:
     found: list[Submission] = []
     for folder, subfolders, files in os.walk(root, followlinks=False):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS)
         here = Path(folder)
         relative = here.relative_to(root)
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+        for name in [d for d in subfolders if (here / d).is_symlink()]:
+            subfolders.remove(name)
+            found.append(Submission("__".join((*relative.parts, name)), here / name,
+                                    "is a symbolic link to a folder; links are not followed"))
         for name in sorted(files):
             path = here / name
             if name == filename and relative.parts:

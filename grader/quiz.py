@@ -133,8 +133,11 @@ class Quiz:
 
 def available() -> list[str]:
     """Names of the quizzes shipped in ``grader.reference``."""
-    from grader import reference
-
+    try:
+        reference = importlib.import_module("grader.reference")
+    except ImportError:
+        raise LookupError("no quiz definitions found (grader.reference): install gdgrade with "
+                          "'pip install .' rather than running it from a source folder") from None
     return sorted(info.name for info in pkgutil.iter_modules(reference.__path__) if info.ispkg)
 
 

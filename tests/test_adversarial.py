@@ -120,6 +120,7 @@ def batch(request, tmp_path_factory):
     (folder / "symlink_outside" / "gradient.py").symlink_to(canary_dir / "canary.txt")
     (folder / "fifo").mkdir()
     os.mkfifo(folder / "fifo" / "gradient.py")
+    (folder / "linked_folder").symlink_to(canary_dir, target_is_directory=True)
     before = {"submissions": _digest(folder), "canary": _digest(canary_dir)}
     tmp_before = set(os.listdir("/tmp"))
 
@@ -159,7 +160,7 @@ def reports(batch) -> dict[str, Report]:
 
 def test_batch_completes_with_a_report_for_every_submission(batch):
     assert batch["outcome"]["returncode"] == 0, batch["stderr"]
-    names = set(ATTACKS) | set(HONEST) | {"binary_garbage", "symlink_outside", "fifo"}
+    names = set(ATTACKS) | set(HONEST) | {"binary_garbage", "symlink_outside", "fifo", "linked_folder"}
     assert set(reports(batch)) == names
     assert len(ATTACKS) + 3 >= 30
 
@@ -188,6 +189,7 @@ def test_files_that_cannot_be_read_are_reported(batch):
     assert got["symlink_outside"].status.value == "unreadable"
     assert "outside the submissions folder" in got["symlink_outside"].error.message
     assert got["fifo"].status.value == "unreadable" and "not a regular file" in got["fifo"].error.message
+    assert got["linked_folder"].status.value == "unreadable" and "links are not followed" in got["linked_folder"].error.message
 
 
 def test_nothing_outside_scratch_changed(batch):
