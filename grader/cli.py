@@ -115,7 +115,8 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
     click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
-        github.publish([shown], render.markdown(shown))
+        github.annotate(shown)
+        github.summarise(render.markdown(shown))
     sys.exit(0 if result.full_marks else 1)
 
 
@@ -190,7 +191,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                         book.add(result)
                         graded += 1
                     if github.active():
-                        github.publish([report.for_students(result) if hide_hidden else result], "")
+                        github.annotate(report.for_students(result) if hide_hidden else result)
     except KeyboardInterrupt:
         book.abandon()
         command = " ".join(shlex.quote(a) for a in ["gdgrade", *sys.argv[1:]] if a != "--resume")
@@ -242,7 +243,7 @@ def _announce(summary: gradebook.Summary, out: Path, note: str) -> None:
                f"{summary.max_score:g}, {summary.full_marks} with full marks, {len(summary.failed_runs)} failed "
                f"to run. Reports in {out}")
     if github.active():
-        github.publish([], render.class_markdown(summary))
+        github.summarise(render.class_markdown(summary))
 
 
 def _interrupt(signum: int, frame: object) -> None:

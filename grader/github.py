@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
 
 from grader.report import Report
 
@@ -39,12 +38,15 @@ def annotations(report: Report) -> list[str]:
     return commands
 
 
-def publish(reports: Iterable[Report], summary_markdown: str) -> None:
-    """Print the annotations and append the Markdown to ``$GITHUB_STEP_SUMMARY`` (when set)."""
-    for report in reports:
-        for command in annotations(report):
-            print(command, file=sys.stdout)
+def annotate(report: Report) -> None:
+    """Print the annotations of one report on stdout, where the runner reads workflow commands."""
+    for command in annotations(report):
+        print(command, file=sys.stdout)
+
+
+def summarise(markdown: str) -> None:
+    """Append Markdown to the job's step summary (``$GITHUB_STEP_SUMMARY``), when there is one."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(summary_markdown + "\n")
+            stream.write(markdown + "\n")

@@ -164,9 +164,13 @@ def test_github_actions_annotations_and_step_summary(tmp_path):
                            + annotations[0].split("::", 2)[2]]
     assert "learning rate forgotten" in annotations[0]
     assert "| ✗ | `del_w` | wrong |" in summary.read_text()
+    summary.write_text("")
     out = tmp_path / "out"
-    assert gdgrade("grade", SUBMISSIONS, "--out", out, env=env).returncode == 0
-    assert "# gdgrade class overview: gradient_descent" in summary.read_text()
+    batch = gdgrade("grade", SUBMISSIONS, "--out", out, env=env)
+    assert batch.returncode == 0
+    assert summary.read_text().startswith("# gdgrade class overview: gradient_descent")
+    assert summary.read_text() == (out / "summary.md").read_text() + "\n"  # nothing per submission
+    assert sum(line.startswith("::error ") for line in batch.stdout.splitlines()) == 27
 
 
 def test_shards_merge_into_the_whole_batch(tmp_path, batch):
