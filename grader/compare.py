@@ -17,14 +17,10 @@ import numpy as np
 
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Step, apply, parameters
-from grader.report import PASSING, CaseDetail, Check, Outcome
+from grader.report import PASSING, CaseDetail, Check, Outcome, case_name, wrong_message
 
 CaseValues = Mapping[str, StudentValue] | None
 """A case's student values by name; None when the run stopped before that case."""
-
-
-def case_name(index: int) -> str:
-    return "public" if index == 0 else f"hidden {index}"
 
 
 def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
@@ -282,11 +278,10 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
         outcome = Outcome.WRONG
         failing = next(detail for detail in details if not detail.passed)
         failed_case = failing.case
-        message = f"{name} is wrong in the {failing.case} case: {failing.problem}"
         mistake = _matching_mistake(context, step)
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
-            message += f". This matches a known mistake: {mistake.name}"
+        message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
     passed = outcome in PASSING
     return Check(
         name=step.name,

@@ -20,7 +20,7 @@ from grader import compare, discover
 from grader.pool import Pool
 from grader.protocol import Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Report, Sandbox, Status, StudentError
+from grader.report import Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox import STRICT_EXIT
 from grader.source import Source, SourceError, analyse
 
@@ -100,7 +100,7 @@ def _first_error(run: Run, source: Source) -> StudentError | None:
             frames, raised = message.error.frames, f"{message.error.type}: {message.error.message}"
             trace = "\n".join(f"  line {f.line}, in {f.function}\n    {_source_line(source, f.line)}"
                               for f in frames)
-            return StudentError(case=compare.case_name(message.case), type=message.error.type,
+            return StudentError(case=case_name(message.case), type=message.error.type,
                                 message=message.error.message, line=frames[-1].line if frames else None,
                                 traceback=f"Traceback (your code):\n{trace}\n{raised}" if frames else raised)
     return None

@@ -130,8 +130,19 @@ FAILURE_TEXT = {
 """How a failure is described without the case's inputs or expected values."""
 
 
+def case_name(index: int) -> str:
+    """Case 0 is the public case; the others are "hidden 1", "hidden 2", ..."""
+    return "public" if index == 0 else f"hidden {index}"
+
+
 def is_hidden(case: str) -> bool:
-    return case.startswith("hidden")
+    return case != "public"
+
+
+def wrong_message(variable: str, case: str, problem: str, mistake: str | None) -> str:
+    """The message of a ``wrong`` check: where it first fails, how, and the known mistake it matches."""
+    message = f"`{variable}` is wrong in the {case} case: {problem}"
+    return message + (f". This matches a known mistake: {mistake}" if mistake else "")
 
 
 def for_students(report: Report) -> Report:
@@ -148,9 +159,7 @@ def for_students(report: Report) -> Report:
         message = check.message
         if check.failed_case and is_hidden(check.failed_case):
             failing = next(case for case in cases if case.case == check.failed_case)
-            message = f"`{check.name}` is wrong in the {check.failed_case} case: {failing.problem}"
-            if check.mistake:
-                message += f". This matches a known mistake: {check.mistake}"
+            message = wrong_message(check.name, check.failed_case, failing.problem or "", check.mistake)
         checks.append(check.model_copy(update={"cases": cases, "message": message}))
     return report.model_copy(update={"checks": checks})
 
