@@ -74,12 +74,12 @@ def plain(value: object) -> object:
     return value
 
 
-def job(submission: discover.Submission, source: Source, quiz: Quiz, cases: Sequence[Inputs],
-        settings: Settings) -> dict[str, object]:
-    """The runner's job: source, the inputs of each case (None: run the file as written), limits."""
+def job_template(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
+    """What every job of a batch shares: the inputs of each case (None: run the file as written), limits.
+
+    Built once per batch; each submission's job adds only its id and source.
+    """
     return {
-        "id": submission.id,
-        "source": source.text,
         "filename": quiz.filename,
         "variables": list(quiz.variables),
         "cases": [None, *({k: plain(v) for k, v in inputs.items()} for inputs in cases[1:])],
@@ -234,6 +234,7 @@ def grade(submissions: Sequence[discover.Submission], quiz: Quiz, settings: Sett
     run is kept until the last of them is reported (each gets its own report).
     """
     reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
+    template = job_template(quiz, reference.cases, settings)
     window = window or 4 * pool.size
     remaining = _repeated_contents(submissions)
     shared: dict[str, Future[dict[str, object]]] = {}
@@ -257,7 +258,7 @@ def grade(submissions: Sequence[discover.Submission], quiz: Quiz, settings: Sett
         if isinstance(source, Source):
             answer = shared.get(digest)  # type: ignore[arg-type]
             if answer is None:
-                answer = pool.submit(job(submission, source, quiz, reference.cases, settings))
+                answer = pool.submit({**template, "id": submission.id, "source": source.text})
                 if digest in remaining:
                     shared[digest] = answer  # type: ignore[index]
         pending.append(_Pending(submission, started, source, digest, answer))
