@@ -227,15 +227,14 @@ def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, lis
 
 
 def main(argv: list[str]) -> None:
-    """Spawn path: read the job from JOB_FD, enter the sandbox, run, exit."""
+    """Spawn path: read the job (with the runner's plan) from JOB_FD, enter the sandbox, run, exit."""
     from grader import sandbox
 
     result_fd, job_fd = int(argv[1]), int(argv[2])
     with os.fdopen(job_fd, "rb") as stream:
         job = json.loads(stream.read())
-    limits = job["limits"]
-    plan = sandbox.prepare(limits["scratch_root"], limits["slot"], job["strict"])
-    report = sandbox.enter(plan, limits, keep=(result_fd,))
+    plan = sandbox.Plan.from_portable(job["plan"])
+    report = sandbox.enter(plan, job["limits"], keep=(result_fd,))
     run_cases(job, result_fd, report)
     os._exit(0)
 

@@ -88,8 +88,10 @@ def start_fork(job: dict[str, Any], pipes: dict[str, tuple[int, int]], plan: san
 
 
 def start_spawn(job: dict[str, Any], pipes: dict[str, tuple[int, int]], plan: sandbox.Plan) -> Child:
-    """Start a fresh interpreter running ``grader.execute`` and hand it the job."""
+    """Start a fresh interpreter running ``grader.execute`` and hand it the job and this runner's plan."""
     job_read, job_write = os.pipe()
+    job = {**job, "plan": plan.portable()}
+    inherited = (plan.landlock_fd,) if plan.landlock_fd is not None else ()
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(execute.__file__)))
     environment = dict(sandbox.SAFE_ENVIRONMENT, PYTHONPATH=package_root)
     results_write = pipes["results"][1]
@@ -98,7 +100,7 @@ def start_spawn(job: dict[str, Any], pipes: dict[str, tuple[int, int]], plan: sa
         stdin=subprocess.DEVNULL,
         stdout=pipes["stdout"][1],
         stderr=pipes["stderr"][1],
-        pass_fds=(results_write, job_read),
+        pass_fds=(results_write, job_read, *inherited),
         cwd=job["limits"]["scratch"],
         env=environment,
         start_new_session=True,
@@ -203,7 +205,7 @@ def supervise(child: Child, limits: dict[str, Any]) -> dict[str, Any]:
 def run_job(job: dict[str, Any], plan: sandbox.Plan, spawn: bool) -> dict[str, Any]:
     """Run one job in a fresh child with a private scratch directory."""
     scratch = tempfile.mkdtemp(dir=plan.scratch_root)
-    job["limits"].update(scratch=scratch, scratch_root=plan.scratch_root, slot=plan.slot)
+    job["limits"]["scratch"] = scratch
     job["strict"] = plan.strict
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "results")}
     try:

@@ -255,6 +255,18 @@ class Plan:
     unavailable: dict[str, str] = field(default_factory=dict)
     """Layers that cannot be applied here, and why."""
 
+    def portable(self) -> dict[str, Any]:
+        """The plan as plain data for a spawned child, which inherits the ruleset fd and the namespaces."""
+        fields = {name: getattr(self, name) for name in (
+            "scratch_root", "slot", "uid", "strict", "landlock_fd", "keep_read_capability", "namespaces",
+            "unavailable")}
+        return {**fields, "seccomp": self.seccomp is not None}
+
+    @classmethod
+    def from_portable(cls, data: dict[str, Any]) -> Plan:
+        """The runner's plan in a spawned child; only the seccomp buffer is rebuilt (no syscall)."""
+        return cls(**{**data, "seccomp": SeccompFilter.build() if data["seccomp"] else None})
+
 
 def _namespaces_work(flags: int) -> bool:
     pid = os.fork()
