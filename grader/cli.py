@@ -183,8 +183,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
             with click.progressbar(submissions, label="Grading", file=sys.stderr,
                                    hidden=not sys.stderr.isatty()) as bar:
                 for submission in bar:
-                    if submission.id in done:
-                        result = gradebook.existing_report(out, submission.id, quiz.name, content_digest(submission))
+                    if submission.id in done:  # validated above; now only read back
+                        result = gradebook.read_report(out, submission.id)
                         book.add(result, write=False)
                     else:
                         result = next(fresh)
@@ -226,7 +226,7 @@ def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
     book = gradebook.Gradebook(out, name, variables, hide_hidden)
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
     for identifier, folder in order:
-        book.add(report.Report.model_validate_json((folder / f"{identifier}.json").read_text(encoding="utf-8")))
+        book.add(gradebook.read_report(folder, identifier))
     _announce(book.finish(), out, f" (merged from {len(manifests)} shards)")
 
 

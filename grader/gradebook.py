@@ -171,10 +171,15 @@ def report_path(folder: Path, submission: str) -> Path:
     return folder / f"{submission}.json"
 
 
+def read_report(folder: Path, submission: str) -> Report:
+    """The report on disk for ``submission``; raises OSError or ValueError when there is no valid one."""
+    return Report.model_validate_json(report_path(folder, submission).read_bytes())
+
+
 def existing_report(folder: Path, submission: str, quiz: str, digest: str | None) -> Report | None:
     """The report already on disk for ``submission``, if it is valid and of the same file and quiz."""
     try:
-        report = Report.model_validate_json(report_path(folder, submission).read_bytes())
+        report = read_report(folder, submission)
     except (OSError, ValueError):
         return None
     if report.quiz != quiz or report.source_sha256 != digest or digest is None:
