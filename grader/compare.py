@@ -128,16 +128,13 @@ class _Context:
 
     def __init__(self, reference: Reference, student: Sequence[CaseValues]):
         self.reference = reference
-        self.quiz = reference.quiz
-        self.cases = reference.cases
         self.student = student
-        self.expected = reference.arrays
 
     @functools.cached_property
     def own(self) -> list[dict[str, object] | None]:
         """Per case: the inputs overlaid with the student's own usable step values."""
         own: list[dict[str, object] | None] = []
-        for inputs, values in zip(self.cases, self.student):
+        for inputs, values in zip(self.reference.cases, self.student):
             if values is None:
                 own.append(None)
                 continue
@@ -168,7 +165,7 @@ def _consistent(context: _Context, step: Step) -> tuple[str, ...] | None:
     if any(values is None for values in context.student):
         return None
     for formulation in step.formulations:
-        if all(_formulation_matches(context, step, formulation, index) for index in range(len(context.cases))):
+        if all(_formulation_matches(context, step, formulation, index) for index in range(len(context.reference.cases))):
             return parameters(formulation)
     return None
 
@@ -187,13 +184,13 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
 def _wrong_upstream(context: _Context, upstream: Sequence[str]) -> list[str]:
     """The student's upstream steps that differ from the reference in some case."""
     wrong = []
-    steps = {s.name: s for s in context.quiz.steps}
+    steps = {s.name: s for s in context.reference.quiz.steps}
     for name in upstream:
         if name not in steps:
             continue
         for index, own in enumerate(context.own):
             value = None if own is None else own.get(name)
-            expected = context.expected[index][name]
+            expected = context.reference.arrays[index][name]
             if not isinstance(value, np.ndarray) or not close(value, expected, steps[name].rtol,
                                                               steps[name].atol):
                 wrong.append(name)
@@ -213,13 +210,13 @@ def _constant(context: _Context, step: Step) -> bool:
     should = []
     for index in ran:
         outputs = context.outputs(step.formulations[0], index)
-        should.append(outputs[0] if outputs else context.expected[index][step.name])
+        should.append(outputs[0] if outputs else context.reference.arrays[index][step.name])
     return any(s.shape != should[0].shape or not np.allclose(s, should[0]) for s in should[1:])
 
 
 def _matching_mistake(context: _Context, step: Step) -> Mistake | None:
     """The first known mistake that gives the student's value in every case that has one."""
-    for mistake in context.quiz.mistakes:
+    for mistake in context.reference.quiz.mistakes:
         if mistake.variable != step.name:
             continue
         compared = 0
