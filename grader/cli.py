@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, discover, github, gradebook, gradescope, junit, quiz, render, report, sandbox, shard
+from grader import __version__, atomic, discover, github, gradebook, gradescope, junit, quiz, render, report, sandbox, shard
 from grader.grade import Settings, content_digest, grade
 from grader.pool import Pool
 
@@ -138,7 +138,7 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         results = gradescope.results(report.for_students(result) if hide_hidden else result)
     try:
         results_path.parent.mkdir(parents=True, exist_ok=True)
-        gradebook.write_atomic(results_path, json.dumps(results, indent=2) + "\n")
+        atomic.write(results_path, json.dumps(results, indent=2) + "\n")
     except OSError as problem:
         raise click.UsageError(f"cannot write --results {results_path}: {problem.strerror}") from None
     click.echo(f"Wrote {results_path}: {results['score']:g} points")

@@ -7,33 +7,20 @@ killed batch never leaves a half-written report.
 from __future__ import annotations
 
 import csv
-import os
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from grader import __version__, html, junit, render
+from grader import __version__, atomic, html, junit, render
+from grader.atomic import AtomicFile
 from grader.discover import Submission
 from grader.report import Report, Status, for_students
 from grader.source import SourceError, decode
 
 FAILED_RUNS = frozenset({Status.TIMEOUT, Status.CRASHED, Status.MEMORY_LIMIT, Status.OUTPUT_LIMIT,
                          Status.INVALID_RESULT, Status.SYNTAX_ERROR, Status.UNREADABLE})
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 class VariableSummary(BaseModel):
@@ -83,9 +70,8 @@ class Gradebook:
     def __init__(self, folder: Path, quiz: str, variables: list[str], hide_hidden: bool = False):
         self.folder, self.quiz, self.variables, self.hide_hidden = folder, quiz, variables, hide_hidden
         self.junit = junit.Writer(folder)
-        handle, self._csv_path = tempfile.mkstemp(dir=folder, prefix=".grades.csv.", suffix=".tmp")
-        self._csv_file = os.fdopen(handle, "w", encoding="utf-8", newline="")
-        self._csv = csv.writer(self._csv_file, lineterminator="\n")
+        self._gradebook = AtomicFile(folder / "grades.csv")
+        self._csv = csv.writer(self._gradebook.stream, lineterminator="\n")
         self._csv.writerow(["id", "status", "score", "max_score", *variables])
         self.count = 0
         self.max_score = 0.0
@@ -99,9 +85,9 @@ class Gradebook:
     def add(self, report: Report, write: bool = True) -> None:
         """Count ``report`` in; write its JSON file unless it is already on disk (``write=False``)."""
         if write:
-            write_atomic(report_path(self.folder, report.submission), report.model_dump_json(indent=2) + "\n")
+            atomic.write(report_path(self.folder, report.submission), report.model_dump_json(indent=2) + "\n")
         shown = for_students(report) if self.hide_hidden else report
-        write_atomic(self.folder / f"{report.submission}.html", html.student(shown, _source_text(report)))
+        atomic.write(self.folder / f"{report.submission}.html", html.student(shown, _source_text(report)))
         self.junit.add(report)
         scores = {check.name: check.score for check in report.checks}
         self._csv.writerow([report.submission, report.status.value, f"{report.score:g}", f"{report.max_score:g}",
@@ -144,18 +130,16 @@ class Gradebook:
     def finish(self) -> Summary:
         """Write the batch files: grades.csv, junit.xml, summary.json, summary.md, index.html."""
         summary = self.summary()
-        self._csv_file.close()
-        os.replace(self._csv_path, self.folder / "grades.csv")
+        self._gradebook.commit()
         self.junit.finish()
-        write_atomic(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
-        write_atomic(self.folder / "summary.md", render.class_markdown(summary))
-        write_atomic(self.folder / "index.html", html.index(summary, self.folder / "grades.csv"))
+        atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
+        atomic.write(self.folder / "summary.md", render.class_markdown(summary))
+        atomic.write(self.folder / "index.html", html.index(summary, self.folder / "grades.csv"))
         return summary
 
     def abandon(self) -> None:
         """Drop the unfinished batch files (an interrupted batch): each student's files stay."""
-        self._csv_file.close()
-        os.unlink(self._csv_path)
+        self._gradebook.discard()
         self.junit.abandon()
 
 

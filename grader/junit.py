@@ -7,13 +7,14 @@ agree with the testcases inside it.
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader.atomic import AtomicFile
 from grader.report import Report
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -64,8 +65,7 @@ class Writer:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        handle, self.body_path = tempfile.mkstemp(dir=folder, prefix=".junit.", suffix=".tmp")
-        self.body = os.fdopen(handle, "w", encoding="utf-8")
+        self.body = tempfile.TemporaryFile("w+", dir=folder, encoding="utf-8")  # anonymous: gone when closed
         self.tests = self.failures = 0
         self.seconds = 0.0
 
@@ -77,18 +77,14 @@ class Writer:
         self.body.write(ET.tostring(suite, encoding="unicode") + "\n")
 
     def finish(self) -> None:
-        self.body.close()
         opening = ET.tostring(_root(self.tests, self.failures, self.seconds), encoding="unicode")
-        opening = opening.replace(" />", ">")
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".junit.xml.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out, open(self.body_path, encoding="utf-8") as body:
-            out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + opening + "\n")
-            for line in body:
-                out.write(line)
-            out.write("</testsuites>\n")
-        os.replace(temporary, self.folder / "junit.xml")
-        os.unlink(self.body_path)
+        opening = opening.replace(" />", ">")  # the root with its totals, left open around the suites
+        self.body.seek(0)
+        with AtomicFile(self.folder / "junit.xml") as out:
+            out.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + opening + "\n")
+            shutil.copyfileobj(self.body, out.stream)
+            out.stream.write("</testsuites>\n")
+        self.body.close()
 
     def abandon(self) -> None:
         self.body.close()
-        os.unlink(self.body_path)
