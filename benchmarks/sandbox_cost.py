@@ -57,7 +57,7 @@ def main() -> None:
     full = sandbox.prepare(root, 0, strict=False)
     print(f"prepare, once per runner (probe, seccomp program, Landlock rules, namespaces): "
           f"{(time.perf_counter() - began) * 1000:.1f} ms")
-    print(f"layers available: {', '.join(l for l in sandbox.LAYERS if l not in full.unavailable)}")
+    print(f"layers available: {', '.join(layer for layer in sandbox.LAYERS if layer not in full.unavailable)}")
     print(f"missing: {full.unavailable or 'none'}")
     _, bare = measure(None, count)
     whole_inside, whole = measure(full, count)

@@ -1,34 +1,100 @@
 """Files that appear whole or not at all: written under a temporary name, then renamed into place.
 
-A killed batch therefore never leaves a half-written report or gradebook.
+A killed batch therefore never leaves a half-written report or gradebook. Temporary names end in
+``.gdgrade-tmp``, so a later run can remove what a killed one left (``remove_leftovers``) without
+touching anyone else's files. Files get the mode any file the user creates gets (``0o666`` less the
+umask), so pages can be shared or served.
+
+Ctrl-C and SIGTERM must not land between creating a temporary and renaming it: ``deferred``
+holds them back until the file is in place, when ``interrupt_handler`` is installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import re
+import secrets
+import signal
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
+
+SUFFIX = ".gdgrade-tmp"
+LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{16}\.gdgrade-tmp$"
+                      r"|^\..+\.(json|html|csv|xml|md)\.[a-z0-9_]{8}\.tmp$")  # the second: gdgrade 0.1's mkstemp names
+"""Names of gdgrade's own temporaries (a run killed mid-write leaves one)."""
+
+
+class _Deferral:
+    depth = 0
+    pending: int | None = None
+
+
+def interrupt_handler(signum: int, frame: FrameType | None) -> None:
+    """SIGINT/SIGTERM handler: KeyboardInterrupt now, or once the file being written is in place."""
+    if _Deferral.depth:
+        _Deferral.pending = signum
+    else:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold back interrupts (with ``interrupt_handler`` installed) until the block is done."""
+    _Deferral.depth += 1
+    try:
+        yield
+    finally:
+        _Deferral.depth -= 1
+        if not _Deferral.depth and _Deferral.pending is not None:
+            _Deferral.pending = None
+            raise KeyboardInterrupt
+
+
+def install_interrupt_handler() -> None:
+    """Make Ctrl-C and SIGTERM raise KeyboardInterrupt, never inside ``deferred``."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt_handler)
 
 
 class AtomicFile:
     """A text file being written to ``path``: ``commit`` puts it in place, ``discard`` drops it.
 
-    As a context manager it commits on success and discards on an exception.
+    As a context manager it commits on success and discards on an exception; interrupts wait
+    until either is done.
     """
 
     def __init__(self, path: Path):
         self.path = path
-        handle, self.temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
+        self._deferral = deferred()
+        self._deferral.__enter__()
+        try:
+            self.temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}{SUFFIX}")
+            handle = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
+        except BaseException:
+            self._deferral.__exit__(None, None, None)
+            raise
 
     def commit(self) -> None:
-        self.stream.close()
-        os.replace(self.temporary, self.path)
+        try:
+            self.stream.close()
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temporary)
+            raise
+        finally:
+            self._deferral.__exit__(None, None, None)
 
     def discard(self) -> None:
-        self.stream.close()
-        os.unlink(self.temporary)
+        try:
+            self.stream.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temporary)
+        finally:
+            self._deferral.__exit__(None, None, None)
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -45,3 +111,14 @@ def write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with AtomicFile(path) as file:
         file.stream.write(text)
+
+
+def remove_leftovers(folder: Path) -> int:
+    """Remove the temporaries a killed gdgrade run left in ``folder``; return how many."""
+    removed = 0
+    for entry in os.scandir(folder):
+        if LEFTOVER.match(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed

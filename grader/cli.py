@@ -11,7 +11,6 @@ import functools
 import json
 import os
 import shlex
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +18,25 @@ from typing import Any
 
 import click
 
-from grader import __version__, atomic, discover, github, gradebook, gradescope, junit, quiz, render, report, sandbox, shard
+from grader import (
+    __version__,
+    atomic,
+    discover,
+    github,
+    gradebook,
+    gradescope,
+    junit,
+    outdir,
+    quiz,
+    render,
+    report,
+    sandbox,
+    shard,
+    text,
+)
 from grader.grade import Settings, content_digest, grade
 from grader.pool import Pool
+from grader.summary import Summary
 
 
 def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -101,7 +116,7 @@ def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report
         return next(grade(discover.find([path], quiz.filename), quiz, settings, pool))
 
 
-@cli.command()
+@cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="How to print the report.")
@@ -120,7 +135,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     sys.exit(0 if result.full_marks else 1)
 
 
-@cli.command("gradescope")
+@cli.command("gradescope", short_help="Gradescope's run_autograder step: grade the upload, write results.json.")
 @click.option("--submission-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("/autograder/submission"), show_default=True, help="Where Gradescope put the upload.")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -144,7 +159,7 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     click.echo(f"Wrote {results_path}: {results['score']:g} points")
 
 
-@cli.command("grade")
+@cli.command("grade", short_help="Grade every submission in folders or files; write reports and class files.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, readable=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -159,7 +174,26 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
 @grading_options
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
                   hide_hidden: bool, quiz: quiz.Quiz, settings: Settings) -> None:
-    """Grade every submission under PATHS; write one report each and the class files to --out."""
+    """Grade every submission under PATHS; write one report each and the class files to --out.
+
+    \b
+    Finding submissions: in a folder, every gradient.py at any depth is one
+    submission, named by its folder's path with / as __ (sec1/ana/gradient.py
+    is sec1__ana); a loose NAME.py directly in the folder is submission NAME; a
+    file named on the command line is a submission of its own. Links and
+    special files are not read: they get a report that says so.
+
+    \b
+    What is written to --out:
+      <id>.json     each student's report (gdgrade schema prints its schema)
+      <id>.html     each student's feedback page, their code with failing lines marked
+      grades.csv    the gradebook: a row per submission, a column per variable
+      junit.xml     JUnit XML for CI test reporters
+      summary.json  the class overview: scores, statuses, pass rates, mistakes
+      summary.md    the same overview in Markdown
+      index.html    the class overview page, linking every student's page
+    Reports of submissions no longer in the batch are removed.
+    """
     everything = discover.find(paths, quiz.filename)
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
@@ -171,40 +205,41 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         except ValueError as problem:
             raise click.BadParameter(str(problem), param_hint="'--shard'") from None
         submissions = shard.select(everything, k, n)
-    out = _output_folder(out)
-    done = {s.id for s in submissions
-            if gradebook.existing_report(out, s.id, quiz.name, content_digest(s)) is not None} if resume else set()
-    book = gradebook.Gradebook(out, quiz.name, list(quiz.variables), hide_hidden)
-    signal.signal(signal.SIGTERM, _interrupt)
-    graded = 0
-    try:
-        with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
-            fresh = grade([s for s in submissions if s.id not in done], quiz, settings, pool)
-            with click.progressbar(submissions, label="Grading", file=sys.stderr,
-                                   hidden=not sys.stderr.isatty()) as bar:
-                for submission in bar:
-                    if submission.id in done:  # validated above; now only read back
-                        result = gradebook.read_report(out, submission.id)
-                        book.add(result, write=False)
-                    else:
-                        result = next(fresh)
-                        book.add(result)
-                        graded += 1
-                    if github.active():
-                        github.annotate(report.for_students(result) if hide_hidden else result)
-    except KeyboardInterrupt:
-        book.abandon()
-        command = " ".join(shlex.quote(a) for a in ["gdgrade", *sys.argv[1:]] if a != "--resume")
-        click.echo(f"gdgrade: interrupted after grading {graded} of {len(submissions) - len(done)} submissions; "
-                   f"their reports are in {out}. Resume with: {command} --resume", err=True)
-        sys.exit(130)
-    summary = book.finish()
-    if shard_spec is not None:
-        shard.write_manifest(out, quiz.name, k, n, everything, submissions)
+    atomic.install_interrupt_handler()
+    with _output_folder(out) as folder:
+        folder.claim(name for s in submissions for name in gradebook.student_files(s.id))
+        done = {s.id for s in submissions if gradebook.existing_report(out, s.id, quiz.name, content_digest(s))
+                is not None} if resume else set()
+        book = gradebook.Gradebook(folder, quiz, hide_hidden)
+        try:
+            with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
+                fresh = grade([s for s in submissions if s.id not in done], quiz, settings, pool)
+                with click.progressbar(submissions, label="Grading", file=sys.stderr,
+                                       hidden=not sys.stderr.isatty()) as bar:
+                    for submission in bar:
+                        if submission.id in done:  # validated above; now only read back
+                            result = gradebook.read_report(out, submission.id)
+                            book.add(result, write=False)
+                        else:
+                            result = next(fresh)
+                            book.add(result)
+                        if github.active():
+                            github.annotate(report.for_students(result) if hide_hidden else result)
+        except KeyboardInterrupt:
+            with atomic.deferred():
+                book.abandon()
+            command = " ".join(shlex.quote(a) for a in ["gdgrade", *sys.argv[1:]] if a != "--resume")
+            click.echo(f"gdgrade: interrupted after grading {book.written} of "
+                       f"{text.count(len(submissions) - len(done), 'submission')}; their reports are in {out}. "
+                       f"Resume with: {command} --resume", err=True)
+            sys.exit(130)
+        summary = book.finish()
+        if shard_spec is not None:
+            shard.write_manifest(out, quiz.name, k, n, everything, submissions)
     _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
 
 
-@cli.command()
+@cli.command(short_help="Combine the --out folders of every shard of a batch.")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the combined reports and batch files.")
@@ -215,46 +250,67 @@ def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
         manifests = shard.check(shards)
     except shard.ShardError as problem:
         raise click.UsageError(str(problem)) from None
-    out = _output_folder(out)
     if any(out.resolve() == folder.resolve() for folder in shards):
         raise click.UsageError("--out must be a new folder, not one of the shards")
     name = manifests[0][1].quiz
     try:
-        variables = list(quiz.load(name).variables)
+        chosen = quiz.load(name)
     except LookupError as problem:
         raise click.UsageError(str(problem)) from None
-    book = gradebook.Gradebook(out, name, variables, hide_hidden)
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
-    for identifier, folder in order:
-        book.add(gradebook.read_report(folder, identifier))
-    _announce(book.finish(), out, f" (merged from {len(manifests)} shards)")
+    atomic.install_interrupt_handler()
+    with _output_folder(out) as folder:
+        folder.claim(name for identifier, _ in order for name in gradebook.student_files(identifier))
+        book = gradebook.Gradebook(folder, chosen, hide_hidden)
+        for identifier, shard_folder in order:
+            book.add(gradebook.read_report(shard_folder, identifier))
+        summary = book.finish()
+    _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
-def _output_folder(out: Path) -> Path:
+def _output_folder(out: Path) -> outdir.OutputFolder:
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        return outdir.OutputFolder(out)
+    except outdir.FolderBusy as problem:
+        raise click.UsageError(str(problem)) from None
     except OSError as problem:
-        raise click.UsageError(f"cannot create --out folder {out}: {problem.strerror}") from None
-    return out
+        raise click.UsageError(f"cannot use --out folder {out}: {problem.strerror}") from None
 
 
-def _announce(summary: gradebook.Summary, out: Path, note: str) -> None:
-    click.echo(f"Graded {summary.submissions} submissions{note}: mean {summary.mean_score:.2f}/"
-               f"{summary.max_score:g}, {summary.full_marks} with full marks, {len(summary.failed_runs)} failed "
-               f"to run. Reports in {out}")
+def closing_line(summary: Summary, out: Path, note: str) -> str:
+    """What a batch says when it ends: the scores, every status with its count, where the files are."""
+    statuses = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary.statuses.items())
+    line = (f"Graded {text.count(summary.submissions, 'submission')}{note}: mean {summary.mean_score:.2f}/"
+            f"{summary.max_score:g}, {summary.full_marks} with full marks; {statuses}.")
+    if summary.stale_removed:
+        line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")
+    return line + f" Open {out / 'index.html'} for the class overview."
+
+
+def _announce(summary: Summary, out: Path, note: str) -> None:
+    click.echo(closing_line(summary, out, note))
     if github.active():
         github.summarise(render.class_markdown(summary))
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops a batch the way Ctrl-C does."""
-    raise KeyboardInterrupt
 
 
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of a report."""
     click.echo(json.dumps(report.schema(), indent=2))
+
+
+@cli.command(short_help="Print the quiz's starter file, to begin again from scratch.")
+@click.option("--quiz", "quiz_name", default="gradient_descent", show_default=True, help="Which quiz.")
+def starter(quiz_name: str) -> None:
+    """Print the quiz's starter file: the code a student begins from (the quiz page's "reset").
+
+    Save it and fill in the TODOs: gdgrade starter > gradient.py
+    """
+    try:
+        chosen = quiz.load(quiz_name)
+    except LookupError as problem:
+        raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
+    click.echo(chosen.starter_source, nl=False)
 
 
 def main(argv: list[str] | None = None) -> None:

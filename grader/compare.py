@@ -18,6 +18,7 @@ import numpy as np
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Step, apply, parameters
 from grader.report import PASSING, CaseDetail, Check, Outcome, case_name, wrong_message
+from grader.text import count, names, plural
 
 CaseValues = Mapping[str, StudentValue] | None
 """A case's student values by name; None when the run stopped before that case."""
@@ -116,7 +117,8 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
             else:
                 where = np.unravel_index(worst, expected.shape)
                 at = int(where[0]) if len(where) == 1 else tuple(int(i) for i in where)
-                problem = (f"{sum(bad)} of {len(bad)} elements differ; largest difference {largest:.3g}{share}"
+                problem = (f"{sum(bad)} of {count(len(bad), 'element')} {plural(sum(bad), 'differs')}; "
+                           f"largest difference {largest:.3g}{share}"
                            f" at index {at} (expected {wanted:.10g}, got {got:.10g})")
     finite = math.isfinite(largest)
     return CaseDetail(passed=problem is None, failure=failure, problem=problem,
@@ -165,7 +167,8 @@ def _consistent(context: _Context, step: Step) -> tuple[str, ...] | None:
     if any(values is None for values in context.student):
         return None
     for formulation in step.formulations:
-        if all(_formulation_matches(context, step, formulation, index) for index in range(len(context.reference.cases))):
+        if all(_formulation_matches(context, step, formulation, index)
+               for index in range(len(context.reference.cases))):
             return parameters(formulation)
     return None
 
@@ -233,13 +236,9 @@ def _matching_mistake(context: _Context, step: Step) -> Mistake | None:
     return None
 
 
-def _names(names: Sequence[str]) -> str:
-    quoted = [f"`{name}`" for name in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _plural(names: Sequence[str], one: str, many: str) -> str:
-    return f"{_names(names)} {one if len(names) == 1 else many}"
+def _subject(subjects: Sequence[str], verb: str) -> str:
+    """```h` is``, ```h` and `w` are``."""
+    return f"{names(subjects)} {plural(len(subjects), verb)}"
 
 
 def check_step(context: _Context, step: Step, literals: frozenset[str], line: int | None,
@@ -258,18 +257,19 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
                    else f"{name} is {details[0].problem}: compute {step.description}")
     elif all(detail.passed for detail in details):
         outcome = Outcome.CORRECT
-        message = f"{name} is correct in all {len(details)} cases"
+        message = f"{name} is correct in " + (f"all {count(len(details), 'case')}" if len(details) > 1
+                                              else "the public case")
     elif step.name in literals:
         outcome = Outcome.HARDCODED
-        message = (f"{name} is assigned a literal value; it must be computed from {_names(upstream)}, "
+        message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
                    "so it is wrong as soon as the inputs change")
     elif (used := _consistent(context, step)) is not None and (wrong := _wrong_upstream(context, used)):
         outcome = Outcome.CONSISTENT
-        message = (f"{name} differs from the reference only because {_plural(wrong, 'is', 'are')} wrong: "
+        message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
                    "it is computed correctly from your own values (error carried forward)")
     elif _constant(context, step):
         outcome = Outcome.HARDCODED
-        message = (f"{name} has the same value in every case although {_plural(upstream, 'changes', 'change')}"
+        message = (f"{name} has the same value in every case although {_subject(upstream, 'changes')}"
                    " between cases: it does not depend on the inputs")
     else:
         outcome = Outcome.WRONG

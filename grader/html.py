@@ -7,15 +7,18 @@ inline, so the folder can be opened from disk, zipped or served anywhere.
 from __future__ import annotations
 
 import csv
+import re
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from grader.report import Report
+from grader.report import STATUS_MEANING, Report, Status
+from grader.summary import Summary
+from grader.text import count
 
-if TYPE_CHECKING:
-    from grader.gradebook import Summary
+GENERATOR = '<meta name="generator" content="gdgrade">'
+"""The mark every page gdgrade writes carries: how a later run knows the file is its own."""
+CODE = re.compile(r"`([^`]+)`")
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
@@ -29,6 +32,7 @@ th{background:#f4f4f4}th[data-sort]{cursor:pointer}th[data-sort]:after{content:"
 pre{background:#f7f7f7;padding:.6em;overflow:auto}
 .code td{border:0;padding:0 .6em;font:13px/1.4 ui-monospace,monospace;white-space:pre}
 .code .no{color:#999;text-align:right;user-select:none}.code tr.fail{background:#fde2e0}
+code{background:#f1f1f1;padding:0 .2em;border-radius:3px}
 """
 
 SORT_SCRIPT = """
@@ -49,9 +53,15 @@ document.querySelectorAll('th[data-sort]').forEach(function (th) {
 
 
 def _page(title: str, body: str, script: str = "") -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{GENERATOR}"
+            f"<title>{escape(title)}</title>"
             f"<style>{STYLE}</style></head><body>\n{body}\n"
             + (f"<script>{script}</script>" if script else "") + "</body></html>\n")
+
+
+def prose(text: str) -> str:
+    """A message as HTML: escaped, with its `backticked` names set as code."""
+    return CODE.sub(r"<code>\1</code>", escape(text))
 
 
 def student_link(submission: str) -> str:
@@ -60,9 +70,11 @@ def student_link(submission: str) -> str:
 
 def index(summary: Summary, gradebook_csv: Path) -> str:
     """The class overview, with a sortable table of every student read back from grades.csv."""
-    widest = max(summary.score_distribution.values(), default=1)
-    bars = "".join(f"<div><span style=\"height:{8 * count / widest:.2f}em\" title=\"{count}\"></span>"
-                   f"{escape(score)}<br>{count}</div>" for score, count in summary.score_distribution.items())
+    widest = max(summary.score_distribution.values(), default=0) or 1
+    bars = "".join(f"<div><span style=\"height:{8 * number / widest:.2f}em\" title=\"{number}\"></span>"
+                   f"{escape(score)}<br>{number}</div>" for score, number in summary.score_distribution.items())
+    statuses = "".join(f"<tr><td>{escape(status)}</td><td>{number}</td><td>{escape(STATUS_MEANING[Status(status)])}"
+                       f"</td></tr>" for status, number in summary.statuses.items())
     variables = "".join(
         f"<tr><td><code>{escape(name)}</code></td><td><span class=\"bar\" style=\"width:{10 * v.pass_rate:.2f}em\">"
         f"</span> {v.pass_rate:.0%}</td><td>{escape(', '.join(f'{o} {n}' for o, n in v.outcomes.items()))}</td></tr>"
@@ -80,10 +92,11 @@ def index(summary: Summary, gradebook_csv: Path) -> str:
     columns = "".join(f"<th data-sort=\"number\">{escape(name)}</th>" for name in header[4:])
     body = (
         f"<h1>gdgrade class overview: {escape(summary.quiz)}</h1>"
-        f"<p>{summary.submissions} submissions, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
-        f"median {summary.median_score:g}, {summary.full_marks} with full marks, "
-        f"runs that did not complete: {len(summary.failed_runs)}.</p>"
+        f"<p>{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
+        f"median {summary.median_score:g}, {summary.full_marks} with full marks.</p>"
         f"<h2>Score distribution</h2><div class=\"chart\" id=\"histogram\">{bars}</div>"
+        f"<h2>How the runs ended</h2><table id=\"statuses\"><tr><th>status</th><th>submissions</th>"
+        f"<th>meaning</th></tr>{statuses}</table>"
         f"<h2>Pass rate per variable</h2><table id=\"variables\"><tr><th>variable</th><th>pass rate</th>"
         f"<th>outcomes</th></tr>{variables}</table>"
         f"<h2>Most frequent known mistakes</h2><table id=\"mistakes\"><tr><th>variable</th><th>mistake</th>"
@@ -100,8 +113,8 @@ def student(report: Report, source: str | None) -> str:
     failing = {check.line for check in report.checks if not check.passed and check.line}
     checks = "".join(
         f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
-        f"</code></td><td>{escape(check.message)}"
-        + (f"<br><b>Hint:</b> {escape(check.hint)}" if check.hint else "")
+        f"</code></td><td>{prose(check.message)}"
+        + (f"<br><b>Hint:</b> {prose(check.hint)}" if check.hint else "")
         + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
         for check in report.checks)
     error = (f"<h2>Error</h2><pre>{escape(report.error.traceback)}</pre>" if report.error else "")

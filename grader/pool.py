@@ -73,16 +73,32 @@ class Runner:
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(json.dumps(job).encode() + b"\n")
             line = self._read_line(process.stdout.fileno(), deadline)
-        except (BrokenPipeError, OSError):
-            line = None
-        if line is None:
-            code = process.poll()
-            self._stop()
-            return {"outcome": "runner_failed", "id": job["id"], "detail":
-                    "the runner stopped answering" if code is None else f"the runner exited ({code})"}
+        except OSError:  # the runner closed its end: it is exiting
+            line = b""
+        if not line:
+            return {"outcome": "runner_failed", "id": job["id"], "detail": self._failure(process, line)}
         return json.loads(line)
 
+    def _failure(self, process: subprocess.Popen[bytes], line: bytes | None) -> str:
+        """Why a runner gave no answer, said the same way however the kernel orders its exit.
+
+        End of file means the runner is exiting: wait for its status rather than poll for it.
+        No line by the deadline means it hangs: kill it.
+        """
+        if line is None:
+            self._stop()
+            return "the runner stopped answering before the deadline and was killed"
+        try:
+            code = process.wait(timeout=RUNNER_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self._stop()
+            return "the runner closed its answer pipe but did not exit, and was killed"
+        self._stop()
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        return f"the runner {how} while grading this submission"
+
     def _read_line(self, fd: int, deadline: float) -> bytes | None:
+        """The next answer line; b"" at end of file, None when the deadline passes first."""
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
             while b"\n" not in self.pending:
@@ -91,7 +107,7 @@ class Runner:
                     return None
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
-                    return None
+                    return b""
                 self.pending += chunk
         line, self.pending = self.pending.split(b"\n", 1)
         return line

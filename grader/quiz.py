@@ -90,6 +90,8 @@ class Quiz:
     default_hidden_cases: int = 4
     default_seed: int = 20261126
     solution_source: str = field(default="", repr=False)
+    starter_source: str = field(default="", repr=False)
+    """The file a student starts from: the givens, and each step left as None."""
 
     @property
     def input_names(self) -> tuple[str, ...]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
-from grader.report import Outcome, Report
-
-if TYPE_CHECKING:
-    from grader.gradebook import Summary
+from grader.report import STATUS_MEANING, Outcome, Report, Status
+from grader.summary import Summary
+from grader.text import count
 
 MARKS = {
     Outcome.CORRECT: ("✓", "green"),
@@ -65,15 +62,18 @@ def markdown(report: Report) -> str:
 def class_markdown(summary: Summary) -> str:
     """The class overview as Markdown (summary.md, GitHub step summaries of a batch)."""
     lines = [f"# gdgrade class overview: {summary.quiz}", "",
-             f"{summary.submissions} submissions, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
+             f"{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
              f"median {summary.median_score:g}, {summary.full_marks} with full marks.", "",
              "## Score distribution", "", "| score | submissions | |", "|---:|---:|---|"]
-    widest = max(summary.score_distribution.values(), default=1)
-    for score, count in summary.score_distribution.items():
-        lines.append(f"| {score} | {count} | {'█' * max(1, round(20 * count / widest))} |")
+    widest = max(summary.score_distribution.values(), default=0) or 1
+    for score, number in summary.score_distribution.items():
+        lines.append(f"| {score} | {number} | {'█' * round(20 * number / widest)} |")
+    lines += ["", "## How the runs ended", "", "| status | submissions | meaning |", "|---|---:|---|"]
+    lines += [f"| {status} | {number} | {STATUS_MEANING[Status(status)]} |"
+              for status, number in summary.statuses.items()]
     lines += ["", "## Each variable", "", "| variable | pass rate | outcomes |", "|---|---:|---|"]
     for name, variable in summary.variables.items():
-        outcomes = ", ".join(f"{outcome} {count}" for outcome, count in variable.outcomes.items())
+        outcomes = ", ".join(f"{outcome} {number}" for outcome, number in variable.outcomes.items())
         lines.append(f"| `{name}` | {variable.pass_rate:.0%} | {outcomes} |")
     lines += ["", "## Most frequent known mistakes", ""]
     if summary.mistakes:
@@ -81,7 +81,8 @@ def class_markdown(summary: Summary) -> str:
         lines += [f"| `{m.variable}` | {_cell(m.mistake)} | {m.count} |" for m in summary.mistakes[:10]]
     else:
         lines.append("None.")
-    lines += ["", "## Runs that did not complete", ""]
+    lines += ["", "## Submissions that did not complete", "",
+              "Every submission whose status is not `completed`, with the status it ended in.", ""]
     if summary.failed_runs:
         lines += ["| submission | status |", "|---|---|"]
         lines += [f"| {_cell(run.submission)} | {run.status.value} |" for run in summary.failed_runs[:100]]
@@ -89,4 +90,7 @@ def class_markdown(summary: Summary) -> str:
             lines.append(f"| … and {len(summary.failed_runs) - 100} more | |")
     else:
         lines.append("None.")
+    if summary.stale_removed:
+        lines += ["", f"Removed {count(summary.stale_removed, 'file')} that an earlier run wrote for submissions "
+                  "no longer in the batch."]
     return "\n".join(lines) + "\n"

@@ -48,6 +48,21 @@ class Status(str, Enum):
     SANDBOX_ERROR = "sandbox_error"
 
 
+STATUS_MEANING = {
+    Status.COMPLETED: "ran to the end of the file",
+    Status.RUNTIME_ERROR: "the code raised an exception or exited with an error status",
+    Status.SYNTAX_ERROR: "not valid Python, so not run",
+    Status.TIMEOUT: "stopped at the time limit",
+    Status.MEMORY_LIMIT: "stopped at the memory limit",
+    Status.OUTPUT_LIMIT: "stopped for printing too much",
+    Status.CRASHED: "ended abruptly: killed by a signal, os._exit, or a failure of the runner",
+    Status.INVALID_RESULT: "sent results that were not valid, so earned nothing",
+    Status.UNREADABLE: "could not be read: not text, a link, a special file or too large",
+    Status.SANDBOX_ERROR: "not run: a sandbox layer was missing under --sandbox strict",
+}
+"""What each status means, in the words the class overview uses."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False)
 

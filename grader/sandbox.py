@@ -221,7 +221,8 @@ def _landlock_ruleset(abi: int, scratch_root: str) -> int:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
     read_only = FS_READ_FILE | FS_READ_DIR | FS_EXECUTE
-    rules = [(path, read_only) for path in readable_paths()] + [(scratch_root, handled), ("/dev/null", FS_READ_FILE | FS_WRITE_FILE)]
+    rules = [(path, read_only) for path in readable_paths()]
+    rules += [(scratch_root, handled), ("/dev/null", FS_READ_FILE | FS_WRITE_FILE)]
     for path, access in rules:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         try:

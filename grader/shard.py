@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from grader.discover import Submission
+from grader.text import count, plural
 
 MANIFEST = "shard.json"
 
@@ -82,10 +83,12 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
     numbers = sorted(manifest.shard for _, manifest in shards)
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
-        raise ShardError(f"overlap: shard {', '.join(map(str, repeated))} of {first.of} given more than once")
+        raise ShardError(f"overlap: {plural(len(repeated), 'shard')} {', '.join(map(str, repeated))} of {first.of} "
+                         "given more than once")
     absent = sorted(set(range(1, first.of + 1)) - set(numbers))
     if absent:
-        raise ShardError(f"gap: shard {', '.join(map(str, absent))} of {first.of} is missing")
+        raise ShardError(f"gap: {plural(len(absent), 'shard')} {', '.join(map(str, absent))} of {first.of} "
+                         f"{plural(len(absent), 'is')} missing")
     seen: dict[str, Path] = {}
     for folder, manifest in shards:
         for identifier in manifest.submissions:
@@ -95,6 +98,6 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
             if not (folder / f"{identifier}.json").is_file():
                 raise ShardError(f"gap: {folder} lists {identifier} but has no report for it")
     if len(seen) != first.total:
-        raise ShardError(f"gap: the shards hold {len(seen)} submissions, the batch had {first.total}")
+        raise ShardError(f"gap: the shards hold {count(len(seen), 'submission')}, the batch had {first.total}")
     return sorted(shards, key=lambda pair: pair[1].shard)
 

@@ -108,7 +108,8 @@ ATTACKS: dict[str, tuple[str, set[str]]] = {
         REFUSED,
     ),
     "udp_loopback": (
-        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'TOKEN', ('127.0.0.1', UDP_PORT))\n",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.sendto(b'TOKEN', ('127.0.0.1', UDP_PORT))\n",
         REFUSED,
     ),
     "write_outside": ("open('CANARY_DIR/pwned-TOKEN', 'w').write('x')\n", REFUSED),

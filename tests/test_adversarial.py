@@ -189,7 +189,8 @@ def test_files_that_cannot_be_read_are_reported(batch):
     assert got["symlink_outside"].status.value == "unreadable"
     assert "outside the submissions folder" in got["symlink_outside"].error.message
     assert got["fifo"].status.value == "unreadable" and "not a regular file" in got["fifo"].error.message
-    assert got["linked_folder"].status.value == "unreadable" and "links are not followed" in got["linked_folder"].error.message
+    linked = got["linked_folder"]
+    assert linked.status.value == "unreadable" and "links are not followed" in linked.error.message
 
 
 def test_nothing_outside_scratch_changed(batch):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,6 +25,20 @@ SLEEPER = "import time\ntime.sleep(30)\n"
 def gdgrade(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
                           timeout=120, **kwargs)
+
+
+def wait_for(condition, seconds: float = 60.0):
+    """Poll until ``condition()`` is true; fail after ``seconds`` (a bound, never an expected duration)."""
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+    return result
+
+
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as stream:
+        return [int(child) for child in stream.read().split()]
 
 
 def class_folder(root: Path, honest: int, sleepers: int = 0) -> Path:
@@ -62,16 +76,16 @@ def test_interrupt_stops_cleanly_and_resume_finishes(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out),
                                 "--jobs", "1", "--timeout", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    deadline = time.monotonic() + 60
-    while len(list(out.glob("ok*.json"))) < 4 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.5)  # now busy with a sleeper
+    wait_for(lambda: len(list(out.glob("ok*.json"))) == 4)  # the next one sleeps for 20 s: nothing else ends
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
+    written = sorted(path.name for path in out.glob("*.json"))
+    assert written == ["ok00.json", "ok01.json", "ok02.json", "ok03.json"]
     assert "interrupted after grading 4 of 8 submissions" in stderr
     assert "--resume" in stderr and "Traceback" not in stderr
-    assert not (out / "summary.json").exists() and not list(out.glob(".*.tmp"))
+    assert not (out / "summary.json").exists() and not (out / "grades.csv").exists()
+    assert not [path for path in out.iterdir() if "tmp" in path.name]
     for path in out.glob("*.json"):
         Report.model_validate_json(path.read_text())
     for sleeper in folder.glob("zz*"):
@@ -83,38 +97,39 @@ def test_interrupt_stops_cleanly_and_resume_finishes(tmp_path):
 
 
 def test_killed_batch_leaves_only_whole_reports(tmp_path):
-    folder, out = class_folder(tmp_path / "class", 30), tmp_path / "out"
+    folder, out = class_folder(tmp_path / "class", 30, sleepers=2), tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out),
-                                "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(list(out.glob("ok*.json"))) < 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
+                                "--jobs", "2", "--timeout", "60"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(list(out.glob("ok*.json"))) >= 5)  # the sleepers keep it from finishing
     process.kill()
     process.wait()
     written = list(out.glob("*.json"))
-    assert 5 <= len(written) < 30
+    assert 5 <= len(written) <= 30 and not list(out.glob("zz*.json"))
     for path in written:
         assert Report.model_validate_json(path.read_text()).score == 5  # never half-written
+    for sleeper in folder.glob("zz*"):
+        shutil.rmtree(sleeper)
     resumed = gdgrade("grade", folder, "--out", out, "--resume")
     assert resumed.returncode == 0 and f"({len(written)} kept from an earlier run)" in resumed.stdout
+    assert not [path for path in out.iterdir() if "tmp" in path.name]
 
 
 def test_runner_death_is_reported_and_the_batch_goes_on(tmp_path, quiz):
     folder = class_folder(tmp_path / "class", 2, sleepers=1)
     submissions = discover.find([folder])
+    reports = {}
     with Pool(1) as pool:
-        def kill_runner_soon():
-            time.sleep(1.0)
-            os.kill(pool.runners[0].process.pid, signal.SIGKILL)
-
-        killer = threading.Thread(target=kill_runner_soon)
-        killer.start()
-        reports = {r.submission: r for r in grade(submissions, quiz, Settings(timeout=20), pool)}
-        killer.join()
+        for report in grade(submissions, quiz, Settings(timeout=20), pool):
+            reports[report.submission] = report
+            if len(reports) == 2:  # one runner, in order: the sleeper is next; kill once its child runs
+                runner = pool.runners[0].process.pid
+                wait_for(functools.partial(children, runner))
+                os.kill(runner, signal.SIGKILL)
     assert [reports[f"ok{i:02d}"].score for i in range(2)] == [5, 5]
     victim = reports["zz00"]
     assert victim.status.value == "crashed" and victim.score == 0
-    assert "the runner exited" in victim.warnings[0]
+    assert victim.warnings[0] == "the runner was killed by signal 9 while grading this submission"
 
 
 class CountingPool(Pool):

@@ -127,3 +127,64 @@ def test_schema_command_prints_the_report_schema():
 
 def test_version():
     assert gdgrade("--version").stdout.strip() == "gdgrade, version 0.1.0"
+
+
+def test_counts_of_one_are_singular(tmp_path):
+    (tmp_path / "class" / "ana").mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "forgot_learnrate" / "gradient.py", tmp_path / "class" / "ana" / "gradient.py")
+    result = gdgrade("grade", tmp_path / "class", "--out", tmp_path / "out")
+    assert result.stdout.startswith("Graded 1 submission: mean 4.00/5, 0 with full marks; 1 completed.")
+    assert "1 submission, mean 4.00/5" in (tmp_path / "out" / "summary.md").read_text()
+    one_case = gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--hidden-cases", "0").stdout
+    assert one_case.count("`h` is correct in the public case") == 1 and "all 1 cases" not in one_case
+    assert gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--hidden-cases", "1").stdout.count(
+        "correct in all 2 cases") == 5
+    report = Report.model_validate_json(gdgrade("check", tmp_path / "class" / "ana" / "gradient.py", "--json").stdout)
+    assert report.checks[-1].cases[0].problem.startswith("4 of 4 elements differ;")
+    one_element = tmp_path / "one.py"
+    one_element.write_text(quiz_solution().replace("del_w = learnrate * error_term * x",
+                                                   "del_w = learnrate * error_term * x\ndel_w[0] = 1.0"))
+    report = Report.model_validate_json(gdgrade("check", one_element, "--json").stdout)
+    assert report.checks[-1].cases[0].problem.startswith("1 of 4 elements differs;")
+
+
+def quiz_solution() -> str:
+    from grader import quiz
+
+    return quiz.load("gradient_descent").solution_source
+
+
+def test_closing_line_and_overview_count_every_status(tmp_path):
+    result = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "out")
+    out = tmp_path / "out"
+    assert result.stdout == ("Graded 18 submissions: mean 3.50/5, 4 with full marks; 16 completed, 1 runtime error, "
+                             f"1 syntax error. Open {out / 'index.html'} for the class overview.\n")
+    markdown = (out / "summary.md").read_text()
+    assert ("| status | submissions | meaning |\n|---|---:|---|\n| completed | 16 | ran to the end of the file |\n"
+            "| runtime_error | 1 | the code raised an exception or exited with an error status |\n"
+            "| syntax_error | 1 | not valid Python, so not run |\n") in markdown
+    assert "| 1 | 0 |  |\n| 2 | 0 |  |" in markdown  # empty score bins are shown
+    assert "## Submissions that did not complete" in markdown and "| crash_halfway | runtime_error |" in markdown
+
+
+def test_help_says_how_submissions_are_found_and_what_is_written():
+    top = gdgrade("--help").stdout
+    commands = top[top.index("Commands:"):]
+    assert "..." not in commands  # click's mark of a description cut off
+    for command in ("check", "grade", "gradescope", "merge", "schema", "starter"):
+        assert f"  {command} " in top
+    grade_help = " ".join(gdgrade("grade", "--help").stdout.split())
+    assert "every gradient.py at any depth is one submission" in grade_help
+    for written in ("<id>.json", "<id>.html", "grades.csv", "junit.xml", "summary.json", "summary.md", "index.html"):
+        assert written in grade_help
+
+
+def test_starter_prints_the_quizs_starter_file():
+    from grader import quiz
+
+    result = gdgrade("starter")
+    assert result.returncode == 0
+    assert result.stdout == quiz.load("gradient_descent").starter_source
+    assert "h = None" in result.stdout and "w = np.array([0.5, -0.5, 0.3, 0.1])" in result.stdout
+    wrong = gdgrade("starter", "--quiz", "nope")
+    assert wrong.returncode == 2 and "unknown quiz 'nope'" in wrong.stderr

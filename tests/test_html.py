@@ -58,8 +58,13 @@ def test_overview_loads_sorts_and_links(browser, site):
     browser.get((site / "index.html").as_uri())
     assert browser.title == "gdgrade: gradient_descent"
     assert console_errors(browser) == []
-    assert len(browser.find_elements("css selector", "#histogram div")) == 4
+    bins = [bar.text.split() for bar in browser.find_elements("css selector", "#histogram div")]
+    assert bins == [["0", "3"], ["1", "0"], ["2", "0"], ["3", "1"], ["4", "10"], ["5", "4"]]  # empty bins shown
     assert len(browser.find_elements("css selector", "#variables tr")) == 6
+    statuses = [row.text for row in browser.find_elements("css selector", "#statuses tr")][1:]
+    assert statuses == ["completed 16 ran to the end of the file",
+                        "runtime_error 1 the code raised an exception or exited with an error status",
+                        "syntax_error 1 not valid Python, so not run"]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "index.png"))
 
@@ -88,6 +93,9 @@ def test_feedback_page_marks_the_failing_lines(browser, site):
     assert [row.get_attribute("id") for row in marked] == ["L49"]
     assert "learnrate * error_term * x" not in marked[0].text and "del_w = error_term * x" in marked[0].text
     assert "learning rate" in browser.find_element("id", "checks").text
+    assert "`" not in browser.find_element("id", "checks").text  # Markdown backticks are set as code
+    code = browser.find_elements("css selector", "#checks code")
+    assert "del_w" in [element.text for element in code]
     browser.save_screenshot(str(ARTIFACTS / "feedback.png"))
     browser.find_element("link text", "← class overview").click()
     assert browser.title == "gdgrade: gradient_descent"

@@ -40,12 +40,12 @@ def test_stdout_is_the_public_case_only(pool, quiz, tmp_path):
 
 def test_infinite_loop_times_out_and_keeps_earlier_variables(pool, quiz, tmp_path):
     code = solution(quiz).replace("del_w = learnrate * error_term * x", "while True:\n    pass")
-    report = run(pool, quiz, tmp_path, code, timeout=1.5)
+    report = run(pool, quiz, tmp_path, code, timeout=3.0)  # each case gets 0.48 s to reach the loop
     assert report.status is Status.TIMEOUT
     outcomes = [c.outcome for c in report.checks]
     assert outcomes == [Outcome.CORRECT] * 4 + [Outcome.MISSING]
     assert report.score == 4
-    assert report.duration_s < 5
+    assert report.duration_s < 3 * 3.0  # stopped by the deadline, not left to run
 
 
 def test_signal_proof_hang_is_killed(pool, quiz, tmp_path):

@@ -165,4 +165,5 @@ QUIZ = Quiz(
     ),
     hidden_inputs=hidden_inputs,
     solution_source=files(__name__).joinpath("solution.py").read_text(encoding="utf-8"),
+    starter_source=files(__name__).joinpath("starter.py").read_text(encoding="utf-8"),
 )

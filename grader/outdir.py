@@ -1,0 +1,97 @@
+"""The ``--out`` folder of a batch: one run at a time, no leftovers, and no stale reports.
+
+A run locks the folder (a second run into it is refused), removes the temporaries a killed run
+left, and owns the per-student files it writes. They are listed in ``.gdgrade-files``, so
+when a student's folder disappears from the batch, the next run removes that student's report
+and page; a file gdgrade did not write is never removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from grader import atomic
+from grader.html import GENERATOR
+
+MANIFEST = ".gdgrade-files"
+"""JSON, named without .json so that globbing the reports does not pick it up."""
+
+
+class FolderBusy(Exception):
+    """Another gdgrade run is writing to the folder."""
+
+
+def _written_by_gdgrade(path: Path) -> bool:
+    """Whether ``path`` still holds what gdgrade wrote there (a report, or a page with its mark)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(1 << 12)
+            if path.suffix == ".html":
+                return GENERATOR.encode() in head
+            if path.suffix == ".json":
+                data = json.loads(head + stream.read(64 << 20))
+                return isinstance(data, dict) and {"schema_version", "grader_version", "submission"} <= set(data)
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+class OutputFolder:
+    """``path``, created, locked for this run and cleared of a killed run's temporaries."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self._lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise FolderBusy(f"another gdgrade run is writing to {path}") from None
+        self.leftovers = atomic.remove_leftovers(path)
+        self._owned = self._read_manifest()
+
+    def _read_manifest(self) -> set[str]:
+        try:
+            files = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return set()
+        return {name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")}
+
+    def _write_manifest(self, names: Iterable[str]) -> None:
+        atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names)}, indent=1) + "\n")
+
+    def claim(self, names: Iterable[str]) -> None:
+        """Record, before writing any, the per-student files this run may write.
+
+        Written first, so that if the run is killed, the next one still knows they are gdgrade's.
+        """
+        self._planned = set(names)
+        self._write_manifest(self._owned | self._planned)
+
+    def release_stale(self) -> int:
+        """Remove the files earlier runs wrote for submissions not in this run; return how many."""
+        removed = 0
+        for name in sorted(self._owned - self._planned):
+            path = self.path / name
+            if _written_by_gdgrade(path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
+        self._write_manifest(self._planned)
+        self._owned = set(self._planned)
+        return removed
+
+    def close(self) -> None:
+        os.close(self._lock)
+
+    def __enter__(self) -> OutputFolder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,124 @@
+"""The class overview of a batch: what every class-level format (summary.json, summary.md,
+index.html, the closing line) is rendered from.
+
+``Tally`` counts reports as they arrive; nothing in it grows with the batch but the list of
+submissions that did not complete, so memory stays flat for any class size.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from fractions import Fraction
+
+from pydantic import BaseModel, Field
+
+from grader import __version__
+from grader.quiz import Quiz
+from grader.report import Report, Status
+
+MAX_BINS = 100
+"""More distinct scores than this are shown as the scores that occur, not every possible one."""
+
+
+class VariableSummary(BaseModel):
+    pass_rate: float
+    outcomes: dict[str, int]
+
+
+class MistakeCount(BaseModel):
+    variable: str
+    mistake: str
+    count: int
+
+
+class FailedRun(BaseModel):
+    submission: str
+    status: Status
+
+
+class Summary(BaseModel):
+    """The class overview of one batch."""
+
+    quiz: str
+    grader_version: str = __version__
+    submissions: int
+    max_score: float
+    mean_score: float
+    median_score: float
+    full_marks: int
+    score_distribution: dict[str, int] = Field(
+        description="submissions per score, every possible score from 0 to the maximum included")
+    statuses: dict[str, int] = Field(description="submissions per status (see the report's status)")
+    variables: dict[str, VariableSummary]
+    mistakes: list[MistakeCount]
+    failed_runs: list[FailedRun] = Field(description="every submission whose status is not completed")
+    stale_removed: int = Field(0, description="reports of submissions no longer in the batch, removed from the folder")
+
+
+def score_bins(weights: Iterable[float]) -> list[float]:
+    """Every score a submission can get, 0 to the maximum, in steps of the weights' common divisor."""
+    fractions = [Fraction(weight).limit_denominator(1000) for weight in weights]
+    top = sum(fractions, Fraction(0))
+    step = Fraction(math.gcd(*(f.numerator for f in fractions)),
+                    math.lcm(*(f.denominator for f in fractions))) if fractions else Fraction(1)
+    if top <= 0 or step <= 0 or top / step > MAX_BINS:
+        return []
+    return [float(step * index) for index in range(int(top / step) + 1)]
+
+
+class Tally:
+    """The counters of a batch, fed one report at a time."""
+
+    def __init__(self, quiz: Quiz):
+        self.quiz = quiz
+        self.bins = score_bins(step.weight for step in quiz.steps)
+        self.count = 0
+        self.max_score = 0.0
+        self.scores: Counter[float] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.outcomes = {name: Counter[str]() for name in quiz.variables}
+        self.passed: Counter[str] = Counter()
+        self.mistakes: Counter[tuple[str, str]] = Counter()
+        self.failed: list[FailedRun] = []
+
+    def add(self, report: Report) -> None:
+        self.count += 1
+        self.max_score = max(self.max_score, report.max_score)
+        self.scores[report.score] += 1
+        self.statuses[report.status.value] += 1
+        for check in report.checks:
+            if check.name in self.outcomes:
+                self.outcomes[check.name][check.outcome.value] += 1
+                self.passed[check.name] += check.passed
+            if check.mistake is not None:
+                self.mistakes[(check.name, check.mistake)] += 1
+        if report.status is not Status.COMPLETED:
+            self.failed.append(FailedRun(submission=report.submission, status=report.status))
+
+    def _distribution(self) -> dict[str, int]:
+        shown = Counter({score: 0 for score in self.bins})
+        shown.update(self.scores)
+        return {f"{score:g}": count for score, count in sorted(shown.items())}
+
+    def summary(self, stale_removed: int = 0) -> Summary:
+        total = sum(score * count for score, count in self.scores.items())
+        ordered = sorted(self.scores.elements())
+        return Summary(
+            quiz=self.quiz.name,
+            submissions=self.count,
+            max_score=self.max_score,
+            mean_score=total / self.count if self.count else 0.0,
+            median_score=statistics.median(ordered) if ordered else 0.0,
+            full_marks=sum(count for score, count in self.scores.items() if score >= self.max_score > 0),
+            score_distribution=self._distribution(),
+            statuses={status.value: self.statuses[status.value] for status in Status if self.statuses[status.value]},
+            variables={name: VariableSummary(pass_rate=self.passed[name] / self.count if self.count else 0.0,
+                                             outcomes=dict(counts.most_common()))
+                       for name, counts in self.outcomes.items()},
+            mistakes=[MistakeCount(variable=v, mistake=m, count=n) for (v, m), n in self.mistakes.most_common()],
+            failed_runs=self.failed,
+            stale_removed=stale_removed,
+        )

@@ -1,0 +1,127 @@
+"""The --out folder: file modes, temporaries, interrupts, one run at a time, and no stale reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from grader import atomic, outdir
+
+from .conftest import SUBMISSIONS
+
+
+def gdgrade(*args, umask=None):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          timeout=180, preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+
+
+def copy_sample(folder, name, sample="correct_dot"):
+    (folder / name).mkdir(parents=True)
+    (folder / name / "gradient.py").write_bytes((SUBMISSIONS / sample / "gradient.py").read_bytes())
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_every_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
+    copy_sample(tmp_path / "class", "ana")
+    out = tmp_path / "out"
+    assert gdgrade("grade", tmp_path / "class", "--out", out, umask=umask).returncode == 0
+    files = [path for path in out.iterdir() if path.is_file()]
+    assert {"ana.json", "ana.html", "grades.csv", "junit.xml", "summary.json", "summary.md", "index.html"} <= {
+        path.name for path in files}
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {path.name: mode for path in files}
+
+
+def test_an_interrupt_while_a_file_is_written_waits_until_it_is_whole(tmp_path):
+    previous = signal.getsignal(signal.SIGINT)
+    atomic.install_interrupt_handler()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            file = atomic.AtomicFile(tmp_path / "report.json")
+            os.kill(os.getpid(), signal.SIGINT)  # arrives between creating the temporary and renaming it
+            file.stream.write("whole")
+            file.commit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert sorted(os.listdir(tmp_path)) == ["report.json"]
+    assert (tmp_path / "report.json").read_text() == "whole"
+
+
+def test_a_run_removes_only_gdgrades_own_leftovers(tmp_path):
+    copy_sample(tmp_path / "class", "ana")
+    out = tmp_path / "out"
+    out.mkdir()
+    ours = [".ana.json.0123456789abcdef.gdgrade-tmp", ".grades.csv.k2j4h5g6.tmp"]
+    theirs = [".notes.tmp", "draft.0123456789abcdef.gdgrade-tmp", ".mine.txt.abcdefgh.tmp"]
+    for name in ours + theirs:
+        (out / name).write_text("left behind")
+    assert gdgrade("grade", tmp_path / "class", "--out", out).returncode == 0
+    names = set(os.listdir(out))
+    assert not names & set(ours)
+    assert set(theirs) <= names
+
+
+def test_stale_reports_of_removed_students_are_removed(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    for name in ("ana", "bob", "carl", "dina"):
+        copy_sample(folder, name)
+    assert gdgrade("grade", folder, "--out", out).returncode == 0
+    (out / "notes.json").write_text('{"mine": true}\n')  # the instructor's own files
+    (out / "extra.html").write_text("<p>mine</p>\n")
+    (out / "dina.json").write_text('{"replaced": "by hand"}\n')  # no longer what gdgrade wrote
+    for name in ("bob", "carl", "dina"):
+        (folder / name / "gradient.py").unlink()
+        (folder / name).rmdir()
+    result = gdgrade("grade", folder, "--out", out)
+    assert result.returncode == 0, result.stderr
+    names = set(os.listdir(out))
+    assert {"bob.json", "bob.html", "carl.json", "carl.html", "dina.html"}.isdisjoint(names)
+    assert {"ana.json", "ana.html", "notes.json", "extra.html", "dina.json"} <= names
+    assert json.loads((out / "summary.json").read_text())["stale_removed"] == 5
+    assert "Removed 5 files of submissions no longer in the batch." in result.stdout
+    assert "Removed 5 files that an earlier run wrote" in (out / "summary.md").read_text()
+    assert [line.split(",")[0] for line in (out / "grades.csv").read_text().splitlines()] == ["id", "ana"]
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    copy_sample(tmp_path / "class", "ana")
+    out = tmp_path / "out"
+    with outdir.OutputFolder(out):
+        result = gdgrade("grade", tmp_path / "class", "--out", out)
+    assert result.returncode == 2
+    assert result.stderr == f"gdgrade: error: another gdgrade run is writing to {out}\n"
+
+
+def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, monkeypatch, quiz):
+    from grader import discover, gradebook, html
+    from grader.grade import Settings, grade
+    from grader.pool import Pool
+
+    with Pool(1) as pool:
+        report = next(grade(discover.find([SUBMISSIONS / "correct_dot" / "gradient.py"]), quiz, Settings(), pool))
+    real_page = html.student
+
+    def page_then_ctrl_c(*args):  # Ctrl-C after the report is on disk, before the page is
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_page(*args)
+
+    monkeypatch.setattr(html, "student", page_then_ctrl_c)
+    previous = signal.getsignal(signal.SIGINT)
+    atomic.install_interrupt_handler()
+    try:
+        with outdir.OutputFolder(tmp_path / "out") as folder:
+            book = gradebook.Gradebook(folder, quiz)
+            with pytest.raises(KeyboardInterrupt):
+                book.add(report)
+            book.abandon()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert book.written == 1
+    assert sorted(os.listdir(tmp_path / "out")) == ["correct_dot.html", "correct_dot.json"]
