@@ -30,12 +30,10 @@ from grader import (
     quiz,
     render,
     report,
-    sandbox,
     shard,
     text,
 )
-from grader.grade import Settings, content_digest, grade
-from grader.pool import Pool
+from grader.grade import Grader, Settings, content_digest
 from grader.summary import Summary
 
 
@@ -69,12 +67,6 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
             chosen = quiz.load(quiz_name).with_tolerance(rtol, atol)
         except LookupError as problem:
             raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
-        missing = sandbox.probe()
-        if missing and sandbox_mode == "strict":
-            raise click.UsageError("--sandbox strict: not every layer is available here: "
-                                   + "; ".join(f"{layer} ({why})" for layer, why in missing.items()))
-        if missing:
-            click.echo("gdgrade: note: running without these sandbox layers: " + ", ".join(missing), err=True)
         settings = Settings(timeout=timeout, memory_mib=memory, hidden_cases=hidden_cases, seed=seed,
                             spawn=spawn or sys.platform != "linux", strict=sandbox_mode == "strict")
         return command(quiz=chosen, settings=settings, **kwargs)
@@ -111,9 +103,27 @@ def _format_report(result: report.Report, output_format: str) -> str:
     return render.text(result, color=sys.stdout.isatty(), unicode="utf" in encoding)
 
 
+def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
+    """A started grader, once its sandbox says which layers it has: strict mode refuses to go on
+    without all of them; otherwise a missing layer is noted once on stderr."""
+    grader = Grader(quiz, settings, jobs)
+    try:
+        missing = grader.missing_layers()
+    except OSError as problem:
+        grader.close()
+        raise click.ClickException(f"the sandbox could not be started: {problem}") from None
+    if missing and settings.strict:
+        grader.close()
+        raise click.UsageError("--sandbox strict: not every layer is available here: "
+                               + "; ".join(f"{layer} ({why})" for layer, why in missing.items()))
+    if missing:
+        click.echo("gdgrade: note: running without these sandbox layers: " + ", ".join(missing), err=True)
+    return grader
+
+
 def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report:
-    with Pool(1, spawn=settings.spawn, strict=settings.strict) as pool:
-        return next(grade(discover.find([path], quiz.filename), quiz, settings, pool))
+    with open_grader(quiz, settings) as grader:
+        return next(grader.grade(discover.find([path], quiz.filename)))
 
 
 @cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
@@ -212,8 +222,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                 is not None} if resume else set()
         book = gradebook.Gradebook(folder, quiz, hide_hidden)
         try:
-            with Pool(jobs or os.cpu_count() or 1, spawn=settings.spawn, strict=settings.strict) as pool:
-                fresh = grade([s for s in submissions if s.id not in done], quiz, settings, pool)
+            with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
+                fresh = grader.grade([s for s in submissions if s.id not in done])
                 with click.progressbar(submissions, label="Grading", file=sys.stderr,
                                        hidden=not sys.stderr.isatty()) as bar:
                     for submission in bar:

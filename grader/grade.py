@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import compare, discover
-from grader.pool import Pool
 from grader.protocol import Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Report, Sandbox, Status, StudentError, case_name
-from grader.sandbox import STRICT_EXIT
+from grader.sandbox.layers import STRICT_EXIT
+from grader.sandbox.supervisor import Sandbox as Runner
 from grader.source import Source, SourceError, analyse
 
 MIB = 1 << 20
@@ -61,6 +61,8 @@ class Settings:
             "cpu_seconds": max(1, int(self.timeout) + 1),
             "memory_bytes": self.memory_mib * MIB,
             "file_bytes": 16 * MIB,
+            "scratch_bytes": 32 * MIB,
+            "scratch_files": 1024,
             "output_bytes": self.output_bytes,
             "flood_bytes": self.flood_bytes,
             "result_bytes": 16 * MIB,
@@ -74,17 +76,16 @@ def plain(value: object) -> object:
     return value
 
 
-def job_template(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
-    """What every job of a batch shares: the inputs of each case (None: run the file as written), limits.
-
-    Built once per batch; each submission's job adds only its id and source.
-    """
+def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
+    """What every run of a batch shares, given to the sandbox once: the inputs of each case (None:
+    run the file as written), the limits, strictness. A submission adds only its source."""
     return {
         "filename": quiz.filename,
         "variables": list(quiz.variables),
         "cases": [None, *({k: plain(v) for k, v in inputs.items()} for inputs in cases[1:])],
         "soft_timeout": settings.timeout * 0.8,
         "limits": settings.limits(),
+        "strict": settings.strict,
     }
 
 
@@ -225,44 +226,70 @@ def _repeated_contents(submissions: Sequence[discover.Submission]) -> Counter[st
     return Counter({digest: count for digest, count in counts.items() if count > 1 and digest is not None})
 
 
-def grade(submissions: Sequence[discover.Submission], quiz: Quiz, settings: Settings, pool: Pool,
-          window: int | None = None) -> Iterator[Report]:
-    """Reports for ``submissions``, in order, computed on ``pool``'s runners.
+class Grader:
+    """One batch's reference values and the sandbox its submissions run in; use as a context manager.
 
-    At most ``window`` submissions are in flight, so memory stays flat however
-    large the batch. Submissions with identical bytes run once per batch: the
-    run is kept until the last of them is reported (each gets its own report).
+    ``jobs`` submissions run at once. The sandbox starts at once, so ``missing_layers`` can be
+    asked before anything is graded.
     """
-    reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
-    template = job_template(quiz, reference.cases, settings)
-    window = window or 4 * pool.size
-    remaining = _repeated_contents(submissions)
-    shared: dict[str, Future[dict[str, object]]] = {}
-    pending: deque[_Pending] = deque()
 
-    def finish(entry: _Pending) -> Report:
-        if entry.answer is None:
-            return _unrunnable(entry.submission, reference, entry.source, entry.digest, entry.started)  # type: ignore[arg-type]
-        answer = entry.answer.result()
-        if entry.digest in remaining:
-            remaining[entry.digest] -= 1
-            if remaining[entry.digest] == 0:
-                del remaining[entry.digest]
-                shared.pop(entry.digest, None)
-        return _finish(entry.submission, reference, entry.source, entry.digest, answer, settings)  # type: ignore[arg-type]
+    def __init__(self, quiz: Quiz, settings: Settings, jobs: int = 1):
+        self.quiz, self.settings = quiz, settings
+        self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
+        self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings), jobs, settings.spawn)
+        self.jobs = max(1, jobs)
 
-    for submission in submissions:
-        started = time.monotonic()
-        source, digest = _prepare(submission, quiz)
-        answer = None
-        if isinstance(source, Source):
-            answer = shared.get(digest)  # type: ignore[arg-type]
-            if answer is None:
-                answer = pool.submit({**template, "id": submission.id, "source": source.text})
-                if digest in remaining:
-                    shared[digest] = answer  # type: ignore[index]
-        pending.append(_Pending(submission, started, source, digest, answer))
-        while len(pending) >= window:
+    def missing_layers(self) -> dict[str, str]:
+        """Sandbox layers this machine cannot apply, with the reason."""
+        return self.sandbox.missing()
+
+    def close(self, abort: bool = False) -> None:
+        self.sandbox.close(abort)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        self.close(abort=kind is not None)
+
+    def grade(self, submissions: Sequence[discover.Submission], window: int | None = None) -> Iterator[Report]:
+        """Reports for ``submissions``, in order.
+
+        At most ``window`` submissions are in flight, so memory stays flat however large the
+        batch. Submissions with identical bytes run once per batch: the run is kept until the
+        last of them is reported (each gets its own report).
+        """
+        reference, settings = self.reference, self.settings
+        window = window or 4 * self.jobs
+        remaining = _repeated_contents(submissions)
+        shared: dict[str, Future[dict[str, object]]] = {}
+        pending: deque[_Pending] = deque()
+
+        def finish(entry: _Pending) -> Report:
+            if entry.answer is None:
+                return _unrunnable(entry.submission, reference, entry.source, entry.digest,  # type: ignore[arg-type]
+                                   entry.started)
+            answer = entry.answer.result()
+            if entry.digest in remaining:
+                remaining[entry.digest] -= 1
+                if remaining[entry.digest] == 0:
+                    del remaining[entry.digest]
+                    shared.pop(entry.digest, None)
+            return _finish(entry.submission, reference, entry.source, entry.digest, answer,  # type: ignore[arg-type]
+                           settings)
+
+        for submission in submissions:
+            started = time.monotonic()
+            source, digest = _prepare(submission, self.quiz)
+            answer = None
+            if isinstance(source, Source):
+                answer = shared.get(digest)  # type: ignore[arg-type]
+                if answer is None:
+                    answer = self.sandbox.submit(source.text)
+                    if digest in remaining:
+                        shared[digest] = answer  # type: ignore[index]
+            pending.append(_Pending(submission, started, source, digest, answer))
+            while len(pending) >= window:
+                yield finish(pending.popleft())
+        while pending:
             yield finish(pending.popleft())
-    while pending:
-        yield finish(pending.popleft())

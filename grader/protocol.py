@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.execute import MAX_ELEMENTS  # the most numbers one value may carry
+from grader.sandbox.child import MAX_ELEMENTS  # the most numbers one value may carry
 
 Text = Annotated[str, Field(max_length=4000)]
 

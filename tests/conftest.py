@@ -1,4 +1,4 @@
-"""Shared fixtures: the quiz, its cases, and runner pools on both start paths."""
+"""Shared fixtures: the quiz, its cases, and graders on both start paths."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader import quiz as quiz_module
-from grader.pool import Pool
+from grader.grade import Grader, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"
@@ -23,14 +23,33 @@ def cases(quiz):
     return quiz.cases()
 
 
+@pytest.fixture(scope="session")
+def graders(quiz):
+    """``graders(settings)``: a started two-slot grader for those settings, shared by every test asking for them."""
+    made: dict[Settings, Grader] = {}
+
+    def grader_for(settings: Settings) -> Grader:
+        if settings not in made:
+            made[settings] = Grader(quiz, settings, 2)
+        return made[settings]
+
+    yield grader_for
+    for grader in made.values():
+        grader.close()
+
+
 @pytest.fixture(scope="session", params=["fork", "spawn"])
-def pool(request):
-    """A two-runner pool; every test using it runs on both the fork and the spawn path."""
-    with Pool(2, spawn=request.param == "spawn") as shared:
-        yield shared
+def path(request) -> str:
+    """Every test using it runs on both the fork and the spawn path."""
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def fork_pool():
-    with Pool(2) as shared:
-        yield shared
+def grader(graders, path):
+    """A two-slot grader with default settings, on both paths."""
+    return graders(Settings(spawn=path == "spawn"))
+
+
+@pytest.fixture(scope="session")
+def fork_grader(graders):
+    return graders(Settings())

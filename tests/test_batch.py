@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 
 from grader import discover
-from grader.grade import Settings, grade
-from grader.pool import Pool
+from grader.grade import Grader, Settings
 from grader.report import Report
 
 from .conftest import SUBMISSIONS
@@ -115,31 +114,35 @@ def test_killed_batch_leaves_only_whole_reports(tmp_path):
     assert not [path for path in out.iterdir() if "tmp" in path.name]
 
 
-def test_runner_death_is_reported_and_the_batch_goes_on(tmp_path, quiz):
+def test_fork_server_death_is_reported_and_the_batch_goes_on(tmp_path, quiz):
     folder = class_folder(tmp_path / "class", 2, sleepers=1)
-    submissions = discover.find([folder])
+    (folder / "zz99").mkdir()
+    shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / "zz99" / "gradient.py")
     reports = {}
-    with Pool(1) as pool:
-        for report in grade(submissions, quiz, Settings(timeout=20), pool):
+    with Grader(quiz, Settings(timeout=20), 1) as grader:
+        for report in grader.grade(discover.find([folder])):
             reports[report.submission] = report
-            if len(reports) == 2:  # one runner, in order: the sleeper is next; kill once its child runs
-                runner = pool.runners[0].process.pid
-                wait_for(functools.partial(children, runner))
-                os.kill(runner, signal.SIGKILL)
+            if len(reports) == 2:  # one slot, in order: the sleeper is next; kill once its child runs
+                launcher = grader.sandbox.server_pid()
+                server = wait_for(functools.partial(children, launcher))[0]
+                wait_for(functools.partial(children, server))
+                os.kill(launcher, signal.SIGKILL)
     assert [reports[f"ok{i:02d}"].score for i in range(2)] == [5, 5]
     victim = reports["zz00"]
     assert victim.status.value == "crashed" and victim.score == 0
-    assert victim.warnings[0] == "the runner was killed by signal 9 while grading this submission"
+    assert victim.warnings[0] == "the sandbox's fork server was killed by signal 9 while this submission ran"
+    assert reports["zz99"].score == 5  # graded on a new fork server
 
 
-class CountingPool(Pool):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.jobs = 0
+class CountingSandbox:
+    """Counts the runs a grader starts."""
 
-    def submit(self, job):
-        self.jobs += 1
-        return super().submit(job)
+    def __init__(self, sandbox):
+        self.sandbox, self.runs = sandbox, 0
+
+    def submit(self, source):
+        self.runs += 1
+        return self.sandbox.submit(source)
 
 
 def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
@@ -149,15 +152,17 @@ def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
         shutil.copy(SUBMISSIONS / "error_reversed" / "gradient.py", folder / name / "gradient.py")
     (folder / "d").mkdir()
     shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / "d" / "gradient.py")
-    with CountingPool(2) as pool:
-        reports = list(grade(discover.find([folder]), quiz, Settings(), pool, window=2))
-    assert pool.jobs == 2
+    with Grader(quiz, Settings(), 2) as grader:
+        counting = grader.sandbox = CountingSandbox(grader.sandbox)
+        reports = list(grader.grade(discover.find([folder]), window=2))
+        grader.sandbox = counting.sandbox
+    assert counting.runs == 2
     assert [r.submission for r in reports] == ["a", "b", "c", "d"]
     assert [r.score for r in reports] == [4, 4, 4, 5]
     assert len({r.source_sha256 for r in reports}) == 2
 
 
-def test_same_submission_twice_gives_the_same_report(fork_pool, quiz):
+def test_same_submission_twice_gives_the_same_report(fork_grader):
     submission = discover.find([SUBMISSIONS / "two_input_h" / "gradient.py"])
-    first, second = (next(grade(submission, quiz, Settings(), fork_pool)) for _ in range(2))
+    first, second = (next(fork_grader.grade(submission)) for _ in range(2))
     assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})

@@ -6,7 +6,7 @@ import ast
 
 import numpy as np
 
-from grader.execute import INPUT_FUNCTION, MAX_ELEMENTS, _Inject, _input_value, _quiet_builtins, describe
+from grader.sandbox.child import INPUT_FUNCTION, MAX_ELEMENTS, _Inject, _input_value, _quiet_builtins, describe
 
 
 class LyingFloat(float):

@@ -98,13 +98,10 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     assert result.stderr == f"gdgrade: error: another gdgrade run is writing to {out}\n"
 
 
-def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, monkeypatch, quiz):
+def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, monkeypatch, quiz, fork_grader):
     from grader import discover, gradebook, html
-    from grader.grade import Settings, grade
-    from grader.pool import Pool
 
-    with Pool(1) as pool:
-        report = next(grade(discover.find([SUBMISSIONS / "correct_dot" / "gradient.py"]), quiz, Settings(), pool))
+    report = next(fork_grader.grade(discover.find([SUBMISSIONS / "correct_dot" / "gradient.py"])))
     real_page = html.student
 
     def page_then_ctrl_c(*args):  # Ctrl-C after the report is on disk, before the page is

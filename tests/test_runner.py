@@ -9,38 +9,38 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.discover import Submission
-from grader.grade import Settings, grade
+from grader.grade import Settings
 from grader.report import Outcome, Status
 
 SOLUTION_TAIL = "\nprint('done')\n"
 
 
-def run(pool, quiz, tmp_path: Path, code: str, **settings):
-    path = tmp_path / "gradient.py"
-    path.write_text(code)
-    return next(grade([Submission("s", path)], quiz, Settings(spawn=pool.runners[0].spawn, **settings), pool))
+def run(graders, path, tmp_path: Path, code: str, **settings):
+    file = tmp_path / "gradient.py"
+    file.write_text(code)
+    return next(graders(Settings(spawn=path == "spawn", **settings)).grade([Submission("s", file)]))
 
 
 def solution(quiz):
     return quiz.solution_source
 
 
-def test_solution_gets_full_marks(pool, quiz, tmp_path):
-    report = run(pool, quiz, tmp_path, solution(quiz))
+def test_solution_gets_full_marks(graders, path, quiz, tmp_path):
+    report = run(graders, path, tmp_path, solution(quiz))
     assert report.status is Status.COMPLETED and report.score == 5
     assert report.stdout.endswith("[-0.02031869 -0.04063738 -0.06095608 -0.08127477]\n")
 
 
-def test_stdout_is_the_public_case_only(pool, quiz, tmp_path):
-    report = run(pool, quiz, tmp_path, solution(quiz) + "print('tail', len(x))\nimport sys\nsys.stderr.write('e')\n")
+def test_stdout_is_the_public_case_only(graders, path, quiz, tmp_path):
+    report = run(graders, path, tmp_path, solution(quiz) + "print('tail', len(x))\nimport sys\nsys.stderr.write('e')\n")
     assert report.stdout.count("Neural Network output:") == 1
     assert report.stdout.endswith("tail 4\n")
     assert report.stderr == "e"
 
 
-def test_infinite_loop_times_out_and_keeps_earlier_variables(pool, quiz, tmp_path):
+def test_infinite_loop_times_out_and_keeps_earlier_variables(graders, path, quiz, tmp_path):
     code = solution(quiz).replace("del_w = learnrate * error_term * x", "while True:\n    pass")
-    report = run(pool, quiz, tmp_path, code, timeout=3.0)  # each case gets 0.48 s to reach the loop
+    report = run(graders, path, tmp_path, code, timeout=3.0)  # each case gets 0.48 s to reach the loop
     assert report.status is Status.TIMEOUT
     outcomes = [c.outcome for c in report.checks]
     assert outcomes == [Outcome.CORRECT] * 4 + [Outcome.MISSING]
@@ -48,54 +48,54 @@ def test_infinite_loop_times_out_and_keeps_earlier_variables(pool, quiz, tmp_pat
     assert report.duration_s < 3 * 3.0  # stopped by the deadline, not left to run
 
 
-def test_signal_proof_hang_is_killed(pool, quiz, tmp_path):
+def test_signal_proof_hang_is_killed(graders, path, quiz, tmp_path):
     code = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.01)\n"
-    report = run(pool, quiz, tmp_path, code, timeout=1.0)
+    report = run(graders, path, tmp_path, code, timeout=1.0)
     assert report.status is Status.TIMEOUT and report.score == 0
     assert report.checks[0].message == "`h` was not computed: the run timed out before it was computed"
 
 
-def test_sys_exit_and_os_exit(pool, quiz, tmp_path):
-    early = run(pool, quiz, tmp_path, "import sys\nsys.exit(3)\n")
+def test_sys_exit_and_os_exit(graders, path, quiz, tmp_path):
+    early = run(graders, path, tmp_path, "import sys\nsys.exit(3)\n")
     assert early.status is Status.RUNTIME_ERROR and early.score == 0
     assert "sys.exit(3)" in early.warnings[-1]
-    hard = run(pool, quiz, tmp_path, "import os\nos._exit(0)\n")
+    hard = run(graders, path, tmp_path, "import os\nos._exit(0)\n")
     assert hard.status is Status.CRASHED and hard.score == 0
-    clean = run(pool, quiz, tmp_path, solution(quiz) + "import sys\nsys.exit(0)\n")
+    clean = run(graders, path, tmp_path, solution(quiz) + "import sys\nsys.exit(0)\n")
     assert clean.status is Status.COMPLETED and clean.score == 5
 
 
-def test_exception_is_trimmed_to_the_students_frames(pool, quiz, tmp_path):
+def test_exception_is_trimmed_to_the_students_frames(graders, path, quiz, tmp_path):
     code = solution(quiz).replace("h = np.dot(x, w)", "def helper():\n    return 1 / 0\nh = helper()")
-    report = run(pool, quiz, tmp_path, code)
+    report = run(graders, path, tmp_path, code)
     assert report.status is Status.RUNTIME_ERROR
     assert report.error.type == "ZeroDivisionError" and report.error.line == 31
     assert "return 1 / 0" in report.error.traceback and "grader" not in report.error.traceback
 
 
-def test_output_is_truncated_and_a_flood_stops_the_run(pool, quiz, tmp_path):
-    chatty = run(pool, quiz, tmp_path, solution(quiz) + "print('x' * 200_000)\n")
+def test_output_is_truncated_and_a_flood_stops_the_run(graders, path, quiz, tmp_path):
+    chatty = run(graders, path, tmp_path, solution(quiz) + "print('x' * 200_000)\n")
     assert chatty.status is Status.COMPLETED and chatty.score == 5 and chatty.output_truncated
     assert len(chatty.stdout) <= 64 * 1024
-    flood = run(pool, quiz, tmp_path, "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n")
+    flood = run(graders, path, tmp_path, "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n")
     assert flood.status is Status.OUTPUT_LIMIT and flood.score == 0
 
 
-def test_memory_limit(pool, quiz, tmp_path):
+def test_memory_limit(graders, path, quiz, tmp_path):
     code = "import numpy as np\nblock = np.ones(10**9)\n"
-    report = run(pool, quiz, tmp_path, code, memory_mib=512)
+    report = run(graders, path, tmp_path, code, memory_mib=512)
     assert report.status is Status.MEMORY_LIMIT
     assert report.error.type.endswith("MemoryError")
 
 
-def test_stdin_is_empty_and_name_is_main(pool, quiz, tmp_path):
+def test_stdin_is_empty_and_name_is_main(graders, path, quiz, tmp_path):
     code = ("import sys\nassert __name__ == '__main__'\nassert sys.stdin.read() == ''\n"
             + solution(quiz))
-    assert run(pool, quiz, tmp_path, code).score == 5
+    assert run(graders, path, tmp_path, code).score == 5
 
 
-def test_hidden_inputs_are_injected(pool, quiz, tmp_path):
-    report = run(pool, quiz, tmp_path, solution(quiz))
+def test_hidden_inputs_are_injected(graders, path, quiz, tmp_path):
+    report = run(graders, path, tmp_path, solution(quiz))
     del_w = report.checks[-1]
     lengths = [len(case.actual) for case in del_w.cases]
     assert lengths[0] == 4 and len(lengths) == 5 and 4 not in lengths[1:]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from grader import discover
-from grader.grade import Settings, grade
 from grader.report import Outcome, Status
 
 from .conftest import SUBMISSIONS
@@ -36,10 +35,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def reports(pool, quiz):
-    submissions = discover.find([SUBMISSIONS])
-    spawn = pool.runners[0].spawn
-    return {report.submission: report for report in grade(submissions, quiz, Settings(spawn=spawn), pool)}
+def reports(grader):
+    return {report.submission: report for report in grader.grade(discover.find([SUBMISSIONS]))}
 
 
 def test_every_sample_is_listed(reports):

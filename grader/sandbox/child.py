@@ -1,13 +1,14 @@
-"""Run a submission's source once per case, in the sandboxed child, and report plain data.
+"""The child: enter the sandbox, read the submission, run it once per case, report plain data.
 
-This module runs *inside* the child process, next to hostile code. It holds no
-expected values and never imports the reference. For each case it writes one
-JSON line to the result pipe: the checked variables described as numbers,
-shapes and type names, and the student's error if any. Everything it sends is
-untrusted by the grader, which validates it (``grader.protocol``).
+This module runs *inside* the child process, next to hostile code. It holds no expected values
+and never imports the reference. The fork server passes it the source at fd 4 and the result pipe
+at fd 3; it reads the source only after the sandbox is in force. For each case it writes one JSON
+line to the result pipe: the checked variables described as numbers, shapes and type names, and
+the student's error if any. Everything it sends is untrusted by the grader, which validates it
+(``grader.protocol``).
 
-Used by both runner paths: called directly after ``fork``, or as
-``python -m grader.execute RESULT_FD JOB_FD`` on the spawn path.
+Used on both paths: called directly after the fork server's ``fork``, or, with ``--spawn``, as
+``python -m grader.sandbox.child SLOT`` with the batch's settings and the server's plan at fd 5.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox import STRICT_EXIT
+from grader.sandbox import layers
 
+RESULTS_FD, SOURCE_FD, CONFIG_FD = 3, 4, 5
+MAX_SOURCE_BYTES = 1 << 20
 MAX_ELEMENTS = 10_000
 """Arrays larger than this are described by shape only: a grader never needs more."""
 
@@ -165,23 +168,47 @@ def _flush() -> None:
             pass
 
 
-def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, list[str]]) -> None:
-    """Report the sandbox, then execute the job's source once per case, one JSON line per case.
+def package_root() -> str:
+    """The folder holding the grader package, for a spawned interpreter's PYTHONPATH."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-    The sandbox line is written before any student code runs, so it cannot be
-    forged; a strict job stops here when a layer is missing.
+
+def _read_source() -> str:
+    """The submission, read from its descriptor (at most MAX_SOURCE_BYTES), which is then closed."""
+    chunks, offset = [], 0
+    while offset <= MAX_SOURCE_BYTES:
+        chunk = os.pread(SOURCE_FD, 1 << 16, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    os.close(SOURCE_FD)
+    return b"".join(chunks)[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
+
+
+def main(plan: layers.Plan, job: dict[str, Any], slot: int) -> None:
+    """Enter the sandbox, report it, then run the submission. Called in the freshly started child.
+
+    The sandbox line is written before any student code runs, so it cannot be forged; a strict
+    job stops here when a layer is missing.
     """
+    report = layers.enter(plan, job["limits"], slot, keep=(RESULTS_FD, SOURCE_FD))
+    os.write(RESULTS_FD, json.dumps({"sandbox": report}).encode() + b"\n")
+    if job["strict"] and report["missing"]:
+        os._exit(layers.STRICT_EXIT)
+    run_cases(job, _read_source(), RESULTS_FD)
+
+
+def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
+    """Execute ``source`` once per case of ``job``, writing one JSON line per case to ``result_fd``."""
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
-    write(result_fd, dumps({"sandbox": sandbox_report}).encode() + b"\n")
-    if job["strict"] and sandbox_report["missing"]:
-        os._exit(STRICT_EXIT)
     filename = job["filename"]
     variables = job["variables"]
     cases = job["cases"]
-    public = compile(job["source"], filename, "exec")
+    public = compile(source, filename, "exec")
     hidden_inputs = set().union(*(case for case in cases if case is not None))
     injector = _Inject(hidden_inputs)
-    hidden = compile(injector.visit(ast.parse(job["source"], filename)), filename, "exec")
+    hidden = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
 
@@ -226,18 +253,14 @@ def run_cases(job: dict[str, Any], result_fd: int, sandbox_report: dict[str, lis
         write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
 
 
-def main(argv: list[str]) -> None:
-    """Spawn path: read the job (with the runner's plan) from JOB_FD, enter the sandbox, run, exit."""
-    from grader import sandbox
-
-    result_fd, job_fd = int(argv[1]), int(argv[2])
-    with os.fdopen(job_fd, "rb") as stream:
-        job = json.loads(stream.read())
-    plan = sandbox.Plan.from_portable(job["plan"])
-    report = sandbox.enter(plan, job["limits"], keep=(result_fd,))
-    run_cases(job, result_fd, report)
+def spawned(argv: list[str]) -> None:
+    """Spawn path: read the settings and the server's plan at fd 5, then run as a forked child would."""
+    size = os.fstat(CONFIG_FD).st_size
+    config = json.loads(os.pread(CONFIG_FD, size, 0))
+    os.close(CONFIG_FD)
+    main(layers.Plan.from_portable(config.pop("plan")), config, int(argv[1]))
     os._exit(0)
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    spawned(sys.argv)

@@ -1,0 +1,235 @@
+"""The fork server: the only process that forks children, and one that never holds a submission.
+
+Started by ``grader.sandbox.supervisor`` as ``python -m grader.sandbox.forkserver PARENT CONTROL_FD``
+with the batch's settings on stdin. The launcher moves into new pid, network, IPC and mount
+namespaces and forks the server, which is process 1 there: if it dies, the kernel kills every child
+in the namespace, and it dies with the launcher, which dies with the grader (parent-death signals).
+
+The server prepares the sandbox once (``layers.prepare``), imports numpy, then only answers
+fixed-size frames on the control socket:
+
+- ``S``: start a child in a slot with four descriptors passed along (the source, the result pipe,
+  stdout, stderr). The server forks and closes its copies; it never reads or writes them, so it
+  never holds a submission's bytes, output or results for a later child to find in its memory.
+- ``K``: kill a child (the grader enforces deadlines and output caps).
+
+and reports ``E`` (a child ended, with its wait status) or ``F`` (it could not be started).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+import tempfile
+from typing import Any
+
+import numpy  # noqa: F401 - imported once here so that every forked child has it
+
+from grader.sandbox import child, layers
+from grader.sandbox.kernel import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUSER,
+    PR_SET_PDEATHSIG,
+    prctl,
+    unshare,
+)
+
+FRAME = struct.Struct("=cxxxQi")
+"""Every control message: a kind, the job's token, and one number (slot, wait status or errno)."""
+START, KILL, EXITED, FAILED, READY = b"S", b"K", b"E", b"F", b"R"
+DESCRIPTORS = 4
+"""Passed with each start: the source, the result pipe's write end, stdout's, stderr's."""
+HIGH_FD = 100
+
+
+def send_frame(control: socket.socket, kind: bytes, token: int, number: int, fds: list[int] | None = None) -> None:
+    frame = FRAME.pack(kind, token, number)
+    if fds:
+        socket.send_fds(control, [frame], fds)
+    else:
+        control.sendall(frame)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Get SIGKILL when the parent dies, and do not start at all if it already has."""
+    if sys.platform == "linux":
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _enter_namespaces() -> tuple[str, str | None]:
+    """New pid, network, IPC and mount namespaces (and a user namespace when not root)."""
+    if sys.platform != "linux":
+        return "", f"not available on {sys.platform}"
+    root = os.geteuid() == 0
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS | (0 if root else CLONE_NEWUSER))
+    except OSError as problem:
+        return "", f"namespaces cannot be created here ({problem})"
+    if not root:  # map ourselves to root inside, so the server may mount; children keep our uid
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as stream:
+                stream.write(text)
+    return "pid net ipc mnt", None
+
+
+def main(argv: list[str]) -> None:
+    """The launcher: namespaces, then the server as their process 1; exits as the server did."""
+    parent, control_fd = int(argv[1]), int(argv[2])
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
+    settings = json.loads(sys.stdin.buffer.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    namespaces, problem = _enter_namespaces()
+    launcher = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            _die_with_parent(0 if "pid" in namespaces else launcher)  # 0: the parent is outside its pid namespace
+            serve(settings, socket.socket(fileno=control_fd), namespaces, problem)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(control_fd)
+    status = os.waitpid(pid, 0)[1]
+    if os.WIFSIGNALED(status):  # end the same way, so the grader can say how the server ended
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _config_file(settings: dict[str, Any], plan: layers.Plan) -> int:
+    """The batch settings and the plan in an anonymous file, for spawned children to read at fd 5."""
+    with tempfile.TemporaryFile() as stream:
+        stream.write(json.dumps({**settings, "plan": plan.portable()}).encode())
+        stream.flush()
+        return fcntl.fcntl(stream.fileno(), fcntl.F_DUPFD_CLOEXEC, HIGH_FD)  # clear of the fds a child sets
+
+
+def serve(settings: dict[str, Any], control: socket.socket, namespaces: str, problem: str | None) -> None:
+    """Prepare the sandbox, report the missing layers, then fork, kill and reap on request."""
+    job = settings["job"]
+    plan = layers.prepare(job["strict"], settings["slots"], namespaces, problem)
+    config_fd = _config_file(job, plan) if settings["spawn"] else None
+    ready = json.dumps({"missing": plan.unavailable, "scratch_root": plan.scratch_root}).encode()
+    send_frame(control, READY, 0, len(ready))
+    control.sendall(ready)
+    del ready
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    tokens: dict[int, int] = {}
+    """Each running child's pid by job token, and the reverse below: only for children not yet reaped."""
+    pids: dict[int, int] = {}
+    gc.collect()
+    gc.freeze()  # what every child inherits stays shared: the collector never touches it
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fd == wake_read:
+                    _reap(control, wake_read, pids, tokens)
+                elif not _answer(control, plan, job, config_fd, pids, tokens):
+                    return
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+
+
+def _answer(control: socket.socket, plan: layers.Plan, job: dict[str, Any], config_fd: int | None,
+            pids: dict[int, int], tokens: dict[int, int]) -> bool:
+    """Act on one frame from the grader; False when the grader has gone."""
+    try:
+        message, fds, _, _ = socket.recv_fds(control, FRAME.size, DESCRIPTORS)
+    except OSError:
+        return False
+    if len(message) != FRAME.size:
+        for fd in fds:
+            os.close(fd)
+        return False
+    kind, token, number = FRAME.unpack(message)
+    if kind == KILL:
+        if token in tokens:
+            os.kill(tokens[token], signal.SIGKILL)  # not reaped yet, so the pid is still this child's
+        return True
+    try:
+        if kind != START or len(fds) != DESCRIPTORS:
+            raise OSError(22, "malformed start request")
+        pid = _start(plan, job, number, fds, config_fd)
+        tokens[token], pids[pid] = pid, token
+    except OSError as problem:
+        send_frame(control, FAILED, token, problem.errno or 0)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return True
+
+
+def _reap(control: socket.socket, wake_read: int, pids: dict[int, int], tokens: dict[int, int]) -> None:
+    while True:
+        try:
+            os.read(wake_read, 4096)
+        except BlockingIOError:
+            break
+    while pids:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        token = pids.pop(pid, None)
+        if token is not None:
+            del tokens[token]
+            send_frame(control, EXITED, token, status)
+
+
+def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], config_fd: int | None) -> int:
+    """Fork a child for ``slot`` with the passed descriptors in place; the child never returns here."""
+    server = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        _die_with_parent(server)
+        source, results, stdout, stderr = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD) for fd in fds)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2), (results, child.RESULTS_FD),
+                           (source, child.SOURCE_FD)):
+            os.dup2(fd, target)
+        if config_fd is None:
+            child.main(plan, job, slot)
+        else:
+            os.dup2(config_fd, child.CONFIG_FD)
+            if plan.landlock_fd is not None:
+                os.set_inheritable(plan.landlock_fd, True)
+            environment = dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=child.package_root())
+            os.execve(sys.executable, [sys.executable, "-m", "grader.sandbox.child", str(slot)], environment)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

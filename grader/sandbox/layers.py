@@ -1,0 +1,242 @@
+"""The layers a child enters before any student code runs, and the plan the fork server prepares
+once so that entering them costs each child well under a millisecond.
+
+docs/security.md describes each layer and what it stops.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import platform
+import resource
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.sandbox import cleanup, landlock, mounts, seccomp
+from grader.sandbox.kernel import (
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_GET_SECCOMP,
+    PR_SET_DUMPABLE,
+    PR_SET_NO_NEW_PRIVS,
+    capset,
+    libc,
+    prctl,
+)
+
+SAFE_ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
+"""The whole environment a submission sees: nothing from the grader's (CI tokens stay out)."""
+
+LAYERS = ("descriptors", "environment", "namespaces", "filesystem", "rlimits", "unprivileged", "no_new_privs",
+          "landlock", "seccomp")
+"""Every layer, in the order ``enter`` applies them."""
+
+UID_BASE = 64000
+"""Root drops each child to uid/gid UID_BASE + its slot: children running at once cannot touch each other."""
+
+RULESET_FD_MIN = 200
+"""The Landlock ruleset fd lives at or above this, out of the way of the child's own descriptors."""
+
+STRICT_EXIT = 78
+"""A strict child exits with this, before any student code, when a layer could not be applied."""
+
+
+@dataclass
+class Plan:
+    """What the fork server prepared once, to apply in every child."""
+
+    strict: bool
+    drop_to_uid: bool
+    """Whether children drop to UID_BASE + slot (the server runs as root)."""
+    root: str | None = None
+    """The children's private root (``mounts.build_root``), None when it could not be built."""
+    scratch_root: str | None = None
+    """Without a private root: the host folder holding one scratch folder per slot."""
+    scratch_lock: int | None = None
+    """The descriptor holding ``scratch_root``'s lock while the server lives."""
+    seccomp: seccomp.Filter | None = None
+    landlock_fd: int | None = None
+    namespaces: str = ""
+    """The namespaces the fork server entered, which every child shares (pid, net, ipc)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Layers that cannot be applied here, and why."""
+
+    def portable(self) -> dict[str, Any]:
+        """The plan as plain data for a spawned child, which inherits the ruleset fd and the namespaces."""
+        fields = {name: getattr(self, name) for name in (
+            "strict", "drop_to_uid", "root", "scratch_root", "landlock_fd", "namespaces", "unavailable")}
+        return {**fields, "seccomp": self.seccomp is not None}
+
+    @classmethod
+    def from_portable(cls, data: dict[str, Any]) -> Plan:
+        """The server's plan in a spawned child; only the seccomp buffer is rebuilt (no syscall)."""
+        return cls(**{**data, "seccomp": seccomp.Filter.build() if data["seccomp"] else None})
+
+
+def scrub_environment(extra: dict[str, str]) -> None:
+    """Make the environment exactly SAFE_ENVIRONMENT plus ``extra``, touching only what differs."""
+    wanted = {**SAFE_ENVIRONMENT, **extra}
+    for key in [key for key in os.environ if key not in wanted]:
+        del os.environ[key]
+    for key, value in wanted.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
+def _seccomp_missing() -> str | None:
+    if platform.machine() != "x86_64":
+        return f"filter written for x86_64, this is {platform.machine()}"
+    if libc.prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0:
+        return "the kernel has no seccomp"
+    return None
+
+
+def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | None) -> Plan:
+    """In the fork server, once: the private root, the seccomp program and the Landlock ruleset.
+
+    ``namespaces`` are those the launcher entered (``namespace_problem`` says why not, if not).
+    Without a private root, a scratch folder per slot is made on the host instead.
+    """
+    scrub_environment({})
+    plan = Plan(strict=strict, drop_to_uid=os.geteuid() == 0, namespaces=namespaces)
+    if sys.platform != "linux":
+        plan.unavailable = {layer: f"not available on {sys.platform}" for layer in LAYERS[2:] if layer != "rlimits"}
+    if namespace_problem:
+        plan.unavailable["namespaces"] = namespace_problem
+    if "filesystem" not in plan.unavailable:
+        try:
+            plan.root = mounts.build_root() if "mnt" in namespaces else None
+            if plan.root is None:
+                plan.unavailable["filesystem"] = "no private mount namespace"
+        except (OSError, StopIteration) as problem:
+            plan.unavailable["filesystem"] = f"the private root could not be built: {problem}"
+    if plan.root is None:
+        plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
+    if "seccomp" not in plan.unavailable and (why := _seccomp_missing()):
+        plan.unavailable["seccomp"] = why
+    if "seccomp" not in plan.unavailable:
+        plan.seccomp = seccomp.Filter.build()
+    if "landlock" not in plan.unavailable:
+        version = landlock.abi()
+        if version < landlock.MINIMUM_ABI:
+            plan.unavailable["landlock"] = (f"the kernel offers Landlock ABI {version}; "
+                                            f"{landlock.MINIMUM_ABI} or newer is needed")
+        else:
+            plan.landlock_fd = _ruleset(plan)
+    return plan
+
+
+def _ruleset(plan: Plan) -> int:
+    """The Landlock ruleset fd, moved far above the fds a child rearranges so no dup2 replaces it."""
+    if plan.root is not None:  # the root holds only what may be read: one rule covers it
+        rules = [(plan.root, landlock.READ_ONLY), (plan.root + mounts.SCRATCH, landlock.EVERYTHING),
+                 (plan.root + "/dev/null", landlock.READ_WRITE_FILE)]
+    else:
+        rules = [(path, landlock.READ_ONLY) for path in mounts.readable_paths()]
+        rules += [(plan.scratch_root or "/nonexistent", landlock.EVERYTHING), ("/dev/null", landlock.READ_WRITE_FILE)]
+    fd = landlock.ruleset(rule for rule in rules if os.path.exists(rule[0]))
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, RULESET_FD_MIN)
+    os.close(fd)
+    return moved
+
+
+def close_other_fds(keep: tuple[int, ...]) -> None:
+    """Close every inherited descriptor except stdin/stdout/stderr and ``keep``."""
+    low = 3
+    for fd in sorted(keep):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, 1 << 16)
+
+
+def _limit(kind: int, soft: int, hard: int | None = None) -> None:
+    hard = soft if hard is None else hard
+    _, current_hard = resource.getrlimit(kind)
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def _apply_rlimits(limits: dict[str, Any]) -> None:
+    """CPU seconds (hard just above soft), address space, file size, open files, no core dumps."""
+    cpu = int(limits["cpu_seconds"])
+    _limit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _limit(resource.RLIMIT_AS, int(limits["memory_bytes"]))
+    _limit(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+    _limit(resource.RLIMIT_NOFILE, 64)
+    _limit(resource.RLIMIT_CORE, 0)
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """Become ``uid`` with no capability at all (or, not root, give up what a user namespace granted)."""
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)  # from root to another uid: every capability is cleared
+    else:
+        capset(0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    _limit(resource.RLIMIT_NPROC, 0)
+
+
+def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) -> dict[str, list[str]]:
+    """Turn this process into the submission's sandbox; return which layers were applied.
+
+    Expects fds 0, 1 and 2 already connected to empty stdin and the capture pipes, and ``keep``
+    holding the result pipe and the source. The working directory becomes the scratch folder.
+    A layer that fails is recorded as missing, never fatal here: the caller decides (``STRICT_EXIT``).
+    """
+    applied: list[str] = []
+    missing: dict[str, str] = dict(plan.unavailable)
+
+    def layer(name: str, action: Callable[[], object]) -> None:
+        if name in missing:
+            return
+        try:
+            action()
+            applied.append(name)
+        except (OSError, ValueError) as problem:
+            missing[name] = str(problem)
+
+    if os.getpid() != os.getsid(0):
+        os.setsid()  # own session and process group
+    close_other_fds(keep + ((plan.landlock_fd,) if plan.landlock_fd is not None else ()))
+    applied.append("descriptors")
+    uid = UID_BASE + slot if plan.drop_to_uid else None
+    if plan.namespaces:
+        applied.append("namespaces")  # entered by the launcher, inherited through the fork
+    if plan.root is not None:
+        layer("filesystem", lambda: mounts.enter(plan.root, int(limits["scratch_bytes"]),  # type: ignore[arg-type]
+                                                 int(limits["scratch_files"]), uid))
+    else:
+        os.chdir(cleanup.slot_folder(plan.scratch_root or "/nonexistent", slot))
+    scrub_environment({"HOME": os.getcwd(), "TMPDIR": os.getcwd()})
+    applied.append("environment")
+    layer("rlimits", lambda: _apply_rlimits(limits))
+    layer("unprivileged", lambda: _drop_privileges(uid))
+    layer("no_new_privs", lambda: (prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0)))
+    if plan.landlock_fd is not None:
+        layer("landlock", lambda: landlock.restrict_self(plan.landlock_fd))  # type: ignore[arg-type]
+        os.close(plan.landlock_fd)
+    if plan.seccomp is not None:
+        layer("seccomp", plan.seccomp.load)
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+    order = {name: index for index, name in enumerate(LAYERS)}
+    return {"applied": sorted(applied, key=order.__getitem__),
+            "missing": [f"{name}: {why}" for name, why in missing.items()]}

@@ -1,0 +1,414 @@
+"""The grader's side of the sandbox: run submissions on a fork server, read what they send back.
+
+``Sandbox`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread. For
+each submission it puts the source in an anonymous memory file, makes the three pipes, and passes
+the descriptors to the server, which forks a child with them. The output and results flow from
+the child straight to this process, which never forks a child itself: it enforces the deadline,
+caps what it keeps, and answers with the child's raw output and result lines (validated later by
+``grader.protocol``). When the server dies, every child dies with it; each submission in flight is
+answered as ``runner_failed`` and the server is started again.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.sandbox import cleanup, forkserver, layers
+from grader.sandbox.child import package_root
+
+Answer = dict[str, Any]
+
+
+@dataclass
+class _Job:
+    """One submission in flight: its slot, pipes, what it sent so far and how it ended."""
+
+    token: int
+    slot: int
+    future: Future[Answer]
+    started: float
+    deadline: float
+    pipes: dict[str, int]
+    kept: dict[str, bytearray] = field(default_factory=lambda: {"stdout": bytearray(), "stderr": bytearray(),
+                                                                  "results": bytearray()})
+    totals: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0, "results": 0})
+    status: int | None = None
+    reason: str | None = None
+    """Why the grader stopped it: timeout, output_limit, result_limit."""
+    failure: str | None = None
+    """Why it never ran or never finished: the fork server failed."""
+    killed: bool = False
+
+
+class _Server:
+    """A running fork server: the launcher process and the control socket."""
+
+    def __init__(self, settings: bytes):
+        self.scratch_root: str | None = None
+        self.control, remote = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with remote:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.sandbox.forkserver", str(os.getpid()), str(remote.fileno())],
+                stdin=subprocess.PIPE, pass_fds=(remote.fileno(),), start_new_session=True,
+                env=dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=package_root(), PYTHONDONTWRITEBYTECODE="1"))
+            assert self.process.stdin is not None
+            with self.process.stdin:
+                self.process.stdin.write(settings)
+        header = self._receive(forkserver.FRAME.size)
+        kind, _, size = forkserver.FRAME.unpack(header) if len(header) == forkserver.FRAME.size else (b"", 0, 0)
+        ready = json.loads(self._receive(size)) if kind == forkserver.READY else None
+        if ready is None:
+            raise OSError(f"the fork server did not start ({self.ended()})")
+        self.missing: dict[str, str] = ready["missing"]
+        self.scratch_root: str | None = ready["scratch_root"]
+        self.control.setblocking(False)
+
+    def _receive(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.control.recv(size - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def ended(self) -> str:
+        """How the server ended, once its control socket closed: said the same way whatever the timing."""
+        code = self.process.wait()
+        self.control.close()
+        self.remove_scratch()
+        return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+
+    def stop(self) -> None:
+        self.control.close()  # the server exits, and with it every child
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.remove_scratch()
+
+    def remove_scratch(self) -> None:
+        """Without private mounts, children wrote to a host folder: remove it once the server is gone."""
+        if self.scratch_root:
+            cleanup.remove_tree(self.scratch_root)
+
+
+class Sandbox:
+    """Run submissions of one batch, ``slots`` at a time; use as a context manager.
+
+    ``job`` holds the batch's settings (``grader.grade.job_settings``): the cases, the limits and
+    whether to be strict. ``spawn`` starts a fresh interpreter per child instead of a fork.
+    """
+
+    def __init__(self, job: dict[str, Any], slots: int = 1, spawn: bool = False):
+        self.job, self.slots, self.limits = job, max(1, slots), job["limits"]
+        self._settings = json.dumps({"job": job, "spawn": spawn, "slots": self.slots}).encode()
+        self._queue: collections.deque[tuple[str, Future[Answer]]] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._closing = self._aborting = False
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._missing: dict[str, str] = {}
+        self._loop: _Loop | None = None
+        self._thread = threading.Thread(target=self._supervise, name="gdgrade-supervisor", daemon=True)
+        self._thread.start()
+
+    def missing(self) -> dict[str, str]:
+        """The layers this machine cannot apply, with the reason: empty when every layer is in force."""
+        self._started.wait()
+        if self._start_error is not None:
+            raise self._start_error
+        return dict(self._missing)
+
+    def server_pid(self) -> int | None:
+        """The fork server's launcher process, while one runs."""
+        server = self._loop.server if self._loop is not None else None
+        return server.process.pid if server is not None else None
+
+    def submit(self, source: str) -> Future[Answer]:
+        """Queue one submission's source; its answer arrives when it has run."""
+        future: Future[Answer] = Future()
+        with self._lock:
+            self._queue.append((source, future))
+        self._wake()
+        return future
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"!")
+
+    def close(self, abort: bool = False) -> None:
+        """Stop once every queued submission has run (``abort``: kill what runs and drop the queue)."""
+        self._closing, self._aborting = True, abort
+        self._wake()
+        self._thread.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        self.close(abort=kind is not None)
+
+    # --- the supervisor thread --------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        """Start the server from this thread (its parent-death signal follows this thread), then serve."""
+        try:
+            cleanup.remove_stale()
+            server = _Server(self._settings)
+        except BaseException as problem:  # noqa: BLE001 - reported to whoever waits for the start
+            self._start_error = problem
+            self._started.set()
+            return
+        self._missing = dict(server.missing)
+        self._loop = _Loop(self, server)
+        self._started.set()
+        self._loop.run()
+
+
+class _Loop:
+    """The supervisor thread's state: jobs in flight by token and by pipe, free slots, the server."""
+
+    def __init__(self, sandbox: Sandbox, server: _Server):
+        self.sandbox, self.server = sandbox, server
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(sandbox._wake_read, selectors.EVENT_READ, "wake")
+        self.selector.register(server.control, selectors.EVENT_READ, "control")
+        self.jobs: dict[int, _Job] = {}
+        self.free = list(range(sandbox.slots))
+        self.tokens = iter(range(1, 1 << 62))
+        self.pending_frame = b""
+        limits = sandbox.limits
+        self.wall, self.keep, self.flood = (float(limits["wall_seconds"]), int(limits["output_bytes"]),
+                                            int(limits["flood_bytes"]))
+        self.result_cap = int(limits["result_bytes"])
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._start_queued()
+                if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
+                    break
+                if self.sandbox._aborting:
+                    for job in self.jobs.values():
+                        self._kill(job, None)
+                timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
+                events = self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic()))
+                for key, _ in events:
+                    if key.data == "wake":
+                        self._drain_wake()
+                    elif key.data == "control":
+                        self._control()
+                    else:
+                        job, stream = key.data
+                        self._read(job, stream, key.fd)
+                now = time.monotonic()
+                for job in list(self.jobs.values()):
+                    if not job.killed and now >= job.deadline:
+                        self._kill(job, "timeout")
+                    self._finish_if_done(job)
+        finally:
+            for job in list(self.jobs.values()):
+                self._complete(job, failure="the grader stopped before this submission finished")
+            with self.sandbox._lock:
+                queued = list(self.sandbox._queue)
+                self.sandbox._queue.clear()
+            for _, future in queued:
+                future.cancel()
+            if self.server is not None:
+                self.server.stop()
+            self.selector.close()
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.sandbox._wake_read, 4096):
+                pass
+
+    def _start_queued(self) -> None:
+        while self.free and not self.sandbox._aborting:
+            with self.sandbox._lock:
+                if not self.sandbox._queue:
+                    return
+                source, future = self.sandbox._queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            if self.server is None:
+                try:
+                    self.server = _Server(self.sandbox._settings)
+                except OSError as problem:
+                    future.set_result(_failed(f"the sandbox could not be started again: {problem}"))
+                    continue
+                self.selector.register(self.server.control, selectors.EVENT_READ, "control")
+            self._start(source, future)
+
+    def _start(self, source: str, future: Future[Answer]) -> None:
+        """Hand the source and three pipes to the fork server; keep only the read ends."""
+        assert self.server is not None
+        token, slot = next(self.tokens), self.free.pop()
+        memory = _anonymous_file(source.encode("utf-8", "surrogateescape"))
+        pipes = {name: os.pipe2(os.O_CLOEXEC) for name in ("results", "stdout", "stderr")}
+        now = time.monotonic()
+        job = _Job(token, slot, future, now, now + self.wall, {name: ends[0] for name, ends in pipes.items()})
+        try:
+            self.server.control.setblocking(True)
+            forkserver.send_frame(self.server.control, forkserver.START, token, slot,
+                                  [memory, pipes["results"][1], pipes["stdout"][1], pipes["stderr"][1]])
+        except OSError:
+            job.failure = "the fork server could not be reached"
+        finally:
+            if self.server.control.fileno() >= 0:
+                self.server.control.setblocking(False)
+            os.close(memory)
+            for _, write_end in pipes.values():
+                os.close(write_end)
+        self.jobs[token] = job
+        for name, fd in job.pipes.items():
+            os.set_blocking(fd, False)
+            self.selector.register(fd, selectors.EVENT_READ, (job, name))
+        if job.failure:
+            self._server_died()
+
+    def _read(self, job: _Job, stream: str, fd: int) -> None:
+        cap = self.result_cap + 1 if stream == "results" else self.keep
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self.selector.unregister(fd)
+                os.close(fd)
+                del job.pipes[stream]
+                break
+            job.totals[stream] += len(chunk)
+            room = cap - len(job.kept[stream])
+            if room > 0:
+                job.kept[stream] += chunk[:room]
+        if job.killed:
+            return
+        if job.totals["stdout"] + job.totals["stderr"] > self.flood:
+            self._kill(job, "output_limit")
+        elif job.totals["results"] > self.result_cap:
+            self._kill(job, "result_limit")
+
+    def _kill(self, job: _Job, reason: str | None) -> None:
+        job.killed, job.reason = True, job.reason or reason
+        if self.server is not None:
+            with contextlib.suppress(OSError):
+                forkserver.send_frame(self.server.control, forkserver.KILL, job.token, 0)
+
+    def _control(self) -> None:
+        """Frames from the server: a child ended, or could not start; end of file: the server died."""
+        assert self.server is not None
+        while True:
+            try:
+                chunk = self.server.control.recv(forkserver.FRAME.size - len(self.pending_frame))
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._server_died()
+                return
+            self.pending_frame += chunk
+            if len(self.pending_frame) < forkserver.FRAME.size:
+                continue
+            kind, token, number = forkserver.FRAME.unpack(self.pending_frame)
+            self.pending_frame = b""
+            job = self.jobs.get(token)
+            if job is None:
+                continue
+            if kind == forkserver.EXITED:
+                job.status = number
+            elif kind == forkserver.FAILED:
+                job.failure = f"the fork server could not start it ({errno.errorcode.get(number, number)})"
+            self._finish_if_done(job)
+
+    def _server_died(self) -> None:
+        """Every child died with the server: answer what was in flight, start a new server later."""
+        assert self.server is not None
+        self.selector.unregister(self.server.control)
+        how = self.server.ended()
+        self.server, self.pending_frame = None, b""
+        for job in list(self.jobs.values()):
+            if job.status is None and job.failure is None:
+                job.failure = f"the sandbox's fork server {how} while this submission ran"
+            self._finish_if_done(job)
+
+    def _finish_if_done(self, job: _Job) -> None:
+        if job.failure is not None:
+            self._complete(job, failure=job.failure)
+        elif job.status is not None and not job.pipes:
+            self._complete(job)
+
+    def _complete(self, job: _Job, failure: str | None = None) -> None:
+        for name, fd in list(job.pipes.items()):
+            if failure is None:
+                self._read(job, name, fd)
+            if name in job.pipes:
+                self.selector.unregister(fd)
+                os.close(fd)
+        job.pipes.clear()
+        del self.jobs[job.token]
+        if self.server is not None and self.server.scratch_root:
+            cleanup.empty_folder(cleanup.slot_folder(self.server.scratch_root, job.slot))
+        self.free.append(job.slot)
+        if job.future.done():
+            return
+        if failure is not None:
+            answer = _failed(failure)
+        else:
+            status = job.status or 0
+            answer = {
+                "outcome": job.reason or ("signaled" if os.WIFSIGNALED(status) else "exited"),
+                "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            }
+        lines = bytes(job.kept["results"][:self.result_cap]).split(b"\n")[:-1]
+        answer.update({
+            "stdout": job.kept["stdout"].decode("utf-8", "replace"),
+            "stderr": job.kept["stderr"].decode("utf-8", "replace"),
+            "stdout_bytes": job.totals["stdout"],
+            "stderr_bytes": job.totals["stderr"],
+            "results": [] if failure else [line.decode("utf-8", "replace") for line in lines],
+            "duration_s": time.monotonic() - job.started,
+        })
+        job.future.set_result(answer)
+
+
+def _failed(detail: str) -> Answer:
+    return {"outcome": "runner_failed", "detail": detail, "exit_code": None, "signal": None}
+
+
+def _anonymous_file(data: bytes) -> int:
+    """A file in memory holding ``data``, with no name anywhere (memfd on Linux)."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("gdgrade-source", os.MFD_CLOEXEC)
+    else:
+        with tempfile.TemporaryFile() as stream:
+            fd = os.dup(stream.fileno())
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    fcntl.fcntl(fd, fcntl.F_SETFD, fcntl.FD_CLOEXEC)
+    return fd
