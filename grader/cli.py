@@ -34,6 +34,7 @@ from grader import (
     text,
 )
 from grader.grade import Grader, Settings, content_digest
+from grader.source import SourceError, decode
 from grader.summary import Summary
 
 
@@ -123,7 +124,7 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
 
 def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report:
     with open_grader(quiz, settings) as grader:
-        return next(grader.grade(discover.find([path], quiz.filename)))
+        return next(grader.grade(discover.find([path], quiz.filename).submissions))
 
 
 @cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
@@ -138,7 +139,8 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
     result = _grade_one(file, quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
-    click.echo(_format_report(shown, "json" if as_json else output_format))
+    with github.untrusted_output():
+        click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
         github.annotate(shown)
         github.summarise(render.markdown(shown))
@@ -204,7 +206,10 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       index.html    the class overview page, linking every student's page
     Reports of submissions no longer in the batch are removed.
     """
-    everything = discover.find(paths, quiz.filename)
+    found = discover.find(paths, quiz.filename)
+    everything = found.submissions
+    for note in found.notes:
+        click.echo(f"gdgrade: note: {note}", err=True)
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")
@@ -217,7 +222,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         submissions = shard.select(everything, k, n)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(name for s in submissions for name in gradebook.student_files(s.id))
+        folder.claim(name for s in submissions for name in outdir.student_files(s.id))
         done = {s.id for s in submissions if gradebook.existing_report(out, s.id, quiz.name, content_digest(s))
                 is not None} if resume else set()
         book = gradebook.Gradebook(folder, quiz, hide_hidden)
@@ -229,6 +234,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                     for submission in bar:
                         if submission.id in done:  # validated above; now only read back
                             result = gradebook.read_report(out, submission.id)
+                            result.source_text = read_text(submission)
                             book.add(result, write=False)
                         else:
                             result = next(fresh)
@@ -243,7 +249,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                        f"{text.count(len(submissions) - len(done), 'submission')}; their reports are in {out}. "
                        f"Resume with: {command} --resume", err=True)
             sys.exit(130)
-        summary = book.finish()
+        summary = book.finish(found.notes)
         if shard_spec is not None:
             shard.write_manifest(out, quiz.name, k, n, everything, submissions)
     _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
@@ -270,12 +276,22 @@ def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(name for identifier, _ in order for name in gradebook.student_files(identifier))
+        folder.claim(name for identifier, _ in order for name in outdir.student_files(identifier))
         book = gradebook.Gradebook(folder, chosen, hide_hidden)
         for identifier, shard_folder in order:
-            book.add(gradebook.read_report(shard_folder, identifier))
+            result = gradebook.read_report(shard_folder, identifier)
+            result.source_text = read_text(discover.Submission(identifier, Path(result.path)))
+            book.add(result)
         summary = book.finish()
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
+
+
+def read_text(submission: discover.Submission) -> str | None:
+    """A submission's text for its feedback page, read as safely as for grading; None if it is not text."""
+    try:
+        return decode(submission.read())
+    except (OSError, SourceError):
+        return None
 
 
 def _output_folder(out: Path) -> outdir.OutputFolder:
@@ -294,6 +310,7 @@ def closing_line(summary: Summary, out: Path, note: str) -> str:
             f"{summary.max_score:g}, {summary.full_marks} with full marks; {statuses}.")
     if summary.stale_removed:
         line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")
+    line += "".join(f" Note: {note}." for note in summary.notes)
     return line + f" Open {out / 'index.html'} for the class overview."
 
 

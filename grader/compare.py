@@ -18,7 +18,10 @@ import numpy as np
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Step, apply, parameters
 from grader.report import PASSING, CaseDetail, Check, Outcome, case_name, wrong_message
-from grader.text import count, names, plural
+from grader.text import code_span, count, names, plural
+
+KEPT_VALUES = 100
+"""A student's value with more elements is described by its shape in the report, not copied into it."""
 
 CaseValues = Mapping[str, StudentValue] | None
 """A case's student values by name; None when the run stopped before that case."""
@@ -65,6 +68,9 @@ class Reference:
         self.arrays = [quiz.solve(inputs) for inputs in self.cases]
         self.expected = [{name: Expected.of(array) for name, array in solved.items()} for solved in self.arrays]
         self.upstream = [{**inputs, **solved} for inputs, solved in zip(self.cases, self.arrays)]
+        largest = max((array.size for solved in self.arrays for array in solved.values()), default=1)
+        self.usable_size = max(64, 4 * largest)
+        """Student values larger than this are compared, never computed with: no right upstream value is."""
 
 
 def _plain(value: Numeric) -> object:
@@ -88,8 +94,11 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
         return CaseDetail(passed=False, failure="missing",
                           problem="not defined" if value.kind == "missing" else "still None", **detail)
     if isinstance(value, Other):
-        return CaseDetail(passed=False, failure="not_a_number", problem=f"not a number: got {value.type}", **detail)
-    detail["actual"] = _plain(value)
+        return CaseDetail(passed=False, failure="not_a_number", problem=f"not a number: got {code_span(value.type)}",
+                          **detail)
+    detail["actual_shape"] = list(value.shape)
+    if value.values is not None and len(value.values) <= KEPT_VALUES:
+        detail["actual"] = _plain(value)
     if tuple(value.shape) != expected.shape:
         return CaseDetail(passed=False, failure="shape", problem=f"wrong shape: expected "
                           f"{describe_shape(expected.shape)}, got {describe_shape(value.shape)}", **detail)
@@ -141,7 +150,8 @@ class _Context:
                 own.append(None)
                 continue
             usable = {name: as_array(value) for name, value in values.items()}
-            own.append({**inputs, **{name: array for name, array in usable.items() if array is not None}})
+            own.append({**inputs, **{name: array for name, array in usable.items()
+                                     if array is not None and array.size <= self.reference.usable_size}})
         return own
 
     def outputs(self, function, index: int) -> list[np.ndarray]:  # noqa: ANN001 - a quiz function
@@ -152,7 +162,7 @@ class _Context:
                 continue
             try:
                 results.append(apply(function, values))
-            except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):
+            except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
                 continue
         return results
 
@@ -180,7 +190,7 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
         return False
     try:
         return close(actual, apply(formulation, own), step.rtol, step.atol)
-    except (KeyError, ValueError, TypeError, IndexError, ArithmeticError):
+    except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
         return False
 
 

@@ -7,8 +7,11 @@ in the pull request or commit view.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import sys
+from collections.abc import Iterator
 
 from grader.report import Report
 
@@ -36,6 +39,22 @@ def annotations(report: Report) -> list[str]:
         message = check.message + (f" Hint: {check.hint}" if check.hint else "")
         commands.append(f"::error {where},title={title}::{_escape(message)}")
     return commands
+
+
+@contextlib.contextmanager
+def untrusted_output() -> Iterator[None]:
+    """Around output holding student text: the runner executes no workflow command printed inside
+    (``::stop-commands::``, with a token no submission can guess, then that token to resume)."""
+    if not active():
+        yield
+        return
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", flush=True)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        print(f"::{token}::", flush=True)
 
 
 def annotate(report: Report) -> None:

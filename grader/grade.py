@@ -22,9 +22,11 @@ from grader.quiz import Inputs, Quiz
 from grader.report import Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse
+from grader.source import Source, SourceError, analyse, decode
 
 MIB = 1 << 20
+FILE_BYTES, SCRATCH_BYTES, SCRATCH_FILES = 16 * MIB, 32 * MIB, 1024
+"""What a child may write: per file, and in all in its private scratch space."""
 
 STOPPED = {
     Status.TIMEOUT: "the run timed out before it was computed",
@@ -33,6 +35,7 @@ STOPPED = {
     Status.INVALID_RESULT: "the run's results were not valid, so none are used",
     Status.SANDBOX_ERROR: "the submission was not run (strict sandbox)",
     Status.CRASHED: "the run crashed before it was computed",
+    Status.DISK_LIMIT: "the run hit the disk limit before it was computed",
 }
 """Why a variable never came back, by how the run ended."""
 
@@ -60,9 +63,9 @@ class Settings:
             "wall_seconds": self.timeout,
             "cpu_seconds": max(1, int(self.timeout) + 1),
             "memory_bytes": self.memory_mib * MIB,
-            "file_bytes": 16 * MIB,
-            "scratch_bytes": 32 * MIB,
-            "scratch_files": 1024,
+            "file_bytes": FILE_BYTES,
+            "scratch_bytes": SCRATCH_BYTES,
+            "scratch_files": SCRATCH_FILES,
             "output_bytes": self.output_bytes,
             "flood_bytes": self.flood_bytes,
             "result_bytes": 16 * MIB,
@@ -125,6 +128,10 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
         return Status.TIMEOUT, warnings
     if any(m.error is not None and m.error.memory for m in run.cases):
         return Status.MEMORY_LIMIT, warnings
+    if any(m.error is not None and m.error.disk for m in run.cases):
+        warnings.append(f"the submission filled its scratch space ({SCRATCH_BYTES // MIB} MiB and "
+                        f"{SCRATCH_FILES} files in all, {FILE_BYTES // MIB} MiB per file)")
+        return Status.DISK_LIMIT, warnings
     if run.problems:
         return Status.INVALID_RESULT, warnings
     if run.exit_code == STRICT_EXIT and not run.cases:
@@ -135,44 +142,50 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
                else f"exited with status {run.exit_code}")
         warnings.append(f"the submission stopped before finishing every case ({how})")
         return Status.CRASHED, warnings
-    exits = [m.exit_code for m in run.cases if m.exit_code not in (None, 0)]
+    exits = [m for m in run.cases if m.exit_code not in (None, 0)]
     if error is not None or exits:
-        if error is None:
-            warnings.append(f"the script called sys.exit({exits[0]})")
+        if error is None:  # a hidden case's exit status is not repeated: it could carry that case's inputs
+            warnings.append(f"the script called sys.exit({exits[0].exit_code})" if exits[0].case == 0
+                            else "the script called sys.exit with an error status in a hidden case")
         return Status.RUNTIME_ERROR, warnings
     return Status.COMPLETED, warnings
 
 
-def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, **fields: object) -> Report:
-    return Report(quiz=quiz.name, submission=submission.id, path=str(submission.path),  # type: ignore[arg-type]
-                  source_sha256=digest, **fields)
+def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, text: str | None,
+            **fields: object) -> Report:
+    report = Report(quiz=quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
+                    source_sha256=digest, **fields)
+    report.source_text = text
+    return report
 
 
 def _unrunnable(submission: discover.Submission, reference: compare.Reference, error: StudentError,
-                digest: str | None, started: float) -> Report:
+                digest: str | None, text: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
     status = Status.UNREADABLE if error.type == "unreadable" else Status.SYNTAX_ERROR
     reason = "the file is not readable Python" if status is Status.UNREADABLE else "the file has a syntax error"
     checks = compare.check_all(reference, [None] * len(reference.cases), stopped=reason)
-    return _report(submission, reference.quiz, digest, status=status, score=0.0,
+    return _report(submission, reference.quiz, digest, text, status=status, score=0.0,
                    max_score=sum(c.max_score for c in checks), checks=checks, error=error,
                    duration_s=time.monotonic() - started)
 
 
-def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None]:
-    """The analysed source, or the reason it cannot be run; and the content's digest."""
+def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
+    """The analysed source, or the reason it cannot be run; the content's digest; its text, if text."""
     try:
         raw = submission.read()
     except OSError as problem:
         return StudentError(case="public", type="unreadable", message=str(problem), line=None,
-                            traceback=str(problem)), None
+                            traceback=str(problem)), None, None
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        return analyse(raw, quiz.filename, quiz.variables), digest
+        source = analyse(raw, quiz.filename, quiz.variables)
+        return source, digest, source.text
     except SourceError as problem:
         kind = "unreadable" if problem.unreadable else "SyntaxError"
+        text = None if problem.unreadable else decode(raw)
         return StudentError(case="public", type=kind, message=str(problem), line=problem.line,
-                            traceback=str(problem) + (f" (line {problem.line})" if problem.line else "")), digest
+                            traceback=str(problem) + (f" (line {problem.line})" if problem.line else "")), digest, text
 
 
 def _finish(submission: discover.Submission, reference: compare.Reference, source: Source, digest: str,
@@ -186,9 +199,15 @@ def _finish(submission: discover.Submission, reference: compare.Reference, sourc
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         student[message.case] = message.values  # type: ignore[call-overload]
     stopped = STOPPED.get(status, "the run stopped before reporting it")
-    checks = compare.check_all(reference, student, source.literals, source.lines, stopped)
+    try:
+        checks = compare.check_all(reference, student, source.literals, source.lines, stopped)
+    except Exception as problem:  # noqa: BLE001 - the grader's fault must still give this submission a report
+        status = Status.GRADER_ERROR
+        warnings.append(f"gdgrade could not compare the values ({type(problem).__name__}: {problem}); "
+                        "no variable could be judged")
+        checks = compare.check_all(reference, [None] * case_count, stopped="gdgrade could not compare it")
     return _report(
-        submission, reference.quiz, digest,
+        submission, reference.quiz, digest, source.text,
         status=status,
         score=sum(check.score for check in checks),
         max_score=sum(check.max_score for check in checks),
@@ -209,6 +228,7 @@ class _Pending:
     started: float
     source: Source | StudentError
     digest: str | None
+    text: str | None
     answer: Future[dict[str, object]] | None
 
 
@@ -268,7 +288,7 @@ class Grader:
         def finish(entry: _Pending) -> Report:
             if entry.answer is None:
                 return _unrunnable(entry.submission, reference, entry.source, entry.digest,  # type: ignore[arg-type]
-                                   entry.started)
+                                   entry.text, entry.started)
             answer = entry.answer.result()
             if entry.digest in remaining:
                 remaining[entry.digest] -= 1
@@ -280,7 +300,7 @@ class Grader:
 
         for submission in submissions:
             started = time.monotonic()
-            source, digest = _prepare(submission, self.quiz)
+            source, digest, text = _prepare(submission, self.quiz)
             answer = None
             if isinstance(source, Source):
                 answer = shared.get(digest)  # type: ignore[arg-type]
@@ -288,7 +308,7 @@ class Grader:
                     answer = self.sandbox.submit(source.text)
                     if digest in remaining:
                         shared[digest] = answer  # type: ignore[index]
-            pending.append(_Pending(submission, started, source, digest, answer))
+            pending.append(_Pending(submission, started, source, digest, text, answer))
             while len(pending) >= window:
                 yield finish(pending.popleft())
         while pending:

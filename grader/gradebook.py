@@ -15,17 +15,11 @@ from pathlib import Path
 
 from grader import atomic, html, junit, render
 from grader.atomic import AtomicFile
-from grader.discover import Submission
-from grader.outdir import OutputFolder
+from grader.outdir import OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Report, for_students
-from grader.source import SourceError, decode
 from grader.summary import Summary, Tally
-
-
-def student_files(submission: str) -> tuple[str, str]:
-    """The names of a submission's report and feedback page."""
-    return f"{submission}.json", f"{submission}.html"
+from grader.text import spreadsheet_cell
 
 
 class Gradebook:
@@ -51,25 +45,29 @@ class Gradebook:
     def add(self, report: Report, write: bool = True) -> None:
         """Count ``report`` in; write its JSON file unless it is already on disk (``write=False``).
 
-        An interrupt waits until the submission's files and counts are all done.
+        The feedback page shows ``report.source_text`` when it is known. An interrupt waits until
+        the submission's files and counts are all done.
         """
         report_name, page_name = student_files(report.submission)
         with atomic.deferred():
             if write:
                 atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
             shown = for_students(report) if self.hide_hidden else report
-            atomic.write(self.folder / page_name, html.student(shown, _source_text(report)))
+            atomic.write(self.folder / page_name, html.student(shown, report.source_text))
             self.junit.add(report)
             scores = {check.name: check.score for check in report.checks}
-            self._csv.writerow([report.submission, report.status.value, f"{report.score:g}",
+            self._csv.writerow([spreadsheet_cell(report.submission), report.status.value, f"{report.score:g}",
                                 f"{report.max_score:g}", *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
             self.tally.add(report)
             self.written += write
 
-    def finish(self) -> Summary:
-        """Write the batch files and remove earlier runs' files of submissions no longer in the batch."""
+    def finish(self, notes: list[str] | None = None) -> Summary:
+        """Write the batch files and remove earlier runs' files of submissions no longer in the batch.
+
+        ``notes`` name what the batch could not search.
+        """
         with atomic.deferred():
-            summary = self.tally.summary(stale_removed=self.output.release_stale())
+            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes or [])
             self._rows.seek(0)
             with AtomicFile(self.folder / "grades.csv") as out:
                 shutil.copyfileobj(self._rows, out.stream)
@@ -84,14 +82,6 @@ class Gradebook:
         """Drop the unfinished batch files (an interrupted batch): each student's files stay."""
         self._rows.close()
         self.junit.abandon()
-
-
-def _source_text(report: Report) -> str | None:
-    """The graded file's text for the feedback page, read as safely as for grading; None if it cannot be."""
-    try:
-        return decode(Submission(report.submission, Path(report.path)).read())
-    except (OSError, SourceError):
-        return None
 
 
 def read_report(folder: Path, submission: str) -> Report:

@@ -12,12 +12,11 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from grader.outdir import GENERATOR, student_files
 from grader.report import STATUS_MEANING, Report, Status
 from grader.summary import Summary
 from grader.text import count
 
-GENERATOR = '<meta name="generator" content="gdgrade">'
-"""The mark every page gdgrade writes carries: how a later run knows the file is its own."""
 CODE = re.compile(r"`([^`]+)`")
 
 STYLE = """
@@ -65,7 +64,7 @@ def prose(text: str) -> str:
 
 
 def student_link(submission: str) -> str:
-    return quote(f"{submission}.html")
+    return quote(student_files(submission)[1])
 
 
 def index(summary: Summary, gradebook_csv: Path) -> str:

@@ -10,16 +10,39 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from grader import atomic
-from grader.html import GENERATOR
+
+GENERATOR = '<meta name="generator" content="gdgrade">'
+"""The mark every page gdgrade writes carries: how a later run knows the file is its own."""
 
 MANIFEST = ".gdgrade-files"
 """JSON, named without .json so that globbing the reports does not pick it up."""
+
+
+SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+RESERVED = frozenset({"grades", "junit", "summary", "index", "shard", "unmatched"})
+"""Stems of the batch's own files: a student folder of that name must not overwrite them."""
+
+
+def student_files(submission: str) -> tuple[str, str]:
+    """The names of a submission's report and feedback page in the folder.
+
+    An id of letters, digits, ``.``, ``_`` and ``-`` (up to 100) is its own name, unless a batch
+    file has it; any other id gets a safe name with a digest of the id (the report keeps the id).
+    """
+    if SAFE_ID.fullmatch(submission) and not submission.startswith(".") and submission.lower() not in RESERVED:
+        stem = submission
+    else:
+        readable = re.sub(r"[^A-Za-z0-9._-]+", "_", submission).strip("._")[:60] or "submission"
+        stem = f"{readable}~{hashlib.sha256(submission.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+    return f"{stem}.json", f"{stem}.html"
 
 
 class FolderBusy(Exception):

@@ -66,6 +66,7 @@ class StudentException(_Payload):
     frames: Annotated[list[Frame], Field(max_length=20)]
     memory: bool
     timeout: bool
+    disk: bool = False
 
 
 class SandboxMessage(_Payload):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import math
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,13 @@ Inputs = Mapping[str, object]
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
+MAX_WORK = 1_000_000
+"""The most elements ``apply`` lets a function's arguments span (the product of their sizes): every
+broadcast or outer product stays under it, so no student value can make the grader allocate more."""
+
+
+class TooLarge(ValueError):
+    """The values are too large for the grader to compute with safely."""
 
 
 @functools.cache
@@ -34,10 +42,14 @@ def parameters(function: Callable[..., object]) -> tuple[str, ...]:
 def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.ndarray:
     """Call a step or mistake function with the named values it asks for.
 
-    Raises KeyError when a value it needs is not available.
+    Raises KeyError when a value it needs is not available, and TooLarge, before computing
+    anything, when together they span more than ``MAX_WORK`` elements.
     """
+    arguments = {name: values[name] for name in parameters(function)}
+    if math.prod(max(1, int(np.size(value))) for value in arguments.values()) > MAX_WORK:
+        raise TooLarge(f"the values {', '.join(arguments)} are too large to compute with")
     with np.errstate(all="ignore"):
-        result = function(**{name: values[name] for name in parameters(function)})
+        result = function(**arguments)
     return np.asarray(result, dtype=np.float64)
 
 

@@ -6,7 +6,7 @@ import click
 
 from grader.report import STATUS_MEANING, Outcome, Report, Status
 from grader.summary import Summary
-from grader.text import count
+from grader.text import code_span, count, fenced, one_line, printable
 
 MARKS = {
     Outcome.CORRECT: ("✓", "green"),
@@ -19,37 +19,45 @@ ASCII_MARKS = {"✓": "+", "≈": "~", "!": "!", "✗": "x", "?": "?"}
 
 
 def text(report: Report, color: bool = False, unicode: bool = True) -> str:
-    """One line per variable with a mark, the message and any hint, then the score."""
+    """One line per variable with a mark, the message and any hint, then the score.
+
+    Student text (the path, their error, names in messages) is printed with control characters
+    escaped, so nothing in it can act on the terminal.
+    """
     width = max(len(check.name) for check in report.checks) if report.checks else 0
-    lines = [f"{report.path}: {report.status.value}"]
+    lines = [f"{one_line(report.path)}: {report.status.value}"]
     if report.error is not None:
         lines.append(f"  Your code raised an error in the {report.error.case} case:")
-        lines.extend(f"    {line}" for line in report.error.traceback.splitlines())
-    lines.extend(f"  note: {warning}" for warning in report.warnings)
+        lines.extend(f"    {printable(line)}" for line in report.error.traceback.splitlines())
+    lines.extend(f"  note: {one_line(warning)}" for warning in report.warnings)
     for check in report.checks:
         mark, colour = MARKS[check.outcome]
         if not unicode:
             mark = ASCII_MARKS[mark]
         label = f"{mark} {check.name:<{width}}  {check.outcome.value:<10}"
-        lines.append(f"  {click.style(label, fg=colour) if color else label}  {check.message}")
+        lines.append(f"  {click.style(label, fg=colour) if color else label}  {one_line(check.message)}")
         if check.hint:
-            lines.append(f"  {'':<{width + 14}}  hint: {check.hint}")
+            lines.append(f"  {'':<{width + 14}}  hint: {one_line(check.hint)}")
     lines.append(f"Score: {report.score:g}/{report.max_score:g}")
     return "\n".join(lines)
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a Markdown table cell: on one line, its pipes escaped."""
+    return one_line(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def markdown(report: Report) -> str:
-    """A student's report as Markdown (GitHub step summaries, ``check --format markdown``)."""
-    lines = [f"### gdgrade: `{_cell(report.path)}`: {report.score:g}/{report.max_score:g}", "",
+    """A student's report as Markdown (GitHub step summaries, ``check --format markdown``).
+
+    Student text goes in code spans and fenced blocks that it cannot close, so it renders as text:
+    no links, images or HTML of the student's making.
+    """
+    lines = [f"### gdgrade: {_cell(code_span(report.path))}: {report.score:g}/{report.max_score:g}", "",
              f"Status: **{report.status.value}**", ""]
     if report.error is not None:
-        lines += [f"Your code raised an error in the {report.error.case} case:", "", "```",
-                  report.error.traceback, "```", ""]
+        lines += [f"Your code raised an error in the {report.error.case} case:", "",
+                  fenced(report.error.traceback), ""]
     lines += [f"- note: {_cell(warning)}" for warning in report.warnings]
     lines += ["| | variable | outcome | feedback |", "|---|---|---|---|"]
     for check in report.checks:
@@ -85,11 +93,13 @@ def class_markdown(summary: Summary) -> str:
               "Every submission whose status is not `completed`, with the status it ended in.", ""]
     if summary.failed_runs:
         lines += ["| submission | status |", "|---|---|"]
-        lines += [f"| {_cell(run.submission)} | {run.status.value} |" for run in summary.failed_runs[:100]]
+        lines += [f"| {_cell(code_span(run.submission))} | {run.status.value} |" for run in summary.failed_runs[:100]]
         if len(summary.failed_runs) > 100:
             lines.append(f"| … and {len(summary.failed_runs) - 100} more | |")
     else:
         lines.append("None.")
+    if summary.notes:
+        lines += ["", "## Not searched", ""] + [f"- {_cell(note)}" for note in summary.notes]
     if summary.stale_removed:
         lines += ["", f"Removed {count(summary.stale_removed, 'file')} that an earlier run wrote for submissions "
                   "no longer in the batch."]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from typing_extensions import TypeAliasType
 
 from grader import __version__
@@ -46,6 +46,8 @@ class Status(str, Enum):
     INVALID_RESULT = "invalid_result"
     UNREADABLE = "unreadable"
     SANDBOX_ERROR = "sandbox_error"
+    DISK_LIMIT = "disk_limit"
+    GRADER_ERROR = "grader_error"
 
 
 STATUS_MEANING = {
@@ -59,6 +61,8 @@ STATUS_MEANING = {
     Status.INVALID_RESULT: "sent results that were not valid, so earned nothing",
     Status.UNREADABLE: "could not be read: not text, a link, a special file or too large",
     Status.SANDBOX_ERROR: "not run: a sandbox layer was missing under --sandbox strict",
+    Status.DISK_LIMIT: "stopped at the disk limit of its scratch space",
+    Status.GRADER_ERROR: "run, but gdgrade failed to compare its values (a fault in gdgrade: please report it)",
 }
 """What each status means, in the words the class overview uses."""
 
@@ -75,7 +79,8 @@ class CaseDetail(_Model):
     passed: bool
     failure: Failure | None = Field(None, description="what kind of mismatch, when it does not pass")
     expected: Values | None = Field(None, description="left out of student-facing hidden cases")
-    actual: Values | None = None
+    actual: Values | None = Field(None, description="the student's value; left out when it has more than 100 elements")
+    actual_shape: list[int] | None = Field(None, description="the shape of the student's value, when it is numbers")
     abs_error: float | None = Field(None, description="largest |actual - expected|")
     rel_error: float | None = Field(None, description="largest |actual - expected| / |expected|")
     problem: str | None = Field(None, description="why this case does not match, if it does not")
@@ -126,6 +131,16 @@ class Report(_Model):
     warnings: list[str] = []
     sandbox: Sandbox | None = Field(None, description="absent when the file was never run")
     duration_s: float
+    _source_text: str | None = PrivateAttr(None)
+
+    @property
+    def source_text(self) -> str | None:
+        """The graded file's text, kept in memory for the feedback page (never in the JSON)."""
+        return self._source_text
+
+    @source_text.setter
+    def source_text(self, text: str | None) -> None:
+        self._source_text = text
 
     @property
     def full_marks(self) -> bool:
@@ -168,7 +183,8 @@ def for_students(report: Report) -> Report:
     """
     checks = []
     for check in report.checks:
-        cases = [case.model_copy(update={"expected": None, "actual": None, "abs_error": None, "rel_error": None,
+        cases = [case.model_copy(update={"expected": None, "actual": None, "actual_shape": None, "abs_error": None,
+                                         "rel_error": None,
                                          "problem": FAILURE_TEXT[case.failure] if case.failure else None})
                  if is_hidden(case.case) else case for case in check.cases]
         message = check.message
@@ -176,7 +192,13 @@ def for_students(report: Report) -> Report:
             failing = next(case for case in cases if case.case == check.failed_case)
             message = wrong_message(check.name, check.failed_case, failing.problem or "", check.mistake)
         checks.append(check.model_copy(update={"cases": cases, "message": message}))
-    return report.model_copy(update={"checks": checks})
+    error = report.error
+    if error is not None and is_hidden(error.case):  # its message may quote the hidden inputs
+        raised = f"{error.type}: {error.message}"
+        frames = error.traceback[:-len(raised)] if error.traceback.endswith(raised) else ""
+        hidden = f"{error.type} (its message is not shown: it may give away the hidden case)"
+        error = error.model_copy(update={"message": "", "traceback": frames + hidden})
+    return report.model_copy(update={"checks": checks, "error": error})
 
 
 def schema() -> dict[str, object]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from grader.discover import Submission
+from grader.outdir import student_files
 from grader.text import count, plural
 
 MANIFEST = "shard.json"
@@ -95,7 +96,7 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
             if identifier in seen:
                 raise ShardError(f"overlap: submission {identifier} is in both {seen[identifier]} and {folder}")
             seen[identifier] = folder
-            if not (folder / f"{identifier}.json").is_file():
+            if not (folder / student_files(identifier)[0]).is_file():
                 raise ShardError(f"gap: {folder} lists {identifier} but has no report for it")
     if len(seen) != first.total:
         raise ShardError(f"gap: the shards hold {count(len(seen), 'submission')}, the batch had {first.total}")

@@ -56,6 +56,7 @@ class Summary(BaseModel):
     mistakes: list[MistakeCount]
     failed_runs: list[FailedRun] = Field(description="every submission whose status is not completed")
     stale_removed: int = Field(0, description="reports of submissions no longer in the batch, removed from the folder")
+    notes: list[str] = Field([], description="what the batch could not search, each named")
 
 
 def score_bins(weights: Iterable[float]) -> list[float]:
@@ -103,7 +104,7 @@ class Tally:
         shown.update(self.scores)
         return {f"{score:g}": count for score, count in sorted(shown.items())}
 
-    def summary(self, stale_removed: int = 0) -> Summary:
+    def summary(self, stale_removed: int = 0, notes: list[str] | None = None) -> Summary:
         total = sum(score * count for score, count in self.scores.items())
         ordered = sorted(self.scores.elements())
         return Summary(
@@ -121,4 +122,5 @@ class Tally:
             mistakes=[MistakeCount(variable=v, mistake=m, count=n) for (v, m), n in self.mistakes.most_common()],
             failed_runs=self.failed,
             stale_removed=stale_removed,
+            notes=notes or [],
         )

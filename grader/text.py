@@ -1,7 +1,9 @@
-"""Wording shared by every output: counts with the right plural, lists of names."""
+"""Text for people, shared by every output: counts with the right plural, lists of names, and
+student text made safe for terminals, Markdown and spreadsheets."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 IRREGULAR = {"is": "are", "was": "were", "has": "have", "differs": "differ", "changes": "change"}
@@ -24,3 +26,49 @@ def names(items: Sequence[str], quote: str = "`") -> str:
     """``a``, ``a and b``, ``a, b and c``, each quoted."""
     quoted = [f"{quote}{item}{quote}" for item in items]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""Characters a terminal or a page may act on (escape sequences, bidirectional overrides), or that are
+not text at all (lone surrogates): never printed as they are."""
+LINE_BREAKS = re.compile(r"[\n\t]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet cell that would be read as a formula starts (OWASP's CSV injection guidance)."""
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Student text safe to print: line breaks and tabs kept, every other control character written
+    as ``\\xNN`` (no escape sequence reaches a terminal: no title change, no clipboard write)."""
+    return CONTROL.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """Like ``printable``, with line breaks and tabs escaped too: for names and single-line fields."""
+    return LINE_BREAKS.sub(_escape, printable(text))
+
+
+def fenced(block: str, info: str = "") -> str:
+    """A Markdown code block that ``block`` cannot close early: its fence is longer than any run of
+    backticks inside."""
+    longest = max((len(run) for run in re.findall(r"`+", block)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{printable(block)}\n{fence}"
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: text that starts like a formula gets a leading ``'``."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def code_span(value: str) -> str:
+    """``value`` as inline Markdown code, whatever backticks it holds (on one line)."""
+    value = one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    ticks = "`" * (longest + 1)
+    padding = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{ticks}{padding}{value}{padding}{ticks}"

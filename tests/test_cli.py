@@ -164,7 +164,7 @@ def test_closing_line_and_overview_count_every_status(tmp_path):
             "| runtime_error | 1 | the code raised an exception or exited with an error status |\n"
             "| syntax_error | 1 | not valid Python, so not run |\n") in markdown
     assert "| 1 | 0 |  |\n| 2 | 0 |  |" in markdown  # empty score bins are shown
-    assert "## Submissions that did not complete" in markdown and "| crash_halfway | runtime_error |" in markdown
+    assert "## Submissions that did not complete" in markdown and "| `crash_halfway` | runtime_error |" in markdown
 
 
 def test_help_says_how_submissions_are_found_and_what_is_written():

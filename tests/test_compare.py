@@ -53,7 +53,7 @@ def test_missing_none_and_not_a_number(quiz, cases):
     assert checks["h"].outcome is Outcome.MISSING and "not defined" in checks["h"].message
     assert checks["error"].outcome is Outcome.MISSING and "still None" in checks["error"].message
     assert checks["del_w"].outcome is Outcome.WRONG
-    assert "not a number: got str" in checks["del_w"].message
+    assert "not a number: got `str`" in checks["del_w"].message
     assert checks["nn_output"].outcome is Outcome.CORRECT
 
 

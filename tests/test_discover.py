@@ -22,7 +22,7 @@ def test_ids_follow_the_folder_layout(tmp_path):
     write(tmp_path / "bob" / "helper.py")  # not a submission: only gradient.py counts below the top
     write(tmp_path / ".git" / "x" / "gradient.py")
     write(tmp_path / "__pycache__" / "y" / "gradient.py")
-    assert [(s.id, s.problem) for s in find([tmp_path])] == [
+    assert [(s.id, s.problem) for s in find([tmp_path]).submissions] == [
         ("carol", None), ("bob", None), ("sec1__ana", None)]
 
 
@@ -30,7 +30,7 @@ def test_named_files_and_repeated_ids(tmp_path):
     first = write(tmp_path / "a" / "ana" / "gradient.py")
     second = write(tmp_path / "b" / "ana" / "gradient.py")
     loose = write(tmp_path / "answer.py")
-    assert [s.id for s in find([first, second, loose])] == ["ana", "ana-2", "answer"]
+    assert [s.id for s in find([first, second, loose]).submissions] == ["ana", "ana-2", "answer"]
 
 
 def test_links_and_special_files_are_reported_not_read(tmp_path):
@@ -41,7 +41,7 @@ def test_links_and_special_files_are_reported_not_read(tmp_path):
     (root / "folder").symlink_to(outside.parent, target_is_directory=True)
     (root / "pipe").mkdir()
     os.mkfifo(root / "pipe" / "gradient.py")
-    found = {s.id: s for s in find([root])}
+    found = {s.id: s for s in find([root]).submissions}
     assert "outside the submissions folder" in found["link"].problem
     assert "link to a folder" in found["folder"].problem
     assert found["pipe"].problem == "is not a regular file"

@@ -36,7 +36,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def reports(grader):
-    return {report.submission: report for report in grader.grade(discover.find([SUBMISSIONS]))}
+    return {report.submission: report for report in grader.grade(discover.find([SUBMISSIONS]).submissions)}
 
 
 def test_every_sample_is_listed(reports):

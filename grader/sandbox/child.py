@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import errno
 import json
 import os
 import signal
@@ -32,6 +33,8 @@ MAX_ELEMENTS = 10_000
 """Arrays larger than this are described by shape only: a grader never needs more."""
 
 MAX_TEXT = 200
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""A write failed at a limit of the scratch space: its size, its number of files, or one file's size."""
 
 
 class CaseTimeout(BaseException):
@@ -157,6 +160,7 @@ def student_error(error: BaseException, filename: str) -> dict[str, Any]:
         "frames": frames[-20:],
         "memory": isinstance(error, MemoryError),
         "timeout": isinstance(error, CaseTimeout),
+        "disk": isinstance(error, OSError) and error.errno in DISK_FULL,
     }
 
 

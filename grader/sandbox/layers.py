@@ -133,23 +133,34 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
         if version < landlock.MINIMUM_ABI:
             plan.unavailable["landlock"] = (f"the kernel offers Landlock ABI {version}; "
                                             f"{landlock.MINIMUM_ABI} or newer is needed")
-        else:
+        elif plan.root is None:
             plan.landlock_fd = _ruleset(plan)
     return plan
 
 
 def _ruleset(plan: Plan) -> int:
-    """The Landlock ruleset fd, moved far above the fds a child rearranges so no dup2 replaces it."""
-    if plan.root is not None:  # the root holds only what may be read: one rule covers it
-        rules = [(plan.root, landlock.READ_ONLY), (plan.root + mounts.SCRATCH, landlock.EVERYTHING),
-                 (plan.root + "/dev/null", landlock.READ_WRITE_FILE)]
-    else:
-        rules = [(path, landlock.READ_ONLY) for path in mounts.readable_paths()]
-        rules += [(plan.scratch_root or "/nonexistent", landlock.EVERYTHING), ("/dev/null", landlock.READ_WRITE_FILE)]
+    """Without a private root, the Landlock ruleset fd, built once and moved far above the fds a
+    child rearranges so no dup2 replaces it."""
+    rules = [(path, landlock.READ_ONLY) for path in mounts.readable_paths()]
+    rules += [(plan.scratch_root or "/nonexistent", landlock.EVERYTHING), ("/dev/null", landlock.READ_WRITE_FILE)]
     fd = landlock.ruleset(rule for rule in rules if os.path.exists(rule[0]))
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, RULESET_FD_MIN)
     os.close(fd)
     return moved
+
+
+def _restrict_to_root() -> None:
+    """Inside the private root, after the scratch is mounted: read the root, write the scratch.
+
+    Built here, in the child, because Landlock does not let a rule on a mount point cover what is
+    mounted over it later: the rule must name the child's own scratch (31 us for three rules).
+    """
+    fd = landlock.ruleset([("/", landlock.READ_ONLY), (mounts.SCRATCH, landlock.EVERYTHING),
+                           ("/dev/null", landlock.READ_WRITE_FILE)])
+    try:
+        landlock.restrict_self(fd)
+    finally:
+        os.close(fd)
 
 
 def close_other_fds(keep: tuple[int, ...]) -> None:
@@ -232,6 +243,8 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     if plan.landlock_fd is not None:
         layer("landlock", lambda: landlock.restrict_self(plan.landlock_fd))  # type: ignore[arg-type]
         os.close(plan.landlock_fd)
+    elif "filesystem" in applied:
+        layer("landlock", _restrict_to_root)
     if plan.seccomp is not None:
         layer("seccomp", plan.seccomp.load)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
