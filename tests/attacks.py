@@ -1,8 +1,9 @@
 """Hostile submissions, each with the statuses its report may have.
 
-Placeholders (CANARY_DIR, SUBMISSIONS_DIR, HONEST_PATH, REFERENCE_PATH, TCP_PORT, UDP_PORT, TOKEN)
-are filled in by test_adversarial.py with paths and loopback ports it owns, so even a broken sandbox
-could only touch the test's own files. Every attack must score 0.
+Placeholders (CANARY_DIR, SUBMISSIONS_DIR, HONEST_PATH, REFERENCE_PATH, TCP_PORT, UDP_PORT, TOKEN,
+REVERSED_SECRET) are filled in by test_adversarial.py with paths and loopback ports it owns, so even a
+broken sandbox could only touch the test's own files. Every attack must score 0. An attack that
+finds what it must not prints ``PWNED-`` and what it found: no report may hold that mark.
 """
 
 from __future__ import annotations
@@ -152,6 +153,121 @@ ATTACKS: dict[str, tuple[str, set[str]]] = {
         REFUSED,
     ),
 }
+
+FIND_IN_OBJECTS = """
+import gc, sys, os
+MARK = 'REVERSED_SECRET'[::-1]  # built at run time: the secret is nowhere in this file
+found, lines = [], []
+def look(value):
+    if value is MARK:
+        return
+    if isinstance(value, bytes):
+        value = value.decode('utf-8', 'replace')
+    if isinstance(value, str):
+        if MARK in value:
+            found.append(value[:300])
+        if value.startswith('{"case": ') and '"values"' in value:
+            lines.append(value)
+frame = sys._getframe()
+while frame is not None:
+    for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):
+        look(value)
+        if isinstance(value, dict):
+            for inner in list(value.values()):
+                look(inner)
+                if isinstance(inner, list):
+                    for item in inner:
+                        look(item)
+    frame = frame.f_back
+for container in gc.get_objects():
+    items = (container.values() if isinstance(container, dict)
+             else container if isinstance(container, (list, tuple)) else ())
+    for value in list(items):
+        look(value)
+if found:
+    print('PWNED-memory', found[:3])
+if lines:  # replay another student's results as ours
+    for line in lines[-5:]:
+        os.write(3, line.encode() + b'\\n')
+    os._exit(0)
+raise SystemExit(3)
+"""
+
+SCAN_RAW_MEMORY = """
+import ctypes, os, sys
+MARK = 'REVERSED_SECRET'[::-1].encode()  # built at run time: the secret is nowhere in this file
+PAGE = 4096
+own = range(id(MARK) - PAGE, id(MARK) + len(MARK) + PAGE)
+read_end, write_end = os.pipe()
+os.set_blocking(write_end, False)
+def readable(address):
+    try:
+        os.write(write_end, (ctypes.c_char * PAGE).from_address(address))  # EFAULT, not a crash, if unmapped
+    except OSError:
+        return None
+    return os.read(read_end, PAGE)
+anchors = {id(object()) & ~(PAGE - 1), id(sys) & ~(PAGE - 1), id(os.environ) & ~(PAGE - 1)}
+for anchor in anchors:
+    for delta in range(-(32 << 20), 32 << 20, PAGE):
+        if anchor + delta <= 0 or anchor + delta in own:
+            continue
+        page = readable(anchor + delta)
+        if page and MARK in page:
+            print('PWNED-raw-memory', page[page.index(MARK):page.index(MARK) + 80])
+            raise SystemExit(0)
+raise SystemExit(3)
+"""
+
+BROADCAST = (
+    "import numpy as np\nh = np.zeros((10000, 1))\nnn_output = np.zeros((1, 10000))\nerror = np.zeros((10000, 1))\n"
+    "error_term = np.zeros((1, 10000))\ndel_w = np.zeros((10000, 1))\nlearnrate = 0.5\n"
+)
+
+ATTACKS.update({
+    # 1. reading and replaying other submissions through memory the fork inherits
+    "scan_frames_and_objects": (FIND_IN_OBJECTS, REFUSED),
+    "scan_raw_memory": (SCAN_RAW_MEMORY, REFUSED | TIMEOUT),
+    # 2. values that would make the grader's own work explode
+    "broadcast_shapes": (BROADCAST, {"completed"}),
+    "broadcast_shapes_with_inputs": (BROADCAST.replace("learnrate = 0.5\n", "x = np.zeros((1, 10000))\n"
+                                                       "w = np.zeros((10000, 1))\ny = np.zeros((10000, 1))\n"),
+                                     {"completed"}),
+    # 3. disk, files and memory the limits must count
+    "fill_disk_bytes": ("block = 'x' * (1 << 20)\ni = 0\nwhile True:\n    with open(f'big{i}', 'w') as f:\n"
+                        "        for _ in range(15):\n            f.write(block)\n    i += 1\n", {"disk_limit"}),
+    "fill_disk_files": ("i = 0\nwhile True:\n    open(f'f{i}', 'w').close()\n    i += 1\n", {"disk_limit"}),
+    "deep_folders": ("import os\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n", {"disk_limit"}),
+    "one_huge_file": ("open('huge', 'w').write('x' * (40 << 20))\n", {"disk_limit", "memory_limit"}),
+    "memfd_hoard": ("import os\nfd = os.memfd_create('hoard')\nos.ftruncate(fd, 900 << 20)\n", REFUSED),
+    "write_dev_shm": ("open('/dev/shm/gdgrade-pwned-TOKEN', 'w').write('x')\n", REFUSED),
+    # 4. undoing the parent-death signal
+    "reset_parent_death_signal": (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "if libc.prctl(1, 0, 0, 0, 0) != 0:\n    raise PermissionError(ctypes.get_errno(), 'prctl')\n", REFUSED),
+    # 5. seeing what is not the child's
+    "inotify_watch": (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.inotify_init1(0)\n"
+        "if fd >= 0:\n    print('PWNED-inotify', libc.inotify_add_watch(fd, b'/', 0xfff))\n"
+        "raise PermissionError(ctypes.get_errno(), 'inotify_init1')\n", REFUSED),
+    "fanotify_watch": (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.fanotify_init(0, 0)\n"
+        "if fd >= 0:\n    print('PWNED-fanotify')\nraise PermissionError(ctypes.get_errno(), 'fanotify_init')\n",
+        REFUSED),
+    "stat_host_files": (
+        "import os\nfound = []\nfor path in ('/root/.ssh', '/root/.bashrc', '/etc/shadow', '/etc/passwd',\n"
+        "             'REFERENCE_PATH', 'CANARY_DIR', 'SUBMISSIONS_DIR', '/proc/1/environ', '/tmp', '/home'):\n"
+        "    try:\n        os.stat(path)\n        found.append(path)\n    except OSError:\n        pass\n"
+        "if found:\n    print('PWNED-stat', found)\nraise SystemExit(3)\n", REFUSED),
+    "capabilities": (
+        "import ctypes, struct\nlibc = ctypes.CDLL(None, use_errno=True)\nheader = struct.pack('=Ii', 0x20080522, 0)\n"
+        "data = ctypes.create_string_buffer(24)\nlibc.capget(header, data)\n"
+        "effective, permitted = struct.unpack('=II', data.raw[:8])\n"
+        "if effective or permitted:\n    print('PWNED-capabilities', hex(effective), hex(permitted))\n"
+        "raise SystemExit(3)\n", REFUSED),
+    "load_own_library": (
+        "import ctypes\nopen('lib.so', 'wb').write(open('/dev/urandom', 'rb').read(64))\nctypes.CDLL('./lib.so')\n",
+        REFUSED),
+})
 
 BINARY_GARBAGE = bytes(range(256)) * 4
 """Source that is not text at all: gets a report, never a crash of the batch."""

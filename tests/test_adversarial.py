@@ -7,12 +7,14 @@ files and loopback ports this test owns.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,13 +24,63 @@ from pathlib import Path
 import pytest
 
 from grader.report import Report
+from grader.sandbox import cleanup
 
 from .attacks import ATTACKS, BINARY_GARBAGE
 from .conftest import SUBMISSIONS
 
 PIDS_LIMIT = 200
 HONEST = ("aaa_honest", "zzz_honest")
+SECRET_HOLDER = "aab_secret_holder"
+"""An honest student graded before the memory scanners, who prints a secret and keeps it in a comment."""
+GRADER_MEMORY = 2 << 30
+"""The grader's own address-space limit in the batch: values that made it allocate 10^8 elements exceed it."""
 CONTAINED = Path(__file__).with_name("contained.py")
+ODD_PARTS = {
+    b"caf\xe9": "caf\\xe9",  # not UTF-8
+    b"new\nline": "new\\x0aline",
+    b"::stop-commands::x": "::stop-commands::x",
+    b"=1+1": "=1+1", b'+HYPERLINK("x")': '+HYPERLINK("x")', b"-2+3": "-2+3",
+    b"@SUM(1)": "@SUM(1)",
+    b"summary": "summary", b"index": "index", b"shard": "shard", b"grades": "grades", b"junit": "junit",
+    b"Case": "Case", b"case": "case-2",  # one id on a disk that ignores case
+}
+"""Student folders with odd names (bytes on disk) and the id each must get."""
+
+
+def odd_folders(folder: Path) -> dict[str, int]:
+    """Honest submissions in folders named in every way that broke a batch; the ids expected, with
+    how many levels of folders each holds below its file."""
+    solution = (SUBMISSIONS / "correct_dot" / "gradient.py").read_bytes()
+    root = os.fsencode(folder)
+    expected = {}
+    for name, identifier in ODD_PARTS.items():
+        os.mkdir(os.path.join(root, name))
+        with open(os.path.join(root, name, b"gradient.py"), "wb") as stream:
+            stream.write(solution)
+        expected[identifier] = 0
+    for parts, identifier in (((b"a", b"b"), "a__b"), ((b"a__b",), "a__b-2"), ((b"a__b-2",), "a__b-2-2")):
+        os.makedirs(os.path.join(root, *parts))
+        with open(os.path.join(root, *parts, b"gradient.py"), "wb") as stream:
+            stream.write(solution)
+        expected[identifier] = 0
+    long_parts = [b"nested_" + bytes([97 + i]) * 30 for i in range(10)]  # an id of over 370 bytes
+    os.makedirs(os.path.join(root, *long_parts))
+    with open(os.path.join(root, *long_parts, b"gradient.py"), "wb") as stream:
+        stream.write(solution)
+    expected["__".join(part.decode() for part in long_parts)] = 0
+    os.mkdir(os.path.join(root, b"deep_tree"))
+    with open(os.path.join(root, b"deep_tree", b"gradient.py"), "wb") as stream:
+        stream.write(solution)
+    fd = os.open(os.path.join(root, b"deep_tree"), os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1100):  # made a level at a time: os.makedirs recurses
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    expected["deep_tree"] = 1100
+    return expected
 
 
 def _pids_cgroup(name: str) -> Path:
@@ -81,9 +133,18 @@ class Listener:
         self.udp.close()
 
 
-def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+def _digest(folder: Path) -> dict[bytes, str]:
+    """Every regular file under ``folder`` and its digest, walked without recursion (trees are deep here)."""
+    digests, stack = {}, [os.fsencode(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    with open(entry.path, "rb") as stream:
+                        digests[entry.path] = hashlib.sha256(stream.read()).hexdigest()
+    return digests
 
 
 @pytest.fixture(scope="module", params=["fork", "spawn"])
@@ -94,6 +155,7 @@ def batch(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"adversarial-{request.param}")
     token = secrets.token_hex(8)
     secret = f"GDGRADE-SECRET-{secrets.token_hex(12)}"
+    memory_secret = f"GDGRADE-MEMSECRET-{secrets.token_hex(12)}"
     canary_dir = base / "canary"
     canary_dir.mkdir()
     (canary_dir / "canary.txt").write_text(f"canary {secret}\n")
@@ -101,19 +163,26 @@ def batch(request, tmp_path_factory):
     for name in HONEST:
         (folder / name).mkdir(parents=True)
         shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / name / "gradient.py")
+    (folder / SECRET_HOLDER).mkdir()
+    (folder / SECRET_HOLDER / "gradient.py").write_text(
+        f"# {memory_secret}\n" + (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
+        + f"print({memory_secret!r})\n")
+    odd = odd_folders(folder)
+    request.addfinalizer(lambda: cleanup.remove_tree(str(folder / "deep_tree")))  # pytest's own clean-up recurses
     listener = Listener()
     reference_path = str(Path(importlib.import_module("grader.reference.gradient_descent").__file__))
     fills = {
         "CANARY_DIR": str(canary_dir), "SUBMISSIONS_DIR": str(folder),
         "HONEST_PATH": str(folder / HONEST[0] / "gradient.py"), "REFERENCE_PATH": reference_path,
         "TCP_PORT": str(listener.tcp.getsockname()[1]), "UDP_PORT": str(listener.udp.getsockname()[1]),
-        "TOKEN": token,
+        "TOKEN": token, "REVERSED_SECRET": memory_secret[::-1],
     }
     for name, (code, _) in ATTACKS.items():
         for placeholder, value in fills.items():
             code = code.replace(placeholder, value)
-        (folder / name).mkdir()
-        (folder / name / "gradient.py").write_text(code)
+        for copy in (name, *((name + "_again",) if name.startswith("scan_") else ())):  # on either slot
+            (folder / copy).mkdir()
+            (folder / copy / "gradient.py").write_text(code)
     (folder / "binary_garbage").mkdir()
     (folder / "binary_garbage" / "gradient.py").write_bytes(BINARY_GARBAGE)
     (folder / "symlink_outside").mkdir()
@@ -128,6 +197,7 @@ def batch(request, tmp_path_factory):
     group = _pids_cgroup(f"gdgrade-test-{token}")
     command = [
         "unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "2", "--",
+        "prlimit", f"--as={GRADER_MEMORY}", "--",
         sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2",
         "--timeout", "2", "--memory", "768", *(["--spawn"] if request.param == "spawn" else []),
     ]
@@ -147,40 +217,93 @@ def batch(request, tmp_path_factory):
             pass
     outcome = json.loads(finished.stdout.strip().splitlines()[-1])
     return {
-        "outcome": outcome, "stderr": finished.stderr, "out": out, "folder": folder, "canary": canary_dir,
-        "before": before, "secret": secret, "token": token, "arrived": listener.arrived,
-        "new_tmp": set(os.listdir("/tmp")) - tmp_before,
+        "outcome": outcome, "stderr": finished.stderr, "stdout": finished.stdout, "out": out, "folder": folder,
+        "canary": canary_dir, "before": before, "secret": secret, "memory_secret": memory_secret, "token": token,
+        "arrived": listener.arrived, "new_tmp": set(os.listdir("/tmp")) - tmp_before, "odd": odd,
     }
 
 
 def reports(batch) -> dict[str, Report]:
-    return {p.stem: Report.model_validate_json(p.read_text())
-            for p in batch["out"].glob("*.json") if p.name != "summary.json"}
+    """Every report in the folder, by the id it holds (file names of odd ids are not the id)."""
+    found = {}
+    for path in batch["out"].glob("*.json"):
+        if path.name != "summary.json":
+            report = Report.model_validate_json(path.read_text())
+            assert report.submission not in found, report.submission
+            found[report.submission] = report
+    return found
+
+
+def attack_names() -> set[str]:
+    return set(ATTACKS) | {name + "_again" for name in ATTACKS if name.startswith("scan_")}
 
 
 def test_batch_completes_with_a_report_for_every_submission(batch):
     assert batch["outcome"]["returncode"] == 0, batch["stderr"]
-    names = set(ATTACKS) | set(HONEST) | {"binary_garbage", "symlink_outside", "fifo", "linked_folder"}
+    names = attack_names() | set(HONEST) | {SECRET_HOLDER, "binary_garbage", "symlink_outside", "fifo",
+                                             "linked_folder"} | set(batch["odd"])
     assert set(reports(batch)) == names
-    assert len(ATTACKS) + 3 >= 30
+    rows = (batch["out"] / "grades.csv").read_text().splitlines()
+    assert len(rows) == len(names) + 1
+    assert len(ATTACKS) >= 60
 
 
 def test_no_process_is_left_behind(batch):
     assert batch["outcome"]["leftover"] == []
 
 
-@pytest.mark.parametrize("attack", sorted(ATTACKS))
+@pytest.mark.parametrize("attack", sorted(attack_names()))
 def test_attack_scores_nothing_and_ends_as_expected(batch, attack):
     report = reports(batch)[attack]
+    attack = attack.removesuffix("_again")
     assert report.score == 0, [(c.name, c.outcome) for c in report.checks]
     assert report.status.value in ATTACKS[attack][1], (report.status, report.error, report.warnings)
     assert report.sandbox is not None and report.sandbox.missing == []
 
 
 def test_honest_submissions_keep_full_marks(batch):
-    for name in HONEST:
+    for name in (*HONEST, SECRET_HOLDER):
         report = reports(batch)[name]
         assert (report.status.value, report.score) == ("completed", 5.0)
+
+
+def test_no_submission_reads_or_replays_another(batch):
+    """The secret holder's source, output and results were in the grader, never where children are forked."""
+    out, secret = batch["out"], batch["memory_secret"]
+    holder = reports(batch)[SECRET_HOLDER]
+    assert secret in holder.stdout  # the holder's own report shows it
+    holding = {path.name for path in out.iterdir() if path.is_file() and secret in path.read_text(errors="replace")}
+    assert holding == {f"{SECRET_HOLDER}.json", f"{SECRET_HOLDER}.html", "junit.xml"}  # its suite's output
+    junit = (out / "junit.xml").read_text()
+    suite = junit[junit.index(f'<testsuite name="{SECRET_HOLDER}"'):]
+    assert junit.count(secret) == suite[:suite.index("</testsuite>")].count(secret)
+    for report in reports(batch).values():
+        assert "PWNED" not in report.stdout + report.stderr, (report.submission, report.stdout[:300])
+
+
+def test_odd_folder_names_each_get_one_whole_report(batch):
+    """Non-UTF-8 bytes, line breaks, ids over 255 bytes, a 1,100-deep tree, batch files' names, ids
+    that collide once joined or ignoring case: one report and one gradebook row each, full marks."""
+    got, out = reports(batch), batch["out"]
+    for identifier in batch["odd"]:
+        assert (got[identifier].status.value, got[identifier].score) == ("completed", 5.0), identifier
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["submissions"] == len(got)  # the class summary, not a report named summary
+    assert (out / "index.html").read_text().count("gdgrade class overview") == 1
+    assert any("were not searched" in note for note in summary["notes"])
+    rows = {row.split(",")[0] for row in (out / "grades.csv").read_text().splitlines()[1:]}
+    for formula in ("=1+1", "-2+3", "@SUM(1)"):
+        assert formula not in rows and "'" + formula in rows  # never a formula in a spreadsheet
+    assert all(len(os.fsencode(name)) <= 255 for name in os.listdir(out))
+
+
+def test_grader_work_on_student_values_is_bounded(batch):
+    """Shapes (10000, 1) and (1, 10000) everywhere: graded under a 2 GiB limit for the whole grader,
+    and the report stays small."""
+    for name in ("broadcast_shapes", "broadcast_shapes_with_inputs"):
+        report = reports(batch)[name]
+        assert report.status.value == "completed" and report.score == 0
+        assert len(report.model_dump_json()) < 200_000
 
 
 def test_files_that_cannot_be_read_are_reported(batch):
@@ -198,6 +321,8 @@ def test_nothing_outside_scratch_changed(batch):
     assert _digest(folder) == batch["before"]["submissions"]
     assert _digest(canary) == batch["before"]["canary"]
     assert not [name for name in batch["new_tmp"] if batch["token"] in name or name.startswith("gdgrade")]
+    for name in ("fill_disk_bytes", "fill_disk_files", "deep_folders"):
+        assert "filled its scratch space" in reports(batch)[name].warnings[-1]
     assert not Path(f"/dev/shm/gdgrade-pwned-{batch['token']}").exists()
 
 
@@ -212,3 +337,39 @@ def test_no_secret_or_reference_leaks_into_any_output(batch):
         assert batch["secret"] not in text
         assert "def hidden_inputs" not in text and "error_reversed" not in text.replace('"error_reversed"', "")
     assert batch["secret"] not in batch["stderr"]
+
+
+SLEEPERS = {
+    "sleeps": "import time\ntime.sleep(1000)\n",
+    "resets_parent_death_signal": (
+        "import ctypes, time\nctypes.CDLL(None).prctl(1, 0, 0, 0, 0)\ntime.sleep(1000)\n"),
+    "ignores_signals": (
+        "import signal\nfor s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):\n"
+        "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n"),
+}
+
+
+@pytest.mark.parametrize("path", ["fork", "spawn"])
+def test_nothing_outlives_a_killed_grader(tmp_path, path):
+    """SIGKILL of the grader while children run: every process goes at once, and no scratch stays."""
+    folder = tmp_path / "class"
+    for name, code in SLEEPERS.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "gradient.py").write_text(code)
+    tmp_before = set(os.listdir("/tmp"))
+    group = _pids_cgroup(f"gdgrade-test-kill-{secrets.token_hex(4)}")
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "10",
+               "--kill-at-children", "2", "--", sys.executable, "-m", "grader", "grade", str(folder),
+               "--out", str(tmp_path / "out"), "--jobs", "2", "--timeout", "600",
+               *(["--spawn"] if path == "spawn" else [])]
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                  preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
+    finally:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert outcome["returncode"] == -signal.SIGKILL
+    assert outcome["leftover"] == [] and outcome["emptied_after"] is not None, outcome
+    assert not [name for name in set(os.listdir("/tmp")) - tmp_before if name.startswith("gdgrade")]
+    assert not [p for p in (tmp_path / "out").iterdir() if "tmp" in p.name]
