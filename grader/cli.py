@@ -34,6 +34,7 @@ from grader import (
     text,
 )
 from grader.grade import Grader, Settings, content_digest
+from grader.report import Status
 from grader.source import SourceError, decode
 from grader.summary import Summary
 
@@ -308,6 +309,11 @@ def closing_line(summary: Summary, out: Path, note: str) -> str:
     statuses = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary.statuses.items())
     line = (f"Graded {text.count(summary.submissions, 'submission')}{note}: mean {summary.mean_score:.2f}/"
             f"{summary.max_score:g}, {summary.full_marks} with full marks; {statuses}.")
+    empty = [run.submission for run in summary.failed_runs if run.status is Status.NOTHING_GRADABLE]
+    if empty:
+        shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        line += (f" {text.count(len(empty), 'folder')} had nothing to grade: {shown} (see summary.md "
+                 "for what each holds).")
     if summary.stale_removed:
         line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")
     line += "".join(f" Note: {note}." for note in summary.notes)

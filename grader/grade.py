@@ -154,16 +154,20 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
 def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, text: str | None,
             **fields: object) -> Report:
     report = Report(quiz=quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
-                    source_sha256=digest, **fields)
+                    selection=submission.selection, source_sha256=digest, **fields)
     report.source_text = text
     return report
 
 
-def _unrunnable(submission: discover.Submission, reference: compare.Reference, error: StudentError,
+def _unrunnable(submission: discover.Submission, reference: compare.Reference, error: StudentError | None,
                 digest: str | None, text: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
-    status = Status.UNREADABLE if error.type == "unreadable" else Status.SYNTAX_ERROR
-    reason = "the file is not readable Python" if status is Status.UNREADABLE else "the file has a syntax error"
+    if submission.nothing:
+        status, reason, error = Status.NOTHING_GRADABLE, "nothing in the folder could be graded", None
+    elif error.type == "unreadable":
+        status, reason = Status.UNREADABLE, "the file is not readable Python"
+    else:
+        status, reason = Status.SYNTAX_ERROR, "the file has a syntax error"
     checks = compare.check_all(reference, [None] * len(reference.cases), stopped=reason)
     return _report(submission, reference.quiz, digest, text, status=status, score=0.0,
                    max_score=sum(c.max_score for c in checks), checks=checks, error=error,
@@ -172,6 +176,9 @@ def _unrunnable(submission: discover.Submission, reference: compare.Reference, e
 
 def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
     """The analysed source, or the reason it cannot be run; the content's digest; its text, if text."""
+    if submission.nothing:
+        return StudentError(case="public", type="nothing gradable", message=submission.selection or "",
+                            line=None, traceback=submission.selection or ""), None, None
     try:
         raw = submission.read()
     except OSError as problem:

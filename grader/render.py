@@ -26,6 +26,8 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
     """
     width = max(len(check.name) for check in report.checks) if report.checks else 0
     lines = [f"{one_line(report.path)}: {report.status.value}"]
+    if report.selection:
+        lines.append(f"  file: {one_line(report.selection)}")
     if report.error is not None:
         lines.append(f"  Your code raised an error in the {report.error.case} case:")
         lines.extend(f"    {printable(line)}" for line in report.error.traceback.splitlines())
@@ -55,6 +57,8 @@ def markdown(report: Report) -> str:
     """
     lines = [f"### gdgrade: {_cell(code_span(report.path))}: {report.score:g}/{report.max_score:g}", "",
              f"Status: **{report.status.value}**", ""]
+    if report.selection:
+        lines += [f"File: {_cell(report.selection)}", ""]
     if report.error is not None:
         lines += [f"Your code raised an error in the {report.error.case} case:", "",
                   fenced(report.error.traceback), ""]
@@ -98,6 +102,11 @@ def class_markdown(summary: Summary) -> str:
             lines.append(f"| … and {len(summary.failed_runs) - 100} more | |")
     else:
         lines.append("None.")
+    empty = [run for run in summary.failed_runs if run.status is Status.NOTHING_GRADABLE]
+    if empty:
+        lines += ["", "## Folders with nothing to grade", "", f"{count(len(empty), 'folder')}: each got a report "
+                  "with every variable missing.", "", "| folder | why |", "|---|---|"]
+        lines += [f"| {_cell(code_span(run.submission))} | {_cell(run.reason or '')} |" for run in empty]
     if summary.notes:
         lines += ["", "## Not searched", ""] + [f"- {_cell(note)}" for note in summary.notes]
     if summary.stale_removed:

@@ -48,6 +48,7 @@ class Status(str, Enum):
     SANDBOX_ERROR = "sandbox_error"
     DISK_LIMIT = "disk_limit"
     GRADER_ERROR = "grader_error"
+    NOTHING_GRADABLE = "nothing_gradable"
 
 
 STATUS_MEANING = {
@@ -63,6 +64,7 @@ STATUS_MEANING = {
     Status.SANDBOX_ERROR: "not run: a sandbox layer was missing under --sandbox strict",
     Status.DISK_LIMIT: "stopped at the disk limit of its scratch space",
     Status.GRADER_ERROR: "run, but gdgrade failed to compare its values (a fault in gdgrade: please report it)",
+    Status.NOTHING_GRADABLE: "a student's folder with no file that could be graded (the report says what it holds)",
 }
 """What each status means, in the words the class overview uses."""
 
@@ -119,6 +121,8 @@ class Report(_Model):
     quiz: str
     submission: str
     path: str
+    selection: str | None = Field(None, description="why this file was graded, when it is not simply named "
+                                  "gradient.py; for nothing_gradable, why no file could be and what the folder holds")
     source_sha256: str | None = Field(None, description="digest of the file graded (resume checks it)")
     status: Status
     score: float

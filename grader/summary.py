@@ -37,6 +37,7 @@ class MistakeCount(BaseModel):
 class FailedRun(BaseModel):
     submission: str
     status: Status
+    reason: str | None = Field(None, description="for nothing_gradable: why no file could be graded")
 
 
 class Summary(BaseModel):
@@ -97,7 +98,8 @@ class Tally:
             if check.mistake is not None:
                 self.mistakes[(check.name, check.mistake)] += 1
         if report.status is not Status.COMPLETED:
-            self.failed.append(FailedRun(submission=report.submission, status=report.status))
+            reason = report.selection if report.status is Status.NOTHING_GRADABLE else None
+            self.failed.append(FailedRun(submission=report.submission, status=report.status, reason=reason))
 
     def _distribution(self) -> dict[str, int]:
         shown = Counter({score: 0 for score in self.bins})

@@ -96,7 +96,7 @@ def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
     assert summary["submissions"] == len(ids) and summary["full_marks"] == 4
     assert summary["variables"]["h"]["pass_rate"] == pytest.approx(14 / 18)
     assert {"variable": "error", "mistake": "error sign reversed", "count": 1} in summary["mistakes"]
-    assert {"submission": "syntax_error", "status": "syntax_error"} in summary["failed_runs"]
+    assert {"submission": "syntax_error", "status": "syntax_error", "reason": None} in summary["failed_runs"]
     assert f"Graded {len(ids)} submissions" in result.stdout
     assert not list(out.glob(".*.tmp"))
 
@@ -188,3 +188,27 @@ def test_starter_prints_the_quizs_starter_file():
     assert "h = None" in result.stdout and "w = np.array([0.5, -0.5, 0.3, 0.1])" in result.stdout
     wrong = gdgrade("starter", "--quiz", "nope")
     assert wrong.returncode == 2 and "unknown quiz 'nope'" in wrong.stderr
+
+
+def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
+    root = tmp_path / "class"
+    for relative, sample in (("alice/Gradient.py", "correct_dot"), ("bob/gradient (1).py", "correct_dot"),
+                             ("carol/solution.py", "error_reversed"), ("dave/gradient.py", "correct_dot"),
+                             ("erin/gradient.py.txt", "correct_dot")):
+        (root / relative).parent.mkdir(parents=True)
+        shutil.copy(SUBMISSIONS / sample / "gradient.py", root / relative)
+    (root / "frank").mkdir()
+    (root / "frank" / "essay.docx").write_text("not code")
+    out = tmp_path / "out"
+    result = gdgrade("grade", root, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Graded 6 submissions: mean 4.00/5, 4 with full marks; 5 completed, "
+                                    "1 nothing gradable. 1 folder had nothing to grade: frank (see summary.md")
+    rows = [line.split(",")[:3] for line in (out / "grades.csv").read_text().splitlines()[1:]]
+    assert rows == [["alice", "completed", "5"], ["bob", "completed", "5"], ["carol", "completed", "4"],
+                    ["dave", "completed", "5"], ["erin", "completed", "5"], ["frank", "nothing_gradable", "0"]]
+    frank = Report.model_validate_json((out / "frank.json").read_text())
+    assert frank.selection == "no Python file: essay.docx"
+    assert "| `frank` | no Python file: essay.docx |" in (out / "summary.md").read_text()
+    shown = gdgrade("check", root / "carol" / "solution.py").stdout
+    assert "Score: 4/5" in shown

@@ -55,3 +55,28 @@ def test_read_refuses_oversized_files(tmp_path):
     with pytest.raises(OSError, match="larger than"):
         Submission("big", big).read()
     assert Submission("ok", write(tmp_path / "ok.py")).read() == b"h = 1\n"
+
+
+def test_every_student_folder_gets_one_submission_whatever_the_file_is_called(tmp_path):
+    for relative in ("alice/Gradient.py", "bob/gradient (1).py", "carol/solution.py", "dave/gradient.py",
+                     "erin/gradient.py.txt", "fay/gradient_2.py", "gus/Gradient copy.py", "frank/a.py",
+                     "frank/b.py", "gina/notes.docx", "hal/gradient.py", "hal/data/x.csv", "ian/gradient.py/x.py",
+                     "jo/gradient (1).py", "jo/gradient (2).py", "sec1/kim/GRADIENT.PY", "sec1/kim/old/gradient.py"):
+        write(tmp_path / relative)
+    (tmp_path / "empty" / "nested").mkdir(parents=True)  # no file at all: not a student
+    found = {s.id: s for s in find([tmp_path]).submissions}
+    graded = {identifier: (s.path.name, s.nothing) for identifier, s in found.items()}
+    assert graded == {
+        "alice": ("Gradient.py", False), "bob": ("gradient (1).py", False), "carol": ("solution.py", False),
+        "dave": ("gradient.py", False), "erin": ("gradient.py.txt", False), "fay": ("gradient_2.py", False),
+        "gus": ("Gradient copy.py", False), "frank": ("frank", True), "gina": ("gina", True),
+        "hal": ("gradient.py", False), "ian": ("ian", True), "jo": ("jo", True),
+        "sec1__kim": ("GRADIENT.PY", False), "sec1__kim__old": ("gradient.py", False)}
+    assert found["dave"].selection is None
+    assert found["carol"].selection == "solution.py was graded: it is the only Python file in the folder"
+    assert found["bob"].selection.startswith("gradient (1).py was graded as gradient.py")
+    assert found["frank"].selection == ("several Python files and none named gradient.py, so none was graded: "
+                                        "a.py, b.py")
+    assert found["gina"].selection == "no Python file: notes.docx"
+    assert found["ian"].selection == "gradient.py is a folder here, not a file: gradient.py/"
+    assert found["jo"].selection.startswith("several files could be gradient.py, so none was graded: gradient (1).py")
