@@ -1,9 +1,15 @@
 """The comparison engine: one outcome per checked variable, from validated values.
 
-For each step of the quiz it decides, in this order, the first that applies:
-missing, correct, hardcoded (literal), consistent, hardcoded (constant),
-wrong. "Consistent" gives credit to a step that is right given the student's
-own wrong upstream values (error carried forward).
+For each step of the quiz it decides, in this order, the first that applies: missing, wrong
+(the code raised while computing it), correct, hardcoded (literal), consistent, hardcoded
+(constant), wrong. "Consistent" gives credit to a step that is right given the student's own
+wrong upstream values (error carried forward).
+
+A case whose run raised is judged fairly: the step whose line raised (or the first one the code
+never reached) is wrong, with what happened; every later step is judged on the cases where the
+code reached it, the public one at least. A failing check gets a ``Diagnosis``: a known mistake,
+integers that cut fractions, a list's operators, or the formula over the quiz's quantities that
+gives the value (``grader.explain``).
 """
 
 from __future__ import annotations
@@ -11,20 +17,49 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader import explain
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Inputs, Mistake, Quiz, Step, apply, parameters
-from grader.report import PASSING, CaseDetail, Check, Outcome, case_name, wrong_message
+from grader.quiz import Inputs, Mistake, Quiz, Step, apply, expression, parameters
+from grader.report import PASSING, CaseDetail, Check, Diagnosis, Outcome, case_name, wrong_message
 from grader.text import code_span, count, names, plural
 
 KEPT_VALUES = 100
 """A student's value with more elements is described by its shape in the report, not copied into it."""
 
-CaseValues = Mapping[str, StudentValue] | None
-"""A case's student values by name; None when the run stopped before that case."""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a case's run raised: the lines of the student's frames (outermost first), the exception."""
+
+    lines: tuple[int, ...]
+    error: str
+    timeout: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """What one case reported: the values by name, where it stopped if it raised, and the names
+    whose value came from inside a function (and which)."""
+
+    values: Mapping[str, StudentValue]
+    stop: Stop | None = None
+    found_in: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What reading the file told (``grader.source``), and the student's own values for the givens."""
+
+    literals: frozenset[str] = frozenset()
+    lines: Mapping[str, int] = field(default_factory=dict)
+    spans: Mapping[str, Sequence[tuple[int, int]]] = field(default_factory=dict)
+    functions: Mapping[str, str] = field(default_factory=dict)
+    given: Mapping[str, StudentValue] = field(default_factory=dict)
 
 
 def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
@@ -137,19 +172,19 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
 class _Context:
     """One submission against the reference; the student's own arrays are built only when needed."""
 
-    def __init__(self, reference: Reference, student: Sequence[CaseValues]):
-        self.reference = reference
-        self.student = student
+    def __init__(self, reference: Reference, runs: Sequence[CaseRun | None], facts: Facts):
+        self.reference, self.runs, self.facts = reference, runs, facts
+        self.quiz = reference.quiz
 
     @functools.cached_property
     def own(self) -> list[dict[str, object] | None]:
         """Per case: the inputs overlaid with the student's own usable step values."""
         own: list[dict[str, object] | None] = []
-        for inputs, values in zip(self.reference.cases, self.student):
-            if values is None:
+        for inputs, run in zip(self.reference.cases, self.runs):
+            if run is None:
                 own.append(None)
                 continue
-            usable = {name: as_array(value) for name, value in values.items()}
+            usable = {name: as_array(value) for name, value in run.values.items()}
             own.append({**inputs, **{name: array for name, array in usable.items()
                                      if array is not None and array.size <= self.reference.usable_size}})
         return own
@@ -166,26 +201,60 @@ class _Context:
                 continue
         return results
 
+    def value(self, name: str, index: int) -> StudentValue | None:
+        run = self.runs[index]
+        return None if run is None else run.values[name]
 
-def _ran(context: _Context) -> list[int]:
-    return [index for index, values in enumerate(context.student) if values is not None]
+    @functools.cached_property
+    def charged(self) -> list[str | None]:
+        """Per case: the step that case's stop is charged to, if the run raised there.
+
+        The step whose assignment holds a line of the traceback (even if an earlier line gave it a
+        value: ``h += x[i] * w[i]`` in a loop); else the first step the file assigns that the code had
+        not reached; else none (it raised after every value was made).
+        """
+        charged: list[str | None] = []
+        for run in self.runs:
+            step_name = None
+            if run is not None and run.stop is not None:
+                assigned = [step.name for step in self.quiz.steps if self.facts.spans.get(step.name)]
+                holding = [name for name in assigned if any(start <= line <= end for line in run.stop.lines
+                                                             for start, end in self.facts.spans[name])]
+                after = [name for name in assigned if _not_assigned(run.values[name])
+                         and min(start for start, _ in self.facts.spans[name]) > run.stop.lines[-1]]
+                step_name = (holding or after or [None])[0]
+            charged.append(step_name)
+        return charged
+
+    def reached(self, name: str, index: int) -> bool:
+        """Whether the code reached ``name`` in case ``index`` (a case that never ran counts as reached:
+        it is judged as a failure, as before)."""
+        run = self.runs[index]
+        return run is None or run.stop is None or not _not_assigned(run.values[name]) or self.charged[index] == name
 
 
-def _consistent(context: _Context, step: Step) -> tuple[str, ...] | None:
-    """The upstream names of the formulation that, applied to the student's own upstream
-    values, gives the student's value in every case; None when none does."""
-    if any(values is None for values in context.student):
+def _not_assigned(value: StudentValue) -> bool:
+    return isinstance(value, Missing) and value.kind == "missing"
+
+
+def _judged(context: _Context, step: Step) -> list[int]:
+    """The cases a step is judged on: every case but those where the code stopped before it."""
+    return [index for index in range(len(context.runs)) if context.reached(step.name, index)]
+
+
+def _consistent(context: _Context, step: Step, judged: Sequence[int]) -> tuple[str, ...] | None:
+    """The upstream names of the formulation that, applied to the student's own upstream values,
+    gives the student's value in every judged case; None when none does."""
+    if any(context.runs[index] is None for index in judged):
         return None
     for formulation in step.formulations:
-        if all(_formulation_matches(context, step, formulation, index)
-               for index in range(len(context.reference.cases))):
+        if all(_formulation_matches(context, step, formulation, index) for index in judged):
             return parameters(formulation)
     return None
 
 
 def _formulation_matches(context: _Context, step: Step, formulation, index: int) -> bool:  # noqa: ANN001
-    values, own = context.student[index], context.own[index]
-    actual = as_array(values[step.name]) if values is not None else None
+    actual, own = as_array(context.value(step.name, index)), context.own[index]
     if actual is None or own is None:
         return False
     try:
@@ -194,27 +263,27 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
         return False
 
 
-def _wrong_upstream(context: _Context, upstream: Sequence[str]) -> list[str]:
-    """The student's upstream steps that differ from the reference in some case."""
+def _wrong_upstream(context: _Context, upstream: Sequence[str], judged: Sequence[int]) -> list[str]:
+    """The student's upstream steps that differ from the reference in some judged case."""
     wrong = []
-    steps = {s.name: s for s in context.reference.quiz.steps}
+    steps = {s.name: s for s in context.quiz.steps}
     for name in upstream:
         if name not in steps:
             continue
-        for index, own in enumerate(context.own):
+        for index in judged:
+            own = context.own[index]
             value = None if own is None else own.get(name)
             expected = context.reference.arrays[index][name]
-            if not isinstance(value, np.ndarray) or not close(value, expected, steps[name].rtol,
-                                                              steps[name].atol):
+            if not isinstance(value, np.ndarray) or not close(value, expected, steps[name].rtol, steps[name].atol):
                 wrong.append(name)
                 break
     return wrong
 
 
-def _constant(context: _Context, step: Step) -> bool:
-    """Identical in every case although the values it is computed from change."""
-    ran = _ran(context)
-    arrays = [as_array(context.student[i][step.name]) for i in ran]  # type: ignore[index]
+def _constant(context: _Context, step: Step, judged: Sequence[int]) -> bool:
+    """Identical in every judged case although the values it is computed from change."""
+    ran = [index for index in judged if context.runs[index] is not None]
+    arrays = [as_array(context.value(step.name, index)) for index in ran]
     if len(ran) < 2 or any(a is None for a in arrays):
         return False
     first = arrays[0]
@@ -227,14 +296,14 @@ def _constant(context: _Context, step: Step) -> bool:
     return any(s.shape != should[0].shape or not np.allclose(s, should[0]) for s in should[1:])
 
 
-def _matching_mistake(context: _Context, step: Step) -> Mistake | None:
-    """The first known mistake that gives the student's value in every case that has one."""
-    for mistake in context.reference.quiz.mistakes:
+def _matching_mistake(context: _Context, step: Step, judged: Sequence[int]) -> Mistake | None:
+    """The first known mistake that gives the student's value in every judged case that has one."""
+    for mistake in context.quiz.mistakes:
         if mistake.variable != step.name:
             continue
         compared = 0
-        for index in _ran(context):
-            actual = as_array(context.student[index][step.name])  # type: ignore[index]
+        for index in judged:
+            actual = as_array(context.value(step.name, index))
             if actual is None:
                 continue
             if not any(close(actual, out, step.rtol, step.atol) for out in context.outputs(mistake.compute, index)):
@@ -251,43 +320,172 @@ def _subject(subjects: Sequence[str], verb: str) -> str:
     return f"{names(subjects)} {plural(len(subjects), verb)}"
 
 
-def check_step(context: _Context, step: Step, literals: frozenset[str], line: int | None,
-               stopped: str) -> Check:
+def _stop_story(context: _Context, index: int, name: str) -> str:
+    """What happened where case ``index`` stopped at step ``name``: the line, the exception, the case
+    and the lengths of its inputs that differ from the public case's (what the code seems to assume)."""
+    stop = context.runs[index].stop  # type: ignore[union-attr]
+    assert stop is not None
+    case = case_name(index)
+    how = f"ran out of time at line {stop.lines[-1]}" if stop.timeout else \
+        f"stopped at line {stop.lines[-1]} with {stop.error}"
+    lengths = []
+    public, here = context.reference.cases[0], context.reference.cases[index]
+    for input_name, value in here.items():
+        ours, theirs = np.shape(value), np.shape(public[input_name])
+        if index and ours and ours != theirs:
+            lengths.append((input_name, ours[0], theirs[0]))
+    where = ""
+    assumption = ""
+    if lengths:
+        input_name, size, public_size = lengths[0]
+        where = f", where `{input_name}` has {size} elements ({public_size} in the public case)"
+        if stop.error == "IndexError":
+            assumption = f": it seems to assume {public_size} elements, as in the public case"
+    reached = "while computing it" if context.charged[index] == name and any(
+        start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ())) \
+        else f"before computing `{name}`"
+    return f"your code {how} {reached} in the {case} case{where}{assumption}"
+
+
+def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mistake | None) -> Diagnosis | None:
+    """Why a wrong value is wrong: a known mistake, integers, a list, or the formula that gives it."""
+    if mistake is not None:
+        return Diagnosis(kind="known_mistake", explanation=f"this is a known mistake: {mistake.name}",
+                         expression=expression(mistake.compute), hint=mistake.hint)
+    ran = [index for index in judged if context.runs[index] is not None]
+    values = [context.value(step.name, index) for index in ran]
+    targets = [as_array(value) for value in values]
+    expected = [context.reference.arrays[index][step.name] for index in ran]
+    numeric = [value for value in values if isinstance(value, Numeric)]
+    needed = expression(step.formulations[0])
+    wrong = [(value, target, want) for value, target, want in zip(values, targets, expected)
+             if isinstance(value, Numeric) and target is not None and not close(target, want, step.rtol, step.atol)]
+    if wrong and all(value.dtype.startswith(("int", "uint")) for value, _, _ in wrong) and any(
+            not np.all(np.equal(np.mod(want, 1), 0)) for _, _, want in wrong):
+        truncated = all(t.shape == e.shape and np.array_equal(t, np.trunc(e)) for _, t, e in wrong)
+        what = ("the right values with their fractions cut off" if truncated
+                else "whole numbers where fractions are needed")
+        return Diagnosis(kind="dtype", explanation=f"`{step.name}` holds integers ({wrong[0][0].dtype}): {what}",
+                         hint="An array made from an integer array (np.zeros_like(x) when x holds whole numbers) "
+                              "keeps integers and cuts every fraction. Make it with floats: np.zeros(len(x)), "
+                              f"np.zeros_like(x, dtype=float), or compute it directly: {needed}.")
+    if numeric and numeric[0].type in ("list", "tuple") and all(t is not None for t in targets) and any(
+            t.size != e.size and t.size % max(e.size, 1) == 0 and np.allclose(t.reshape(-1, e.size), e.ravel())
+            for t, e in zip(targets, expected) if e.size):
+        return Diagnosis(kind="list", explanation=f"`{step.name}` is a Python list, repeated rather than multiplied",
+                         hint="`*` repeats a list and `+` joins two: make it a numpy array (np.array(...)) so "
+                              "that operators work element by element.")
+    found = _search(context, step, ran, targets)
+    if found is not None:
+        return found
+    if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
+        return Diagnosis(kind="shape", explanation=f"`{step.name}` has the wrong shape: "
+                         f"{describe_shape(targets[0].shape)} where {describe_shape(expected[0].shape)} is needed",
+                         expression=None, hint=f"The step is {needed}." if needed else None)
+    return None
+
+
+def _search(context: _Context, step: Step, ran: Sequence[int],
+            targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+    """The formula over the quiz's quantities at this step that gives the value in every case."""
+    if len(ran) < 2 or any(target is None for target in targets):
+        return None  # one case is too few to tell a formula from a coincidence
+    position = context.quiz.variables.index(step.name)
+    upstream = [*context.quiz.input_names, *context.quiz.variables[:position]]
+    cases = [context.own[index] or {} for index in ran]
+    own = {name: [np.asarray(case[name], dtype=np.float64) for case in cases]
+           for name in upstream if all(name in case for case in cases)}
+    references = {name: [context.reference.arrays[index][name] for index in ran] for name in
+                  context.quiz.variables[:position]
+                  if name in own and any(not close(o, r, 1e-9, 1e-12) for o, r in
+                                         zip(own[name], (context.reference.arrays[i][name] for i in ran)))}
+    public = context.reference.cases[0]
+    given = {name: value.array() for name, value in context.facts.given.items()
+             if name in public and isinstance(value, Numeric) and value.array() is not None
+             and not close(value.array(), np.asarray(public[name], dtype=np.float64), 1e-9, 1e-12)}
+    terms = explain.terms(own, references, given, context.quiz.functions, targets[0].ndim)  # type: ignore[union-attr]
+    found = explain.search(targets, terms, step.rtol, step.atol)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    needed = expression(step.formulations[0]) or step.description
+    kind = "changed_input" if "given" in found.sources else "expression"
+    formula = explain.ordered_like(found.expression, needed)
+    explanation = f"`{step.name}` equals `{formula}` in every case"
+    if kind == "changed_input":
+        mine = [term.text for term in found.terms if term.source == "given"]
+        explanation += f", with your own value of {names(mine)} rather than the quiz's"
+    elif "reference" in found.sources:
+        explanation += f", with the right value of {names([t.text for t in found.terms if t.source == 'reference'])}"
+    difference = explain.difference(formula, needed)
+    explanation += f": {difference} (`{needed}`)" if difference else f", where the step needs `{needed}`"
+    return Diagnosis(kind=kind, explanation=explanation, expression=formula)
+
+
+def check_step(context: _Context, step: Step, stopped: str) -> Check:
     """Decide one variable's outcome and explain it."""
     name = f"`{step.name}`"
-    values = [None if case is None else case[step.name] for case in context.student]
+    facts = context.facts
+    values = [context.value(step.name, index) for index in range(len(context.runs))]
     expected = context.reference.expected
-    details = [_detail(i, v, expected[i][step.name], step) for i, v in enumerate(values)]
+    judged = _judged(context, step)
+    details = [_detail(i, v, expected[i][step.name], step) if i in judged else
+               CaseDetail(case=case_name(i), passed=False, failure="not_reached", expected=expected[i][step.name].plain,
+                          problem="not reached: the code stopped earlier in this case")
+               for i, v in enumerate(values)]
     upstream = step.upstream
-    hint = mistake_name = failed_case = None
+    hint = mistake_name = failed_case = diagnosis = None
+    found_in = next((run.found_in[step.name] for run in context.runs if run and step.name in run.found_in), None)
+    charged = [index for index in range(len(context.runs)) if context.charged[index] == step.name]
     public = values[0]
-    if public is None or isinstance(public, Missing):
+    if public is None or (isinstance(public, Missing) and not charged):
         outcome = Outcome.MISSING
-        message = (f"{name} was not computed: {stopped}" if public is None
-                   else f"{name} is {details[0].problem}: compute {step.description}")
-    elif all(detail.passed for detail in details):
+        if public is None:
+            message = f"{name} was not computed: {stopped}"
+        elif not context.reached(step.name, 0):
+            message = f"{name} was not computed: {_stop_story(context, 0, context.charged[0] or step.name)}"
+            diagnosis = Diagnosis(kind="not_reached", explanation=message)
+        elif public.kind == "missing" and step.name in facts.functions:
+            function = facts.functions[step.name]
+            message = (f"{name} is assigned inside `{function}()`, which the script never ran to the end: "
+                       f"compute {step.description} at top level, or call `{function}()`")
+            diagnosis = Diagnosis(kind="inside_function", explanation=message)
+        else:
+            message = f"{name} is {details[0].problem}: compute {step.description}"
+    elif charged:
+        outcome = Outcome.WRONG
+        failed_case = case_name(charged[0])
+        story = _stop_story(context, charged[0], step.name)
+        message = f"{name} is wrong: {story}"
+        diagnosis = Diagnosis(kind="exception", explanation=story)
+    elif all(details[index].passed for index in judged):
         outcome = Outcome.CORRECT
-        message = f"{name} is correct in " + (f"all {count(len(details), 'case')}" if len(details) > 1
-                                              else "the public case")
-    elif step.name in literals:
+        skipped = [case_name(index) for index in range(len(values)) if index not in judged]
+        if skipped:
+            message = (f"{name} is correct in the {count(len(judged), 'case')} where your code reached it "
+                       f"(it stopped before it in {', '.join(skipped)})")
+        else:
+            message = f"{name} is correct in " + (f"all {count(len(details), 'case')}" if len(details) > 1
+                                                  else "the public case")
+    elif step.name in facts.literals:
         outcome = Outcome.HARDCODED
         message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
                    "so it is wrong as soon as the inputs change")
-    elif (used := _consistent(context, step)) is not None and (wrong := _wrong_upstream(context, used)):
+    elif (used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged)):
         outcome = Outcome.CONSISTENT
         message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
                    "it is computed correctly from your own values (error carried forward)")
-    elif _constant(context, step):
+    elif _constant(context, step, judged):
         outcome = Outcome.HARDCODED
         message = (f"{name} has the same value in every case although {_subject(upstream, 'changes')}"
                    " between cases: it does not depend on the inputs")
     else:
         outcome = Outcome.WRONG
-        failing = next(detail for detail in details if not detail.passed)
+        failing = next(details[index] for index in judged if not details[index].passed)
         failed_case = failing.case
-        mistake = _matching_mistake(context, step)
+        mistake = _matching_mistake(context, step, judged)
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
+        diagnosis = _diagnose(context, step, judged, mistake)
         message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
     passed = outcome in PASSING
     return Check(
@@ -297,27 +495,21 @@ def check_step(context: _Context, step: Step, literals: frozenset[str], line: in
         score=step.weight if passed else 0.0,
         max_score=step.weight,
         message=message,
-        hint=hint,
+        hint=hint or (diagnosis.hint if diagnosis else None),
         mistake=mistake_name,
-        line=line,
+        line=facts.lines.get(step.name),
         failed_case=failed_case,
+        diagnosis=None if passed else diagnosis,
+        found_in=found_in,
         cases=details,
     )
 
 
-def check_all(
-    reference: Reference,
-    student: Sequence[CaseValues],
-    literals: frozenset[str] = frozenset(),
-    lines: Mapping[str, int] | None = None,
-    stopped: str = "the run stopped before reporting it",
-) -> list[Check]:
-    """One check per step of the quiz; ``student`` has one entry per case of ``reference``.
-
-    ``stopped`` explains a variable that never came back from the run.
-    """
-    if len(student) != len(reference.cases):
-        raise ValueError("one entry of student values is needed per case")
-    context = _Context(reference, student)
-    return [check_step(context, step, literals, (lines or {}).get(step.name), stopped)
-            for step in reference.quiz.steps]
+def check_all(reference: Reference, runs: Sequence[CaseRun | None], facts: Facts = Facts(),
+              stopped: str = "the run stopped before reporting it") -> list[Check]:
+    """One check per step of the quiz; ``runs`` has one entry per case of ``reference`` (None when
+    the run stopped before that case). ``stopped`` explains a variable that never came back."""
+    if len(runs) != len(reference.cases):
+        raise ValueError("one run is needed per case")
+    context = _Context(reference, runs, facts)
+    return [check_step(context, step, stopped) for step in reference.quiz.steps]

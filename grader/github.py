@@ -13,7 +13,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 
-from grader.report import Report
+from grader.report import Report, explanations
 
 
 def active() -> bool:
@@ -36,7 +36,7 @@ def annotations(report: Report) -> list[str]:
         if check.line:
             where += f",line={check.line}"
         title = _escape(f"gdgrade: {check.name} {check.outcome.value}", True)
-        message = check.message + (f" Hint: {check.hint}" if check.hint else "")
+        message = check.message + "".join(f" {label.capitalize()}: {said}" for label, said in explanations(check))
         commands.append(f"::error {where},title={title}::{_escape(message)}")
     return commands
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, discover
-from grader.protocol import Run, parse_run
+from grader import compare, discover, text
+from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Report, Sandbox, Status, StudentError, case_name
+from grader.report import Check, Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
 from grader.source import Source, SourceError, analyse, decode
@@ -80,12 +80,13 @@ def plain(value: object) -> object:
 
 
 def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
-    """What every run of a batch shares, given to the sandbox once: the inputs of each case (None:
-    run the file as written), the limits, strictness. A submission adds only its source."""
+    """What every run of a batch shares, given to the sandbox once: the inputs of each case (the
+    public one too: a student who changed a given is still graded on the quiz's), the limits,
+    strictness. A submission adds only its source."""
     return {
         "filename": quiz.filename,
         "variables": list(quiz.variables),
-        "cases": [None, *({k: plain(v) for k, v in inputs.items()} for inputs in cases[1:])],
+        "cases": [{name: plain(value) for name, value in inputs.items()} for inputs in cases],
         "soft_timeout": settings.timeout * 0.8,
         "limits": settings.limits(),
         "strict": settings.strict,
@@ -195,6 +196,53 @@ def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | Stud
                             traceback=str(problem) + (f" (line {problem.line})" if problem.line else "")), digest, text
 
 
+def _stop(message: CaseMessage) -> compare.Stop | None:
+    """Where a case's run raised, from the student's frames (their lines, outermost first)."""
+    error = message.error
+    if error is None or not error.frames:
+        return None
+    return compare.Stop(tuple(frame.line for frame in error.frames), error.type, error.timeout)
+
+
+def _shown(value: object) -> str:
+    """A value as the student would write it, short."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return f"{float(array):g}"
+    items = ", ".join(f"{v:g}" for v in array.ravel()[:6]) + (", ..." if array.size > 6 else "")
+    return f"[{items}]"
+
+
+def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None], facts: compare.Facts,
+           checks: Sequence[Check], error: StudentError | None) -> list[str]:
+    """What a student should know beyond each check: givens they changed, values found inside a
+    function, an error that came after every value was computed (and so costs nothing)."""
+    notes = []
+    public = reference.cases[0]
+    for name, value in facts.given.items():
+        array = value.array() if isinstance(value, Numeric) else None
+        if name in public and (array is None or not compare.close(array, np.asarray(public[name], np.float64),
+                                                                     1e-9, 1e-12)):
+            theirs = _shown(array) if array is not None else f"something that is not a number ({value.kind})"
+            notes.append(f"your file sets `{name}` to {theirs} where the quiz gives {_shown(public[name])}: "
+                         "every case was graded with the quiz's values, so the givens must stay as they are")
+    inside: dict[str, list[str]] = {}
+    for check in checks:
+        if check.found_in:
+            inside.setdefault(check.found_in, []).append(check.name)
+    for function, found in inside.items():
+        notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside `{function}()`: the quiz "
+                     "expects them at top level; they were graded as they are")
+    if error is not None and error.line is not None:
+        index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
+        if index is not None and not any(isinstance(value, Missing) and value.kind == "missing"
+                                         for value in runs[index].values.values()):  # type: ignore[union-attr]
+            what = "ran out of time" if runs[index].stop.timeout else f"raised {error.type}"  # type: ignore[union-attr]
+            notes.append(f"your code {what} at line {error.line}, after computing every checked value: the values "
+                         "were graded and the error costs nothing (but fix it: the quiz's page would stop there)")
+    return notes
+
+
 def _finish(submission: discover.Submission, reference: compare.Reference, source: Source, digest: str,
             answer: dict[str, object], settings: Settings) -> Report:
     started = time.monotonic()
@@ -202,12 +250,15 @@ def _finish(submission: discover.Submission, reference: compare.Reference, sourc
     run = parse_run(answer, case_count, reference.quiz.variables)
     error = _first_error(run, source)
     status, warnings = _status(run, error, case_count)
-    student = [None] * case_count
+    runs: list[compare.CaseRun | None] = [None] * case_count
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
-        student[message.case] = message.values  # type: ignore[call-overload]
+        runs[message.case] = compare.CaseRun(message.values, _stop(message), message.found_in)
+    given = run.cases[0].given if run.cases and status is not Status.INVALID_RESULT else {}
+    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, given)
     stopped = STOPPED.get(status, "the run stopped before reporting it")
     try:
-        checks = compare.check_all(reference, student, source.literals, source.lines, stopped)
+        checks = compare.check_all(reference, runs, facts, stopped)
+        warnings += _notes(reference, runs, facts, checks, error)
     except Exception as problem:  # noqa: BLE001 - the grader's fault must still give this submission a report
         status = Status.GRADER_ERROR
         warnings.append(f"gdgrade could not compare the values ({type(problem).__name__}: {problem}); "

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import render
-from grader.report import Report
+from grader.report import Report, explanations
 
 
 def find_submission(folder: Path, filename: str) -> Path | None:
@@ -31,7 +31,7 @@ def results(report: Report) -> dict[str, Any]:
     """The Gradescope results for one (student-facing) report."""
     tests = []
     for number, check in enumerate(report.checks, start=1):
-        output = check.message + (f"\nHint: {check.hint}" if check.hint else "")
+        output = check.message + "".join(f"\n{label.capitalize()}: {said}" for label, said in explanations(check))
         tests.append({
             "name": check.name,
             "number": str(number),

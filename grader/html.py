@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.outdir import GENERATOR, student_files
-from grader.report import STATUS_MEANING, Report, Status
+from grader.report import STATUS_MEANING, Report, Status, explanations
 from grader.summary import Summary
 from grader.text import count
 
@@ -113,7 +113,7 @@ def student(report: Report, source: str | None) -> str:
     checks = "".join(
         f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
         f"</code></td><td>{prose(check.message)}"
-        + (f"<br><b>Hint:</b> {prose(check.hint)}" if check.hint else "")
+        + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
         + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
         for check in report.checks)
     error = (f"<h2>Error</h2><pre>{escape(report.error.traceback)}</pre>" if report.error else "")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.atomic import AtomicFile
-from grader.report import Report
+from grader.report import Report, explanations
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -37,7 +37,8 @@ def testsuite(report: Report) -> ET.Element:
                              time=f"{each:.6f}")
         if not check.passed:
             failure = ET.SubElement(case, "failure", message=clean(check.message), type=check.outcome.value)
-            failure.text = clean("\n".join(filter(None, [check.message, check.hint and f"hint: {check.hint}"])))
+            shown = [check.message, *(f"{label}: {said}" for label, said in explanations(check))]
+            failure.text = clean("\n".join(shown))
     details = [f"status: {report.status.value}", f"score: {report.score:g}/{report.max_score:g}"]
     if report.error is not None:
         details.append(report.error.traceback)

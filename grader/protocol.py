@@ -36,6 +36,8 @@ class Other(_Payload):
 class Numeric(_Payload):
     kind: Literal["numeric"]
     type: Text
+    dtype: Annotated[str, Field(max_length=40)] = "float64"
+    """numpy's name for the element type: int64 tells that fractions were cut off."""
     shape: Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(max_length=32)]
     values: Annotated[list[float], Field(max_length=MAX_ELEMENTS)] | None
 
@@ -85,6 +87,10 @@ class CaseMessage(_Payload):
     error: StudentException | None
     exit_code: int | None
     injected: Annotated[list[Text], Field(max_length=32)]
+    given: Annotated[dict[Text, StudentValue], Field(max_length=32)] = {}
+    """Public case only: the value of the file's own expression for each input it assigns."""
+    found_in: Annotated[dict[Text, Text], Field(max_length=32)] = {}
+    """Checked names whose value came from inside a function of the file, and which function."""
 
 
 @dataclass

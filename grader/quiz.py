@@ -9,11 +9,13 @@ without knowing anything about the quiz.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import inspect
 import math
 import pkgutil
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -51,6 +53,18 @@ def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.n
     with np.errstate(all="ignore"):
         result = function(**arguments)
     return np.asarray(result, dtype=np.float64)
+
+
+@functools.cache
+def expression(function: Callable[..., object]) -> str | None:
+    """The formula a step or mistake function returns, as Python over the quiz's names
+    (``learnrate * error_term * x``): its one return expression, read from its source."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    returns = [node.value for node in ast.walk(tree) if isinstance(node, ast.Return) and node.value is not None]
+    return ast.unparse(returns[0]) if len(returns) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,8 @@ class Quiz:
     steps: tuple[Step, ...]
     mistakes: tuple[Mistake, ...]
     hidden_inputs: Callable[[np.random.Generator], Inputs]
+    functions: Mapping[str, Callable[[np.ndarray], object]] = field(default_factory=dict)
+    """Functions of one value the quiz uses (``sigmoid``): the diagnosis search may apply them."""
     default_hidden_cases: int = 4
     default_seed: int = 20261126
     solution_source: str = field(default="", repr=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from grader.report import STATUS_MEANING, Outcome, Report, Status
+from grader.report import STATUS_MEANING, Outcome, Report, Status, explanations
 from grader.summary import Summary
 from grader.text import code_span, count, fenced, one_line, printable
 
@@ -38,8 +38,8 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
             mark = ASCII_MARKS[mark]
         label = f"{mark} {check.name:<{width}}  {check.outcome.value:<10}"
         lines.append(f"  {click.style(label, fg=colour) if color else label}  {one_line(check.message)}")
-        if check.hint:
-            lines.append(f"  {'':<{width + 14}}  hint: {one_line(check.hint)}")
+        for label, said in explanations(check):
+            lines.append(f"  {'':<{width + 14}}  {label}: {one_line(said)}")
     lines.append(f"Score: {report.score:g}/{report.max_score:g}")
     return "\n".join(lines)
 
@@ -66,7 +66,7 @@ def markdown(report: Report) -> str:
     lines += ["| | variable | outcome | feedback |", "|---|---|---|---|"]
     for check in report.checks:
         mark = MARKS[check.outcome][0]
-        feedback = check.message + (f" **Hint:** {check.hint}" if check.hint else "")
+        feedback = check.message + "".join(f" **{label.capitalize()}:** {said}" for label, said in explanations(check))
         lines.append(f"| {mark} | `{check.name}` | {check.outcome.value} | {_cell(feedback)} |")
     return "\n".join(lines) + "\n"
 

@@ -73,7 +73,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False)
 
 
-Failure = Literal["not_run", "missing", "not_a_number", "shape", "nan", "infinity", "too_large", "value"]
+Failure = Literal["not_run", "not_reached", "missing", "not_a_number", "shape", "nan", "infinity", "too_large",
+                  "value"]
 
 
 class CaseDetail(_Model):
@@ -88,6 +89,24 @@ class CaseDetail(_Model):
     problem: str | None = Field(None, description="why this case does not match, if it does not")
 
 
+DiagnosisKind = Literal["known_mistake", "expression", "dtype", "list", "shape", "exception", "not_reached",
+                        "changed_input", "inside_function"]
+
+
+class Diagnosis(_Model):
+    """Why a check fails, as precisely as gdgrade can tell."""
+
+    kind: DiagnosisKind = Field(description=(
+        "known_mistake: a mistake in the quiz's catalogue; expression: a formula over the quiz's quantities "
+        "gives the value; dtype: integers where fractions are needed; list: a Python list's operators; shape: "
+        "the wrong shape; exception: the code raised while computing it; not_reached: the code stopped "
+        "before it; changed_input: it uses the student's own value for a given; inside_function: computed "
+        "inside a function the script never ran"))
+    explanation: str = Field(description="one sentence in the student's terms")
+    expression: str | None = Field(None, description="the formula found, as Python over the quiz's names")
+    hint: str | None = None
+
+
 class Check(_Model):
     name: str
     outcome: Outcome
@@ -99,6 +118,8 @@ class Check(_Model):
     mistake: str | None = Field(None, description="the known mistake the value matches")
     line: int | None = Field(None, description="line of the last top-level assignment")
     failed_case: str | None = Field(None, description="the case the message describes, when it names one")
+    diagnosis: Diagnosis | None = Field(None, description="why it fails, for a check that does not pass")
+    found_in: str | None = Field(None, description="the function the value was found in, when not at top level")
     cases: list[CaseDetail] = []
 
 
@@ -151,8 +172,21 @@ class Report(_Model):
         return self.score >= self.max_score
 
 
+def explanations(check: Check) -> list[tuple[str, str]]:
+    """What to show under a check's message, labelled: why (the diagnosis, unless the message already
+    says it) and the hint. Every output format shows these."""
+    shown = []
+    diagnosis = check.diagnosis
+    if diagnosis is not None and diagnosis.kind != "known_mistake" and diagnosis.explanation not in check.message:
+        shown.append(("why", diagnosis.explanation))
+    if check.hint:
+        shown.append(("hint", check.hint))
+    return shown
+
+
 FAILURE_TEXT = {
     "not_run": "not computed: the run stopped before this case",
+    "not_reached": "not reached: the code stopped earlier in this case",
     "missing": "not defined",
     "not_a_number": "not a number",
     "shape": "the wrong shape",

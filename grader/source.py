@@ -30,9 +30,14 @@ class Source:
     text: str
     tree: ast.Module
     literals: frozenset[str]
-    """Checked variables whose every top-level assignment is a constant expression."""
+    """Checked variables whose every assignment (but to None) is a constant expression."""
     lines: dict[str, int]
-    """Line of the last top-level assignment of each checked variable."""
+    """Line of each checked variable's assignment that computes it: the last one at top level that
+    is not ``None``, else the last in a function (a student who works in ``main()``)."""
+    spans: dict[str, list[tuple[int, int]]]
+    """First and last line of every statement that assigns each checked variable, anywhere."""
+    functions: dict[str, str]
+    """Checked variables computed only inside a function (not at top level but for ``= None``): where."""
 
 
 def decode(raw: bytes) -> str:
@@ -44,18 +49,23 @@ def decode(raw: bytes) -> str:
         raise SourceError(f"not readable as Python source: {problem}", unreadable=True) from None
 
 
-def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements that run at module level, including those in if/for/while/with/try blocks."""
-    for statement in body:
-        yield statement
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
+    """Every statement with the function it is in (None at module level): those at module level
+    (in if/for/while/with/try blocks too) and those in the bodies of functions. Class bodies are
+    not followed."""
+    stack: list[tuple[ast.stmt, str | None]] = [(statement, None) for statement in reversed(body)]
+    while stack:
+        statement, inside = stack.pop()
+        yield statement, inside
+        if isinstance(statement, ast.ClassDef):
             continue
-        for name in ("body", "orelse", "finalbody"):
-            yield from _top_level(getattr(statement, name, []) or [])
-        for handler in getattr(statement, "handlers", []) or []:
-            yield from _top_level(handler.body)
-        for case in getattr(statement, "cases", []) or []:
-            yield from _top_level(case.body)
+        function = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+        inner = statement.name if function and inside is None else inside  # type: ignore[attr-defined]
+        children = [*getattr(statement, "body", []), *getattr(statement, "orelse", []),
+                    *getattr(statement, "finalbody", [])]
+        children += [child for handler in getattr(statement, "handlers", []) for child in handler.body]
+        children += [child for case in getattr(statement, "cases", []) for child in case.body]
+        stack += [(child, inner) for child in reversed(children) if isinstance(child, ast.stmt)]
 
 
 def is_constant(node: ast.expr) -> bool:
@@ -75,25 +85,33 @@ def is_constant(node: ast.expr) -> bool:
     return False
 
 
-def _assignments(tree: ast.Module) -> Iterator[tuple[str, ast.stmt, ast.expr | None]]:
-    """(name, statement, assigned value or None when computed in place) for every top-level binding."""
-    for statement in _top_level(tree.body):
+Binding = tuple[str, ast.stmt, ast.expr | None, str | None]
+"""(name, statement, assigned value or None when computed in place, the function it is in or None)."""
+
+
+def _assignments(tree: ast.Module) -> Iterator[Binding]:
+    """Every binding of a name by a statement, at module level or in a function."""
+    for statement, inside in _statements(tree.body):
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 for node in ast.walk(target):
                     if isinstance(node, ast.Name):
                         direct = target is node
-                        yield node.id, statement, statement.value if direct else None
+                        yield node.id, statement, statement.value if direct else None, inside
         elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and isinstance(statement.target, ast.Name):
             value = statement.value if isinstance(statement, ast.AnnAssign) else None
-            yield statement.target.id, statement, value
+            yield statement.target.id, statement, value, inside
         elif isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
             targets = [statement.target] if isinstance(statement, (ast.For, ast.AsyncFor)) else [
                 item.optional_vars for item in statement.items if item.optional_vars]
             for target in targets:
                 for node in ast.walk(target):
                     if isinstance(node, ast.Name):
-                        yield node.id, statement, None
+                        yield node.id, statement, None, inside
+
+
+def _is_none(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def analyse(raw: bytes, filename: str, variables: tuple[str, ...]) -> Source:
@@ -105,14 +123,20 @@ def analyse(raw: bytes, filename: str, variables: tuple[str, ...]) -> Source:
         raise SourceError(f"{type(problem).__name__}: {problem.msg}", problem.lineno) from None
     except (ValueError, RecursionError, MemoryError) as problem:
         raise SourceError(f"cannot be parsed: {type(problem).__name__}: {problem}") from None
-    values: dict[str, list[ast.expr | None]] = {}
-    lines: dict[str, int] = {}
-    for name, statement, value in _assignments(tree):
+    bindings: dict[str, list[Binding]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for binding in _assignments(tree):
+        name, statement = binding[0], binding[1]
         if name in variables:
-            values.setdefault(name, []).append(value)
-            lines[name] = statement.lineno
-    literals = frozenset(
-        name for name, assigned in values.items()
-        if all(value is not None and is_constant(value) for value in assigned)
-    )
-    return Source(text, tree, literals, lines)
+            bindings.setdefault(name, []).append(binding)
+            spans.setdefault(name, []).append((statement.lineno, statement.end_lineno or statement.lineno))
+    lines, literals, functions = {}, set(), {}
+    for name, found in bindings.items():
+        computing = [binding for binding in found if not _is_none(binding[2])]
+        at_top = [binding for binding in computing if binding[3] is None]
+        lines[name] = (at_top or computing or found)[-1][1].lineno
+        if computing and not at_top:
+            functions[name] = str(computing[-1][3])
+        if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
+            literals.add(name)
+    return Source(text, tree, frozenset(literals), lines, spans, functions)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.compare import Reference, check_all, close
+from grader.compare import CaseRun, Facts, Reference, check_all, close
 from grader.protocol import Missing, Numeric, Other
 from grader.report import Outcome
 
@@ -19,6 +19,12 @@ def numeric(value) -> Numeric:
 
 def reference_values(quiz, cases):
     return [{name: numeric(value) for name, value in quiz.solve(inputs).items()} for inputs in cases]
+
+
+def judge(quiz, cases, student, stopped="the run stopped", **facts):
+    """check_all on plain per-case value dicts (None: the case never ran)."""
+    runs = [None if values is None else CaseRun(values) for values in student]
+    return check_all(Reference(quiz, cases), runs, Facts(**facts), stopped)
 
 
 def outcomes(checks):
@@ -36,7 +42,7 @@ def chain(quiz, inputs, **overrides):
 
 
 def test_reference_is_correct_everywhere(quiz, cases):
-    checks = check_all(Reference(quiz, cases), reference_values(quiz, cases))
+    checks = judge(quiz, cases, reference_values(quiz, cases))
     assert set(outcomes(checks).values()) == {Outcome.CORRECT}
     assert sum(c.score for c in checks) == 5 and all(c.passed for c in checks)
     assert checks[0].cases[0].expected == pytest.approx(0.8)
@@ -49,7 +55,7 @@ def test_missing_none_and_not_a_number(quiz, cases):
         values["h"] = Missing(kind="missing")
         values["error"] = Missing(kind="none")
         values["del_w"] = Other(kind="other", type="str")
-    checks = {c.name: c for c in check_all(Reference(quiz, cases), student)}
+    checks = {c.name: c for c in judge(quiz, cases, student)}
     assert checks["h"].outcome is Outcome.MISSING and "not defined" in checks["h"].message
     assert checks["error"].outcome is Outcome.MISSING and "still None" in checks["error"].message
     assert checks["del_w"].outcome is Outcome.WRONG
@@ -59,14 +65,14 @@ def test_missing_none_and_not_a_number(quiz, cases):
 
 def test_wrong_h_carries_forward(quiz, cases):
     student = [chain(quiz, inputs, h=lambda x, w: np.dot(x, w) + 0.25) for inputs in cases]
-    result = outcomes(check_all(Reference(quiz, cases), student))
+    result = outcomes(judge(quiz, cases, student))
     assert result == {"h": Outcome.WRONG, "nn_output": Outcome.CONSISTENT, "error": Outcome.CONSISTENT,
                       "error_term": Outcome.CONSISTENT, "del_w": Outcome.CONSISTENT}
 
 
 def test_consistent_message_names_the_wrong_upstream(quiz, cases):
     student = [chain(quiz, inputs, error=lambda y, nn_output: nn_output - y) for inputs in cases]
-    checks = {c.name: c for c in check_all(Reference(quiz, cases), student)}
+    checks = {c.name: c for c in judge(quiz, cases, student)}
     assert checks["error"].mistake == "error sign reversed"
     assert "y - nn_output" in checks["error"].hint
     assert checks["error_term"].outcome is Outcome.CONSISTENT
@@ -77,7 +83,7 @@ def test_consistent_message_names_the_wrong_upstream(quiz, cases):
 def test_shape_mismatch_names_both_shapes(quiz, cases):
     student = reference_values(quiz, cases)
     student[0]["del_w"] = numeric([[1.0, 2.0]])
-    check = next(c for c in check_all(Reference(quiz, cases), student) if c.name == "del_w")
+    check = next(c for c in judge(quiz, cases, student) if c.name == "del_w")
     assert check.outcome is Outcome.WRONG
     assert "expected shape (4,), got shape (1, 2)" in check.message
 
@@ -85,7 +91,7 @@ def test_shape_mismatch_names_both_shapes(quiz, cases):
 def test_off_by_message_gives_the_numbers(quiz, cases):
     student = reference_values(quiz, cases)
     student[0]["h"] = numeric(0.9)
-    check = check_all(Reference(quiz, cases), student)[0]
+    check = judge(quiz, cases, student)[0]
     assert check.message == ("`h` is wrong in the public case: expected 0.8, got 0.9 (off by 0.1, 12.50%)")
     assert check.cases[0].abs_error == pytest.approx(0.1)
     assert check.cases[0].rel_error == pytest.approx(0.125)
@@ -93,7 +99,7 @@ def test_off_by_message_gives_the_numbers(quiz, cases):
 
 def test_literal_wins_over_consistent(quiz, cases):
     student = [chain(quiz, inputs, h=lambda x, w: 0.8) for inputs in cases]
-    checks = outcomes(check_all(Reference(quiz, cases), student, literals=frozenset({"h"})))
+    checks = outcomes(judge(quiz, cases, student, literals=frozenset({"h"})))
     assert checks["h"] is Outcome.HARDCODED
     assert checks["nn_output"] is Outcome.CONSISTENT
 
@@ -101,7 +107,7 @@ def test_literal_wins_over_consistent(quiz, cases):
 def test_constant_across_cases_is_hardcoded(quiz, cases):
     public = quiz.solve(cases[0])
     student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: public["del_w"]) for inputs in cases]
-    check = {c.name: c for c in check_all(Reference(quiz, cases), student)}["del_w"]
+    check = {c.name: c for c in judge(quiz, cases, student)}["del_w"]
     assert check.outcome is Outcome.HARDCODED
     assert "same value in every case" in check.message
 
@@ -109,17 +115,17 @@ def test_constant_across_cases_is_hardcoded(quiz, cases):
 def test_known_mistake_is_reported_with_hint(quiz, cases):
     student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: np.sum(learnrate * error_term * x))
                for inputs in cases]
-    check = {c.name: c for c in check_all(Reference(quiz, cases), student)}["del_w"]
+    check = {c.name: c for c in judge(quiz, cases, student)}["del_w"]
     assert (check.outcome, check.mistake) == (Outcome.WRONG, "del_w summed to a scalar")
     assert "got a scalar" in check.message
 
 
 def test_run_that_stopped_early(quiz, cases):
     student = [reference_values(quiz, cases)[0], None, None, None, None]
-    checks = check_all(Reference(quiz, cases), student)
+    checks = judge(quiz, cases, student)
     assert all(c.outcome is Outcome.WRONG for c in checks)
     assert "hidden 1 case: not computed" in checks[0].message
-    nothing = check_all(Reference(quiz, cases), [None] * 5, stopped="the run timed out")
+    nothing = judge(quiz, cases, [None] * 5, stopped="the run timed out")
     assert nothing[0].message == "`h` was not computed: the run timed out"
 
 
@@ -164,7 +170,7 @@ def test_shapes_must_agree(shape, other):
 @given(shift=st.floats(min_value=0.01, max_value=3.0) | st.floats(min_value=-3.0, max_value=-0.01))
 def test_any_wrong_h_makes_the_rest_consistent(quiz, cases, shift):
     student = [chain(quiz, inputs, h=lambda x, w: np.dot(x, w) + shift) for inputs in cases]
-    checks = check_all(Reference(quiz, cases), student)
+    checks = judge(quiz, cases, student)
     assert checks[0].outcome is Outcome.WRONG
     assert [c.outcome for c in checks[1:]] == [Outcome.CONSISTENT] * 4
     assert sum(c.score for c in checks) == 4
@@ -175,6 +181,6 @@ def test_any_wrong_h_makes_the_rest_consistent(quiz, cases, shift):
 def test_score_is_the_weight_of_passed_checks(quiz, cases, scale):
     student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: scale * learnrate * error_term * x)
                for inputs in cases]
-    checks = check_all(Reference(quiz, cases), student)
+    checks = judge(quiz, cases, student)
     assert sum(c.score for c in checks) == sum(c.max_score for c in checks if c.passed)
     assert all(c.passed == (c.outcome in (Outcome.CORRECT, Outcome.CONSISTENT)) for c in checks)

@@ -26,11 +26,14 @@ class LyingArray(np.ndarray):
 
 
 def test_plain_numbers_and_arrays():
-    assert describe(0.8) == {"kind": "numeric", "type": "float", "shape": [], "values": [0.8]}
-    assert describe(3) == {"kind": "numeric", "type": "int", "shape": [], "values": [3.0]}
-    assert describe(np.array([1, 2])) == {"kind": "numeric", "type": "ndarray", "shape": [2], "values": [1.0, 2.0]}
+    assert describe(0.8) == {"kind": "numeric", "type": "float", "dtype": "float64", "shape": [], "values": [0.8]}
+    assert describe(3) == {"kind": "numeric", "type": "int", "dtype": "float64", "shape": [], "values": [3.0]}
+    assert describe(np.array([1, 2])) == {"kind": "numeric", "type": "ndarray", "dtype": "int64", "shape": [2],
+                                          "values": [1.0, 2.0]}
     assert describe(np.float32(0.5))["values"] == [0.5]
-    assert describe([1, 2.5]) == {"kind": "numeric", "type": "list", "shape": [2], "values": [1.0, 2.5]}
+    assert describe(np.zeros(3, dtype=np.float32))["dtype"] == "float32"
+    assert describe([1, 2.5]) == {"kind": "numeric", "type": "list", "dtype": "float64", "shape": [2],
+                                  "values": [1.0, 2.5]}
     assert describe((1.0,))["shape"] == [1]
 
 
@@ -52,20 +55,30 @@ def test_subclasses_are_read_through_base_methods():
 
 def test_huge_values_are_described_by_shape_only():
     assert describe(np.zeros(MAX_ELEMENTS + 1)) == {
-        "kind": "numeric", "type": "ndarray", "shape": [MAX_ELEMENTS + 1], "values": None}
+        "kind": "numeric", "type": "ndarray", "dtype": "float64", "shape": [MAX_ELEMENTS + 1], "values": None}
     assert describe([0.0] * (MAX_ELEMENTS + 1))["values"] is None
 
 
-def test_injection_replaces_top_level_assignments_only():
-    source = "x = 1\nif True:\n    w = 2\ndef f():\n    x = 3\n    return x\ny = z = 4\nfx = f()\n"
-    injector = _Inject({"x", "w", "y"})
+def test_injection_replaces_assignments_and_keeps_the_files_own_values():
+    source = ("x = 1\nif True:\n    w = 2\ndef f(x):\n    x = 3\n    return x\ny = z = 4\nfx = f(0)\n"
+              "def main():\n    learnrate = 0.1\n    return learnrate\nlr = main()\n"
+              "class C:\n    x = 7\n")
+    injector = _Inject({"x", "w", "y", "learnrate"})
     code = compile(injector.visit(ast.parse(source)), "gradient.py", "exec")
-    inputs = {"x": [5.0, 6.0], "w": 0.5, "y": {"scalar_array": 1.0}}
-    namespace: dict = {INPUT_FUNCTION: lambda name: _input_value(inputs[name])}
+    inputs = {"x": [5.0, 6.0], "w": 0.5, "y": {"scalar_array": 1.0}, "learnrate": 0.5}
+    own = {}
+
+    def fetch(name, original):
+        own[name] = original()
+        return _input_value(inputs[name])
+
+    namespace: dict = {INPUT_FUNCTION: fetch}
     exec(code, namespace)
     assert namespace["x"].tolist() == [5.0, 6.0] and namespace["w"] == 0.5
-    assert namespace["y"] == 4 and namespace["fx"] == 3  # chained assignment and function body left alone
-    assert injector.found == {"x", "w"}
+    assert namespace["lr"] == 0.5  # inside a function too, where x is not a parameter
+    assert namespace["y"] == 4 and namespace["fx"] == 3 and namespace["C"].x == 7  # chained, parameter, class
+    assert own == {"x": 1, "w": 2, "learnrate": 0.1}
+    assert injector.found == {"x", "w", "learnrate"}
     assert _input_value(inputs["y"]).ndim == 0
 
 

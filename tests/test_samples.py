@@ -28,7 +28,7 @@ EXPECTED = {
     "two_input_h": (Status.COMPLETED, [W, K, K, K, K], "only two inputs"),
     "hardcoded": (Status.COMPLETED, [H, H, H, H, H], None),
     "hardcoded_disguised": (Status.COMPLETED, [C, H, K, K, H], None),
-    "crash_halfway": (Status.RUNTIME_ERROR, [C, C, C, C, M], None),
+    "crash_halfway": (Status.RUNTIME_ERROR, [C, C, C, C, W], None),  # the step whose line raised is wrong
     "syntax_error": (Status.SYNTAX_ERROR, [M, M, M, M, M], None),
     "starter": (Status.COMPLETED, [M, M, M, M, M], None),
 }

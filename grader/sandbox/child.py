@@ -55,39 +55,60 @@ def _input_value(value: Any) -> Any:
 
 
 class _Inject(ast.NodeTransformer):
-    """Make every module-level assignment to an input name fetch that input instead.
+    """Make every assignment to an input name fetch the case's input, keeping the file's own value.
 
-    ``x = np.array([1, 2, 3, 4])`` becomes ``x = __gdgrade_input__('x')``, so one
-    compiled module serves every hidden case. Assignments inside functions and
-    classes are left alone; those inside module-level ``if``/``for``/``with``/
-    ``try`` blocks are replaced, since they still run at top level.
+    ``x = np.array([1, 2, 3, 4])`` becomes
+    ``x = __gdgrade_input__('x', lambda: np.array([1, 2, 3, 4]))``, at top level, in module-level
+    blocks, and inside functions where the name is not a parameter (a student who works in
+    ``main()``), so one compiled module serves every case, the public one included; the public case
+    also evaluates the file's own expression, to tell the student when they changed a given. Class
+    bodies and lambdas are left alone.
     """
 
     def __init__(self, names: set[str]):
         self.names = names
         self.found: set[str] = set()
+        self.parameters: list[set[str]] = []
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+        arguments = node.args
+        names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+        names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        self.parameters.append(set(names))
+        self.generic_visit(node)
+        self.parameters.pop()
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
 
     def _skip(self, node: ast.AST) -> ast.AST:
         return node
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = _skip
+    visit_ClassDef = visit_Lambda = _skip
+
+    def _injectable(self, name: str) -> bool:
+        return name in self.names and not any(name in parameters for parameters in self.parameters)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
-        names = [t.id for t in node.targets if isinstance(t, ast.Name) and t.id in self.names]
-        if names and len(node.targets) == 1:
-            node.value = self._fetch(names[0], node)
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, ast.Name) and self._injectable(target.id):
+            node.value = self._fetch(target.id, node.value)
         return node
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
-        if isinstance(node.target, ast.Name) and node.target.id in self.names and node.value:
-            node.value = self._fetch(node.target.id, node)
+        if isinstance(node.target, ast.Name) and self._injectable(node.target.id) and node.value:
+            node.value = self._fetch(node.target.id, node.value)
         return node
 
-    def _fetch(self, name: str, where: ast.AST) -> ast.expr:
+    def _fetch(self, name: str, original: ast.expr) -> ast.expr:
         self.found.add(name)
-        call = ast.Call(ast.Name(INPUT_FUNCTION, ast.Load()), [ast.Constant(name)], [])
+        plain = not any(isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr))
+                        for sub in ast.walk(original))
+        own = ast.Lambda(ast.arguments([], [], None, [], [], None, []), original) if plain else ast.Constant(None)
+        call = ast.Call(ast.Name(INPUT_FUNCTION, ast.Load()), [ast.Constant(name), own], [])
         for sub in ast.walk(call):
-            ast.copy_location(sub, where)
+            if not hasattr(sub, "lineno"):
+                ast.copy_location(sub, original)
         return call
 
 
@@ -138,7 +159,8 @@ def describe(value: Any) -> dict[str, Any]:
             return {"kind": "other", "type": f"{type(value).__name__[:MAX_TEXT]} of {array.dtype}"}
         shape = [int(n) for n in array.shape]
         values = None if array.size > MAX_ELEMENTS else array.astype(np.float64).ravel().tolist()
-        return {"kind": "numeric", "type": type(value).__name__[:MAX_TEXT], "shape": shape, "values": values}
+        return {"kind": "numeric", "type": type(value).__name__[:MAX_TEXT], "dtype": array.dtype.name,
+                "shape": shape, "values": values}
     except Exception as problem:  # noqa: BLE001 - any failure is the student's value's fault
         return {"kind": "other", "type": f"unreadable ({type(problem).__name__})"}
 
@@ -203,16 +225,31 @@ def main(plan: layers.Plan, job: dict[str, Any], slot: int) -> None:
     run_cases(job, _read_source(), RESULTS_FD)
 
 
+def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tuple[Any, str]], Any]:
+    """A profile function that keeps, each time a function of the student's file returns, the last
+    value it gave each checked name; and what it keeps: name -> (value, function)."""
+    found: dict[str, tuple[Any, str]] = {}
+
+    def profile(frame: Any, event: str, argument: Any) -> None:
+        code = frame.f_code
+        if event == "return" and code.co_filename == filename and not code.co_name.startswith("<"):
+            names = frame.f_locals
+            for name in variables:
+                if name in names:
+                    found[name] = (names[name], code.co_name)
+
+    return found, profile
+
+
 def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
     """Execute ``source`` once per case of ``job``, writing one JSON line per case to ``result_fd``."""
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
+    set_profile = sys.setprofile
     filename = job["filename"]
     variables = job["variables"]
     cases = job["cases"]
-    public = compile(source, filename, "exec")
-    hidden_inputs = set().union(*(case for case in cases if case is not None))
-    injector = _Inject(hidden_inputs)
-    hidden = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
+    injector = _Inject(set().union(*cases))
+    code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
 
@@ -223,22 +260,33 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
     budget = job["soft_timeout"] / len(cases)  # a hang in one case leaves time for the others
 
     for index, inputs in enumerate(cases):
-        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename}
-        if inputs is None:
-            code, namespace["__builtins__"] = public, builtins
-        else:
-            code, namespace["__builtins__"] = hidden, quiet
-            namespace[INPUT_FUNCTION] = lambda name, inputs=inputs: _input_value(inputs[name])
+        given: dict[str, Any] = {}
+
+        def fetch(name: str, own: Any, inputs: dict[str, Any] = inputs, public: bool = index == 0,
+                  given: dict[str, Any] = given) -> Any:
+            if public and own is not None and name not in given:
+                try:
+                    given[name] = describe(own())
+                except Exception as problem:  # noqa: BLE001 - the student's own expression may fail
+                    given[name] = {"kind": "other", "type": f"raised {type(problem).__name__}"[:MAX_TEXT]}
+            return _input_value(inputs[name])
+
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, INPUT_FUNCTION: fetch,
+                                     "__builtins__": builtins if index == 0 else quiet}
         sys.argv = [filename]
         error = None
         exit_code = None
+        inside, profile = _locals_catcher(filename, variables)
         signal.setitimer(signal.ITIMER_REAL, budget)
         try:
+            set_profile(profile)
             exec(code, namespace)  # noqa: S102 - sandboxed child
         except SystemExit as stop:
             exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
             error = student_error(problem, filename)
+        finally:
+            set_profile(None)
         signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
         if index == 0:  # only the public case's output is captured: later cases print to /dev/null
@@ -246,13 +294,20 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
             os.close(devnull)
+        values, found_in = {}, {}
+        for name in variables:
+            value = namespace.get(name)
+            if value is None and name in inside:  # computed in a function: the last value it had there
+                value, found_in[name] = inside[name]
+            values[name] = describe(value) if name in namespace or name in found_in else {"kind": "missing"}
         message = {
             "case": index,
-            "values": {name: describe(namespace[name]) if name in namespace else {"kind": "missing"}
-                       for name in variables},
+            "values": values,
             "error": error,
             "exit_code": exit_code,
-            "injected": [] if inputs is None else injected,
+            "injected": injected,
+            "given": given,
+            "found_in": found_in,
         }
         write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
 

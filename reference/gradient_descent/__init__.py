@@ -164,6 +164,7 @@ QUIZ = Quiz(
                 "With error = y - nn_output the step is +learnrate * error_term * x."),
     ),
     hidden_inputs=hidden_inputs,
+    functions={"sigmoid": sigmoid, "sigmoid_prime": sigmoid_prime},
     solution_source=files(__name__).joinpath("solution.py").read_text(encoding="utf-8"),
     starter_source=files(__name__).joinpath("starter.py").read_text(encoding="utf-8"),
 )
