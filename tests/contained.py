@@ -6,7 +6,8 @@ Run by test_adversarial.py as
 Without ``--kill-at-children`` it waits for COMMAND, then WAIT seconds (for anything a submission
 left to act later). With it, it SIGKILLs COMMAND as soon as gdgrade's fork server has N children
 running, then waits up to WAIT seconds for every other process to go. It prints one JSON line:
-COMMAND's exit code, every process still alive, and how long the namespace took to empty. When this
+COMMAND's exit code, every process still alive, how long the namespace took to empty, and the
+cgroups it ran in (so the test can check its pids limit applied). When this
 process exits, the kernel kills whatever is left, so nothing can outlive the test.
 """
 
@@ -73,4 +74,6 @@ else:
         time.sleep(0.02)
     emptied = None if processes() else time.monotonic() - killed
 leftover = [command for _, command in processes().values()]
-print(json.dumps({"returncode": code, "leftover": leftover, "emptied_after": emptied}))
+with open("/proc/self/cgroup") as stream:
+    cgroups = stream.read()
+print(json.dumps({"returncode": code, "leftover": leftover, "emptied_after": emptied, "cgroups": cgroups}))

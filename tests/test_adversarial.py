@@ -36,6 +36,8 @@ SECRET_HOLDER = "aab_secret_holder"
 GRADER_MEMORY = 2 << 30
 """The grader's own address-space limit in the batch: values that made it allocate 10^8 elements exceed it."""
 CONTAINED = Path(__file__).with_name("contained.py")
+SHADOWING_MODULES = ("selectors", "json", "numpy", "socket")
+"""Loose files in the submissions folder named like modules the grader and the fork server import."""
 ODD_PARTS = {
     b"caf\xe9": "caf\\xe9",  # not UTF-8
     b"new\nline": "new\\x0aline",
@@ -83,19 +85,42 @@ def odd_folders(folder: Path) -> dict[str, int]:
     return expected
 
 
+def _pids_hierarchies() -> list[Path]:
+    """Mounted cgroup hierarchies that can limit processes: cgroup v1's pids controller, or cgroup v2."""
+    found = []
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        _, where, kind, options, *_ = line.split()
+        if kind == "cgroup2" or (kind == "cgroup" and "pids" in options.split(",")):
+            found.append(Path(where))
+    return found
+
+
 def _pids_cgroup(name: str) -> Path:
-    """A cgroup limited to PIDS_LIMIT processes (v2 unified hierarchy or the v1 pids controller)."""
-    for root in (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids")):
+    """A cgroup limited to PIDS_LIMIT processes; the test fails rather than run uncontained.
+
+    Only a folder the kernel filled (with its own pids.max) is a cgroup: a folder made on a plain
+    tmpfs at /sys/fs/cgroup would take a pids.max file and limit nothing.
+    """
+    for root in _pids_hierarchies():
+        if (root / "cgroup.controllers").exists():  # v2: pids must be enabled for children
+            if "pids" not in (root / "cgroup.controllers").read_text().split():
+                continue
+            try:
+                (root / "cgroup.subtree_control").write_text("+pids")
+            except OSError:
+                continue
         group = root / name
         try:
-            if (root / "cgroup.controllers").exists() and "pids" not in (root / "cgroup.controllers").read_text():
-                continue
             group.mkdir(exist_ok=True)
+            if not (group / "pids.max").exists():
+                group.rmdir()
+                continue
             (group / "pids.max").write_text(str(PIDS_LIMIT))
-            return group
+            if (group / "pids.max").read_text().strip() == str(PIDS_LIMIT):
+                return group
         except OSError:
             continue
-    pytest.fail("containment unavailable: no writable cgroup with a pids controller")
+    pytest.fail("containment unavailable: no cgroup hierarchy with a pids controller could be used")
 
 
 class Listener:
@@ -168,6 +193,9 @@ def batch(request, tmp_path_factory):
         f"# {memory_secret}\n" + (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
         + f"print({memory_secret!r})\n")
     odd = odd_folders(folder)
+    for module in SHADOWING_MODULES:  # loose files: submissions, and modules the grader must never import
+        (folder / f"{module}.py").write_text(
+            f"open({str(canary_dir / f'imported-{module}-{token}')!r}, 'w').write('unsandboxed')\n")
     request.addfinalizer(lambda: cleanup.remove_tree(str(folder / "deep_tree")))  # pytest's own clean-up recurses
     listener = Listener()
     reference_path = str(Path(importlib.import_module("grader.reference.gradient_descent").__file__))
@@ -208,7 +236,7 @@ def batch(request, tmp_path_factory):
 
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment,
-                                  preexec_fn=join_cgroup)
+                                  preexec_fn=join_cgroup, cwd=folder)  # as an instructor who cd-ed there
     finally:
         listener.close()
         try:
@@ -216,6 +244,7 @@ def batch(request, tmp_path_factory):
         except OSError:
             pass
     outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert f"/{group.name}\n" in outcome["cgroups"], "the batch did not run in its pids-limited cgroup"
     return {
         "outcome": outcome, "stderr": finished.stderr, "stdout": finished.stdout, "out": out, "folder": folder,
         "canary": canary_dir, "before": before, "secret": secret, "memory_secret": memory_secret, "token": token,
@@ -241,7 +270,7 @@ def attack_names() -> set[str]:
 def test_batch_completes_with_a_report_for_every_submission(batch):
     assert batch["outcome"]["returncode"] == 0, batch["stderr"]
     names = attack_names() | set(HONEST) | {SECRET_HOLDER, "binary_garbage", "symlink_outside", "fifo",
-                                             "linked_folder"} | set(batch["odd"])
+                                             "linked_folder"} | set(batch["odd"]) | set(SHADOWING_MODULES)
     assert set(reports(batch)) == names
     rows = (batch["out"] / "grades.csv").read_text().splitlines()
     assert len(rows) == len(names) + 1
@@ -295,6 +324,14 @@ def test_odd_folder_names_each_get_one_whole_report(batch):
     for formula in ("=1+1", "-2+3", "@SUM(1)"):
         assert formula not in rows and "'" + formula in rows  # never a formula in a spreadsheet
     assert all(len(os.fsencode(name)) <= 255 for name in os.listdir(out))
+
+
+def test_no_student_module_is_imported_outside_the_sandbox(batch):
+    """Run from inside the submissions folder: a student's selectors.py must not run in the grader or
+    the fork server (as root, before any layer); graded as submissions, they cannot write the canary."""
+    assert not [p.name for p in batch["canary"].iterdir() if p.name.startswith("imported-")]
+    for module in SHADOWING_MODULES:
+        assert reports(batch)[module].status.value == "runtime_error"
 
 
 def test_grader_work_on_student_values_is_bounded(batch):
@@ -369,6 +406,7 @@ def test_nothing_outlives_a_killed_grader(tmp_path, path):
         with contextlib.suppress(OSError):
             group.rmdir()
     outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert f"/{group.name}\n" in outcome["cgroups"], "the batch did not run in its pids-limited cgroup"
     assert outcome["returncode"] == -signal.SIGKILL
     assert outcome["leftover"] == [] and outcome["emptied_after"] is not None, outcome
     assert not [name for name in set(os.listdir("/tmp")) - tmp_before if name.startswith("gdgrade")]

@@ -225,7 +225,8 @@ def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], co
             if plan.landlock_fd is not None:
                 os.set_inheritable(plan.landlock_fd, True)
             environment = dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=child.package_root())
-            os.execve(sys.executable, [sys.executable, "-m", "grader.sandbox.child", str(slot)], environment)
+            os.chdir("/")  # with -P: nothing but the grader's own path to import from
+            os.execve(sys.executable, [sys.executable, "-P", "-m", "grader.sandbox.child", str(slot)], environment)
         code = 0
     finally:
         os._exit(code)

@@ -62,9 +62,11 @@ class _Server:
         self.scratch_root: str | None = None
         self.control, remote = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with remote:
+            # -P and cwd="/": the working folder (perhaps the submissions folder, holding a student's
+            # selectors.py) must never be on the server's import path: it runs as root, unsandboxed.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.sandbox.forkserver", str(os.getpid()), str(remote.fileno())],
-                stdin=subprocess.PIPE, pass_fds=(remote.fileno(),), start_new_session=True,
+                [sys.executable, "-P", "-m", "grader.sandbox.forkserver", str(os.getpid()), str(remote.fileno())],
+                stdin=subprocess.PIPE, pass_fds=(remote.fileno(),), start_new_session=True, cwd="/",
                 env=dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=package_root(), PYTHONDONTWRITEBYTECODE="1"))
             assert self.process.stdin is not None
             with self.process.stdin:
