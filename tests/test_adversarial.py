@@ -25,6 +25,7 @@ import pytest
 
 from grader.report import Report
 from grader.sandbox import cleanup
+from grader.sandbox.layers import LAYERS
 
 from .attacks import ATTACKS, BINARY_GARBAGE
 from .conftest import SUBMISSIONS
@@ -411,3 +412,40 @@ def test_nothing_outlives_a_killed_grader(tmp_path, path):
     assert outcome["leftover"] == [] and outcome["emptied_after"] is not None, outcome
     assert not [name for name in set(os.listdir("/tmp")) - tmp_before if name.startswith("gdgrade")]
     assert not [p for p in (tmp_path / "out").iterdir() if "tmp" in p.name]
+
+
+def test_sandbox_holds_for_an_instructor_without_root(tmp_path):
+    """Not the machine's root (here: root only inside a user namespace, as an unprivileged user
+    would be): every layer still applies, and a submission reads and writes nothing it must not."""
+    folder, canary = tmp_path / "class", tmp_path / "canary"
+    canary.mkdir()
+    (canary / "secret.txt").write_text("instructor's file\n")
+    (folder / "honest").mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / "honest" / "gradient.py")
+    (folder / "tamper").mkdir()
+    (folder / "tamper" / "gradient.py").write_text(
+        "found = []\n"
+        f"for path in ({str(folder / 'honest' / 'gradient.py')!r}, {str(canary / 'secret.txt')!r}):\n"
+        "    try:\n        open(path).read()\n        found.append('read ' + path)\n    except OSError:\n        pass\n"
+        f"for path in ({str(canary / 'planted')!r}, {str(folder / 'honest' / 'gradient.py')!r}):\n"
+        "    try:\n        open(path, 'a').write('x')\n        found.append('wrote ' + path)\n    except OSError:\n"
+        "        pass\nif found:\n    print('PWNED', found)\nraise SystemExit(3)\n")
+    before = _digest(folder)
+    group = _pids_cgroup(f"gdgrade-test-userns-{secrets.token_hex(4)}")
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "1", "--",
+               "unshare", "--user", "--map-root-user", sys.executable, "-m", "grader", "grade", str(folder),
+               "--out", str(tmp_path / "out"), "--sandbox", "strict"]
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                  preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
+    finally:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert outcome["returncode"] == 0, finished.stderr
+    tamper = Report.model_validate_json((tmp_path / "out" / "tamper.json").read_text())
+    honest = Report.model_validate_json((tmp_path / "out" / "honest.json").read_text())
+    assert (honest.status.value, honest.score) == ("completed", 5.0)
+    assert tamper.status.value == "runtime_error" and "PWNED" not in tamper.stdout
+    assert tamper.sandbox.applied == list(LAYERS) and tamper.sandbox.missing == []
+    assert _digest(folder) == before and sorted(os.listdir(canary)) == ["secret.txt"]

@@ -68,11 +68,23 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def really_root() -> bool:
+    """Root of the machine: uid 0 in the initial user namespace (whose map is the identity of every
+    uid), not merely root inside a user namespace, where no other uid exists to drop children to."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        with open("/proc/self/uid_map") as stream:
+            return stream.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return sys.platform != "linux"
+
+
 def _enter_namespaces() -> tuple[str, str | None]:
     """New pid, network, IPC and mount namespaces (and a user namespace when not root)."""
     if sys.platform != "linux":
         return "", f"not available on {sys.platform}"
-    root = os.geteuid() == 0
+    root = really_root()
     uid, gid = os.geteuid(), os.getegid()
     try:
         unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS | (0 if root else CLONE_NEWUSER))
@@ -82,7 +94,7 @@ def _enter_namespaces() -> tuple[str, str | None]:
         for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
             with open(f"/proc/self/{name}", "w") as stream:
                 stream.write(text)
-    return "pid net ipc mnt", None
+    return "pid net ipc mnt" + ("" if root else " user"), None
 
 
 def main(argv: list[str]) -> None:
@@ -125,6 +137,7 @@ def serve(settings: dict[str, Any], control: socket.socket, namespaces: str, pro
     """Prepare the sandbox, report the missing layers, then fork, kill and reap on request."""
     job = settings["job"]
     plan = layers.prepare(job["strict"], settings["slots"], namespaces, problem)
+    layers.verify(plan, job["limits"], settings["slots"])
     config_fd = _config_file(job, plan) if settings["spawn"] else None
     ready = json.dumps({"missing": plan.unavailable, "scratch_root": plan.scratch_root}).encode()
     send_frame(control, READY, 0, len(ready))

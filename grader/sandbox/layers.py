@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import io
+import json
 import os
 import platform
 import resource
@@ -110,7 +111,9 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
     Without a private root, a scratch folder per slot is made on the host instead.
     """
     scrub_environment({})
-    plan = Plan(strict=strict, drop_to_uid=os.geteuid() == 0, namespaces=namespaces)
+    # Root inside a user namespace maps no other uid: only the real root can drop children to theirs.
+    plan = Plan(strict=strict, drop_to_uid=os.geteuid() == 0 and "user" not in namespaces.split(),
+                namespaces=namespaces)
     if sys.platform != "linux":
         plan.unavailable = {layer: f"not available on {sys.platform}" for layer in LAYERS[2:] if layer != "rlimits"}
     if namespace_problem:
@@ -122,8 +125,6 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
                 plan.unavailable["filesystem"] = "no private mount namespace"
         except (OSError, StopIteration) as problem:
             plan.unavailable["filesystem"] = f"the private root could not be built: {problem}"
-    if plan.root is None:
-        plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
     if "seccomp" not in plan.unavailable and (why := _seccomp_missing()):
         plan.unavailable["seccomp"] = why
     if "seccomp" not in plan.unavailable:
@@ -133,9 +134,50 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
         if version < landlock.MINIMUM_ABI:
             plan.unavailable["landlock"] = (f"the kernel offers Landlock ABI {version}; "
                                             f"{landlock.MINIMUM_ABI} or newer is needed")
-        elif plan.root is None:
-            plan.landlock_fd = _ruleset(plan)
+    if plan.root is None:
+        _without_root(plan, slots, plan.unavailable.get("filesystem", "no private mount namespace"))
     return plan
+
+
+def _without_root(plan: Plan, slots: int, why: str) -> None:
+    """Give up the private root: a host scratch folder per slot, and Landlock's prepared ruleset."""
+    plan.root = None
+    plan.unavailable["filesystem"] = why
+    plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
+    if "landlock" not in plan.unavailable:
+        plan.landlock_fd = _ruleset(plan)
+
+
+def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
+    """Enter every layer in a throwaway child; the layers that failed there, and why."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.write(write, json.dumps(enter(plan, limits, 0, keep=(write,))["missing"]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as stream:
+        data = stream.read()
+    os.waitpid(pid, 0)
+    failed = {}
+    for entry in json.loads(data or b"[]"):
+        layer, _, why = entry.partition(": ")
+        failed[layer] = why
+    return failed
+
+
+def verify(plan: Plan, limits: dict[str, Any], slots: int) -> None:
+    """Make the plan say the truth before any submission runs: enter it once in a throwaway child;
+    if the private root fails there, fall back to host scratch folders and try again; record every
+    layer that still fails as unavailable (``--sandbox strict`` then refuses up front)."""
+    failed = _trial(plan, limits)
+    if plan.root is not None and "filesystem" in failed:
+        _without_root(plan, slots, f"the private root could not be entered: {failed['filesystem']}")
+        failed = _trial(plan, limits)
+    plan.unavailable.update(failed)
 
 
 def _ruleset(plan: Plan) -> int:
@@ -245,6 +287,8 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
         os.close(plan.landlock_fd)
     elif "filesystem" in applied:
         layer("landlock", _restrict_to_root)
+    elif plan.root is not None and "landlock" not in missing:
+        missing["landlock"] = "not applied: its rules are for the private root, which could not be entered"
     if plan.seccomp is not None:
         layer("seccomp", plan.seccomp.load)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
