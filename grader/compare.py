@@ -227,10 +227,12 @@ class _Context:
         return charged
 
     def reached(self, name: str, index: int) -> bool:
-        """Whether the code reached ``name`` in case ``index`` (a case that never ran counts as reached:
-        it is judged as a failure, as before)."""
+        """Whether the code reached ``name`` in case ``index``. A case that never ran counts as reached
+        (it is judged as a failure, as before), and so does a name the file never assigns (it is
+        simply not defined)."""
         run = self.runs[index]
-        return run is None or run.stop is None or not _not_assigned(run.values[name]) or self.charged[index] == name
+        return (run is None or run.stop is None or not _not_assigned(run.values[name])
+                or not self.facts.spans.get(name) or self.charged[index] == name)
 
 
 def _not_assigned(value: StudentValue) -> bool:

@@ -80,17 +80,24 @@ def plain(value: object) -> object:
 
 
 def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
-    """What every run of a batch shares, given to the sandbox once: the inputs of each case (the
-    public one too: a student who changed a given is still graded on the quiz's), the limits,
-    strictness. A submission adds only its source."""
+    """What every run of a batch shares, given to the fork server once: the public case's inputs
+    (injected too: a student who changed a given is still graded on the quiz's), how many hidden
+    cases follow, the limits, strictness. The hidden cases' inputs are not here: the grader hands
+    them to each child only once its public case is done (``hidden_inputs``)."""
     return {
         "filename": quiz.filename,
         "variables": list(quiz.variables),
-        "cases": [{name: plain(value) for name, value in inputs.items()} for inputs in cases],
+        "public": {name: plain(value) for name, value in cases[0].items()},
+        "hidden_cases": len(cases) - 1,
         "soft_timeout": settings.timeout * 0.8,
         "limits": settings.limits(),
         "strict": settings.strict,
     }
+
+
+def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, object]]:
+    """The hidden cases' inputs as plain data, for each child once its public case is done."""
+    return [{name: plain(value) for name, value in inputs.items()} for inputs in cases[1:]]
 
 
 def _source_line(source: Source, line: int) -> str:
@@ -314,7 +321,8 @@ class Grader:
     def __init__(self, quiz: Quiz, settings: Settings, jobs: int = 1):
         self.quiz, self.settings = quiz, settings
         self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
-        self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings), jobs, settings.spawn)
+        self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
+                              hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
 
     def missing_layers(self) -> dict[str, str]:

@@ -67,8 +67,8 @@ def test_strict_child_stops_before_student_code(tmp_path):
     scratch, lock = cleanup.create(1, None)
     plan = layers.Plan(strict=True, drop_to_uid=False, scratch_root=scratch,
                        unavailable={"landlock": "none here"})
-    job = {"strict": True, "filename": "gradient.py", "variables": ["h"], "cases": [None], "soft_timeout": 1.0,
-           "limits": Settings().limits()}
+    job = {"strict": True, "filename": "gradient.py", "variables": ["h"], "public": {}, "hidden_cases": 0,
+           "soft_timeout": 1.0, "limits": Settings().limits()}
     source = tmp_path / "gradient.py"
     source.write_text(f"open({str(marker)!r}, 'w')\n")
     read, write = os.pipe()

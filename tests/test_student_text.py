@@ -98,3 +98,32 @@ def test_odd_folder_names_survive_sharding_and_merging(tmp_path):
     assert all(r.score == 5 for r in reports)
     summary = json.loads((tmp_path / "merged" / "summary.json").read_text())
     assert summary["submissions"] == 8 and summary["full_marks"] == 8
+
+
+LEAKS = {
+    "frames": ("import sys\nframe, seen = sys._getframe(), []\nwhile frame is not None:\n"
+               "    seen += [repr(v) for v in list(frame.f_locals.values()) if isinstance(v, (list, dict))]\n"
+               "    frame = frame.f_back\nraise RuntimeError('SEEN ' + ' '.join(seen)[:20000])\n"),
+    "saved_stdout": ("import builtins, os\nif not hasattr(builtins, 'saved'):\n    builtins.saved = os.dup(1)\n"
+                     "x = [1, 2, 3, 4]\nos.write(builtins.saved, ('x=' + repr(list(x)) + '\\n').encode())\n"),
+}
+
+
+def test_a_submission_cannot_carry_hidden_inputs_into_what_the_student_sees(tmp_path, quiz):
+    """The hidden inputs are not in the child while its public case runs (no frame or memory holds
+    them), and after it, only the result pipe is left open: no saved copy of stdout reaches the page."""
+    folder = tmp_path / "class"
+    for name, code in LEAKS.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "gradient.py").write_text(code)
+    out = tmp_path / "out"
+    assert gdgrade("grade", folder, "--out", out, "--hide-hidden-cases", "--seed", "7").returncode == 0
+    hidden = quiz.cases(seed=7)[1:]
+    fingerprints = [f"{inputs['x'][0]:g}, {inputs['x'][1]:g}" for inputs in hidden]  # as repr(list) writes them
+    for name in LEAKS:
+        report = Report.model_validate_json((out / f"{name}.json").read_text())
+        shown = (out / f"{name}.html").read_text() + report.stdout + report.model_dump_json()
+        for fingerprint in fingerprints:
+            assert fingerprint not in shown, (name, fingerprint)
+    assert "SEEN" in Report.model_validate_json((out / "frames.json").read_text()).error.message  # it did look
+    assert (out / "saved_stdout.html").read_text().count("x=[") == 1  # the public case's write only

@@ -21,13 +21,15 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from grader.sandbox import layers
 
-RESULTS_FD, SOURCE_FD, CONFIG_FD = 3, 4, 5
+RESULTS_FD, SOURCE_FD, HIDDEN_FD, CONFIG_FD = 3, 4, 5, 6
+"""The result pipe, the source, the pipe the hidden cases arrive on, and (spawn path) the settings."""
 MAX_SOURCE_BYTES = 1 << 20
 MAX_ELEMENTS = 10_000
 """Arrays larger than this are described by shape only: a grader never needs more."""
@@ -218,11 +220,11 @@ def main(plan: layers.Plan, job: dict[str, Any], slot: int) -> None:
     The sandbox line is written before any student code runs, so it cannot be forged; a strict
     job stops here when a layer is missing.
     """
-    report = layers.enter(plan, job["limits"], slot, keep=(RESULTS_FD, SOURCE_FD))
+    report = layers.enter(plan, job["limits"], slot, keep=(RESULTS_FD, SOURCE_FD, HIDDEN_FD))
     os.write(RESULTS_FD, json.dumps({"sandbox": report}).encode() + b"\n")
     if job["strict"] and report["missing"]:
         os._exit(layers.STRICT_EXIT)
-    run_cases(job, _read_source(), RESULTS_FD)
+    run_cases(job, _read_source(), RESULTS_FD, _hidden_cases)
 
 
 def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tuple[Any, str]], Any]:
@@ -241,14 +243,38 @@ def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tupl
     return found, profile
 
 
-def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
-    """Execute ``source`` once per case of ``job``, writing one JSON line per case to ``result_fd``."""
+def _hidden_cases() -> list[dict[str, Any]]:
+    """After the public case: shut every way out but the result pipe, then read the hidden cases.
+
+    They arrive only now, on their own pipe, once the grader has the public case's result: while
+    the public case ran they were nowhere in this process, so no traceback or output of it can show
+    them. Its output ends here too: stdout and stderr go to /dev/null, and every other descriptor
+    (a copy of stdout the student kept, a file they opened) is closed.
+    """
+    _flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    os.closerange(RESULTS_FD + 1, HIDDEN_FD)
+    os.closerange(HIDDEN_FD + 1, 1 << 16)
+    chunks = []
+    while chunk := os.read(HIDDEN_FD, 1 << 16):
+        chunks.append(chunk)
+    os.close(HIDDEN_FD)
+    return json.loads(b"".join(chunks) or b"[]")
+
+
+def run_cases(job: dict[str, Any], source: str, result_fd: int,
+              hidden: Callable[[], list[dict[str, Any]]] = list) -> None:
+    """Execute ``source`` on the public case, then on each hidden case ``hidden`` gives once the
+    public case is reported, writing one JSON line per case to ``result_fd``."""
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
     set_profile = sys.setprofile
     filename = job["filename"]
     variables = job["variables"]
-    cases = job["cases"]
-    injector = _Inject(set().union(*cases))
+    cases = [job["public"]]
+    injector = _Inject(set(job["public"]))
     code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
@@ -257,9 +283,11 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
         raise CaseTimeout("time limit reached")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    budget = job["soft_timeout"] / len(cases)  # a hang in one case leaves time for the others
+    budget = job["soft_timeout"] / (1 + job["hidden_cases"])  # a hang in one case leaves time for the others
 
-    for index, inputs in enumerate(cases):
+    index = 0
+    while index < len(cases):
+        inputs = cases[index]
         given: dict[str, Any] = {}
 
         def fetch(name: str, own: Any, inputs: dict[str, Any] = inputs, public: bool = index == 0,
@@ -289,11 +317,6 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
             set_profile(None)
         signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
-        if index == 0:  # only the public case's output is captured: later cases print to /dev/null
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            os.close(devnull)
         values, found_in = {}, {}
         for name in variables:
             value = namespace.get(name)
@@ -310,6 +333,9 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
             "found_in": found_in,
         }
         write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
+        if index == 0:
+            cases += hidden()
+        index += 1
 
 
 def spawned(argv: list[str]) -> None:

@@ -8,9 +8,10 @@ in the namespace, and it dies with the launcher, which dies with the grader (par
 The server prepares the sandbox once (``layers.prepare``), imports numpy, then only answers
 fixed-size frames on the control socket:
 
-- ``S``: start a child in a slot with four descriptors passed along (the source, the result pipe,
-  stdout, stderr). The server forks and closes its copies; it never reads or writes them, so it
-  never holds a submission's bytes, output or results for a later child to find in its memory.
+- ``S``: start a child in a slot with five descriptors passed along (the source, the result pipe,
+  stdout, stderr, the pipe the hidden cases will come on). The server forks and closes its copies;
+  it never reads or writes them, so it never holds a submission's bytes, output or results for a
+  later child to find in its memory. It does not hold the hidden cases either: only the public one.
 - ``K``: kill a child (the grader enforces deadlines and output caps).
 
 and reports ``E`` (a child ended, with its wait status) or ``F`` (it could not be started).
@@ -47,8 +48,9 @@ from grader.sandbox.kernel import (
 FRAME = struct.Struct("=cxxxQi")
 """Every control message: a kind, the job's token, and one number (slot, wait status or errno)."""
 START, KILL, EXITED, FAILED, READY = b"S", b"K", b"E", b"F", b"R"
-DESCRIPTORS = 4
-"""Passed with each start: the source, the result pipe's write end, stdout's, stderr's."""
+DESCRIPTORS = 5
+"""Passed with each start: the source, the result pipe's write end, stdout's, stderr's, and the read
+end of the pipe the hidden cases will arrive on (the grader writes them once the public case is done)."""
 HIGH_FD = 100
 
 
@@ -226,10 +228,10 @@ def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], co
         for signum in (signal.SIGCHLD, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
         _die_with_parent(server)
-        source, results, stdout, stderr = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD) for fd in fds)
+        source, results, stdout, stderr, hidden = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD) for fd in fds)
         devnull = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((devnull, 0), (stdout, 1), (stderr, 2), (results, child.RESULTS_FD),
-                           (source, child.SOURCE_FD)):
+                           (source, child.SOURCE_FD), (hidden, child.HIDDEN_FD)):
             os.dup2(fd, target)
         if config_fd is None:
             child.main(plan, job, slot)

@@ -44,6 +44,8 @@ class _Job:
     started: float
     deadline: float
     pipes: dict[str, int]
+    hidden: int | None
+    """The write end of the pipe the hidden cases go down, until they are sent."""
     kept: dict[str, bytearray] = field(default_factory=lambda: {"stdout": bytearray(), "stderr": bytearray(),
                                                                   "results": bytearray()})
     totals: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0, "results": 0})
@@ -114,12 +116,15 @@ class _Server:
 class Sandbox:
     """Run submissions of one batch, ``slots`` at a time; use as a context manager.
 
-    ``job`` holds the batch's settings (``grader.grade.job_settings``): the cases, the limits and
-    whether to be strict. ``spawn`` starts a fresh interpreter per child instead of a fork.
+    ``job`` holds the batch's settings (``grader.grade.job_settings``): the public case, the limits
+    and whether to be strict; ``hidden`` the hidden cases' inputs, which only this process holds
+    and which each child gets once its public case is reported. ``spawn`` starts a fresh
+    interpreter per child instead of a fork.
     """
 
-    def __init__(self, job: dict[str, Any], slots: int = 1, spawn: bool = False):
+    def __init__(self, job: dict[str, Any], hidden: list[dict[str, Any]], slots: int = 1, spawn: bool = False):
         self.job, self.slots, self.limits = job, max(1, slots), job["limits"]
+        self.hidden = json.dumps(hidden).encode()
         self._settings = json.dumps({"job": job, "spawn": spawn, "slots": self.slots}).encode()
         self._queue: collections.deque[tuple[str, Future[Answer]]] = collections.deque()
         self._lock = threading.Lock()
@@ -203,6 +208,9 @@ class _Loop:
         self.wall, self.keep, self.flood = (float(limits["wall_seconds"]), int(limits["output_bytes"]),
                                             int(limits["flood_bytes"]))
         self.result_cap = int(limits["result_bytes"])
+        self.fault: str | None = None
+        self.sending: dict[int, tuple[_Job, memoryview]] = {}
+        """Hidden cases being written to a child's pipe, by its write end."""
 
     def run(self) -> None:
         try:
@@ -220,22 +228,32 @@ class _Loop:
                         self._drain_wake()
                     elif key.data == "control":
                         self._control()
+                    elif key.data == "hidden":
+                        if key.fd in self.sending:
+                            self._send_hidden(key.fd)
                     else:
                         job, stream = key.data
-                        self._read(job, stream, key.fd)
+                        if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
+                            self._read(job, stream, key.fd)
                 now = time.monotonic()
                 for job in list(self.jobs.values()):
                     if not job.killed and now >= job.deadline:
                         self._kill(job, "timeout")
                     self._finish_if_done(job)
+        except Exception as problem:  # noqa: BLE001 - a fault here must not leave submissions waiting forever
+            self.fault = f"the sandbox's supervisor failed ({type(problem).__name__}: {problem})"
+            raise
         finally:
             for job in list(self.jobs.values()):
-                self._complete(job, failure="the grader stopped before this submission finished")
+                self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
             with self.sandbox._lock:
                 queued = list(self.sandbox._queue)
                 self.sandbox._queue.clear()
             for _, future in queued:
-                future.cancel()
+                if self.fault and future.set_running_or_notify_cancel():
+                    future.set_result(_failed(self.fault))
+                else:
+                    future.cancel()
             if self.server is not None:
                 self.server.stop()
             self.selector.close()
@@ -268,20 +286,21 @@ class _Loop:
         token, slot = next(self.tokens), self.free.pop()
         memory = _anonymous_file(source.encode("utf-8", "surrogateescape"))
         pipes = {name: os.pipe2(os.O_CLOEXEC) for name in ("results", "stdout", "stderr")}
+        hidden_read, hidden_write = os.pipe2(os.O_CLOEXEC)
         now = time.monotonic()
-        job = _Job(token, slot, future, now, now + self.wall, {name: ends[0] for name, ends in pipes.items()})
+        job = _Job(token, slot, future, now, now + self.wall, {name: ends[0] for name, ends in pipes.items()},
+                   hidden_write)
         try:
             self.server.control.setblocking(True)
             forkserver.send_frame(self.server.control, forkserver.START, token, slot,
-                                  [memory, pipes["results"][1], pipes["stdout"][1], pipes["stderr"][1]])
+                                  [memory, pipes["results"][1], pipes["stdout"][1], pipes["stderr"][1], hidden_read])
         except OSError:
             job.failure = "the fork server could not be reached"
         finally:
             if self.server.control.fileno() >= 0:
                 self.server.control.setblocking(False)
-            os.close(memory)
-            for _, write_end in pipes.values():
-                os.close(write_end)
+            for fd in (memory, hidden_read, *(write_end for _, write_end in pipes.values())):
+                os.close(fd)
         self.jobs[token] = job
         for name, fd in job.pipes.items():
             os.set_blocking(fd, False)
@@ -302,15 +321,47 @@ class _Loop:
                 del job.pipes[stream]
                 break
             job.totals[stream] += len(chunk)
-            room = cap - len(job.kept[stream])
-            if room > 0:
+            room = cap - len(job.kept[stream]) if job.hidden is not None or stream == "results" else 0
+            if room > 0:  # output is kept only until the public case is reported
                 job.kept[stream] += chunk[:room]
+        if stream == "results" and job.hidden is not None and job.kept["results"].count(b"\n") >= 2:
+            self._public_done(job)
         if job.killed:
             return
         if job.totals["stdout"] + job.totals["stderr"] > self.flood:
             self._kill(job, "output_limit")
         elif job.totals["results"] > self.result_cap:
             self._kill(job, "result_limit")
+
+    def _public_done(self, job: _Job) -> None:
+        """The sandbox line and the public case's line are in: keep the output written so far (it is
+        all in the pipes now), keep nothing after, and send the child its hidden cases."""
+        for stream in ("stdout", "stderr"):
+            if stream in job.pipes:
+                self._read(job, stream, job.pipes[stream])
+        fd, job.hidden = job.hidden, None
+        assert fd is not None
+        os.set_blocking(fd, False)
+        self.sending[fd] = (job, memoryview(self.sandbox.hidden))
+        self.selector.register(fd, selectors.EVENT_WRITE, "hidden")
+        self._send_hidden(fd)
+
+    def _send_hidden(self, fd: int) -> None:
+        job, rest = self.sending[fd]
+        try:
+            while rest:
+                rest = rest[os.write(fd, rest):]
+        except BlockingIOError:
+            self.sending[fd] = (job, rest)
+            return
+        except OSError:  # the child is gone: nobody to send to
+            pass
+        self._stop_sending(fd)
+
+    def _stop_sending(self, fd: int) -> None:
+        del self.sending[fd]
+        self.selector.unregister(fd)
+        os.close(fd)
 
     def _kill(self, job: _Job, reason: str | None) -> None:
         job.killed, job.reason = True, job.reason or reason
@@ -363,6 +414,11 @@ class _Loop:
             self._complete(job)
 
     def _complete(self, job: _Job, failure: str | None = None) -> None:
+        if job.hidden is not None:
+            os.close(job.hidden)
+            job.hidden = None
+        for fd in [fd for fd, (sending, _) in self.sending.items() if sending is job]:
+            self._stop_sending(fd)
         for name, fd in list(job.pipes.items()):
             if failure is None:
                 self._read(job, name, fd)
