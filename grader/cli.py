@@ -7,6 +7,7 @@ stderr, never a traceback), 130 interrupted.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -220,15 +221,20 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
             k, n = shard.parse(shard_spec)
         except ValueError as problem:
             raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+        if settings.seed is None:
+            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
+                                   "(choose a number and keep it from students)")
         submissions = shard.select(everything, k, n)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         folder.claim(name for s in submissions for name in outdir.student_files(s.id))
-        done = {s.id for s in submissions if gradebook.existing_report(out, s.id, quiz.name, content_digest(s))
-                is not None} if resume else set()
+        if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
+            settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
         book = gradebook.Gradebook(folder, quiz, hide_hidden)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
+                done = {s.id for s in submissions if gradebook.existing_report(
+                    out, s.id, quiz.name, content_digest(s), grader.grading) is not None} if resume else set()
                 fresh = grader.grade([s for s in submissions if s.id not in done])
                 with click.progressbar(submissions, label="Grading", file=sys.stderr,
                                        hidden=not sys.stderr.isatty()) as bar:
@@ -252,7 +258,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
             sys.exit(130)
         summary = book.finish(found.notes)
         if shard_spec is not None:
-            shard.write_manifest(out, quiz.name, k, n, everything, submissions)
+            shard.write_manifest(out, quiz.name, k, n, everything, submissions, settings.seed)
     _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
 
 

@@ -459,6 +459,13 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         story = _stop_story(context, charged[0], step.name)
         message = f"{name} is wrong: {story}"
         diagnosis = Diagnosis(kind="exception", explanation=story)
+    elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
+        outcome = Outcome.WRONG
+        failed_case = case_name(1)
+        first = _stop_story(context, 1, context.charged[1] or step.name).removeprefix("your code ")
+        message = (f"{name} could not be judged: only the public case, whose answer is known, reached it; "
+                   f"your code stopped before it in every hidden case (the first time: it {first})")
+        diagnosis = Diagnosis(kind="not_reached", explanation=message)
     elif all(details[index].passed for index in judged):
         outcome = Outcome.CORRECT
         skipped = [case_name(index) for index in range(len(values)) if index not in judged]

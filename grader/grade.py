@@ -8,6 +8,7 @@ whatever each one does.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ import numpy as np
 from grader import compare, discover, text
 from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Check, Report, Sandbox, Status, StudentError, case_name
+from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
 from grader.source import Source, SourceError, analyse, decode
@@ -49,6 +50,7 @@ class Settings:
     memory_mib: int = 1024
     hidden_cases: int | None = None
     seed: int | None = None
+    """The hidden cases' seed; None draws a fresh one for the batch (``Grader.seed`` says which)."""
     output_bytes: int = 64 * 1024
     """Captured stdout and stderr kept in a report, each; the rest is dropped."""
     flood_bytes: int = 8 * MIB
@@ -159,15 +161,15 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
     return Status.COMPLETED, warnings
 
 
-def _report(submission: discover.Submission, quiz: Quiz, digest: str | None, text: str | None,
+def _report(submission: discover.Submission, grader: Grader, digest: str | None, text: str | None,
             **fields: object) -> Report:
-    report = Report(quiz=quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
-                    selection=submission.selection, source_sha256=digest, **fields)
+    report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
+                    selection=submission.selection, source_sha256=digest, grading=grader.grading, **fields)
     report.source_text = text
     return report
 
 
-def _unrunnable(submission: discover.Submission, reference: compare.Reference, error: StudentError | None,
+def _unrunnable(submission: discover.Submission, grader: Grader, error: StudentError | None,
                 digest: str | None, text: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
     if submission.nothing:
@@ -176,8 +178,8 @@ def _unrunnable(submission: discover.Submission, reference: compare.Reference, e
         status, reason = Status.UNREADABLE, "the file is not readable Python"
     else:
         status, reason = Status.SYNTAX_ERROR, "the file has a syntax error"
-    checks = compare.check_all(reference, [None] * len(reference.cases), stopped=reason)
-    return _report(submission, reference.quiz, digest, text, status=status, score=0.0,
+    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases), stopped=reason)
+    return _report(submission, grader, digest, text, status=status, score=0.0,
                    max_score=sum(c.max_score for c in checks), checks=checks, error=error,
                    duration_s=time.monotonic() - started)
 
@@ -250,9 +252,10 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
-def _finish(submission: discover.Submission, reference: compare.Reference, source: Source, digest: str,
-            answer: dict[str, object], settings: Settings) -> Report:
+def _finish(submission: discover.Submission, grader: Grader, source: Source, digest: str,
+            answer: dict[str, object]) -> Report:
     started = time.monotonic()
+    reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
     error = _first_error(run, source)
@@ -272,7 +275,7 @@ def _finish(submission: discover.Submission, reference: compare.Reference, sourc
                         "no variable could be judged")
         checks = compare.check_all(reference, [None] * case_count, stopped="gdgrade could not compare it")
     return _report(
-        submission, reference.quiz, digest, source.text,
+        submission, grader, digest, source.text,
         status=status,
         score=sum(check.score for check in checks),
         max_score=sum(check.max_score for check in checks),
@@ -320,7 +323,11 @@ class Grader:
 
     def __init__(self, quiz: Quiz, settings: Settings, jobs: int = 1):
         self.quiz, self.settings = quiz, settings
-        self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, settings.seed))
+        self.seed = settings.seed if settings.seed is not None else secrets.randbelow(1 << 31)
+        self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, self.seed))
+        self.grading = Grading(seed=self.seed, hidden_cases=len(self.reference.cases) - 1, timeout=settings.timeout,
+                               memory_mib=settings.memory_mib,
+                               tolerances={step.name: (step.rtol, step.atol) for step in quiz.steps})
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
@@ -345,7 +352,6 @@ class Grader:
         batch. Submissions with identical bytes run once per batch: the run is kept until the
         last of them is reported (each gets its own report).
         """
-        reference, settings = self.reference, self.settings
         window = window or 4 * self.jobs
         remaining = _repeated_contents(submissions)
         shared: dict[str, Future[dict[str, object]]] = {}
@@ -353,7 +359,7 @@ class Grader:
 
         def finish(entry: _Pending) -> Report:
             if entry.answer is None:
-                return _unrunnable(entry.submission, reference, entry.source, entry.digest,  # type: ignore[arg-type]
+                return _unrunnable(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
                                    entry.text, entry.started)
             answer = entry.answer.result()
             if entry.digest in remaining:
@@ -361,8 +367,7 @@ class Grader:
                 if remaining[entry.digest] == 0:
                     del remaining[entry.digest]
                     shared.pop(entry.digest, None)
-            return _finish(entry.submission, reference, entry.source, entry.digest, answer,  # type: ignore[arg-type]
-                           settings)
+            return _finish(entry.submission, self, entry.source, entry.digest, answer)  # type: ignore[arg-type]
 
         for submission in submissions:
             started = time.monotonic()

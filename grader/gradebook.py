@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader import atomic, html, junit, render
 from grader.atomic import AtomicFile
+from grader.discover import Submission
 from grader.outdir import OutputFolder, student_files
 from grader.quiz import Quiz
-from grader.report import Report, for_students
+from grader.report import Grading, Report, for_students
 from grader.summary import Summary, Tally
 from grader.text import spreadsheet_cell
 
@@ -89,12 +91,26 @@ def read_report(folder: Path, submission: str) -> Report:
     return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
 
 
-def existing_report(folder: Path, submission: str, quiz: str, digest: str | None) -> Report | None:
-    """The report already on disk for ``submission``, if it is valid and of the same file and quiz."""
+def existing_report(folder: Path, submission: str, quiz: str, digest: str | None,
+                    grading: Grading) -> Report | None:
+    """The report already on disk for ``submission``, if it is valid and of the same file, quiz and
+    grading (seed, hidden cases, limits, tolerances): a report graded otherwise is graded again."""
     try:
         report = read_report(folder, submission)
     except (OSError, ValueError):
         return None
-    if report.quiz != quiz or report.source_sha256 != digest or digest is None:
+    if report.quiz != quiz or report.source_sha256 != digest or digest is None or report.grading != grading:
         return None
     return report
+
+
+def kept_seed(folder: Path, submissions: Iterable[Submission], quiz: str) -> int | None:
+    """The seed the folder's reports were graded with (the first valid one's), for ``--resume``."""
+    for submission in submissions:
+        try:
+            report = read_report(folder, submission.id)
+        except (OSError, ValueError):
+            continue
+        if report.quiz == quiz and report.grading is not None:
+            return report.grading.seed
+    return None

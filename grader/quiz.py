@@ -116,7 +116,6 @@ class Quiz:
     functions: Mapping[str, Callable[[np.ndarray], object]] = field(default_factory=dict)
     """Functions of one value the quiz uses (``sigmoid``): the diagnosis search may apply them."""
     default_hidden_cases: int = 4
-    default_seed: int = 20261126
     solution_source: str = field(default="", repr=False)
     starter_source: str = field(default="", repr=False)
     """The file a student starts from: the givens, and each step left as None."""
@@ -135,10 +134,14 @@ class Quiz:
                 return step
         raise KeyError(name)
 
-    def cases(self, hidden: int | None = None, seed: int | None = None) -> list[Inputs]:
-        """The public case followed by ``hidden`` seeded hidden cases."""
+    def cases(self, hidden: int | None, seed: int) -> list[Inputs]:
+        """The public case followed by ``hidden`` hidden cases drawn from ``seed``.
+
+        There is no default seed: a seed anyone can read would let a submission carry a table of
+        the hidden cases' answers. The grader draws one per batch unless the instructor gives one.
+        """
         count = self.default_hidden_cases if hidden is None else hidden
-        rng = np.random.default_rng(self.default_seed if seed is None else seed)
+        rng = np.random.default_rng(seed)
         return [self.public_inputs, *(self.hidden_inputs(rng) for _ in range(count))]
 
     def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ numbers a student produced serialise as the strings "NaN", "Infinity" and
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Literal, Union
 
@@ -136,6 +137,17 @@ class Sandbox(_Model):
     missing: list[str] = Field(description="layers this machine could not apply, with the reason")
 
 
+class Grading(_Model):
+    """How a report was graded: the hidden cases (their seed and number), the limits, the tolerances.
+    ``--resume`` keeps a report only when these are the same."""
+
+    seed: int = Field(description="the hidden cases' seed: grade again with --seed to draw the same ones")
+    hidden_cases: int
+    timeout: float
+    memory_mib: int
+    tolerances: dict[str, tuple[float, float]] = Field(description="each variable's rtol and atol")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     grader_version: str = __version__
@@ -145,6 +157,7 @@ class Report(_Model):
     selection: str | None = Field(None, description="why this file was graded, when it is not simply named "
                                   "gradient.py; for nothing_gradable, why no file could be and what the folder holds")
     source_sha256: str | None = Field(None, description="digest of the file graded (resume checks it)")
+    grading: Grading | None = Field(None, description="how it was graded (resume checks it)")
     status: Status
     score: float
     max_score: float
@@ -213,6 +226,10 @@ def wrong_message(variable: str, case: str, problem: str, mistake: str | None) -
     return message + (f". This matches a known mistake: {mistake}" if mistake else "")
 
 
+HIDDEN_LENGTHS = re.compile(r", where `[^`]+` has \d+ elements? \(\d+ in the public case\)")
+"""How the sizes of a hidden case's inputs are said (``compare``), left out for students."""
+
+
 def for_students(report: Report) -> Report:
     """The report as a student may see it: hidden cases say that and how they failed, nothing more.
 
@@ -221,12 +238,18 @@ def for_students(report: Report) -> Report:
     """
     checks = []
     for check in report.checks:
+        if check.failed_case and is_hidden(check.failed_case):
+            diagnosis = check.diagnosis and check.diagnosis.model_copy(
+                update={"explanation": HIDDEN_LENGTHS.sub("", check.diagnosis.explanation)})
+            check = check.model_copy(update={"message": HIDDEN_LENGTHS.sub("", check.message),
+                                             "diagnosis": diagnosis})
         cases = [case.model_copy(update={"expected": None, "actual": None, "actual_shape": None, "abs_error": None,
                                          "rel_error": None,
                                          "problem": FAILURE_TEXT[case.failure] if case.failure else None})
                  if is_hidden(case.case) else case for case in check.cases]
         message = check.message
-        if check.failed_case and is_hidden(check.failed_case):
+        if check.failed_case and is_hidden(check.failed_case) and (check.diagnosis is None or
+                                                                   check.diagnosis.kind != "exception"):
             failing = next(case for case in cases if case.case == check.failed_case)
             message = wrong_message(check.name, check.failed_case, failing.problem or "", check.mistake)
         checks.append(check.model_copy(update={"cases": cases, "message": message}))

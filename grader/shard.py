@@ -32,6 +32,8 @@ class Manifest(BaseModel):
     batch: str
     """Digest of every submission id in the whole batch: shards of one batch share it."""
     total: int
+    seed: int | None = None
+    """The hidden cases' seed: shards of one batch must share it."""
     submissions: list[str]
 
 
@@ -60,9 +62,9 @@ def select(submissions: Sequence[Submission], k: int, n: int) -> list[Submission
 
 
 def write_manifest(folder: Path, quiz: str, k: int, n: int, everything: Sequence[Submission],
-                   mine: Sequence[Submission]) -> None:
+                   mine: Sequence[Submission], seed: int | None) -> None:
     manifest = Manifest(quiz=quiz, shard=k, of=n, batch=batch_digest(everything), total=len(everything),
-                        submissions=[s.id for s in mine])
+                        seed=seed, submissions=[s.id for s in mine])
     (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
@@ -81,6 +83,8 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
         if (manifest.quiz, manifest.of, manifest.batch) != (first.quiz, first.of, first.batch):
             raise ShardError(f"{folder} is from another batch (quiz {manifest.quiz}, {manifest.of} shards) "
                              f"than {shards[0][0]}")
+        if manifest.seed != first.seed:
+            raise ShardError(f"{folder} graded other hidden cases (another --seed) than {shards[0][0]}")
     numbers = sorted(manifest.shard for _, manifest in shards)
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:

@@ -1,7 +1,7 @@
 """Hostile submissions, each with the statuses its report may have.
 
 Placeholders (CANARY_DIR, SUBMISSIONS_DIR, HONEST_PATH, REFERENCE_PATH, TCP_PORT, UDP_PORT, TOKEN,
-REVERSED_SECRET) are filled in by test_adversarial.py with paths and loopback ports it owns, so even a
+REVERSED_SECRET, LOOKUP_TABLE) are filled in by test_adversarial.py with paths and loopback ports it owns, so even a
 broken sandbox could only touch the test's own files. Every attack must score 0. An attack that
 finds what it must not prints ``PWNED-`` and what it found: no report may hold that mark.
 """
@@ -264,6 +264,13 @@ ATTACKS.update({
         "effective, permitted = struct.unpack('=II', data.raw[:8])\n"
         "if effective or permitted:\n    print('PWNED-capabilities', hex(effective), hex(permitted))\n"
         "raise SystemExit(3)\n", REFUSED),
+    # 8. a table of the answers for hidden cases drawn from a seed anyone could read
+    "lookup_table": (
+        "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
+        "w = np.array([0.5, -0.5, 0.3, 0.1])\nANSWERS = LOOKUP_TABLE\n"
+        "answers = ANSWERS[(round(float(x[0]), 6), len(x))]\n"
+        "h, nn_output, error = answers['h'], answers['nn_output'], answers['error']\n"
+        "error_term, del_w = answers['error_term'], np.array(answers['del_w'])\n", REFUSED),
     "load_own_library": (
         "import ctypes\nopen('lib.so', 'wb').write(open('/dev/urandom', 'rb').read(64))\nctypes.CDLL('./lib.so')\n",
         REFUSED),

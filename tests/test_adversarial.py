@@ -51,6 +51,18 @@ ODD_PARTS = {
 """Student folders with odd names (bytes on disk) and the id each must get."""
 
 
+PUBLIC_SEED = 20261126
+"""The seed gdgrade 0.1 drew every batch's hidden cases from, there for anyone to read."""
+
+
+def lookup_table(seed: int) -> dict[tuple[float, int], dict[str, object]]:
+    """Every variable's right answer for each case drawn from ``seed``, keyed by x[0] and len(x)."""
+    quiz = importlib.import_module("grader.quiz").load("gradient_descent")
+    return {(round(float(inputs["x"][0]), 6), len(inputs["x"])): {name: value.tolist() for name, value in
+                                                                  quiz.solve(inputs).items()}
+            for inputs in quiz.cases(None, seed)}
+
+
 def odd_folders(folder: Path) -> dict[str, int]:
     """Honest submissions in folders named in every way that broke a batch; the ids expected, with
     how many levels of folders each holds below its file."""
@@ -204,7 +216,7 @@ def batch(request, tmp_path_factory):
         "CANARY_DIR": str(canary_dir), "SUBMISSIONS_DIR": str(folder),
         "HONEST_PATH": str(folder / HONEST[0] / "gradient.py"), "REFERENCE_PATH": reference_path,
         "TCP_PORT": str(listener.tcp.getsockname()[1]), "UDP_PORT": str(listener.udp.getsockname()[1]),
-        "TOKEN": token, "REVERSED_SECRET": memory_secret[::-1],
+        "TOKEN": token, "REVERSED_SECRET": memory_secret[::-1], "LOOKUP_TABLE": repr(lookup_table(PUBLIC_SEED)),
     }
     for name, (code, _) in ATTACKS.items():
         for placeholder, value in fills.items():

@@ -14,7 +14,7 @@ import pytest
 
 from grader.report import Report
 
-from .conftest import SUBMISSIONS
+from .conftest import SEED, SUBMISSIONS
 
 GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 HIDDEN_ONLY_BUG = ("h = x[0]*w[0] + x[1]*w[1] + x[2]*w[2] + x[3]*w[3]", "h = np.dot(x, w)")
@@ -79,9 +79,11 @@ def test_check_prints_each_format():
     markdown = gdgrade("check", path, "--format", "markdown").stdout
     assert "| ✗ | `error` | wrong |" in markdown and "**Hint:**" in markdown
     assert Report.model_validate_json(gdgrade("check", path, "--format", "json").stdout).score == 4
-    short, long = (Report.model_validate_json(gdgrade("check", path, *flags).stdout)
+    short, long = (Report.model_validate_json(gdgrade("check", path, "--seed", "3", *flags).stdout)
                    for flags in (["--json"], ["--format", "json"]))
     assert short.model_dump(exclude={"duration_s"}) == long.model_dump(exclude={"duration_s"})
+    seeds = {Report.model_validate_json(gdgrade("check", path, "--json").stdout).grading.seed for _ in range(3)}
+    assert len(seeds) == 3  # no --seed: fresh hidden cases every time, so no table of answers can hold them
     wrong = gdgrade("check", path, "--format", "xml")
     assert wrong.returncode == 2 and "'xml' is not one of" in wrong.stderr
 
@@ -138,17 +140,19 @@ def test_gradescope_command_always_writes_results(tmp_path):
 def test_hidden_cases_are_described_not_shown(tmp_path):
     path = tmp_path / "gradient.py"
     path.write_text((SUBMISSIONS / "correct_dot" / "gradient.py").read_text().replace(*reversed(HIDDEN_ONLY_BUG)))
-    full = Report.model_validate_json(gdgrade("check", path, "--json").stdout)
+    full = Report.model_validate_json(gdgrade("check", path, "--json", "--seed", SEED).stdout)
     hidden_case = next(c for c in full.checks[0].cases if c.case == "hidden 1")
     secret = f"{hidden_case.expected:.10g}"
     assert full.checks[0].failed_case.startswith("hidden") and hidden_case.expected is not None
     for output_format in ("text", "gradescope", "markdown"):
-        shown = gdgrade("check", path, "--format", output_format, "--hide-hidden-cases").stdout
+        shown = gdgrade("check", path, "--format", output_format, "--hide-hidden-cases", "--seed", SEED).stdout
         assert "hidden 1 case" in shown and secret not in shown, output_format
-    text = gdgrade("check", path, "--hide-hidden-cases").stdout
-    assert "`h` is wrong in the hidden 1 case: not defined" in text  # x has 3 entries there: x[3] raised
+    text = gdgrade("check", path, "--hide-hidden-cases", "--seed", SEED).stdout
+    assert ("`h` is wrong: your code stopped at line 30 with IndexError while computing it in the hidden 1 case: "
+            "it seems to assume 4 elements, as in the public case") in text  # x has 3 there: not said to students
+    assert "where `x` has 3 elements" in " ".join(full.checks[0].message.split())  # but to the instructor
     out = tmp_path / "out"
-    assert gdgrade("grade", path, "--out", out, "--hide-hidden-cases").returncode == 0
+    assert gdgrade("grade", path, "--out", out, "--hide-hidden-cases", "--seed", SEED).returncode == 0
     assert secret not in (out / f"{tmp_path.name}.html").read_text()  # a named gradient.py takes its folder's name
     instructor = Report.model_validate_json((out / f"{tmp_path.name}.json").read_text())
     assert instructor.checks[0].cases[1].expected == hidden_case.expected
@@ -176,7 +180,7 @@ def test_github_actions_annotations_and_step_summary(tmp_path):
 def test_shards_merge_into_the_whole_batch(tmp_path, batch):
     shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
     for k, folder in enumerate(shards, start=1):
-        assert gdgrade("grade", SUBMISSIONS, "--out", folder, "--shard", f"{k}/3").returncode == 0
+        assert gdgrade("grade", SUBMISSIONS, "--out", folder, "--shard", f"{k}/3", "--seed", "5").returncode == 0
     counts = [len(json.loads((folder / "shard.json").read_text())["submissions"]) for folder in shards]
     assert sum(counts) == 18 and all(counts)
     merged = tmp_path / "merged"

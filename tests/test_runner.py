@@ -12,13 +12,15 @@ from grader.discover import Submission
 from grader.grade import Settings
 from grader.report import Outcome, Status
 
+from .conftest import SEED
+
 SOLUTION_TAIL = "\nprint('done')\n"
 
 
 def run(graders, path, tmp_path: Path, code: str, **settings):
     file = tmp_path / "gradient.py"
     file.write_text(code)
-    return next(graders(Settings(spawn=path == "spawn", **settings)).grade([Submission("s", file)]))
+    return next(graders(Settings(spawn=path == "spawn", seed=SEED, **settings)).grade([Submission("s", file)]))
 
 
 def solution(quiz):
