@@ -63,8 +63,12 @@ class Facts:
 
 
 def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
-    """Same shape, finite, and ``|actual - expected| <= atol + rtol * |expected|`` everywhere."""
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+    """Same shape, both finite, and ``|actual - expected| <= atol + rtol * |expected|`` everywhere.
+
+    An infinite expected value (a formula applied to a student's huge or infinite value) matches
+    nothing: ``inf <= inf`` would let any number pass.
+    """
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)) or not np.all(np.isfinite(expected)):
         return False
     with np.errstate(all="ignore"):
         return bool(np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
@@ -265,6 +269,13 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
         return False
 
 
+def _shows_work(context: _Context, step: Step, judged: Sequence[int]) -> bool:
+    """Whether the values could only come from computing: not made of 0, 1 and -1 alone, which a
+    formula saturates to (sigmoid(1000) is exactly 1, its derivative exactly 0) and anyone can type."""
+    arrays = [as_array(context.value(step.name, index)) for index in judged]
+    return any(array is not None and not np.all(np.isin(array, (0.0, 1.0, -1.0))) for array in arrays)
+
+
 def _wrong_upstream(context: _Context, upstream: Sequence[str], judged: Sequence[int]) -> list[str]:
     """The student's upstream steps that differ from the reference in some judged case."""
     wrong = []
@@ -349,7 +360,8 @@ def _stop_story(context: _Context, index: int, name: str) -> str:
     return f"your code {how} {reached} in the {case} case{where}{assumption}"
 
 
-def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mistake | None) -> Diagnosis | None:
+def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mistake | None,
+              shows_work: bool) -> Diagnosis | None:
     """Why a wrong value is wrong: a known mistake, integers, a list, or the formula that gives it."""
     if mistake is not None:
         return Diagnosis(kind="known_mistake", explanation=f"this is a known mistake: {mistake.name}",
@@ -377,7 +389,7 @@ def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mis
         return Diagnosis(kind="list", explanation=f"`{step.name}` is a Python list, repeated rather than multiplied",
                          hint="`*` repeats a list and `+` joins two: make it a numpy array (np.array(...)) so "
                               "that operators work element by element.")
-    found = _search(context, step, ran, targets)
+    found = _search(context, step, ran, targets) if shows_work else None
     if found is not None:
         return found
     if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
@@ -412,6 +424,8 @@ def _search(context: _Context, step: Step, ran: Sequence[int],
     needed = expression(step.formulations[0]) or step.description
     kind = "changed_input" if "given" in found.sources else "expression"
     formula = explain.ordered_like(found.expression, needed)
+    if formula in {expression(formulation) for formulation in step.formulations} and "reference" not in found.sources:
+        return None  # the right formula on the student's own values: not an explanation of a wrong one
     explanation = f"`{step.name}` equals `{formula}` in every case"
     if kind == "changed_input":
         mine = [term.text for term in found.terms if term.source == "given"]
@@ -419,7 +433,10 @@ def _search(context: _Context, step: Step, ran: Sequence[int],
     elif "reference" in found.sources:
         explanation += f", with the right value of {names([t.text for t in found.terms if t.source == 'reference'])}"
     difference = explain.difference(formula, needed)
-    explanation += f": {difference} (`{needed}`)" if difference else f", where the step needs `{needed}`"
+    if difference:
+        explanation += f": {difference}" + (f" (`{needed}`)" if len(explain.factors(needed) or ()) > 1 else "")
+    else:
+        explanation += f", where the step needs `{needed}`"
     return Diagnosis(kind=kind, explanation=explanation, expression=formula)
 
 
@@ -479,7 +496,8 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         outcome = Outcome.HARDCODED
         message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
                    "so it is wrong as soon as the inputs change")
-    elif (used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged)):
+    elif ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
+          and _shows_work(context, step, judged)):
         outcome = Outcome.CONSISTENT
         message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
                    "it is computed correctly from your own values (error carried forward)")
@@ -491,10 +509,11 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         outcome = Outcome.WRONG
         failing = next(details[index] for index in judged if not details[index].passed)
         failed_case = failing.case
-        mistake = _matching_mistake(context, step, judged)
+        shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
+        mistake = _matching_mistake(context, step, judged) if shows_work else None
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
-        diagnosis = _diagnose(context, step, judged, mistake)
+        diagnosis = _diagnose(context, step, judged, mistake, shows_work)
         message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
     passed = outcome in PASSING
     return Check(

@@ -271,6 +271,15 @@ ATTACKS.update({
         "answers = ANSWERS[(round(float(x[0]), 6), len(x))]\n"
         "h, nn_output, error = answers['h'], answers['nn_output'], answers['error']\n"
         "error_term, del_w = answers['error_term'], np.array(answers['del_w'])\n", REFUSED),
+    # 9. values that "match" a formula only because it saturates or overflows (sigmoid(1000) == 1 exactly)
+    "saturated_constants": (
+        "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
+        "w = np.array([0.5, -0.5, 0.3, 0.1])\nh = 1000.0\nnn_output = np.ones(())\nerror = np.zeros(())\n"
+        "error_term = np.zeros(())\ndel_w = 0 * x\n", {"completed"}),
+    "infinite_upstream": (
+        "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
+        "w = np.array([0.5, -0.5, 0.3, 0.1])\nh = np.dot(x, w) * 1e308 * 10\nnn_output = float('inf')\n"
+        "error = float('3.14')\nerror_term = float('-2.72')\ndel_w = np.ones(len(x))\n", {"completed"}),
     "load_own_library": (
         "import ctypes\nopen('lib.so', 'wb').write(open('/dev/urandom', 'rb').read(64))\nctypes.CDLL('./lib.so')\n",
         REFUSED),
