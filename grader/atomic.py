@@ -72,7 +72,8 @@ class AtomicFile:
         try:
             self.temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}{SUFFIX}")
             handle = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-            self.stream = os.fdopen(handle, "w", encoding="utf-8", newline="")
+            # backslashreplace: a lone surrogate a student's text smuggled in is written, never fatal
+            self.stream = os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace", newline="")
         except BaseException:
             self._deferral.__exit__(None, None, None)
             raise

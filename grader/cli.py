@@ -55,7 +55,7 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--rtol", type=click.FloatRange(min=0), default=None,
                      help="Relative tolerance for every variable [default: per variable, 1e-5]."),
         click.option("--atol", type=click.FloatRange(min=0), default=None,
-                     help="Absolute tolerance for every variable [default: per variable, 1e-8]."),
+                     help="Absolute tolerance for every variable [default: per variable, 1e-6]."),
         click.option("--spawn", is_flag=True,
                      help="Start a fresh interpreter per submission instead of forking (slower)."),
         click.option("--sandbox", "sandbox_mode", type=click.Choice(["auto", "strict"]), default="auto",
@@ -159,12 +159,18 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
 def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, quiz: quiz.Quiz,
                        settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
-    path = gradescope.find_submission(submission_dir, quiz.filename)
+    maximum = sum(step.weight for step in quiz.steps)
+    path, why = discover.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
+        None, f"the upload folder {submission_dir} does not exist")
     if path is None:
-        results = gradescope.missing(quiz.filename, submission_dir, float(len(quiz.steps)), quiz.variables)
+        results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", maximum, quiz.variables)
     else:
-        result = _grade_one(path, quiz, settings)
-        results = gradescope.results(report.for_students(result) if hide_hidden else result)
+        try:
+            result = _grade_one(path, quiz, settings)
+            results = gradescope.results(report.for_students(result) if hide_hidden else result)
+        except click.ClickException as problem:  # results.json is written whatever happens
+            results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", maximum,
+                                         quiz.variables)
     try:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write(results_path, json.dumps(results, indent=2) + "\n")
@@ -210,8 +216,6 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     """
     found = discover.find(paths, quiz.filename)
     everything = found.submissions
-    for note in found.notes:
-        click.echo(f"gdgrade: note: {note}", err=True)
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")

@@ -92,8 +92,8 @@ def _checked(identifier: str, path: Path, root: Path, why: str | None) -> Submis
     """A submission, marked with a problem when the path is a link or not a regular file."""
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode):
-        target = path.resolve()
-        where = "inside" if target.is_relative_to(root.resolve()) else "outside"
+        target = Path(os.path.realpath(path))  # never raises, not even on a loop of links
+        where = "inside" if target.is_relative_to(os.path.realpath(root)) else "outside"
         return Submission(identifier, path, f"is a symbolic link to a file {where} the submissions folder; "
                                             "links are not followed", why)
     if not stat.S_ISREG(info.st_mode):
@@ -106,8 +106,9 @@ def _folder_id(parts: tuple[str, ...]) -> str:
 
 
 def looks_like(name: str, filename: str) -> bool:
-    """Whether ``name`` is ``filename`` once case, copy suffixes and a trailing ``.txt`` are set aside."""
-    name = name.lower().removesuffix(".txt")
+    """Whether ``name`` (or its last part) is ``filename`` once case, copy suffixes and a trailing
+    ``.txt`` are set aside."""
+    name = os.path.basename(name).lower().removesuffix(".txt")
     stem, dot, extension = name.rpartition(".")
     wanted_stem, _, wanted_extension = filename.lower().rpartition(".")
     while dot and COPY_SUFFIX.search(stem):
@@ -116,7 +117,11 @@ def looks_like(name: str, filename: str) -> bool:
 
 
 def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | None, str]:
-    """The file to grade in a student's folder that has no ``filename``, and why; or None and why not."""
+    """The file to grade in a student's folder that has no ``filename``, and why; or None and why not.
+
+    ``files`` may be paths relative to the folder (an upload with subfolders): names are compared
+    by their last part.
+    """
     listing = ", ".join(display(name) for name in [*files, *(f"{name}/" for name in folders)][:20])
     alike = [name for name in files if looks_like(name, filename)]
     if len(alike) == 1:
@@ -131,7 +136,7 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
         return None, f"several Python files and none named {filename}, so none was graded: {listing}"
     if filename in folders:
         return None, f"{filename} is a folder here, not a file: {listing}"
-    return None, f"no Python file: {listing}"
+    return None, f"no Python file: {listing}" if listing else "it is empty"
 
 
 def _in_folder(root: Path, filename: str, found: Found) -> None:
@@ -167,6 +172,10 @@ def _in_folder(root: Path, filename: str, found: Found) -> None:
                                   for name in linked]
         subfolders = [(here / name, (*parts, name), inside_student or student) for name in folders
                       if not name.startswith(".") and name not in SKIPPED_FOLDERS]
+        skipped = [name for name in folders if (name.startswith(".") or name in SKIPPED_FOLDERS)
+                   and os.path.lexists(here / name / filename)]
+        found.notes += [f"{code_span(display(here / name))} holds a {filename} but was not searched (hidden and "
+                        "tool folders are not): rename the folder to grade it" for name in skipped]
         if len(parts) >= MAX_DEPTH:
             too_deep += [display(path) for path, _, _ in subfolders[:1]]
             continue
@@ -174,6 +183,34 @@ def _in_folder(root: Path, filename: str, found: Found) -> None:
     if too_deep:
         found.notes.append(f"folders more than {MAX_DEPTH} levels below {code_span(display(root))} were not "
                            f"searched (the first: {code_span(too_deep[0])})")
+
+
+def upload(folder: Path, filename: str) -> tuple[Path | None, str]:
+    """In one student's upload (a Gradescope submission folder, files at any depth): the file to
+    grade and why, or None and why not. The shallowest ``filename`` wins; else ``choose`` decides."""
+    files: list[tuple[str, ...]] = []
+    folders: list[str] = []
+    stack: list[tuple[Path, tuple[str, ...]]] = [(folder, ())]
+    while stack:
+        here, parts = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not parts:
+                    folders.append(entry.name)
+                if len(parts) < MAX_DEPTH and not entry.name.startswith(".") and entry.name not in SKIPPED_FOLDERS:
+                    stack.append((Path(entry.path), (*parts, entry.name)))
+            elif entry.is_file(follow_symlinks=False):
+                files.append((*parts, entry.name))
+    exact = sorted((path for path in files if path[-1] == filename), key=len)
+    if exact:
+        return folder.joinpath(*exact[0]), f"{'/'.join(exact[0])} is the upload's {filename}"
+    chosen, why = choose(["/".join(path) for path in files], folders, filename)
+    return (folder / chosen if chosen else None), why
 
 
 def find(paths: Iterable[Path], filename: str = "gradient.py") -> Found:

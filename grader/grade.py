@@ -184,6 +184,16 @@ def _unrunnable(submission: discover.Submission, grader: Grader, error: StudentE
                    duration_s=time.monotonic() - started)
 
 
+def _fault_report(submission: discover.Submission, grader: Grader, problem: Exception, started: float) -> Report:
+    """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
+    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases),
+                               stopped="gdgrade could not grade it")
+    return _report(submission, grader, None, None, status=Status.GRADER_ERROR, score=0.0,
+                   max_score=sum(c.max_score for c in checks), checks=checks,
+                   warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
+                             "please report it"], duration_s=time.monotonic() - started)
+
+
 def _prepare(submission: discover.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
     """The analysed source, or the reason it cannot be run; the content's digest; its text, if text."""
     if submission.nothing:
@@ -266,14 +276,8 @@ def _finish(submission: discover.Submission, grader: Grader, source: Source, dig
     given = run.cases[0].given if run.cases and status is not Status.INVALID_RESULT else {}
     facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, given)
     stopped = STOPPED.get(status, "the run stopped before reporting it")
-    try:
-        checks = compare.check_all(reference, runs, facts, stopped)
-        warnings += _notes(reference, runs, facts, checks, error)
-    except Exception as problem:  # noqa: BLE001 - the grader's fault must still give this submission a report
-        status = Status.GRADER_ERROR
-        warnings.append(f"gdgrade could not compare the values ({type(problem).__name__}: {problem}); "
-                        "no variable could be judged")
-        checks = compare.check_all(reference, [None] * case_count, stopped="gdgrade could not compare it")
+    checks = compare.check_all(reference, runs, facts, stopped)
+    warnings += _notes(reference, runs, facts, checks, error)
     return _report(
         submission, grader, digest, source.text,
         status=status,
@@ -294,7 +298,8 @@ def _finish(submission: discover.Submission, grader: Grader, source: Source, dig
 class _Pending:
     submission: discover.Submission
     started: float
-    source: Source | StudentError
+    source: Source | StudentError | Exception
+    """The analysed source; why it cannot run; or a fault of gdgrade's while reading it."""
     digest: str | None
     text: str | None
     answer: Future[dict[str, object]] | None
@@ -358,20 +363,28 @@ class Grader:
         pending: deque[_Pending] = deque()
 
         def finish(entry: _Pending) -> Report:
-            if entry.answer is None:
-                return _unrunnable(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
-                                   entry.text, entry.started)
-            answer = entry.answer.result()
             if entry.digest in remaining:
                 remaining[entry.digest] -= 1
                 if remaining[entry.digest] == 0:
                     del remaining[entry.digest]
                     shared.pop(entry.digest, None)
-            return _finish(entry.submission, self, entry.source, entry.digest, answer)  # type: ignore[arg-type]
+            try:
+                if isinstance(entry.source, Exception):
+                    raise entry.source
+                if entry.answer is None:
+                    return _unrunnable(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
+                                       entry.text, entry.started)
+                return _finish(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
+                               entry.answer.result())
+            except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
+                return _fault_report(entry.submission, self, problem, entry.started)
 
         for submission in submissions:
             started = time.monotonic()
-            source, digest, text = _prepare(submission, self.quiz)
+            try:
+                source, digest, text = _prepare(submission, self.quiz)
+            except Exception as problem:  # noqa: BLE001 - reported by finish, in its turn
+                source, digest, text = problem, None, None
             answer = None
             if isinstance(source, Source):
                 answer = shared.get(digest)  # type: ignore[arg-type]

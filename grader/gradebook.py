@@ -41,6 +41,8 @@ class Gradebook:
         self._rows = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8", newline="")
         self._csv = csv.writer(self._rows, lineterminator="\n")
         self._csv.writerow(["id", "status", "score", "max_score", *self.variables])
+        self._students = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8")
+        """students.js's rows, one per line, until ``finish`` writes the file."""
         self.written = 0
         """Reports this run wrote (not those it kept from an earlier run)."""
 
@@ -56,7 +58,8 @@ class Gradebook:
                 atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
             shown = for_students(report) if self.hide_hidden else report
             atomic.write(self.folder / page_name, html.student(shown, report.source_text))
-            self.junit.add(report)
+            self.junit.add(shown)
+            self._students.write(html.student_row(report, self.variables) + "\n")
             scores = {check.name: check.score for check in report.checks}
             self._csv.writerow([spreadsheet_cell(report.submission), report.status.value, f"{report.score:g}",
                                 f"{report.max_score:g}", *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
@@ -74,15 +77,23 @@ class Gradebook:
             with AtomicFile(self.folder / "grades.csv") as out:
                 shutil.copyfileobj(self._rows, out.stream)
             self._rows.close()
+            self._students.seek(0)
+            with AtomicFile(self.folder / "students.js") as out:
+                out.stream.write("window.gdgradeStudents = [\n")
+                for number, line in enumerate(self._students):
+                    out.stream.write(("," if number else "") + line)
+                out.stream.write("];\n")
+            self._students.close()
             self.junit.finish()
             atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
             atomic.write(self.folder / "summary.md", render.class_markdown(summary))
-            atomic.write(self.folder / "index.html", html.index(summary, self.folder / "grades.csv"))
+            atomic.write(self.folder / "index.html", html.index(summary, self.variables))
         return summary
 
     def abandon(self) -> None:
         """Drop the unfinished batch files (an interrupted batch): each student's files stay."""
         self._rows.close()
+        self._students.close()
         self.junit.abandon()
 
 

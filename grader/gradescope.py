@@ -9,22 +9,10 @@ crashing submission included.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from grader import render
 from grader.report import Report, explanations
-
-
-def find_submission(folder: Path, filename: str) -> Path | None:
-    """``filename`` anywhere in the upload, else the only ``.py`` file; None when neither exists."""
-    if not folder.is_dir():
-        return None
-    named = sorted(path for path in folder.rglob(filename) if path.is_file())
-    if named:
-        return named[0]
-    python = sorted(path for path in folder.rglob("*.py") if path.is_file())
-    return python[0] if len(python) == 1 else None
 
 
 def results(report: Report) -> dict[str, Any]:
@@ -51,13 +39,12 @@ def results(report: Report) -> dict[str, Any]:
     }
 
 
-def missing(filename: str, folder: Path, max_score: float, variables: tuple[str, ...]) -> dict[str, Any]:
-    """Results when the upload holds no gradable file: every test failed, with the reason."""
-    reason = f"No {filename} was found in the submission (and not exactly one .py file): nothing could be graded."
+def missing(reason: str, max_score: float, variables: tuple[str, ...]) -> dict[str, Any]:
+    """Results when nothing in the upload could be graded: every test failed, with the reason."""
     return {
         "score": 0.0,
         "execution_time": 0,
-        "output": reason + f" Looked in {folder}.",
+        "output": reason,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [{"name": name, "number": str(number), "score": 0.0, "max_score": max_score / len(variables),

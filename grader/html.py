@@ -6,10 +6,9 @@ inline, so the folder can be opened from disk, zipped or served anywhere.
 
 from __future__ import annotations
 
-import csv
+import json
 import re
 from html import escape
-from pathlib import Path
 from urllib.parse import quote
 
 from grader.outdir import GENERATOR, student_files
@@ -23,7 +22,7 @@ STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}
-th{background:#f4f4f4}th[data-sort]{cursor:pointer}th[data-sort]:after{content:" \\2195";color:#999}
+th{background:#f4f4f4}th[data-column]{cursor:pointer}th[data-column]:after{content:" \\2195";color:#999}
 .bar{background:#4a7fd4;height:1em;display:inline-block;vertical-align:middle}
 .chart{display:flex;align-items:flex-end;gap:.5em;height:10em;border-bottom:1px solid #999;padding:0 .5em}
 .chart div{flex:1;text-align:center;font-size:.85em}.chart span{display:block;background:#4a7fd4}
@@ -34,21 +33,63 @@ pre{background:#f7f7f7;padding:.6em;overflow:auto}
 code{background:#f1f1f1;padding:0 .2em;border-radius:3px}
 """
 
-SORT_SCRIPT = """
-document.querySelectorAll('th[data-sort]').forEach(function (th) {
-  th.addEventListener('click', function () {
-    var table = th.closest('table'), body = table.tBodies[0], column = th.cellIndex;
-    var numeric = th.dataset.sort === 'number', ascending = th.dataset.order !== 'asc';
-    th.dataset.order = ascending ? 'asc' : 'desc';
-    Array.from(body.rows).sort(function (a, b) {
-      var x = a.cells[column].dataset.value || a.cells[column].textContent;
-      var y = b.cells[column].dataset.value || b.cells[column].textContent;
-      var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
-      return ascending ? order : -order;
-    }).forEach(function (row) { body.appendChild(row); });
+TABLE_SCRIPT = """
+(function () {
+  var rows = window.gdgradeStudents || [], shown = rows, page = 0, pageSize = 200;
+  var table = document.getElementById('students'), body = table.tBodies[0];
+  var filter = document.getElementById('filter'), pager = document.getElementById('pager');
+  function add(tr, text, value) {
+    var td = document.createElement('td');
+    td.textContent = text;
+    if (value !== undefined) { td.dataset.value = value; }
+    tr.appendChild(td);
+    return td;
+  }
+  function render() {
+    var start = page * pageSize, fragment = document.createDocumentFragment();
+    shown.slice(start, start + pageSize).forEach(function (row) {
+      var tr = document.createElement('tr'), link = document.createElement('a');
+      link.href = row[1];
+      link.textContent = row[0];
+      add(tr, '', row[0]).appendChild(link);
+      add(tr, row[2]);
+      add(tr, row[3] + '/' + row[4], row[3]);
+      for (var i = 5; i < row.length; i++) { add(tr, String(row[i]), row[i]); }
+      fragment.appendChild(tr);
+    });
+    body.replaceChildren(fragment);
+    var last = Math.min(start + pageSize, shown.length);
+    document.getElementById('shown').textContent = shown.length ?
+      (start + 1) + '-' + last + ' of ' + shown.length + (shown.length < rows.length ? ' (filtered)' : '') : 'none';
+    document.getElementById('previous').disabled = page === 0;
+    document.getElementById('next').disabled = last >= shown.length;
+  }
+  table.querySelectorAll('th[data-column]').forEach(function (th) {
+    th.addEventListener('click', function () {
+      var column = Number(th.dataset.column), ascending = th.dataset.order !== 'asc';
+      th.dataset.order = ascending ? 'asc' : 'desc';
+      shown = shown.slice().sort(function (a, b) {
+        var x = a[column], y = b[column];
+        var order = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
+        return ascending ? order : -order;
+      });
+      page = 0;
+      render();
+    });
   });
-});
+  filter.addEventListener('input', function () {
+    var text = filter.value.toLowerCase();
+    shown = rows.filter(function (row) { return (row[0] + ' ' + row[2]).toLowerCase().indexOf(text) >= 0; });
+    page = 0;
+    render();
+  });
+  document.getElementById('previous').addEventListener('click', function () { page -= 1; render(); });
+  document.getElementById('next').addEventListener('click', function () { page += 1; render(); });
+  render();
+})();
 """
+"""Renders the students' table from students.js beside the page: sorted, filtered and paged in the
+browser, so the page stays small and fast for a class of any size (and works opened from disk)."""
 
 
 def _page(title: str, body: str, script: str = "") -> str:
@@ -67,28 +108,20 @@ def student_link(submission: str) -> str:
     return quote(student_files(submission)[1])
 
 
-def index(summary: Summary, gradebook_csv: Path) -> str:
-    """The class overview, with a sortable table of every student read back from grades.csv."""
+def index(summary: Summary, variables: list[str]) -> str:
+    """The class overview; its table of every student is filled from ``students.js`` beside it."""
     widest = max(summary.score_distribution.values(), default=0) or 1
     bars = "".join(f"<div><span style=\"height:{8 * number / widest:.2f}em\" title=\"{number}\"></span>"
                    f"{escape(score)}<br>{number}</div>" for score, number in summary.score_distribution.items())
     statuses = "".join(f"<tr><td>{escape(status)}</td><td>{number}</td><td>{escape(STATUS_MEANING[Status(status)])}"
                        f"</td></tr>" for status, number in summary.statuses.items())
-    variables = "".join(
+    passing = "".join(
         f"<tr><td><code>{escape(name)}</code></td><td><span class=\"bar\" style=\"width:{10 * v.pass_rate:.2f}em\">"
         f"</span> {v.pass_rate:.0%}</td><td>{escape(', '.join(f'{o} {n}' for o, n in v.outcomes.items()))}</td></tr>"
         for name, v in summary.variables.items())
     mistakes = "".join(f"<tr><td><code>{escape(m.variable)}</code></td><td>{escape(m.mistake)}</td>"
                        f"<td>{m.count}</td></tr>" for m in summary.mistakes[:10]) or "<tr><td colspan=3>None</td></tr>"
-    with gradebook_csv.open(newline="", encoding="utf-8") as stream:
-        reader = csv.reader(stream)
-        header = next(reader)
-        rows = "".join(
-            f"<tr><td data-value=\"{escape(row[0])}\"><a href=\"{student_link(row[0])}\">{escape(row[0])}</a></td>"
-            f"<td>{escape(row[1])}</td><td data-value=\"{escape(row[2])}\">{escape(row[2])}/{escape(row[3])}</td>"
-            + "".join(f"<td data-value=\"{escape(cell)}\">{escape(cell)}</td>" for cell in row[4:]) + "</tr>"
-            for row in reader)
-    columns = "".join(f"<th data-sort=\"number\">{escape(name)}</th>" for name in header[4:])
+    columns = "".join(f"<th data-column=\"{5 + i}\">{escape(name)}</th>" for i, name in enumerate(variables))
     body = (
         f"<h1>gdgrade class overview: {escape(summary.quiz)}</h1>"
         f"<p>{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
@@ -97,14 +130,24 @@ def index(summary: Summary, gradebook_csv: Path) -> str:
         f"<h2>How the runs ended</h2><table id=\"statuses\"><tr><th>status</th><th>submissions</th>"
         f"<th>meaning</th></tr>{statuses}</table>"
         f"<h2>Pass rate per variable</h2><table id=\"variables\"><tr><th>variable</th><th>pass rate</th>"
-        f"<th>outcomes</th></tr>{variables}</table>"
+        f"<th>outcomes</th></tr>{passing}</table>"
         f"<h2>Most frequent known mistakes</h2><table id=\"mistakes\"><tr><th>variable</th><th>mistake</th>"
         f"<th>submissions</th></tr>{mistakes}</table>"
-        f"<h2>Students</h2><table id=\"students\"><thead><tr><th data-sort=\"text\">submission</th>"
-        f"<th data-sort=\"text\">status</th><th data-sort=\"number\">score</th>{columns}</tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        "<h2>Students</h2><p><label>Find <input id=\"filter\" type=\"search\" placeholder=\"name or status\">"
+        "</label> <button id=\"previous\">previous</button> <span id=\"shown\"></span> "
+        "<button id=\"next\">next</button></p>"
+        "<table id=\"students\"><thead><tr><th data-column=\"0\">submission</th><th data-column=\"2\">status</th>"
+        f"<th data-column=\"3\">score</th>{columns}</tr></thead><tbody></tbody></table>"
+        "<script src=\"students.js\"></script>"
     )
-    return _page(f"gdgrade: {summary.quiz}", body, SORT_SCRIPT)
+    return _page(f"gdgrade: {summary.quiz}", body, TABLE_SCRIPT)
+
+
+def student_row(report: Report, variables: list[str]) -> str:
+    """One student's row of ``students.js``: id, page, status, score, maximum, each variable's score."""
+    scores = {check.name: check.score for check in report.checks}
+    return json.dumps([report.submission, student_link(report.submission), report.status.value, report.score,
+                       report.max_score, *(scores.get(name, 0.0) for name in variables)])
 
 
 def student(report: Report, source: str | None) -> str:

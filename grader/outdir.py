@@ -27,7 +27,7 @@ MANIFEST = ".gdgrade-files"
 
 
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
-RESERVED = frozenset({"grades", "junit", "summary", "index", "shard", "unmatched"})
+RESERVED = frozenset({"grades", "junit", "summary", "index", "shard", "students", "unmatched"})
 """Stems of the batch's own files: a student folder of that name must not overwrite them."""
 
 

@@ -25,7 +25,9 @@ Inputs = Mapping[str, object]
 """One case: each input name bound to a number or a numpy array."""
 
 DEFAULT_RTOL = 1e-5
-DEFAULT_ATOL = 1e-8
+DEFAULT_ATOL = 1e-6
+"""float32 work differs by up to about 1e-7 where a value is near zero (measured over 2,000 seeds of
+hidden cases); every known mistake differs by far more."""
 MAX_WORK = 1_000_000
 """The most elements ``apply`` lets a function's arguments span (the product of their sizes): every
 broadcast or outer product stays under it, so no student value can make the grader allocate more."""

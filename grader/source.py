@@ -27,8 +27,10 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Source:
+    """What reading a file told: its text, and what its syntax tree said (the tree itself is not
+    kept: one 1 MiB file's tree takes some 200 MB, and a batch holds several sources at once)."""
+
     text: str
-    tree: ast.Module
     literals: frozenset[str]
     """Checked variables whose every assignment (but to None) is a constant expression."""
     lines: dict[str, int]
@@ -41,11 +43,17 @@ class Source:
 
 
 def decode(raw: bytes) -> str:
-    """Decode source bytes as Python does (PEP 263 cookie, UTF-8 by default)."""
+    """Decode source bytes as Python does (PEP 263 cookie, UTF-8 by default).
+
+    A cookie such as ``unicode_escape`` can produce lone surrogates, which are not text: no page or
+    report could hold them, so such a file is refused as unreadable.
+    """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-        return raw.decode(encoding).removeprefix("\ufeff")
-    except (SyntaxError, LookupError, UnicodeDecodeError) as problem:
+        text = raw.decode(encoding).removeprefix("\ufeff")
+        text.encode("utf-8")
+        return text
+    except (SyntaxError, LookupError, UnicodeError) as problem:
         raise SourceError(f"not readable as Python source: {problem}", unreadable=True) from None
 
 
@@ -69,20 +77,29 @@ def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
 
 
 def is_constant(node: ast.expr) -> bool:
-    """A number, or an array of numbers, written out by hand."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return is_constant(node.operand)
-    if isinstance(node, ast.BinOp):
-        return is_constant(node.left) and is_constant(node.right)
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return all(is_constant(element) for element in node.elts)
-    if isinstance(node, ast.Call) and len(node.args) == 1:
-        function = node.func
-        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
-        return name in NUMPY_CONSTRUCTORS and is_constant(node.args[0])
-    return False
+    """A number, or an array of numbers, written out by hand (walked without recursion: a
+    1,200-term ``1+1+...`` is as constant as any, and must not end the batch)."""
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, ast.Constant):
+            if not isinstance(part.value, (int, float)) or isinstance(part.value, bool):
+                return False
+        elif isinstance(part, ast.UnaryOp) and isinstance(part.op, (ast.USub, ast.UAdd)):
+            stack.append(part.operand)
+        elif isinstance(part, ast.BinOp):
+            stack += [part.left, part.right]
+        elif isinstance(part, (ast.List, ast.Tuple)):
+            stack += part.elts
+        elif isinstance(part, ast.Call) and len(part.args) == 1:
+            function = part.func
+            name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+            if name not in NUMPY_CONSTRUCTORS:
+                return False
+            stack.append(part.args[0])
+        else:
+            return False
+    return True
 
 
 Binding = tuple[str, ast.stmt, ast.expr | None, str | None]
@@ -123,6 +140,13 @@ def analyse(raw: bytes, filename: str, variables: tuple[str, ...]) -> Source:
         raise SourceError(f"{type(problem).__name__}: {problem.msg}", problem.lineno) from None
     except (ValueError, RecursionError, MemoryError) as problem:
         raise SourceError(f"cannot be parsed: {type(problem).__name__}: {problem}") from None
+    try:
+        return _read_tree(text, tree, variables)
+    except RecursionError:
+        raise SourceError("cannot be analysed: its expressions are nested too deeply") from None
+
+
+def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Source:
     bindings: dict[str, list[Binding]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for binding in _assignments(tree):
@@ -139,4 +163,4 @@ def analyse(raw: bytes, filename: str, variables: tuple[str, ...]) -> Source:
             functions[name] = str(computing[-1][3])
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
-    return Source(text, tree, frozenset(literals), lines, spans, functions)
+    return Source(text, frozenset(literals), lines, spans, functions)

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from grader.report import Report
+from grader.sandbox.cleanup import empty_folder
 
 from .conftest import SEED, SUBMISSIONS
 
@@ -134,7 +135,22 @@ def test_gradescope_command_always_writes_results(tmp_path):
     assert gdgrade("gradescope", "--submission-dir", empty, "--results", results_path).returncode == 0
     results = json.loads(results_path.read_text())
     assert_gradescope(results)
-    assert results["score"] == 0 and len(results["tests"]) == 5 and "No gradient.py" in results["output"]
+    assert results["score"] == 0 and len(results["tests"]) == 5
+    assert results["output"] == "Nothing in the submission could be graded: it is empty."
+    deep = tmp_path / "deep"
+    (deep / "Gradient (2).py").parent.mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", deep / "Gradient (2).py")
+    (deep / "d").mkdir()
+    fd = os.open(deep / "d", os.O_RDONLY)
+    for _ in range(1100):  # a deep tree beside the file: the search is iterative and bounded
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    assert gdgrade("gradescope", "--submission-dir", deep, "--results", results_path).returncode == 0
+    assert json.loads(results_path.read_text())["score"] == 5
+    empty_folder(str(deep / "d"))
 
 
 def test_hidden_cases_are_described_not_shown(tmp_path):

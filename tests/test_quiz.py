@@ -98,5 +98,5 @@ def test_loading(quiz):
 def test_tolerance_override_applies_to_every_step(quiz):
     loose = quiz.with_tolerance(rtol=0.1, atol=None)
     assert {step.rtol for step in loose.steps} == {0.1}
-    assert {step.atol for step in loose.steps} == {1e-8}
+    assert {step.atol for step in loose.steps} == {1e-6}
     assert {step.rtol for step in quiz.steps} == {1e-5}

@@ -63,21 +63,26 @@ class _Inject(ast.NodeTransformer):
     ``x = __gdgrade_input__('x', lambda: np.array([1, 2, 3, 4]))``, at top level, in module-level
     blocks, and inside functions where the name is not a parameter (a student who works in
     ``main()``), so one compiled module serves every case, the public one included; the public case
-    also evaluates the file's own expression, to tell the student when they changed a given. Class
-    bodies and lambdas are left alone.
+    also evaluates the file's own expression, to tell the student when they changed a given. Only
+    the first assignment of a name in each scope is the given: a later ``x = x[np.newaxis, :]`` is
+    the student's own work on it and stays. Class bodies and lambdas are left alone.
     """
 
     def __init__(self, names: set[str]):
         self.names = names
         self.found: set[str] = set()
         self.parameters: list[set[str]] = []
+        self.given: list[set[str]] = [set()]
+        """Per scope (the module, each function): the names whose given is already injected."""
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
         arguments = node.args
         names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
         names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
         self.parameters.append(set(names))
+        self.given.append(set())
         self.generic_visit(node)
+        self.given.pop()
         self.parameters.pop()
         return node
 
@@ -89,7 +94,8 @@ class _Inject(ast.NodeTransformer):
     visit_ClassDef = visit_Lambda = _skip
 
     def _injectable(self, name: str) -> bool:
-        return name in self.names and not any(name in parameters for parameters in self.parameters)
+        return (name in self.names and name not in self.given[-1]
+                and not any(name in parameters for parameters in self.parameters))
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
         target = node.targets[0]
@@ -104,6 +110,7 @@ class _Inject(ast.NodeTransformer):
 
     def _fetch(self, name: str, original: ast.expr) -> ast.expr:
         self.found.add(name)
+        self.given[-1].add(name)
         plain = not any(isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr))
                         for sub in ast.walk(original))
         own = ast.Lambda(ast.arguments([], [], None, [], [], None, []), original) if plain else ast.Constant(None)
@@ -275,7 +282,14 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int,
     variables = job["variables"]
     cases = [job["public"]]
     injector = _Inject(set(job["public"]))
-    code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
+    try:
+        code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
+    except (RecursionError, MemoryError, SyntaxError, ValueError) as problem:  # nested beyond what Python runs
+        error = student_error(problem, filename)
+        for index in range(1 + job["hidden_cases"]):  # every case fails alike: the file cannot run at all
+            write(result_fd, dumps({"case": index, "values": {name: {"kind": "missing"} for name in variables},
+                                    "error": error, "exit_code": None, "injected": []}).encode() + b"\n")
+        return
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
 
