@@ -174,6 +174,8 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     try:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write(results_path, json.dumps(results, indent=2) + "\n")
+    except FileExistsError:
+        raise click.UsageError(f"cannot write --results {results_path}: a folder on its path is a file") from None
     except OSError as problem:
         raise click.UsageError(f"cannot write --results {results_path}: {problem.strerror}") from None
     click.echo(f"Wrote {results_path}: {results['score']:g} points")
@@ -368,4 +370,8 @@ def main(argv: list[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("gdgrade: interrupted", err=True)
         sys.exit(130)
+    except OSError as problem:  # a file gdgrade had to write or read failed (a full disk, a folder it cannot write)
+        where = f": {problem.filename}" if problem.filename else ""
+        click.echo(f"gdgrade: error: {problem.strerror or problem}{where}", err=True)
+        sys.exit(1)
     sys.exit(0)

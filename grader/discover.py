@@ -88,14 +88,15 @@ class Found:
     notes: list[str] = field(default_factory=list)
 
 
-def _checked(identifier: str, path: Path, root: Path, why: str | None) -> Submission:
-    """A submission, marked with a problem when the path is a link or not a regular file."""
+def _checked(identifier: str, path: Path, root: Path | None, why: str | None) -> Submission:
+    """A submission, marked with a problem when the path is a link or not a regular file (``root``:
+    the folder it was found in, to say where a link points; None for a file named by itself)."""
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode):
         target = Path(os.path.realpath(path))  # never raises, not even on a loop of links
-        where = "inside" if target.is_relative_to(os.path.realpath(root)) else "outside"
-        return Submission(identifier, path, f"is a symbolic link to a file {where} the submissions folder; "
-                                            "links are not followed", why)
+        where = "" if root is None else (" to a file inside" if target.is_relative_to(os.path.realpath(root))
+                                         else " to a file outside") + " the submissions folder"
+        return Submission(identifier, path, f"is a symbolic link{where}; links are not followed", why)
     if not stat.S_ISREG(info.st_mode):
         return Submission(identifier, path, "is not a regular file", why)
     return Submission(identifier, path, None, why)
@@ -214,15 +215,15 @@ def upload(folder: Path, filename: str) -> tuple[Path | None, str]:
 
 
 def find(paths: Iterable[Path], filename: str = "gradient.py") -> Found:
-    """Every submission under ``paths``, with unique ids, in a stable order."""
+    """Every submission under ``paths``, with unique ids, in the order of their ids (the gradebook's)."""
     found = Found()
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             _in_folder(path, filename, found)
         else:
             identifier = path.parent.resolve().name if path.name == filename else path.stem
-            found.submissions.append(_checked(display(identifier or path.stem), path, path.parent, None))
-    found.submissions = unique(found.submissions)
+            found.submissions.append(_checked(display(identifier or path.stem), path, None, None))
+    found.submissions = sorted(unique(found.submissions), key=lambda submission: submission.id.casefold())
     return found
 
 

@@ -67,5 +67,8 @@ def summarise(markdown: str) -> None:
     """Append Markdown to the job's step summary (``$GITHUB_STEP_SUMMARY``), when there is one."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
-        with open(path, "a", encoding="utf-8") as stream:
-            stream.write(markdown + "\n")
+        try:
+            with open(path, "a", encoding="utf-8", errors="backslashreplace") as stream:
+                stream.write(markdown + "\n")
+        except OSError as problem:  # the step summary is a courtesy: never the reason a job fails
+            print(f"gdgrade: note: cannot write the step summary {path}: {problem.strerror}", file=sys.stderr)

@@ -76,7 +76,12 @@ class OutputFolder:
         except BlockingIOError:
             os.close(self._lock)
             raise FolderBusy(f"another gdgrade run is writing to {path}") from None
-        self.leftovers = atomic.remove_leftovers(path)
+        try:
+            self.leftovers = atomic.remove_leftovers(path)
+            atomic.AtomicFile(path / ".gdgrade-probe").discard()  # writable, before any grading starts
+        except OSError:
+            os.close(self._lock)
+            raise
         self._owned = self._read_manifest()
 
     def _read_manifest(self) -> set[str]:

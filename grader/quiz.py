@@ -14,6 +14,7 @@ import functools
 import importlib
 import inspect
 import math
+import os
 import pkgutil
 import textwrap
 from collections.abc import Callable, Mapping
@@ -171,8 +172,10 @@ def available() -> list[str]:
     try:
         reference = importlib.import_module("grader.reference")
     except ImportError:
-        raise LookupError("no quiz definitions found (grader.reference): install gdgrade with "
-                          "'pip install .' rather than running it from a source folder") from None
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        raise LookupError(f"no quiz definitions found: the grader package was imported from the source folder "
+                          f"{here}, where they are not installed; run the installed gdgrade command (or "
+                          "'python -m grader' from another folder), or install with 'pip install -e .'") from None
     return sorted(info.name for info in pkgutil.iter_modules(reference.__path__) if info.ispkg)
 
 

@@ -18,6 +18,15 @@ MARKS = {
 ASCII_MARKS = {"✓": "+", "≈": "~", "!": "!", "✗": "x", "?": "?"}
 
 
+def _error_heading(report: Report) -> str:
+    """What the report's error is: the student's exception, or why the file could not run at all."""
+    if report.status is Status.UNREADABLE:
+        return "The file could not be read"
+    if report.status is Status.SYNTAX_ERROR:
+        return "The file is not valid Python"
+    return f"Your code raised an error in the {report.error.case} case" if report.error else ""
+
+
 def text(report: Report, color: bool = False, unicode: bool = True) -> str:
     """One line per variable with a mark, the message and any hint, then the score.
 
@@ -29,7 +38,7 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
     if report.selection:
         lines.append(f"  file: {one_line(report.selection)}")
     if report.error is not None:
-        lines.append(f"  Your code raised an error in the {report.error.case} case:")
+        lines.append(f"  {_error_heading(report)}:")
         lines.extend(f"    {printable(line)}" for line in report.error.traceback.splitlines())
     lines.extend(f"  note: {one_line(warning)}" for warning in report.warnings)
     for check in report.checks:
@@ -60,7 +69,7 @@ def markdown(report: Report) -> str:
     if report.selection:
         lines += [f"File: {_cell(report.selection)}", ""]
     if report.error is not None:
-        lines += [f"Your code raised an error in the {report.error.case} case:", "",
+        lines += [f"{_error_heading(report)}:", "",
                   fenced(report.error.traceback), ""]
     lines += [f"- note: {_cell(warning)}" for warning in report.warnings]
     lines += ["| | variable | outcome | feedback |", "|---|---|---|---|"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,10 @@ def test_check_json_is_a_valid_report():
     (["grade", str(SUBMISSIONS)], "Missing option '--out'"),
     (["grade", "no/such/folder", "--out", "x"], "does not exist"),
     (["grade", str(SUBMISSIONS), "--out", "x", "--jobs", "0"], "--jobs"),
+    (["grade", str(SUBMISSIONS), "--out", "/sys/kernel"], "cannot use --out folder /sys/kernel: Permission denied"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--shard", "1/2"], "--shard needs --seed"),
+    (["gradescope", "--submission-dir", str(SUBMISSIONS / "correct_dot"), "--results",
+      str(SUBMISSIONS / "correct_dot" / "gradient.py" / "results.json")], "a folder on its path is a file"),
     (["frobnicate"], "No such command"),
 ])
 def test_usage_errors_are_one_line_and_exit_two(args, needle):
@@ -65,6 +70,15 @@ def test_usage_errors_are_one_line_and_exit_two(args, needle):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("gdgrade: error: ")
     assert needle in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_step_summary_that_cannot_be_written_is_a_note_not_a_failure():
+    environment = dict(os.environ, GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY="/nonexistent/folder/summary.md")
+    result = subprocess.run([sys.executable, "-m", "grader", "check", str(SUBMISSIONS / "correct_dot" / "gradient.py")],
+                            capture_output=True, text=True, env=environment, timeout=120)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert result.stderr == ("gdgrade: note: cannot write the step summary /nonexistent/folder/summary.md: "
+                             "No such file or directory\n")
 
 
 def test_unreadable_file_is_a_usage_error():

@@ -22,8 +22,8 @@ def test_ids_follow_the_folder_layout(tmp_path):
     write(tmp_path / "bob" / "helper.py")  # not a submission: only gradient.py counts below the top
     write(tmp_path / ".git" / "x" / "gradient.py")
     write(tmp_path / "__pycache__" / "y" / "gradient.py")
-    assert [(s.id, s.problem) for s in find([tmp_path]).submissions] == [
-        ("carol", None), ("bob", None), ("sec1__ana", None)]
+    assert [(s.id, s.problem) for s in find([tmp_path]).submissions] == [  # in the order of the ids
+        ("bob", None), ("carol", None), ("sec1__ana", None)]
 
 
 def test_named_files_and_repeated_ids(tmp_path):
