@@ -59,6 +59,7 @@ class Facts:
     lines: Mapping[str, int] = field(default_factory=dict)
     spans: Mapping[str, Sequence[tuple[int, int]]] = field(default_factory=dict)
     functions: Mapping[str, str] = field(default_factory=dict)
+    names_used: Mapping[str, frozenset[str]] = field(default_factory=dict)
     given: Mapping[str, StudentValue] = field(default_factory=dict)
 
 
@@ -310,22 +311,26 @@ def _constant(context: _Context, step: Step, judged: Sequence[int]) -> bool:
 
 
 def _matching_mistake(context: _Context, step: Step, judged: Sequence[int]) -> Mistake | None:
-    """The first known mistake that gives the student's value in every judged case that has one."""
-    for mistake in context.quiz.mistakes:
-        if mistake.variable != step.name:
+    """The known mistake that gives the student's value in every judged case that has one; of
+    several (``error * nn_output`` and ``error * sigmoid(h)`` agree while ``nn_output`` is right),
+    the one that reads the names the student's own statement reads."""
+    matching = [mistake for mistake in context.quiz.mistakes if _mistake_matches(context, step, judged, mistake)]
+    used = context.facts.names_used.get(step.name, frozenset())
+    return max(matching, key=lambda mistake: len(set(parameters(mistake.compute)) & used), default=None)
+
+
+def _mistake_matches(context: _Context, step: Step, judged: Sequence[int], mistake: Mistake) -> bool:
+    if mistake.variable != step.name:
+        return False
+    compared = 0
+    for index in judged:
+        actual = as_array(context.value(step.name, index))
+        if actual is None:
             continue
-        compared = 0
-        for index in judged:
-            actual = as_array(context.value(step.name, index))
-            if actual is None:
-                continue
-            if not any(close(actual, out, step.rtol, step.atol) for out in context.outputs(mistake.compute, index)):
-                break
-            compared += 1
-        else:
-            if compared:
-                return mistake
-    return None
+        if not any(close(actual, out, step.rtol, step.atol) for out in context.outputs(mistake.compute, index)):
+            return False
+        compared += 1
+    return compared > 0
 
 
 def _subject(subjects: Sequence[str], verb: str) -> str:

@@ -274,7 +274,7 @@ def _finish(submission: discover.Submission, grader: Grader, source: Source, dig
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         runs[message.case] = compare.CaseRun(message.values, _stop(message), message.found_in)
     given = run.cases[0].given if run.cases and status is not Status.INVALID_RESULT else {}
-    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, given)
+    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, source.names_used, given)
     stopped = STOPPED.get(status, "the run stopped before reporting it")
     checks = compare.check_all(reference, runs, facts, stopped)
     warnings += _notes(reference, runs, facts, checks, error)

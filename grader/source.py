@@ -40,6 +40,9 @@ class Source:
     """First and last line of every statement that assigns each checked variable, anywhere."""
     functions: dict[str, str]
     """Checked variables computed only inside a function (not at top level but for ``= None``): where."""
+    names_used: dict[str, frozenset[str]]
+    """The names each checked variable's computing assignment reads (``error * nn_output``: error,
+    nn_output): which of two mistakes with equal values the student wrote."""
 
 
 def decode(raw: bytes) -> str:
@@ -154,13 +157,15 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         if name in variables:
             bindings.setdefault(name, []).append(binding)
             spans.setdefault(name, []).append((statement.lineno, statement.end_lineno or statement.lineno))
-    lines, literals, functions = {}, set(), {}
+    lines, literals, functions, names_used = {}, set(), {}, {}
     for name, found in bindings.items():
         computing = [binding for binding in found if not _is_none(binding[2])]
         at_top = [binding for binding in computing if binding[3] is None]
         lines[name] = (at_top or computing or found)[-1][1].lineno
+        names_used[name] = frozenset(node.id for binding in computing for node in ast.walk(binding[1])
+                                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
         if computing and not at_top:
             functions[name] = str(computing[-1][3])
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
-    return Source(text, frozenset(literals), lines, spans, functions)
+    return Source(text, frozenset(literals), lines, spans, functions, names_used)

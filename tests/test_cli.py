@@ -15,7 +15,7 @@ import pytest
 
 from grader.report import Report
 
-from .conftest import SUBMISSIONS
+from .conftest import SEED, SUBMISSIONS
 
 
 def gdgrade(*args, cwd=None):
@@ -96,7 +96,7 @@ def test_unreadable_file_is_a_usage_error():
 
 def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
     out = tmp_path / "out"
-    result = gdgrade("grade", SUBMISSIONS, "--out", out, "--jobs", "2", cwd=tmp_path)
+    result = gdgrade("grade", SUBMISSIONS, "--out", out, "--jobs", "2", "--seed", SEED, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     ids = sorted(p.parent.name for p in SUBMISSIONS.glob("*/gradient.py"))
     for identifier in ids:
@@ -107,8 +107,8 @@ def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
     syntax = next(row for row in rows if row["id"] == "syntax_error")
     assert (syntax["status"], syntax["score"], syntax["del_w"]) == ("syntax_error", "0", "0")
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["submissions"] == len(ids) and summary["full_marks"] == 4
-    assert summary["variables"]["h"]["pass_rate"] == pytest.approx(14 / 18)
+    assert summary["submissions"] == len(ids) and summary["full_marks"] == 6
+    assert summary["variables"]["h"]["pass_rate"] == pytest.approx(17 / 22)
     assert {"variable": "error", "mistake": "error sign reversed", "count": 1} in summary["mistakes"]
     assert {"submission": "syntax_error", "status": "syntax_error", "reason": None} in summary["failed_runs"]
     assert f"Graded {len(ids)} submissions" in result.stdout
@@ -169,13 +169,13 @@ def quiz_solution() -> str:
 
 
 def test_closing_line_and_overview_count_every_status(tmp_path):
-    result = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "out")
+    result = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "out", "--seed", SEED)
     out = tmp_path / "out"
-    assert result.stdout == ("Graded 18 submissions: mean 3.50/5, 4 with full marks; 16 completed, 1 runtime error, "
+    assert result.stdout == ("Graded 22 submissions: mean 3.68/5, 6 with full marks; 19 completed, 2 runtime error, "
                              f"1 syntax error. Open {out / 'index.html'} for the class overview.\n")
     markdown = (out / "summary.md").read_text()
-    assert ("| status | submissions | meaning |\n|---|---:|---|\n| completed | 16 | ran to the end of the file |\n"
-            "| runtime_error | 1 | the code raised an exception or exited with an error status |\n"
+    assert ("| status | submissions | meaning |\n|---|---:|---|\n| completed | 19 | ran to the end of the file |\n"
+            "| runtime_error | 2 | the code raised an exception or exited with an error status |\n"
             "| syntax_error | 1 | not valid Python, so not run |\n") in markdown
     assert "| 1 | 0 |  |\n| 2 | 0 |  |" in markdown  # empty score bins are shown
     assert "## Submissions that did not complete" in markdown and "| `crash_halfway` | runtime_error |" in markdown

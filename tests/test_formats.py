@@ -65,7 +65,7 @@ def assert_junit(root: ET.Element) -> list[ET.Element]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("formats") / "out"
-    result = gdgrade("grade", SUBMISSIONS, "--out", out)
+    result = gdgrade("grade", SUBMISSIONS, "--out", out, "--seed", SEED)
     assert result.returncode == 0, result.stderr
     return out
 
@@ -91,15 +91,15 @@ def test_check_prints_each_format():
 
 def test_batch_junit_csv_and_summaries(batch):
     cases = assert_junit(ET.parse(batch / "junit.xml").getroot())
-    assert len(cases) == 18 * 5
+    assert len(cases) == 22 * 5
     rows = list(csv.DictReader((batch / "grades.csv").open(newline="")))
-    assert len(rows) == 18
+    assert len(rows) == 22
     broken = next(row for row in rows if row["id"] == "syntax_error")
     assert (broken["score"], broken["h"], broken["del_w"]) == ("0", "0", "0")
     summary = json.loads((batch / "summary.json").read_text())
-    assert summary["statuses"] == {"completed": 16, "runtime_error": 1, "syntax_error": 1}
+    assert summary["statuses"] == {"completed": 19, "runtime_error": 2, "syntax_error": 1}
     markdown = (batch / "summary.md").read_text()
-    assert "| `del_w` | 56% |" in markdown and "| `syntax_error` | syntax_error |" in markdown
+    assert "| `del_w` | 59% |" in markdown and "| `syntax_error` | syntax_error |" in markdown
 
 
 def test_junit_strips_control_characters_and_ansi(tmp_path):
@@ -186,11 +186,11 @@ def test_github_actions_annotations_and_step_summary(tmp_path):
     assert "| ✗ | `del_w` | wrong |" in summary.read_text()
     summary.write_text("")
     out = tmp_path / "out"
-    batch = gdgrade("grade", SUBMISSIONS, "--out", out, env=env)
+    batch = gdgrade("grade", SUBMISSIONS, "--out", out, "--seed", SEED, env=env)
     assert batch.returncode == 0
     assert summary.read_text().startswith("# gdgrade class overview: gradient_descent")
     assert summary.read_text() == (out / "summary.md").read_text() + "\n"  # nothing per submission
-    assert sum(line.startswith("::error ") for line in batch.stdout.splitlines()) == 27
+    assert sum(line.startswith("::error ") for line in batch.stdout.splitlines()) == 29  # one per failing variable of the samples
 
 
 def test_shards_merge_into_the_whole_batch(tmp_path, batch):
@@ -198,7 +198,7 @@ def test_shards_merge_into_the_whole_batch(tmp_path, batch):
     for k, folder in enumerate(shards, start=1):
         assert gdgrade("grade", SUBMISSIONS, "--out", folder, "--shard", f"{k}/3", "--seed", "5").returncode == 0
     counts = [len(json.loads((folder / "shard.json").read_text())["submissions"]) for folder in shards]
-    assert sum(counts) == 18 and all(counts)
+    assert sum(counts) == 22 and all(counts)
     merged = tmp_path / "merged"
     result = gdgrade("merge", *shards, "--out", merged)
     assert result.returncode == 0, result.stderr
@@ -207,7 +207,7 @@ def test_shards_merge_into_the_whole_batch(tmp_path, batch):
     for key in ("submissions", "mean_score", "score_distribution", "statuses", "variables", "failed_runs"):
         assert whole[key] == combined[key], key
     assert (batch / "grades.csv").read_text() == (merged / "grades.csv").read_text()
-    assert len(assert_junit(ET.parse(merged / "junit.xml").getroot())) == 90
+    assert len(assert_junit(ET.parse(merged / "junit.xml").getroot())) == 22 * 5
 
     overlap = gdgrade("merge", shards[0], shards[0], shards[1], shards[2], "--out", tmp_path / "x")
     assert overlap.returncode == 2 and "overlap: shard 1 of 3 given more than once" in overlap.stderr

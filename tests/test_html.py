@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from .conftest import ROOT, SUBMISSIONS
+from .conftest import ROOT, SEED, SUBMISSIONS
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -18,8 +18,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site") / "out"
-    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out)],
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out),
+                             "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return out
 
@@ -59,18 +59,18 @@ def test_overview_loads_sorts_and_links(browser, site):
     assert browser.title == "gdgrade: gradient_descent"
     assert console_errors(browser) == []
     bins = [bar.text.split() for bar in browser.find_elements("css selector", "#histogram div")]
-    assert bins == [["0", "3"], ["1", "0"], ["2", "0"], ["3", "1"], ["4", "10"], ["5", "4"]]  # empty bins shown
+    assert bins == [["0", "3"], ["1", "0"], ["2", "0"], ["3", "1"], ["4", "12"], ["5", "6"]]  # empty bins shown
     assert len(browser.find_elements("css selector", "#variables tr")) == 6
     statuses = [row.text for row in browser.find_elements("css selector", "#statuses tr")][1:]
-    assert statuses == ["completed 16 ran to the end of the file",
-                        "runtime_error 1 the code raised an exception or exited with an error status",
+    assert statuses == ["completed 19 ran to the end of the file",
+                        "runtime_error 2 the code raised an exception or exited with an error status",
                         "syntax_error 1 not valid Python, so not run"]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "index.png"))
 
     header = browser.find_element("xpath", "//table[@id='students']//th[text()='score']")
     header.click()
-    assert scores(browser) == sorted(scores(browser)) and len(scores(browser)) == 18
+    assert scores(browser) == sorted(scores(browser)) and len(scores(browser)) == 22
     header.click()
     assert scores(browser) == sorted(scores(browser), reverse=True)
     browser.find_element("xpath", "//table[@id='students']//th[text()='submission']").click()
@@ -78,7 +78,7 @@ def test_overview_loads_sorts_and_links(browser, site):
     assert names == sorted(names)
 
     links = [a.get_attribute("href") for a in browser.find_elements("css selector", "#students a")]
-    assert len(links) == 18
+    assert len(links) == 22
     for link in links:
         assert Path(unquote(link.removeprefix("file://"))).is_file(), link
     assert console_errors(browser) == []

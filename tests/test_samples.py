@@ -31,6 +31,10 @@ EXPECTED = {
     "crash_halfway": (Status.RUNTIME_ERROR, [C, C, C, C, W], None),  # the step whose line raised is wrong
     "syntax_error": (Status.SYNTAX_ERROR, [M, M, M, M, M], None),
     "starter": (Status.COMPLETED, [M, M, M, M, M], None),
+    "four_term_sum": (Status.RUNTIME_ERROR, [W, K, K, K, K], None),  # IndexError where x has 3 elements
+    "in_main": (Status.COMPLETED, [C, C, C, C, C], None),  # computed inside main(): found there
+    "edited_givens": (Status.COMPLETED, [C, C, C, C, C], None),  # graded on the quiz's givens
+    "integer_zeros": (Status.COMPLETED, [C, C, C, C, W], None),  # np.zeros_like of an integer x
 }
 
 

@@ -63,12 +63,20 @@ def no_activation(h):
     return h
 
 
+def derivative_as_output(h):
+    return sigmoid_prime(h)
+
+
 def error_reversed(y, nn_output):
     return nn_output - y
 
 
 def error_squared(y, nn_output):
     return (y - nn_output) ** 2
+
+
+def error_from_h(y, h):
+    return y - h
 
 
 def no_derivative(error):
@@ -83,8 +91,20 @@ def derivative_of_output(error, nn_output):
     return error * sigmoid_prime(nn_output)
 
 
+def output_not_derivative(error, nn_output):
+    return error * nn_output
+
+
 def learnrate_forgotten(error_term, x):
     return error_term * x
+
+
+def error_not_error_term(learnrate, error, x):
+    return learnrate * error * x
+
+
+def x_forgotten(learnrate, error_term):
+    return learnrate * error_term
 
 
 def w_instead_of_x(learnrate, error_term, w):
@@ -143,10 +163,14 @@ QUIZ = Quiz(
                 "The example had two inputs; this quiz has len(x) of them. Use np.dot(x, w)."),
         Mistake("nn_output", "no activation", no_activation,
                 "The output is the activation of h: nn_output = sigmoid(h)."),
+        Mistake("nn_output", "derivative instead of the sigmoid", derivative_as_output,
+                "The output is sigmoid(h); sigmoid_prime(h) is its slope, which belongs in the error term."),
         Mistake("error", "error sign reversed", error_reversed,
                 "The error is target minus output: y - nn_output, not nn_output - y."),
         Mistake("error", "error squared", error_squared,
                 "The error here is the plain difference y - nn_output, not its square."),
+        Mistake("error", "h instead of the output", error_from_h,
+                "The error compares the target with what the network outputs, nn_output, not with h."),
         Mistake("error_term", "no derivative", no_derivative,
                 "Multiply the error by the output gradient f'(h) = sigmoid_prime(h)."),
         Mistake("error_term", "sigmoid instead of its derivative", sigmoid_not_derivative,
@@ -154,8 +178,14 @@ QUIZ = Quiz(
         Mistake("error_term", "derivative of the output instead of h", derivative_of_output,
                 "The derivative is taken at h: sigmoid_prime(h), or nn_output * (1 - nn_output);"
                 " not sigmoid_prime(nn_output)."),
+        Mistake("error_term", "the output instead of its derivative", output_not_derivative,
+                "The sigmoid's derivative at h is nn_output * (1 - nn_output), not nn_output itself."),
         Mistake("del_w", "learning rate forgotten", learnrate_forgotten,
                 "The step is scaled by the learning rate: learnrate * error_term * x."),
+        Mistake("del_w", "error instead of error_term", error_not_error_term,
+                "error_term already includes the sigmoid's derivative: use it, not error."),
+        Mistake("del_w", "x forgotten", x_forgotten,
+                "Each weight moves in proportion to its own input: multiply by x, one entry per weight."),
         Mistake("del_w", "w instead of x", w_instead_of_x,
                 "Each weight changes in proportion to its input x, not to the weight w."),
         Mistake("del_w", "del_w summed to a scalar", del_w_summed,

@@ -1,0 +1,32 @@
+import numpy as np
+
+
+def sigmoid(x):
+    """
+    Calculate sigmoid
+    """
+    return 1/(1+np.exp(-x))
+
+
+def sigmoid_prime(x):
+    """
+    # Derivative of the sigmoid function
+    """
+    return sigmoid(x) * (1 - sigmoid(x))
+
+
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+
+# Initial weights
+w = np.array([0.5, -0.5, 0.3, 0.1])
+
+
+def main():
+    h = np.dot(x, w)
+    nn_output = sigmoid(h)
+    error = y - nn_output
+    error_term = error * sigmoid_prime(h)
+    del_w = learnrate * error_term * x
+    print(del_w)
