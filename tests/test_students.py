@@ -1,5 +1,6 @@
-"""Realistic student files (tests/students/), written as students write: each verdict, diagnosis
-and note asserted. Graded with the suite's seed, whose first hidden case has 3 inputs."""
+"""Realistic student files, written as students write: each verdict, diagnosis and note asserted.
+Those in tests/students/, and four that are also samples (submissions/). Graded with the suite's
+seed, whose first hidden case has 3 inputs."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import pytest
 from grader import discover
 from grader.report import Outcome, Status
 
+from .conftest import SUBMISSIONS
+
 C, K, H, W, M = (Outcome.CORRECT, Outcome.CONSISTENT, Outcome.HARDCODED, Outcome.WRONG, Outcome.MISSING)
 STUDENTS = Path(__file__).with_name("students")
+ALSO_SAMPLES = ("four_term_sum", "in_main", "edited_givens", "integer_zeros")
 
 EXPECTED = {
     # file: (status, outcomes of h, nn_output, error, error_term, del_w, {variable: (diagnosis kind, words)},
@@ -56,7 +60,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def reports(grader):
-    return {report.submission: report for report in grader.grade(discover.find([STUDENTS]).submissions)}
+    paths = [STUDENTS, *(SUBMISSIONS / name / "gradient.py" for name in ALSO_SAMPLES)]
+    return {report.submission: report for report in grader.grade(discover.find(paths).submissions)}
 
 
 def test_every_student_file_is_listed(reports):
