@@ -19,25 +19,13 @@ from typing import Any
 
 import click
 
-from grader import (
-    __version__,
-    atomic,
-    discover,
-    github,
-    gradebook,
-    gradescope,
-    junit,
-    outdir,
-    quiz,
-    render,
-    report,
-    shard,
-    text,
-)
+from grader import __version__, atomic, outdir, quiz, report, shard, text
+from grader.formats import github, gradebook, gradescope, junit, render
+from grader.formats.summary import Summary
 from grader.grade import Grader, Settings, content_digest
+from grader.intake import folders
 from grader.report import Status
 from grader.source import SourceError, decode
-from grader.summary import Summary
 
 
 def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -126,7 +114,7 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
 
 def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report:
     with open_grader(quiz, settings) as grader:
-        return next(grader.grade(discover.find([path], quiz.filename).submissions))
+        return next(grader.grade(folders.find([path], quiz.filename).submissions))
 
 
 @cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
@@ -160,7 +148,7 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
                        settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
     maximum = sum(step.weight for step in quiz.steps)
-    path, why = discover.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
+    path, why = folders.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
         None, f"the upload folder {submission_dir} does not exist")
     if path is None:
         results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", maximum, quiz.variables)
@@ -216,7 +204,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       index.html    the class overview page, linking every student's page
     Reports of submissions no longer in the batch are removed.
     """
-    found = discover.find(paths, quiz.filename)
+    found = folders.find(paths, quiz.filename)
     everything = found.submissions
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
@@ -293,13 +281,13 @@ def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
         book = gradebook.Gradebook(folder, chosen, hide_hidden)
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
-            result.source_text = read_text(discover.Submission(identifier, Path(result.path)))
+            result.source_text = read_text(folders.Submission(identifier, Path(result.path)))
             book.add(result)
         summary = book.finish()
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
-def read_text(submission: discover.Submission) -> str | None:
+def read_text(submission: folders.Submission) -> str | None:
     """A submission's text for its feedback page, read as safely as for grading; None if it is not text."""
     try:
         return decode(submission.read())

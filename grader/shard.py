@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from grader.discover import Submission
+from grader.intake.folders import Submission
 from grader.outdir import student_files
 from grader.text import count, plural
 

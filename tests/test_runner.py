@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.discover import Submission
 from grader.grade import Settings
+from grader.intake.folders import Submission
 from grader.report import Outcome, Status
 
 from .conftest import SEED

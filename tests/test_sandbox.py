@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader import cli
-from grader.discover import Submission
 from grader.grade import Grader, Settings, _status
+from grader.intake.folders import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers, seccomp

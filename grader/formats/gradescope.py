@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader import render
+from grader.formats import render
 from grader.report import Report, explanations
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from grader.formats.summary import Summary
 from grader.report import STATUS_MEANING, Outcome, Report, Status, explanations
-from grader.summary import Summary
 from grader.text import code_span, count, fenced, one_line, printable
 
 MARKS = {

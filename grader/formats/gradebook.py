@@ -14,13 +14,14 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import atomic, html, junit, render
+from grader import atomic
 from grader.atomic import AtomicFile
-from grader.discover import Submission
+from grader.formats import html, junit, render
+from grader.formats.summary import Summary, Tally
+from grader.intake.folders import Submission
 from grader.outdir import OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Grading, Report, for_students
-from grader.summary import Summary, Tally
 from grader.text import spreadsheet_cell
 
 

@@ -11,9 +11,9 @@ import re
 from html import escape
 from urllib.parse import quote
 
+from grader.formats.summary import Summary
 from grader.outdir import GENERATOR, student_files
 from grader.report import STATUS_MEANING, Report, Status, explanations
-from grader.summary import Summary
 from grader.text import count
 
 CODE = re.compile(r"`([^`]+)`")

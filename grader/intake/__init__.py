@@ -1,0 +1,1 @@
+"""Finding what students handed in: folders (``folders``), and the ``Submission`` each one becomes."""
