@@ -33,6 +33,8 @@ def test_wheel_ships_the_quiz_under_the_grader_namespace(wheel):
     assert "grader/reference/gradient_descent/solution.py" in names
     assert "grader/reference/gradient_descent/starter.py" in names
     assert not [name for name in names if name.startswith(("reference/", "tests/", "submissions/"))]
+    modules = {str(path.relative_to(ROOT)) for path in (ROOT / "grader").rglob("*.py")}
+    assert modules and modules <= set(names), sorted(modules - set(names))  # every subpackage is listed
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
     assert "gdgrade = grader.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
