@@ -19,6 +19,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Any
 
 SUFFIX = ".gdgrade-tmp"
 LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{16}\.gdgrade-tmp$"
@@ -59,13 +60,14 @@ def install_interrupt_handler() -> None:
 
 
 class AtomicFile:
-    """A text file being written to ``path``: ``commit`` puts it in place, ``discard`` drops it.
+    """A file being written to ``path`` (text, or bytes when ``binary``): ``commit`` puts it in place,
+    ``discard`` drops it.
 
     As a context manager it commits on success and discards on an exception; interrupts wait
     until either is done.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, binary: bool = False):
         self.path = path
         self._deferral = deferred()
         self._deferral.__enter__()
@@ -73,7 +75,8 @@ class AtomicFile:
             self.temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}{SUFFIX}")
             handle = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
             # backslashreplace: a lone surrogate a student's text smuggled in is written, never fatal
-            self.stream = os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace", newline="")
+            self.stream: Any = (os.fdopen(handle, "wb") if binary else
+                                os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace", newline=""))
         except BaseException:
             self._deferral.__exit__(None, None, None)
             raise
@@ -112,6 +115,12 @@ def write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with AtomicFile(path) as file:
         file.stream.write(text)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with AtomicFile(path, binary=True) as file:
+        file.stream.write(data)
 
 
 def remove_leftovers(folder: Path) -> int:

@@ -19,11 +19,10 @@ from typing import Any
 
 import click
 
-from grader import __version__, atomic, outdir, quiz, report, shard, text
-from grader.formats import github, gradebook, gradescope, junit, render
-from grader.formats.summary import Summary
+from grader import __version__, atomic, intake, outdir, quiz, report, shard, text
+from grader.formats import github, gradebook, gradescope, junit, lms, render
+from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
-from grader.intake import folders
 from grader.report import Status
 from grader.source import SourceError, decode
 
@@ -112,9 +111,9 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
     return grader
 
 
-def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report:
+def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Settings) -> report.Report:
     with open_grader(quiz, settings) as grader:
-        return next(grader.grade(folders.find([path], quiz.filename).submissions))
+        return next(grader.grade([submission]))
 
 
 @cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
@@ -127,7 +126,7 @@ def _grade_one(path: Path, quiz: quiz.Quiz, settings: Settings) -> report.Report
 def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz: quiz.Quiz,
           settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
-    result = _grade_one(file, quiz, settings)
+    result = _grade_one(intake.one(file, quiz.filename), quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
@@ -148,13 +147,13 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
                        settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
     maximum = sum(step.weight for step in quiz.steps)
-    path, why = folders.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
+    chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
         None, f"the upload folder {submission_dir} does not exist")
-    if path is None:
+    if chosen is None:
         results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", maximum, quiz.variables)
     else:
         try:
-            result = _grade_one(path, quiz, settings)
+            result = _grade_one(chosen, quiz, settings)
             results = gradescope.results(report.for_students(result) if hide_hidden else result)
         except click.ClickException as problem:  # results.json is written whatever happens
             results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", maximum,
@@ -169,6 +168,34 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     click.echo(f"Wrote {results_path}: {results['score']:g} points")
 
 
+def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--roster`` and what it needs, read before anything is graded: a bad roster is a usage error."""
+
+    @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  default=None, help="The gradebook exported from Canvas, Moodle (grading worksheet), Blackboard or "
+                  "Brightspace: write <system>-import.csv to --out with this assignment's grades.")
+    @click.option("--assignment", default=None, help="The roster's column to fill: its name, id or header "
+                  "[default: the only one]. A name the roster lacks makes a new column (Canvas, Brightspace).")
+    @click.option("--points", type=click.FloatRange(min=0, min_open=True), default=None,
+                  help="Points the assignment is worth in the LMS [default: the roster's points possible].")
+    @click.option("--missing", type=click.Choice(["blank", "zero"]), default="blank", show_default=True,
+                  help="What a roster student with no submission gets in the import file.")
+    @functools.wraps(command)
+    def wrapper(roster_path: Path | None, assignment: str | None, points: float | None, missing: str,
+                **kwargs: Any) -> Any:
+        if roster_path is None:
+            if assignment is not None or points is not None or missing != "blank":
+                raise click.UsageError("--assignment, --points and --missing need --roster")
+            return command(roster=None, **kwargs)
+        try:
+            roster = lms.Roster(roster_path, assignment, points, missing == "zero")
+        except lms.RosterError as problem:
+            raise click.UsageError(str(problem)) from None
+        return command(roster=roster, **kwargs)
+
+    return wrapper
+
+
 @cli.command("grade", short_help="Grade every submission in folders or files; write reports and class files.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, readable=True, path_type=Path))
@@ -180,18 +207,33 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
               help="Keep every valid report already in --out for the same file; grade only the rest.")
 @click.option("--shard", "shard_spec", default=None, metavar="K/N",
               help="Grade only shard K of N (a deterministic split); combine shards with gdgrade merge.")
+@click.option("--layout", type=click.Choice(intake.LAYOUT_NAMES), default="auto", show_default=True,
+              help="How downloads name students' files: auto recognises each LMS's, plain reads folders as students.")
+@click.option("--attempts", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
+              help="Grade each student's latest attempt in a download, or every attempt (the import takes the best).")
+@roster_options
 @hide_option
 @grading_options
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
-                  hide_hidden: bool, quiz: quiz.Quiz, settings: Settings) -> None:
+                  layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool, quiz: quiz.Quiz,
+                  settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
     \b
     Finding submissions: in a folder, every gradient.py at any depth is one
     submission, named by its folder's path with / as __ (sec1/ana/gradient.py
     is sec1__ana); a loose NAME.py directly in the folder is submission NAME; a
-    file named on the command line is a submission of its own. Links and
-    special files are not read: they get a report that says so.
+    file named on the command line is a submission of its own. A notebook
+    (.ipynb) is graded as its code cells. Links and special files are not read:
+    they get a report that says so.
+
+    \b
+    LMS downloads: a .zip (read in place, never extracted) or its unzipped
+    folder from Canvas, Moodle, Blackboard, Brightspace or a Gradescope export
+    is recognised by how it names students' files; each report names the
+    student. With --roster (the LMS's gradebook export), <system>-import.csv is
+    written in the layout that LMS imports, and unmatched.csv names every
+    submission no roster row matched.
 
     \b
     What is written to --out:
@@ -202,9 +244,11 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       summary.json  the class overview: scores, statuses, pass rates, mistakes
       summary.md    the same overview in Markdown
       index.html    the class overview page, linking every student's page
+      <system>-import.csv, unmatched.csv   with --roster
+      moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
     Reports of submissions no longer in the batch are removed.
     """
-    found = folders.find(paths, quiz.filename)
+    found = intake.find(paths, quiz.filename, layout, attempts)
     everything = found.submissions
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
@@ -221,10 +265,11 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         submissions = shard.select(everything, k, n)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(name for s in submissions for name in outdir.student_files(s.id))
+        folder.claim([*(name for s in submissions for name in outdir.student_files(s.id)),
+                      *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))])
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden)
+        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = {s.id for s in submissions if gradebook.existing_report(
@@ -260,8 +305,9 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
 @click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the combined reports and batch files.")
+@roster_options
 @hide_option
-def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
+def merge(shards: tuple[Path, ...], out: Path, roster: lms.Roster | None, hide_hidden: bool) -> None:
     """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
     try:
         manifests = shard.check(shards)
@@ -277,17 +323,23 @@ def merge(shards: tuple[Path, ...], out: Path, hide_hidden: bool) -> None:
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(name for identifier, _ in order for name in outdir.student_files(identifier))
-        book = gradebook.Gradebook(folder, chosen, hide_hidden)
+        folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
+                      *_import_files(roster, True)])
+        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
-            result.source_text = read_text(folders.Submission(identifier, Path(result.path)))
+            result.source_text = read_text(intake.reopen(identifier, result.path))
             book.add(result)
         summary = book.finish()
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
-def read_text(submission: folders.Submission) -> str | None:
+def _import_files(roster: lms.Roster | None, moodle: bool) -> list[str]:
+    """The import files a run may write: claimed, so that a later run without them removes them."""
+    return ([roster.file_name, "unmatched.csv"] if roster else []) + (["moodle-feedback.zip"] if moodle else [])
+
+
+def read_text(submission: intake.Submission) -> str | None:
     """A submission's text for its feedback page, read as safely as for grading; None if it is not text."""
     try:
         return decode(submission.read())
@@ -307,8 +359,9 @@ def _output_folder(out: Path) -> outdir.OutputFolder:
 def closing_line(summary: Summary, out: Path, note: str) -> str:
     """What a batch says when it ends: the scores, every status with its count, where the files are."""
     statuses = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary.statuses.items())
-    line = (f"Graded {text.count(summary.submissions, 'submission')}{note}: mean {summary.mean_score:.2f}/"
-            f"{summary.max_score:g}, {summary.full_marks} with full marks; {statuses}.")
+    origin = LmsImport.downloads(summary.downloads, summary.submissions)
+    line = (f"Graded {text.count(summary.submissions, 'submission')}{f' ({origin})' if origin else ''}{note}: mean "
+            f"{summary.mean_score:.2f}/{summary.max_score:g}, {summary.full_marks} with full marks; {statuses}.")
     empty = [run.submission for run in summary.failed_runs if run.status is Status.NOTHING_GRADABLE]
     if empty:
         shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
@@ -316,6 +369,9 @@ def closing_line(summary: Summary, out: Path, note: str) -> str:
                  "for what each holds).")
     if summary.stale_removed:
         line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")
+    if summary.lms_import:
+        imported = summary.lms_import.describe()
+        line += f" {imported[0].upper()}{imported[1:]}."
     line += "".join(f" Note: {note}." for note in summary.notes)
     return line + f" Open {out / 'index.html'} for the class overview."
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, text
-from grader.intake import folders
+from grader import compare, intake, text
 from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
@@ -162,7 +161,7 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
     return Status.COMPLETED, warnings
 
 
-def _report(submission: folders.Submission, grader: Grader, digest: str | None, text: str | None,
+def _report(submission: intake.Submission, grader: Grader, digest: str | None, text: str | None,
             **fields: object) -> Report:
     report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
                     selection=submission.selection, source_sha256=digest, grading=grader.grading, **fields)
@@ -170,7 +169,7 @@ def _report(submission: folders.Submission, grader: Grader, digest: str | None, 
     return report
 
 
-def _unrunnable(submission: folders.Submission, grader: Grader, error: StudentError | None,
+def _unrunnable(submission: intake.Submission, grader: Grader, error: StudentError | None,
                 digest: str | None, text: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: every variable missing."""
     if submission.nothing:
@@ -185,7 +184,7 @@ def _unrunnable(submission: folders.Submission, grader: Grader, error: StudentEr
                    duration_s=time.monotonic() - started)
 
 
-def _fault_report(submission: folders.Submission, grader: Grader, problem: Exception, started: float) -> Report:
+def _fault_report(submission: intake.Submission, grader: Grader, problem: Exception, started: float) -> Report:
     """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
     checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases),
                                stopped="gdgrade could not grade it")
@@ -195,7 +194,7 @@ def _fault_report(submission: folders.Submission, grader: Grader, problem: Excep
                              "please report it"], duration_s=time.monotonic() - started)
 
 
-def _prepare(submission: folders.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
+def _prepare(submission: intake.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
     """The analysed source, or the reason it cannot be run; the content's digest; its text, if text."""
     if submission.nothing:
         return StudentError(case="public", type="nothing gradable", message=submission.selection or "",
@@ -263,7 +262,7 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
-def _finish(submission: folders.Submission, grader: Grader, source: Source, digest: str,
+def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str,
             answer: dict[str, object]) -> Report:
     started = time.monotonic()
     reference, settings = grader.reference, grader.settings
@@ -297,7 +296,7 @@ def _finish(submission: folders.Submission, grader: Grader, source: Source, dige
 
 @dataclass
 class _Pending:
-    submission: folders.Submission
+    submission: intake.Submission
     started: float
     source: Source | StudentError | Exception
     """The analysed source; why it cannot run; or a fault of gdgrade's while reading it."""
@@ -306,7 +305,7 @@ class _Pending:
     answer: Future[dict[str, object]] | None
 
 
-def content_digest(submission: folders.Submission) -> str | None:
+def content_digest(submission: intake.Submission) -> str | None:
     """SHA-256 of the file's bytes, or None when it cannot be read."""
     try:
         return hashlib.sha256(submission.read()).hexdigest()
@@ -314,7 +313,7 @@ def content_digest(submission: folders.Submission) -> str | None:
         return None
 
 
-def _repeated_contents(submissions: Sequence[folders.Submission]) -> Counter[str]:
+def _repeated_contents(submissions: Sequence[intake.Submission]) -> Counter[str]:
     """How often each content occurs, for contents that occur more than once (digests only)."""
     counts = Counter(content_digest(submission) for submission in submissions)
     return Counter({digest: count for digest, count in counts.items() if count > 1 and digest is not None})
@@ -351,7 +350,7 @@ class Grader:
     def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         self.close(abort=kind is not None)
 
-    def grade(self, submissions: Sequence[folders.Submission], window: int | None = None) -> Iterator[Report]:
+    def grade(self, submissions: Sequence[intake.Submission], window: int | None = None) -> Iterator[Report]:
         """Reports for ``submissions``, in order.
 
         At most ``window`` submissions are in flight, so memory stays flat however large the

@@ -49,8 +49,16 @@ class FolderBusy(Exception):
     """Another gdgrade run is writing to the folder."""
 
 
+LMS_FILES = re.compile(r"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|unmatched\.csv|"
+                       r"moodle-feedback\.zip)$")
+"""The import files ``--roster`` writes (and Moodle's feedback zip): byte for byte what the LMS reads, so
+they carry no mark; one listed in the manifest is gdgrade's."""
+
+
 def _written_by_gdgrade(path: Path) -> bool:
-    """Whether ``path`` still holds what gdgrade wrote there (a report, or a page with its mark)."""
+    """Whether ``path`` still holds what gdgrade wrote there (a report, a page with its mark, an import file)."""
+    if LMS_FILES.match(path.name):
+        return path.is_file() and not path.is_symlink()
     try:
         with path.open("rb") as stream:
             head = stream.read(1 << 12)
@@ -95,7 +103,7 @@ class OutputFolder:
         atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names)}, indent=1) + "\n")
 
     def claim(self, names: Iterable[str]) -> None:
-        """Record, before writing any, the per-student files this run may write.
+        """Record, before writing any, the per-student files (and import files) this run may write.
 
         Written first, so that if the run is killed, the next one still knows they are gdgrade's.
         """

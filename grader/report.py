@@ -148,12 +148,44 @@ class Grading(_Model):
     tolerances: dict[str, tuple[float, float]] = Field(description="each variable's rtol and atol")
 
 
+System = Literal["canvas", "moodle", "blackboard", "brightspace", "gradescope"]
+SYSTEM_TITLES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard", "brightspace": "Brightspace",
+                 "gradescope": "Gradescope"}
+
+
+class Student(_Model):
+    """Who handed a submission in, as their learning-management system's download names them."""
+
+    system: System = Field(description="the system whose download the submission came from")
+    name: str | None = Field(None, description=(
+        "as the download gives it: Canvas squeezes the sortable name (smithjohn), Moodle and Brightspace "
+        "give the full name, Blackboard's receipt the name, Gradescope every submitter's name"))
+    lms_id: str | None = Field(None, description=(
+        "the system's id for the student: Canvas user id, Moodle participant id, Blackboard username, "
+        "Gradescope student id (SID); Brightspace's download has none"))
+    email: str | None = Field(None, description="when the download gives it (Gradescope)")
+    late: bool | None = Field(None, description="when the download says (Canvas marks late work)")
+    attempt: str | None = Field(None, description=(
+        "when the submission was made, as the download says: Blackboard's attempt, Brightspace's "
+        "submission date, Gradescope's time"))
+    entry: str = Field(description="the download's name for the student's files: their folder, or the prefix "
+                                   "of their file names")
+
+    def describe(self) -> str:
+        """Who, in one line: ``smithjohn (Canvas id 12345, late)``."""
+        about = [f"{SYSTEM_TITLES[self.system]} id {self.lms_id}" if self.lms_id else SYSTEM_TITLES[self.system]]
+        about += [f"attempt of {self.attempt}"] if self.attempt else []
+        about += ["late"] if self.late else []
+        return f"{self.name or self.entry} ({', '.join(about)})"
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     grader_version: str = __version__
     quiz: str
     submission: str
     path: str
+    student: Student | None = Field(None, description="who handed it in, when it came from an LMS download")
     selection: str | None = Field(None, description="why this file was graded, when it is not simply named "
                                   "gradient.py; for nothing_gradable, why no file could be and what the folder holds")
     source_sha256: str | None = Field(None, description="digest of the file graded (resume checks it)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from grader.intake.folders import Submission
+from grader.intake import Submission
 from grader.outdir import student_files
 from grader.text import count, plural
 
@@ -34,6 +34,8 @@ class Manifest(BaseModel):
     total: int
     seed: int | None = None
     """The hidden cases' seed: shards of one batch must share it."""
+    students: bool = False
+    """Whether the batch came from an LMS download, so that its gradebook names each student."""
     submissions: list[str]
 
 
@@ -64,7 +66,7 @@ def select(submissions: Sequence[Submission], k: int, n: int) -> list[Submission
 def write_manifest(folder: Path, quiz: str, k: int, n: int, everything: Sequence[Submission],
                    mine: Sequence[Submission], seed: int | None) -> None:
     manifest = Manifest(quiz=quiz, shard=k, of=n, batch=batch_digest(everything), total=len(everything),
-                        seed=seed, submissions=[s.id for s in mine])
+                        seed=seed, students=any(s.student for s in everything), submissions=[s.id for s in mine])
     (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 

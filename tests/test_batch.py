@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from grader import intake
 from grader.grade import Grader, Settings
-from grader.intake import folders
 from grader.report import Report
 
 from .conftest import SUBMISSIONS
@@ -124,7 +124,7 @@ def test_fork_server_death_is_reported_and_the_batch_goes_on(tmp_path, quiz):
     shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / "zz99" / "gradient.py")
     reports = {}
     with Grader(quiz, Settings(timeout=20), 1) as grader:
-        for report in grader.grade(folders.find([folder]).submissions):
+        for report in grader.grade(intake.find([folder]).submissions):
             reports[report.submission] = report
             if len(reports) == 2:  # one slot, in order: the sleeper is next; kill once its child runs
                 launcher = grader.sandbox.server_pid()
@@ -158,7 +158,7 @@ def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
     shutil.copy(SUBMISSIONS / "correct_dot" / "gradient.py", folder / "d" / "gradient.py")
     with Grader(quiz, Settings(), 2) as grader:
         counting = grader.sandbox = CountingSandbox(grader.sandbox)
-        reports = list(grader.grade(folders.find([folder]).submissions, window=2))
+        reports = list(grader.grade(intake.find([folder]).submissions, window=2))
         grader.sandbox = counting.sandbox
     assert counting.runs == 2
     assert [r.submission for r in reports] == ["a", "b", "c", "d"]
@@ -167,6 +167,6 @@ def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
 
 
 def test_same_submission_twice_gives_the_same_report(fork_grader):
-    submission = folders.find([SUBMISSIONS / "two_input_h" / "gradient.py"]).submissions
+    submission = intake.find([SUBMISSIONS / "two_input_h" / "gradient.py"]).submissions
     first, second = (next(fork_grader.grade(submission)) for _ in range(2))
     assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})

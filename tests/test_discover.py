@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from grader.intake.folders import MAX_SOURCE_BYTES, Submission, find
+from grader.intake import MAX_SOURCE_BYTES, Submission, find
 
 
 def write(path, text="h = 1\n"):

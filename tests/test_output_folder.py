@@ -99,10 +99,10 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 
 
 def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, monkeypatch, quiz, fork_grader):
+    from grader import intake
     from grader.formats import gradebook, html
-    from grader.intake import folders
 
-    report = next(fork_grader.grade(folders.find([SUBMISSIONS / "correct_dot" / "gradient.py"]).submissions))
+    report = next(fork_grader.grade(intake.find([SUBMISSIONS / "correct_dot" / "gradient.py"]).submissions))
     real_page = html.student
 
     def page_then_ctrl_c(*args):  # Ctrl-C after the report is on disk, before the page is

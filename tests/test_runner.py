@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.grade import Settings
-from grader.intake.folders import Submission
+from grader.intake import Submission
 from grader.report import Outcome, Status
 
 from .conftest import SEED

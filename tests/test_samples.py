@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.intake import folders
+from grader import intake
 from grader.report import Outcome, Status
 
 from .conftest import SUBMISSIONS
@@ -40,7 +40,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def reports(grader):
-    return {report.submission: report for report in grader.grade(folders.find([SUBMISSIONS]).submissions)}
+    return {report.submission: report for report in grader.grade(intake.find([SUBMISSIONS]).submissions)}
 
 
 def test_every_sample_is_listed(reports):

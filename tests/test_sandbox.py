@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from grader import cli
 from grader.grade import Grader, Settings, _status
-from grader.intake.folders import Submission
+from grader.intake import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers, seccomp

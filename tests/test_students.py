@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.intake import folders
+from grader import intake
 from grader.report import Outcome, Status
 
 from .conftest import SUBMISSIONS
@@ -61,7 +61,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def reports(grader):
     paths = [STUDENTS, *(SUBMISSIONS / name / "gradient.py" for name in ALSO_SAMPLES)]
-    return {report.submission: report for report in grader.grade(folders.find(paths).submissions)}
+    return {report.submission: report for report in grader.grade(intake.find(paths).submissions)}
 
 
 def test_every_student_file_is_listed(reports):

@@ -17,12 +17,25 @@ from pathlib import Path
 from grader import atomic
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
+from grader.formats.lms import Roster
+from grader.formats.lms.moodle import FeedbackZip
 from grader.formats.summary import Summary, Tally
-from grader.intake.folders import Submission
+from grader.intake import Submission
 from grader.outdir import OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Grading, Report, for_students
 from grader.text import spreadsheet_cell
+
+IDENTITY = ("student", "lms_id", "late")
+"""``grades.csv``'s columns that name a student from an LMS download."""
+
+
+def _identity(report: Report) -> list[str]:
+    student = report.student
+    if student is None:
+        return ["", "", ""]
+    late = "" if student.late is None else "yes" if student.late else "no"
+    return [spreadsheet_cell(student.name or ""), spreadsheet_cell(student.lms_id or ""), late]
 
 
 class Gradebook:
@@ -34,14 +47,19 @@ class Gradebook:
     hidden cases' values out of the student-facing pages; the JSON reports keep everything.
     """
 
-    def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False):
+    def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False, roster: Roster | None = None,
+                 identity: bool = False):
+        """``roster``: the gradebook export to fill in (``--roster``); ``identity``: whether the batch's
+        submissions came from an LMS download, so that ``grades.csv`` names each student."""
         self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
         self.variables = list(quiz.variables)
         self.tally = Tally(quiz)
         self.junit = junit.Writer(self.folder)
+        self.roster, self.identity = roster, identity
+        self._feedback: FeedbackZip | None = None
         self._rows = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8", newline="")
         self._csv = csv.writer(self._rows, lineterminator="\n")
-        self._csv.writerow(["id", "status", "score", "max_score", *self.variables])
+        self._csv.writerow(["id", *(IDENTITY if identity else ()), "status", "score", "max_score", *self.variables])
         self._students = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8")
         """students.js's rows, one per line, until ``finish`` writes the file."""
         self.written = 0
@@ -62,9 +80,16 @@ class Gradebook:
             self.junit.add(shown)
             self._students.write(html.student_row(report, self.variables) + "\n")
             scores = {check.name: check.score for check in report.checks}
-            self._csv.writerow([spreadsheet_cell(report.submission), report.status.value, f"{report.score:g}",
-                                f"{report.max_score:g}", *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
+            self._csv.writerow([spreadsheet_cell(report.submission), *(_identity(report) if self.identity else ()),
+                                report.status.value, f"{report.score:g}", f"{report.max_score:g}",
+                                *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
             self.tally.add(report)
+            private = for_students(report)  # what goes to a student through their LMS hides the hidden cases
+            if self.roster is not None:
+                self.roster.add(private)
+            if report.student is not None and report.student.system == "moodle":
+                self._feedback = self._feedback or FeedbackZip(self.folder)
+                self._feedback.add(report.student, html.student(private, report.source_text, overview=False))
             self.written += write
 
     def finish(self, notes: list[str] | None = None) -> Summary:
@@ -73,7 +98,11 @@ class Gradebook:
         ``notes`` name what the batch could not search.
         """
         with atomic.deferred():
-            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes or [])
+            lms_import = self.roster.finish(self.folder) if self.roster is not None else None
+            if self._feedback is not None:
+                self._feedback.finish()
+            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes or [],
+                                         lms_import=lms_import)
             self._rows.seek(0)
             with AtomicFile(self.folder / "grades.csv") as out:
                 shutil.copyfileobj(self._rows, out.stream)
@@ -96,6 +125,8 @@ class Gradebook:
         self._rows.close()
         self._students.close()
         self.junit.abandon()
+        if self._feedback is not None:
+            self._feedback.abandon()
 
 
 def read_report(folder: Path, submission: str) -> Report:

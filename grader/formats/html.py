@@ -150,8 +150,21 @@ def student_row(report: Report, variables: list[str]) -> str:
                        report.max_score, *(scores.get(name, 0.0) for name in variables)])
 
 
-def student(report: Report, source: str | None) -> str:
-    """One student's feedback: each variable's outcome and message, and their code with failing lines marked."""
+def _about(report: Report) -> str:
+    """Who handed it in, which file was graded and why, and the notes: what a student should know first."""
+    lines = []
+    student = report.student
+    if student is not None:
+        lines.append(f"Handed in by {escape(student.describe())}.")
+    if report.selection:
+        lines.append(prose(report.selection[0].upper() + report.selection[1:]) + ".")
+    lines += [prose(warning[0].upper() + warning[1:]) + "." for warning in report.warnings]
+    return "".join(f"<p class=\"note\">{line}</p>" for line in lines)
+
+
+def student(report: Report, source: str | None, overview: bool = True) -> str:
+    """One student's feedback: each variable's outcome and message, and their code with failing lines marked.
+    ``overview``: link back to the class overview beside it (not in a page sent to a student alone)."""
     failing = {check.line for check in report.checks if not check.passed and check.line}
     checks = "".join(
         f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
@@ -167,8 +180,10 @@ def student(report: Report, source: str | None) -> str:
         code = "<h2>Your code</h2><table class=\"code\">" + "".join(
             f"<tr id=\"L{number}\"{marked if number in failing else ''}><td class=\"no\">{number}</td>"
             f"<td>{escape(line)}</td></tr>" for number, line in enumerate(source.splitlines(), start=1)) + "</table>"
-    body = (f"<p><a href=\"index.html\">← class overview</a></p><h1>{escape(report.submission)}: "
+    back = "<p><a href=\"index.html\">← class overview</a></p>" if overview else ""
+    body = (f"{back}<h1>{escape(report.submission)}: "
             f"{report.score:g}/{report.max_score:g}</h1><p>Status: <b>{escape(report.status.value)}</b></p>"
+            f"{_about(report)}"
             f"<table id=\"checks\"><tr><th>outcome</th><th>variable</th><th>feedback</th></tr>{checks}</table>"
             f"{error}{output}{code}")
     return _page(f"{report.submission}: gdgrade", body)

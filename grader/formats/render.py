@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from grader.formats.summary import Summary
+from grader.formats.summary import LmsImport, Summary
 from grader.report import STATUS_MEANING, Outcome, Report, Status, explanations
 from grader.text import code_span, count, fenced, one_line, printable
 
@@ -35,6 +35,8 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
     """
     width = max(len(check.name) for check in report.checks) if report.checks else 0
     lines = [f"{one_line(report.path)}: {report.status.value}"]
+    if report.student:
+        lines.append(f"  student: {one_line(report.student.describe())}")
     if report.selection:
         lines.append(f"  file: {one_line(report.selection)}")
     if report.error is not None:
@@ -66,6 +68,8 @@ def markdown(report: Report) -> str:
     """
     lines = [f"### gdgrade: {_cell(code_span(report.path))}: {report.score:g}/{report.max_score:g}", "",
              f"Status: **{report.status.value}**", ""]
+    if report.student:
+        lines += [f"Student: {_cell(code_span(report.student.describe()))}", ""]
     if report.selection:
         lines += [f"File: {_cell(report.selection)}", ""]
     if report.error is not None:
@@ -84,8 +88,12 @@ def class_markdown(summary: Summary) -> str:
     """The class overview as Markdown (summary.md, GitHub step summaries of a batch)."""
     lines = [f"# gdgrade class overview: {summary.quiz}", "",
              f"{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
-             f"median {summary.median_score:g}, {summary.full_marks} with full marks.", "",
-             "## Score distribution", "", "| score | submissions | |", "|---:|---:|---|"]
+             f"median {summary.median_score:g}, {summary.full_marks} with full marks.", ""]
+    if summary.downloads:
+        lines += [f"Submissions: {LmsImport.downloads(summary.downloads, summary.submissions)}.", ""]
+    if summary.lms_import:
+        lines += [f"Import file: {_cell(summary.lms_import.describe())}.", ""]
+    lines += ["## Score distribution", "", "| score | submissions | |", "|---:|---:|---|"]
     widest = max(summary.score_distribution.values(), default=0) or 1
     for score, number in summary.score_distribution.items():
         lines.append(f"| {score} | {number} | {'█' * round(20 * number / widest)} |")

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from grader import __version__
 from grader.quiz import Quiz
-from grader.report import Report, Status
+from grader.report import SYSTEM_TITLES, Report, Status
+from grader.text import count
 
 MAX_BINS = 100
 """More distinct scores than this are shown as the scores that occur, not every possible one."""
@@ -40,6 +41,38 @@ class FailedRun(BaseModel):
     reason: str | None = Field(None, description="for nothing_gradable: why no file could be graded")
 
 
+class LmsImport(BaseModel):
+    """What ``--roster`` made: the import file, and who was matched."""
+
+    system: str
+    file: str = Field(description="the import file, in the batch's folder")
+    column: str = Field(description="the assignment's column, headed as the system expects")
+    points: float | None = Field(description="points possible: scores are scaled to them")
+    graded: int = Field(description="roster rows given a grade")
+    without_submission: int = Field(description="roster rows no submission matched")
+    missing: str = Field(description="what those rows got: blank, or zero (--missing zero)")
+    unmatched: int = Field(description="submissions that matched no roster row: see unmatched.csv")
+    notes: list[str] = []
+
+    def describe(self) -> str:
+        """What was written and who was matched, in one sentence (no final stop)."""
+        points = f", {self.points:g} points" if self.points is not None else ""
+        missing = "left blank" if self.missing == "blank" else "given 0"
+        sentence = (f"wrote {self.file} ({self.system}, column \"{self.column}\"{points}): {self.graded} of "
+                    f"{count(self.graded + self.without_submission, 'roster student')} graded, "
+                    f"{self.without_submission} with no submission {missing}; ")
+        sentence += (f"{count(self.unmatched, 'submission')} matched no roster row (see unmatched.csv)"
+                     if self.unmatched else "every submission matched a roster row")
+        return sentence + "".join(f"; note: {note}" for note in self.notes)
+
+    @staticmethod
+    def downloads(downloads: dict[str, int], total: int) -> str:
+        """Where a batch's submissions came from: ``118 from a Canvas download, 2 from plain folders``."""
+        parts = [f"{number} from a {system} download" for system, number in downloads.items()]
+        rest = total - sum(downloads.values())
+        return ", ".join(parts + ([f"{rest} from plain folders"] if rest and parts else []))
+
+
 class Summary(BaseModel):
     """The class overview of one batch."""
 
@@ -58,6 +91,9 @@ class Summary(BaseModel):
     failed_runs: list[FailedRun] = Field(description="every submission whose status is not completed")
     stale_removed: int = Field(0, description="reports of submissions no longer in the batch, removed from the folder")
     notes: list[str] = Field([], description="what the batch could not search, each named")
+    downloads: dict[str, int] = Field({}, description="submissions per learning-management system download "
+                                                      "they came from (the rest came from plain folders)")
+    lms_import: LmsImport | None = Field(None, description="the import file --roster made")
 
 
 def score_bins(weights: Iterable[float]) -> list[float]:
@@ -85,6 +121,7 @@ class Tally:
         self.passed: Counter[str] = Counter()
         self.mistakes: Counter[tuple[str, str]] = Counter()
         self.failed: list[FailedRun] = []
+        self.downloads: Counter[str] = Counter()
 
     def add(self, report: Report) -> None:
         self.count += 1
@@ -97,6 +134,8 @@ class Tally:
                 self.passed[check.name] += check.passed
             if check.mistake is not None:
                 self.mistakes[(check.name, check.mistake)] += 1
+        if report.student is not None:
+            self.downloads[SYSTEM_TITLES[report.student.system]] += 1
         if report.status is not Status.COMPLETED:
             reason = report.selection if report.status is Status.NOTHING_GRADABLE else None
             self.failed.append(FailedRun(submission=report.submission, status=report.status, reason=reason))
@@ -106,7 +145,8 @@ class Tally:
         shown.update(self.scores)
         return {f"{score:g}": count for score, count in sorted(shown.items())}
 
-    def summary(self, stale_removed: int = 0, notes: list[str] | None = None) -> Summary:
+    def summary(self, stale_removed: int = 0, notes: list[str] | None = None,
+                lms_import: LmsImport | None = None) -> Summary:
         total = sum(score * count for score, count in self.scores.items())
         ordered = sorted(self.scores.elements())
         return Summary(
@@ -125,4 +165,6 @@ class Tally:
             failed_runs=self.failed,
             stale_removed=stale_removed,
             notes=notes or [],
+            downloads=dict(self.downloads.most_common()),
+            lms_import=lms_import,
         )

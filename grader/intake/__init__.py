@@ -1,1 +1,139 @@
-"""Finding what students handed in: folders (``folders``), and the ``Submission`` each one becomes."""
+"""Finding what students handed in: one ``Submission`` per student, or a named reason.
+
+``find`` takes folders, archives (a learning-management system's download) and files. A folder or
+an archive is listed (``listing``, ``archive``), its layout recognised (``layouts``: Canvas,
+Moodle, Blackboard, Brightspace, a Gradescope export; else ``folders``, the plain layout of
+students' folders), and each student's file chosen (``folders.choose``); a notebook is graded as
+the script its code cells make (``notebook``). Whatever a path holds, every student in it becomes
+a submission, and whatever could not be searched is named in ``Found.notes``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.intake import folders, layouts
+from grader.intake.archive import Archive, ArchiveError, is_archive
+from grader.intake.folders import plain, unique
+from grader.intake.listing import Listing, OnDisk, display, list_folder
+from grader.intake.submission import MAX_SOURCE_BYTES, Submission, is_notebook
+from grader.text import code_span, count
+
+__all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "Submission", "find", "one", "reopen", "upload"]
+LAYOUT_NAMES = ("auto", "plain", *layouts.LAYOUTS)
+"""What ``--layout`` accepts."""
+
+
+@dataclass
+class Found:
+    """What ``find`` found: the submissions, the downloads' layouts, and what could not be searched."""
+
+    submissions: list[Submission] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    layouts: Counter[str] = field(default_factory=Counter)
+    """How many submissions came from each system's download, by its title."""
+
+
+def _named(path: Path, filename: str) -> Submission:
+    """A file named by itself: a submission under its own name (its folder's, for ``gradient.py``)."""
+    stem = path.name.rpartition(".")[0] or path.name
+    notebook = f"{filename.rpartition('.')[0]}.ipynb"
+    identifier = path.parent.resolve().name if path.name in (filename, notebook) else stem
+    problem = ("is a symbolic link; links are not followed" if path.is_symlink() else
+               None if path.is_file() else "is not a regular file")
+    why = ("it is a notebook: its code cells were joined in order and graded as the script (IPython magics and "
+           "shell lines became comments)") if is_notebook(path.name) else None
+    return Submission(display(identifier or stem), path, problem, why, origin=OnDisk(path))
+
+
+def _listing(path: Path) -> Listing | Submission:
+    if path.is_dir() and not path.is_symlink():
+        return list_folder(path)
+    try:
+        return Archive(path).listing()
+    except (ArchiveError, OSError) as problem:
+        why = problem if isinstance(problem, ArchiveError) else problem.strerror
+        return Submission(display(path.stem), path, f"is an archive that could not be read: {why}")
+
+
+def upload(path: Path, filename: str) -> tuple[Submission | None, str]:
+    """One student's upload, a folder or an archive, files at any depth: the submission to grade, or
+    None and why not (see ``folders.upload``)."""
+    listing = _listing(path)
+    if isinstance(listing, Submission):
+        return None, f"{display(path)} {listing.problem}"
+    return folders.upload(listing, filename)
+
+
+def one(path: Path, filename: str) -> Submission:
+    """The submission a student checks: a file, or their upload as a folder or an archive."""
+    if (path.is_dir() and not path.is_symlink()) or is_archive(path):
+        chosen, why = upload(path, filename)
+        return chosen or Submission(display(path.stem), path, None, why, nothing=True)
+    return _named(path, filename)
+
+
+@functools.lru_cache(maxsize=8)
+def _archive_listing(path: Path) -> Listing | None:
+    try:
+        return Archive(path).listing()
+    except (ArchiveError, OSError):
+        return None
+
+
+def reopen(identifier: str, shown: str) -> Submission:
+    """The submission a report's ``path`` names again, a file on disk or a member of an archive, to
+    read its text once more (merging shards' reports)."""
+    path = Path(shown)
+    for archive in path.parents:
+        if is_archive(archive):
+            listing = _archive_listing(archive)
+            relative = path.relative_to(archive).parts
+            folder = listing.folders.get(relative[:-1]) if listing else None
+            item = folder.files.get(relative[-1]) if folder else None
+            if item is not None:
+                return Submission(identifier, path, item.problem, origin=item.origin)
+            break
+    return Submission(identifier, path)
+
+
+def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "auto",
+         attempts: str = "latest") -> Found:
+    """Every submission under ``paths``, with unique ids, in the order of their ids (the gradebook's).
+
+    ``layout``: ``auto`` recognises each download's layout, ``plain`` reads every folder as
+    students' folders, a system's name reads downloads as that system's. ``attempts``: ``latest``
+    grades each student's latest attempt in a download, ``all`` every attempt."""
+    found = Found()
+    for path in paths:
+        if not (path.is_dir() and not path.is_symlink()) and not is_archive(path):
+            found.submissions.append(_named(path, filename))
+            continue
+        listing = _listing(path)
+        if isinstance(listing, Submission):
+            found.submissions.append(listing)
+            continue
+        found.notes += listing.notes
+        system, hand_ins = (None, []) if layout == "plain" else layouts.detect(
+            listing, None if layout == "auto" else layout)
+        claimed = {entry for hand_in in hand_ins for entry in hand_in.entries}
+        if system is not None:
+            graded = layouts.submissions(listing, system, hand_ins, filename, attempts)
+            found.submissions += graded
+            found.layouts[system.title] += len(graded)
+            if not graded:
+                found.notes.append(f"--layout {system.name}: nothing in {code_span(display(path))} is named as "
+                                   f"{system.title} names a student's files")
+        rest, notes = plain(listing, filename, claimed)
+        found.submissions += rest
+        found.notes += notes
+        if system is not None and rest:
+            found.notes.append(f"{count(len(rest), 'submission')} in {code_span(display(path))} "
+                               f"{'is' if len(rest) == 1 else 'are'} not named as {system.title} names a student's "
+                               "files, so graded under their plain names")
+    found.submissions = sorted(unique(found.submissions), key=lambda submission: submission.id.casefold())
+    return found

@@ -1,22 +1,21 @@
-"""Find submissions in the paths an instructor names.
+"""The plain layout: a folder of students' folders, and which file in a student's files is graded.
 
 In a folder, every ``gradient.py`` at any depth is one submission, named by its parent folder
-relative to the folder (``/`` becomes ``__``); a loose ``NAME.py`` directly in the folder is
-submission ``NAME``. A named file is a submission of its own.
+relative to the folder (``/`` becomes ``__``); a loose ``NAME.py`` (or ``NAME.ipynb``) directly in
+the folder is submission ``NAME``. A named file is a submission of its own.
 
 No student is lost to a file name: every other folder that holds files (and is not inside a
 student's folder) is a student too, and gets exactly one report: its file is the one that is
 ``gradient.py`` once case, copy suffixes (`` (1)``, ``-1``, ``_1``, `` copy``) and a trailing
-``.txt`` are set aside, else its only ``.py`` file; when none or several could be, the report
-says that nothing could be graded and lists what the folder holds. Every report says which file
-was graded and why (``Submission.selection``). Links and special files are never followed or
-read, and a folder that cannot be listed is not skipped: each becomes a submission whose report
-says why it was not graded.
+``.txt`` are set aside, else its only ``.py`` file, else the notebook that could be
+``gradient.ipynb``, else its only notebook; when none or several could be, the report says that
+nothing could be graded and lists what the folder holds. Every report says which file was graded
+and why (``Submission.selection``). Links and special files are never followed or read, and a
+folder that cannot be listed is not skipped: each becomes a submission whose report says why it
+was not graded.
 
 Folder names may be any bytes: an id is always text (bytes that are not UTF-8 are written as
-``\\xNN``), ids are unique even on a case-insensitive disk, and the walk is iterative, so no
-depth of folders can break it; folders deeper than ``MAX_DEPTH`` are not searched, and ``find``
-says so.
+``\\xNN``), and ids are unique even on a case-insensitive disk (``unique``).
 """
 
 from __future__ import annotations
@@ -24,86 +23,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import stat
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
 
-from grader.text import code_span, one_line
+from grader.intake.listing import Item, Listing, Parts, display, searched
+from grader.intake.submission import Submission, is_notebook
+from grader.report import Student
+from grader.text import code_span
 
-MAX_SOURCE_BYTES = 1 << 20
-MAX_DEPTH = 64
-"""Folder levels searched below each path given; a class folder never needs more."""
-SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules"})
 COPY_SUFFIX = re.compile(r"(?: \(\d+\)| ?[-_ ]copy(?: ?\d+)?| copy(?: \d+)?|[-_ ]\d+)$", re.IGNORECASE)
 """What a download or a desktop adds to a copy of a file's name: `` (1)``, ``-1``, ``_2``, `` copy``."""
-
-
-def display(text: str | os.PathLike[str]) -> str:
-    """A file name or path as printable text on one line, whatever its bytes: bytes that are not
-    UTF-8, and control characters, become ``\\xNN``."""
-    return one_line(os.fsencode(text).decode("utf-8", "backslashreplace"))
-
-
-@dataclass(frozen=True)
-class Submission:
-    id: str
-    path: Path
-    problem: str | None = None
-    """Why the file must not be read (a link, a special file, a folder that cannot be listed), if so."""
-    selection: str | None = None
-    """Why this file was graded when it is not simply the folder's ``gradient.py`` (or a file named on
-    the command line, or a loose ``NAME.py``); or, when ``nothing`` is set, why no file could be."""
-    nothing: bool = False
-    """The folder holds nothing gradable: ``path`` is the folder, ``selection`` says why."""
-
-    @property
-    def shown_path(self) -> str:
-        """The path as text, for reports and messages."""
-        return display(self.path)
-
-    def read(self) -> bytes:
-        """The file's bytes, refusing links, special files and anything over 1 MiB."""
-        if self.problem:
-            raise OSError(self.problem)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(self.path, flags)
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise OSError(f"{self.shown_path} is not a regular file")
-            if info.st_size > MAX_SOURCE_BYTES:
-                raise OSError(f"{self.shown_path} is larger than {MAX_SOURCE_BYTES} bytes")
-            with os.fdopen(fd, "rb", closefd=False) as stream:
-                return stream.read(MAX_SOURCE_BYTES + 1)[:MAX_SOURCE_BYTES]
-        finally:
-            os.close(fd)
-
-
-@dataclass
-class Found:
-    """What ``find`` found: the submissions, and what it could not search (each named)."""
-
-    submissions: list[Submission] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _checked(identifier: str, path: Path, root: Path | None, why: str | None) -> Submission:
-    """A submission, marked with a problem when the path is a link or not a regular file (``root``:
-    the folder it was found in, to say where a link points; None for a file named by itself)."""
-    info = path.lstat()
-    if stat.S_ISLNK(info.st_mode):
-        target = Path(os.path.realpath(path))  # never raises, not even on a loop of links
-        where = "" if root is None else (" to a file inside" if target.is_relative_to(os.path.realpath(root))
-                                         else " to a file outside") + " the submissions folder"
-        return Submission(identifier, path, f"is a symbolic link{where}; links are not followed", why)
-    if not stat.S_ISREG(info.st_mode):
-        return Submission(identifier, path, "is not a regular file", why)
-    return Submission(identifier, path, None, why)
-
-
-def _folder_id(parts: tuple[str, ...]) -> str:
-    return "__".join(display(part) for part in parts)
+LITTER = re.compile(r"^(?:\._.*|\.DS_Store|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
+"""Files an operating system leaves beside a student's (macOS's ``._NAME`` twins, folder settings)."""
 
 
 def looks_like(name: str, filename: str) -> bool:
@@ -117,114 +48,125 @@ def looks_like(name: str, filename: str) -> bool:
     return bool(dot) and (stem, extension) == (wanted_stem, wanted_extension)
 
 
-def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | None, str]:
-    """The file to grade in a student's folder that has no ``filename``, and why; or None and why not.
+def _notebook_name(filename: str) -> str:
+    return f"{filename.rpartition('.')[0] or filename}.ipynb"
 
-    ``files`` may be paths relative to the folder (an upload with subfolders): names are compared
-    by their last part.
+
+def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | None, str]:
+    """The file to grade in a student's files that include no ``filename``, and why; or None and why not.
+
+    ``files`` may be paths relative to the student's folder (an upload with subfolders): names are
+    compared by their last part. In order: the file that could be ``filename``, the notebook that
+    could be its notebook, the only Python file, the only notebook.
     """
+    files = [name for name in files if not LITTER.match(os.path.basename(name))]
     listing = ", ".join(display(name) for name in [*files, *(f"{name}/" for name in folders)][:20])
-    alike = [name for name in files if looks_like(name, filename)]
-    if len(alike) == 1:
-        return alike[0], (f"{display(alike[0])} was graded as {filename} (its name once case, copy suffixes and "
-                          ".txt are set aside)")
-    if alike:
-        return None, f"several files could be {filename}, so none was graded: {listing}"
-    python = [name for name in files if name.endswith(".py")]
-    if len(python) == 1:
-        return python[0], f"{display(python[0])} was graded: it is the only Python file in the folder"
-    if python:
-        return None, f"several Python files and none named {filename}, so none was graded: {listing}"
+    notebook = _notebook_name(filename)
+    for wanted in (filename, notebook):
+        alike = [name for name in files if looks_like(name, wanted)]
+        if len(alike) == 1:
+            return alike[0], (f"{display(alike[0])} was graded as {wanted} (its name once case, copy suffixes and "
+                              ".txt are set aside)")
+        if alike:
+            return None, f"several files could be {wanted}, so none was graded: {listing}"
+    for kind, suffix in (("Python file", ".py"), ("notebook", ".ipynb")):
+        found = [name for name in files if name.lower().endswith(suffix)]
+        if len(found) == 1:
+            return found[0], f"{display(found[0])} was graded: it is the only {kind} in the folder"
+        if found:
+            return None, f"several {kind}s and none named {filename}, so none was graded: {listing}"
     if filename in folders:
         return None, f"{filename} is a folder here, not a file: {listing}"
     return None, f"no Python file: {listing}" if listing else "it is empty"
 
 
-def _in_folder(root: Path, filename: str, found: Found) -> None:
-    stack: list[tuple[Path, tuple[str, ...], bool]] = [(root, (), False)]
-    too_deep: list[str] = []
+def graded(identifier: str, path: Path, item: Item, why: str | None, student: Student | None = None) -> Submission:
+    """The submission of one chosen file; a notebook's report says how it was read."""
+    if is_notebook(item.name):
+        how = (f"{display(item.name)} is a notebook: its code cells were joined in order and graded as the script "
+               "(IPython magics and shell lines became comments)")
+        why = f"{why}; {how}" if why else how
+    return Submission(identifier, path, item.problem, why, origin=item.origin, student=student)
+
+
+def pick(listing: Listing, where: Parts, files: list[tuple[str, Parts, Item]], filename: str, identifier: str,
+         student: Student | None = None, own_folder: bool = True) -> Submission:
+    """The submission of one student whose files are ``files`` (each: its name as the student gave it,
+    with ``/`` between folders; where it is in the listing; the item): the shallowest ``filename``,
+    else what ``choose`` decides. ``where`` is the student's folder (``own_folder``), or the folder
+    their loose files lie in among others'."""
+    exact = [handed for handed in files if handed[0].rpartition("/")[2] == filename]
+    if exact:
+        name, location, item = min(exact, key=lambda handed: handed[0].count("/"))
+        why = f"{display(name)} is the upload's {filename}" if "/" in name else None
+        return graded(identifier, listing.path(location), item, why, student)
+    top = listing.folders.get(where)
+    chosen, why = choose([name for name, _, _ in files], top.folders if top and own_folder else [], filename)
+    if chosen is None:
+        shown = where if own_folder or not files else files[0][1]  # loose files: the first, not the whole download
+        return Submission(identifier, listing.path(shown), None, why, nothing=True, student=student)
+    name, location, item = next(handed for handed in files if handed[0] == chosen)
+    return graded(identifier, listing.path(location), item, why, student)
+
+
+def _folder_id(parts: Parts) -> str:
+    return "__".join(display(part) for part in parts)
+
+
+def plain(listing: Listing, filename: str, claimed: Collection[Parts] = ()) -> tuple[list[Submission], list[str]]:
+    """The submissions of a listing read as student folders (see the module's docstring), leaving out
+    the entries a download's layout ``claimed``; and notes on what was not searched."""
+    submissions: list[Submission] = []
+    notes: list[str] = []
+    notebook = _notebook_name(filename)
+    stack: list[tuple[Parts, bool]] = [((), False)]
     while stack:
-        here, parts, inside_student = stack.pop()
-        try:
-            with os.scandir(here) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError as problem:
-            found.submissions.append(Submission(_folder_id(parts) or display(root.name), here,
-                                                f"is a folder that could not be read ({problem.strerror})"))
+        parts, inside_student = stack.pop()
+        folder = listing.folders.get(parts)
+        if folder is None:
             continue
-        folders = [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
-        linked = [entry.name for entry in entries if entry.is_symlink() and Path(entry.path).is_dir()]
-        files = [entry.name for entry in entries if entry.name not in folders and entry.name not in linked]
+        if folder.problem:
+            submissions.append(Submission(_folder_id(parts) or display(listing.root.name), listing.path(parts),
+                                          folder.problem))
+            continue
+        files = {name: item for name, item in folder.files.items() if (*parts, name) not in claimed}
+        subfolders = [name for name in folder.folders if (*parts, name) not in claimed]
         student = False
         if not parts:
-            found.submissions += [_checked(display(name[:-3]), here / name, root, None)
-                                  for name in files if name.endswith(".py")]
-        elif filename in files:
-            found.submissions.append(_checked(_folder_id(parts), here / filename, root, None))
+            submissions += [graded(display(name.rpartition(".")[0]), listing.path((name,)), item, None)
+                            for name, item in files.items()
+                            if name.lower().endswith((".py", ".ipynb")) and not LITTER.match(name)]
+        elif filename in files or (notebook in files and not inside_student):
+            name = filename if filename in files else notebook
+            submissions.append(graded(_folder_id(parts), listing.path((*parts, name)), files[name], None))
             student = True
-        elif not inside_student and (files or filename in folders):
-            chosen, why = choose(files, folders, filename)
-            found.submissions.append(_checked(_folder_id(parts), here / chosen, root, why) if chosen else
-                                     Submission(_folder_id(parts), here, None, why, nothing=True))
+        elif not inside_student and (files or filename in subfolders):
+            submissions.append(pick(listing, parts, [(name, (*parts, name), item) for name, item in files.items()],
+                                    filename, _folder_id(parts)))
             student = True
         if not inside_student and not student:
-            found.submissions += [Submission(_folder_id((*parts, name)), here / name,
-                                             "is a symbolic link to a folder; links are not followed")
-                                  for name in linked]
-        subfolders = [(here / name, (*parts, name), inside_student or student) for name in folders
-                      if not name.startswith(".") and name not in SKIPPED_FOLDERS]
-        skipped = [name for name in folders if (name.startswith(".") or name in SKIPPED_FOLDERS)
-                   and os.path.lexists(here / name / filename)]
-        found.notes += [f"{code_span(display(here / name))} holds a {filename} but was not searched (hidden and "
-                        "tool folders are not): rename the folder to grade it" for name in skipped]
-        if len(parts) >= MAX_DEPTH:
-            too_deep += [display(path) for path, _, _ in subfolders[:1]]
-            continue
-        stack.extend(reversed(subfolders))
-    if too_deep:
-        found.notes.append(f"folders more than {MAX_DEPTH} levels below {code_span(display(root))} were not "
-                           f"searched (the first: {code_span(too_deep[0])})")
+            submissions += [Submission(_folder_id((*parts, name)), listing.path((*parts, name)),
+                                       "is a symbolic link to a folder; links are not followed")
+                            for name in folder.linked if (*parts, name) not in claimed]
+        for name in reversed(subfolders):
+            below = (*parts, name)
+            if searched(name):
+                stack.append((below, inside_student or student))
+            elif filename in getattr(listing.folders.get(below), "files", {}):
+                notes.append(f"{code_span(display(listing.path(below)))} holds a {filename} but was not searched "
+                             "(hidden and tool folders are not): rename the folder to grade it")
+    return submissions, notes
 
 
-def upload(folder: Path, filename: str) -> tuple[Path | None, str]:
-    """In one student's upload (a Gradescope submission folder, files at any depth): the file to
-    grade and why, or None and why not. The shallowest ``filename`` wins; else ``choose`` decides."""
-    files: list[tuple[str, ...]] = []
-    folders: list[str] = []
-    stack: list[tuple[Path, tuple[str, ...]]] = [(folder, ())]
-    while stack:
-        here, parts = stack.pop()
-        try:
-            with os.scandir(here) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if not parts:
-                    folders.append(entry.name)
-                if len(parts) < MAX_DEPTH and not entry.name.startswith(".") and entry.name not in SKIPPED_FOLDERS:
-                    stack.append((Path(entry.path), (*parts, entry.name)))
-            elif entry.is_file(follow_symlinks=False):
-                files.append((*parts, entry.name))
-    exact = sorted((path for path in files if path[-1] == filename), key=len)
-    if exact:
-        return folder.joinpath(*exact[0]), f"{'/'.join(exact[0])} is the upload's {filename}"
-    chosen, why = choose(["/".join(path) for path in files], folders, filename)
-    return (folder / chosen if chosen else None), why
-
-
-def find(paths: Iterable[Path], filename: str = "gradient.py") -> Found:
-    """Every submission under ``paths``, with unique ids, in the order of their ids (the gradebook's)."""
-    found = Found()
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            _in_folder(path, filename, found)
-        else:
-            identifier = path.parent.resolve().name if path.name == filename else path.stem
-            found.submissions.append(_checked(display(identifier or path.stem), path, None, None))
-    found.submissions = sorted(unique(found.submissions), key=lambda submission: submission.id.casefold())
-    return found
+def upload(listing: Listing, filename: str) -> tuple[Submission | None, str]:
+    """In one student's upload (a Gradescope submission folder, a zip they made; files at any depth):
+    the submission to grade, or None and why not. The shallowest ``filename`` wins; else ``choose``
+    decides."""
+    files = [("/".join(relative), relative, item) for relative, item in listing.files_below(())]
+    chosen = pick(listing, (), files, filename, display(listing.root.stem))
+    if chosen.nothing:
+        return None, chosen.selection or ""
+    return chosen, chosen.selection or f"{filename} is the upload's {filename}"
 
 
 def unique(submissions: list[Submission]) -> list[Submission]:

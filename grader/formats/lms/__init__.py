@@ -1,0 +1,166 @@
+"""Learning-management systems' gradebooks: the import file a batch fills in.
+
+``Roster`` reads the gradebook export an instructor gives with ``--roster`` (``sheet``), knows
+which system wrote it from its header (``canvas``, ``moodle``, ``blackboard``, ``brightspace``),
+and, as the batch's reports arrive, matches each to a row: a submission from that system's own
+download by the id the download names (Canvas's user id, Moodle's participant id, Blackboard's
+username; Brightspace's download names students only, so by name, when one row has it); a plain
+submission by its folder name, when that is a row's login or student id; never by a name alone
+where the system gives ids. Its ``finish`` writes ``<system>-import.csv`` in that system's import
+layout, with the instructor's rows and identity columns as exported and the assignment's column
+filled, and ``unmatched.csv``, naming every submission that matched no row and why. A student
+with several attempts (``--attempts all``) is given their best.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import atomic
+from grader.formats.lms.blackboard import Blackboard
+from grader.formats.lms.brightspace import Brightspace
+from grader.formats.lms.canvas import Canvas
+from grader.formats.lms.moodle import Moodle
+from grader.formats.lms.sheet import SheetError, read, write
+from grader.formats.lms.system import RosterError, System
+from grader.formats.summary import LmsImport
+from grader.report import SYSTEM_TITLES, Report, Student
+from grader.text import count, spreadsheet_cell
+
+__all__ = ["Roster", "RosterError", "SYSTEMS"]
+SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
+
+
+@dataclass(frozen=True)
+class _Graded:
+    id: str
+    student: Student | None
+    score: float
+    max_score: float
+    comment: str
+
+
+def comment(report: Report) -> str:
+    """One line for a gradebook's feedback column: the score and each variable's outcome."""
+    outcomes = "; ".join(f"{check.name} {check.outcome.value}" for check in report.checks)
+    return (f"gdgrade: {report.score:g}/{report.max_score:g} ({report.status.value.replace('_', ' ')}). "
+            f"{outcomes}. Your feedback page says why.")
+
+
+class Roster:
+    """A gradebook export to fill in with a batch's scores (see the module's docstring)."""
+
+    def __init__(self, path: Path, assignment: str | None = None, points: float | None = None,
+                 missing_zero: bool = False):
+        try:
+            self.sheet = read(path)
+        except (SheetError, OSError) as problem:
+            raise RosterError(f"--roster {path} cannot be read: "
+                              f"{problem.strerror if isinstance(problem, OSError) else problem}") from None
+        system = next((system for system in SYSTEMS if system.recognises(self.sheet)), None)
+        if system is None:
+            first = self.sheet.delimiter.join(self.sheet.header)[:120]
+            raise RosterError(f"--roster {path} is no gradebook export gdgrade knows (Canvas, Moodle, Blackboard, "
+                              f"Brightspace); its first line is {first!r}")
+        self.system = system
+        column = system.column(self.sheet, assignment)
+        self.column = column if points is None else dataclasses.replace(column, points=points)
+        self.missing_zero = missing_zero
+        self.graded: list[_Graded] = []
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.system.name}-import.csv"
+
+    def add(self, report: Report) -> None:
+        """Count in one report (the view its student may see, for the comment)."""
+        self.graded.append(_Graded(report.submission, report.student, report.score, report.max_score,
+                                   comment(report)))
+
+    def _rows_of(self, graded: _Graded, own: dict[str, list[int]], logins: dict[str, list[int]]) -> tuple[
+            list[int], str]:
+        """The rows a submission matches, and why it matches none (or several)."""
+        student, system = graded.student, self.system
+        if student is not None and student.system != system.name:
+            return [], (f"it came from a {SYSTEM_TITLES[student.system]} download, and the roster is "
+                        f"{system.title}'s")
+        if student is not None:
+            keys = system.student_keys(student)
+            if not keys:
+                return [], ("the download does not say who handed it in (anonymous grading)"
+                            if student.system == "canvas" else "the download does not name the student")
+            rows = sorted({row for key in keys for row in own.get(key, [])})
+            shown = student.name if system.name == "brightspace" else student.lms_id
+            what = {"canvas": "ID", "moodle": "Identifier", "blackboard": "Username",
+                    "brightspace": "First Name and Last Name"}[system.name]
+            return rows, (f"no roster row's {what} is {shown!r}" if not rows else
+                          f"{len(rows)} roster rows' {what} is {shown!r}: grade it by hand")
+        rows = sorted(set(logins.get(graded.id.casefold(), [])))
+        return rows, (f"it is not from a {system.title} download, and no roster row's {system.login_columns()} is "
+                      f"its name {graded.id!r}" if not rows else
+                      f"{len(rows)} roster rows' {system.login_columns()} is {graded.id!r}: grade it by hand")
+
+    def _value(self, score: float, max_score: float) -> str:
+        points = self.column.points
+        value = score / max_score * points if points is not None and max_score > 0 else score
+        if isinstance(self.system, Moodle):
+            return f"{value:.{self.system.decimals(self.sheet)}f}"
+        return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+    def finish(self, folder: Path) -> LmsImport:
+        """Write the import file and ``unmatched.csv``; say what was matched."""
+        sheet, system = self.sheet, self.system
+        students = system.students(sheet)
+        own: dict[str, list[int]] = defaultdict(list)
+        logins: dict[str, list[int]] = defaultdict(list)
+        for index in students:
+            for key in dict.fromkeys(system.keys(sheet, sheet.rows[index])):
+                if key:
+                    own[key].append(index)
+            for login in dict.fromkeys(value.casefold() for value in system.logins(sheet, sheet.rows[index])):
+                if login:
+                    logins[login].append(index)
+        matched: dict[int, list[_Graded]] = defaultdict(list)
+        unmatched: list[tuple[_Graded, str]] = []
+        for graded in self.graded:
+            rows, why = self._rows_of(graded, own, logins)
+            if len(rows) == 1:
+                matched[rows[0]].append(graded)
+            else:
+                unmatched.append((graded, why))
+        blank = self._value(0.0, 1.0) if self.missing_zero else ""
+        grades = {index: blank for index in students}
+        comments: dict[int, str] = {}
+        for index, found in matched.items():
+            people = {(g.student.system, g.student.lms_id or g.student.name) if g.student else g.id for g in found}
+            if len(people) > 1:
+                unmatched += [(g, f"{count(len(found), 'submission')} match the same roster row: grade them by hand")
+                              for g in found]
+                continue
+            best = max(found, key=lambda g: g.score / g.max_score if g.max_score else 0.0)
+            grades[index], comments[index] = self._value(best.score, best.max_score), best.comment
+        rows, quote_all = system.output(sheet, self.column, grades, comments)
+        write(folder / self.file_name, sheet, rows, quote_all)
+        _write_unmatched(folder / "unmatched.csv", unmatched)
+        filled = sum(1 for index in students if index in comments)
+        return LmsImport(system=system.title, file=self.file_name, column=self.column.header,
+                         points=self.column.points, graded=filled, without_submission=len(students) - filled,
+                         unmatched=len(unmatched), missing="zero" if self.missing_zero else "blank",
+                         notes=[self.column.note] if self.column.note else [])
+
+
+def _write_unmatched(path: Path, unmatched: list[tuple[_Graded, str]]) -> None:
+    buffer = io.StringIO(newline="")
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(["id", "student", "lms_id", "download", "score", "max_score", "reason"])
+    for graded, why in sorted(unmatched, key=lambda pair: pair[0].id.casefold()):
+        student = graded.student
+        out.writerow([spreadsheet_cell(value) for value in (
+            graded.id, student.name or "" if student else "", student.lms_id or "" if student else "",
+            SYSTEM_TITLES[student.system] if student else "", f"{graded.score:g}", f"{graded.max_score:g}", why)])
+    atomic.write(path, buffer.getvalue())

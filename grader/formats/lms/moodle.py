@@ -1,0 +1,100 @@
+"""Moodle's offline grading worksheet (assignment "Download grading worksheet"), read and filled in.
+
+Source: moodle/moodle ``mod/assign/gradingtable.php`` and
+``mod/assign/feedback/offline/importgradeslib.php``. Each row's ``Identifier`` is
+``Participant <id>`` (the words are translated; the number is the participant id the submission
+download names); the upload needs ``Identifier``, ``Grade`` and ``Last modified (grade)``, skips a
+row whose grade is empty, and finds ``Feedback comments`` by its header. The import file is the
+worksheet itself, every column and row kept, with ``Grade`` filled (with as many decimals as
+``Maximum Grade`` shows) and, where the worksheet has that column, ``Feedback comments``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from grader import atomic
+from grader.formats.lms.sheet import Sheet
+from grader.formats.lms.system import Column, RosterError, System, number
+from grader.report import Student
+
+PARTICIPANT = re.compile(r"(\d+)\s*$")
+
+
+class Moodle(System):
+    name, title = "moodle", "Moodle"
+
+    def recognises(self, sheet: Sheet) -> bool:
+        return sheet.column("Identifier") is not None and sheet.column("Grade") is not None
+
+    def column(self, sheet: Sheet, assignment: str | None) -> Column:
+        if sheet.column("Scale") is not None and sheet.column("Maximum Grade") is None:
+            raise RosterError("the Moodle assignment is graded on a scale, and gdgrade writes points: set the "
+                              "assignment's grade type to Point, download the worksheet again")
+        maximum = sheet.column("Maximum Grade")
+        points = next((value for row in sheet.rows if (value := number(sheet.cell(row, maximum))) is not None), None)
+        return Column("Grade", sheet.column("Grade"), points, None if sheet.column("Feedback comments") is not None
+                      else "the worksheet has no Feedback comments column (enable feedback comments in the "
+                           "assignment to import a summary per student)")
+
+    def decimals(self, sheet: Sheet) -> int:
+        """The decimals Moodle writes grades with, as ``Maximum Grade`` shows them."""
+        maximum = sheet.column("Maximum Grade")
+        shown = next((sheet.cell(row, maximum).strip() for row in sheet.rows if sheet.cell(row, maximum).strip()), "")
+        return len(shown.rpartition(".")[2]) if "." in shown else 0
+
+    def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
+        match = PARTICIPANT.search(sheet.cell(row, sheet.column("Identifier")))
+        return [match[1]] if match else []
+
+    def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
+        return [sheet.cell(row, sheet.column(name)).strip() for name in ("Email address", "ID number", "Username")]
+
+    def login_columns(self) -> str:
+        return "Email address, ID number or Username"
+
+    def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
+               comments: dict[int, str]) -> tuple[list[list[str]], bool]:
+        grade, feedback = sheet.column("Grade"), sheet.column("Feedback comments")
+        rows = [list(sheet.header)]
+        for index, row in enumerate(sheet.rows):
+            cells = row + [""] * (len(sheet.header) - len(row))
+            if grade is not None and index in grades:
+                cells[grade] = grades[index]
+            if feedback is not None and index in comments:
+                cells[feedback] = comments[index]
+            rows.append(cells)
+        return rows, False
+
+
+class FeedbackZip:
+    """``moodle-feedback.zip``: each student's feedback page, laid out as Moodle's "Upload multiple
+    feedback files in a zip" reads it. Moodle takes the participant id from a folder named
+    ``<name>_<participant id>_assignsubmission_file`` (the download's own name for the student's
+    folder) and gives the student the file inside (``importziplib.php``). Built in an anonymous
+    temporary file; ``finish`` puts it in place whole."""
+
+    NAME = "moodle-feedback.zip"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._temporary = tempfile.TemporaryFile(dir=folder)
+        self._zip = zipfile.ZipFile(self._temporary, "w", zipfile.ZIP_DEFLATED)
+
+    def add(self, student: Student, page: str) -> None:
+        self._zip.writestr(f"{student.entry}_assignsubmission_file/gdgrade-feedback.html", page)
+
+    def finish(self) -> None:
+        self._zip.close()
+        self._temporary.seek(0)
+        with atomic.AtomicFile(self.folder / self.NAME, binary=True) as out:
+            shutil.copyfileobj(self._temporary, out.stream)
+        self._temporary.close()
+
+    def abandon(self) -> None:
+        self._zip.close()
+        self._temporary.close()
