@@ -21,6 +21,7 @@ from grader import compare, intake, text
 from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
+from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
 from grader.source import Source, SourceError, analyse, decode
@@ -147,6 +148,9 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
     if run.exit_code == STRICT_EXIT and not run.cases:
         warnings.append("strict sandbox: not run, missing " + "; ".join(run.sandbox.missing if run.sandbox else []))
         return Status.SANDBOX_ERROR, warnings
+    if run.sandbox is None and run.exit_code == RUNNER_FAILED:
+        warnings.append("gdgrade's runner failed before the submission ran (exit status 70): please report it")
+        return Status.GRADER_ERROR, warnings
     if len(run.cases) < case_count:
         how = (f"killed by signal {run.signal}" if run.signal is not None
                else f"exited with status {run.exit_code}")

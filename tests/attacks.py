@@ -253,10 +253,14 @@ ATTACKS.update({
         "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = libc.fanotify_init(0, 0)\n"
         "if fd >= 0:\n    print('PWNED-fanotify')\nraise PermissionError(ctypes.get_errno(), 'fanotify_init')\n",
         REFUSED),
-    "stat_host_files": (
-        "import os\nfound = []\nfor path in ('/root/.ssh', '/root/.bashrc', '/etc/shadow', '/etc/passwd',\n"
-        "             'REFERENCE_PATH', 'CANARY_DIR', 'SUBMISSIONS_DIR', '/proc/1/environ', '/tmp', '/home'):\n"
+    "stat_host_files": (  # /tmp and /home may exist only as the route to the Python in use (a checkout there)
+        "import os, sys\nfound = []\nfor path in ('/root/.ssh', '/root/.bashrc', '/etc/shadow', '/etc/passwd',\n"
+        "             'REFERENCE_PATH', 'CANARY_DIR', 'SUBMISSIONS_DIR', '/proc/1/environ'):\n"
         "    try:\n        os.stat(path)\n        found.append(path)\n    except OSError:\n        pass\n"
+        "for top in ('/tmp', '/home', '/root'):\n"
+        "    try:\n        names = set(os.listdir(top))\n    except OSError:\n        continue\n"
+        "    route = {p[len(top) + 1:].split('/')[0] for p in sys.path if p.startswith(top + '/')}\n"
+        "    if names - route:\n        found.append((top, sorted(names - route)))\n"
         "if found:\n    print('PWNED-stat', found)\nraise SystemExit(3)\n", REFUSED),
     "capabilities": (
         "import ctypes, struct\nlibc = ctypes.CDLL(None, use_errno=True)\nheader = struct.pack('=Ii', 0x20080522, 0)\n"

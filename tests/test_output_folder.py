@@ -26,7 +26,7 @@ def copy_sample(folder, name, sample="correct_dot"):
     (folder / name / "gradient.py").write_bytes((SUBMISSIONS / sample / "gradient.py").read_bytes())
 
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664), (0o077, 0o600)])
 def test_every_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
     copy_sample(tmp_path / "class", "ana")
     out = tmp_path / "out"
@@ -35,6 +35,8 @@ def test_every_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
     assert {"ana.json", "ana.html", "grades.csv", "junit.xml", "summary.json", "summary.md", "index.html"} <= {
         path.name for path in files}
     assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {path.name: mode for path in files}
+    report = json.loads((out / "ana.json").read_text())  # a strict umask must not break the sandbox either
+    assert (report["status"], report["score"], report["sandbox"]["missing"]) == ("completed", 5.0, [])
 
 
 def test_an_interrupt_while_a_file_is_written_waits_until_it_is_whole(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -132,3 +134,112 @@ def test_scratch_left_by_a_killed_run_is_removed_and_a_live_one_kept(tmp_path):
     finally:
         os.close(lock)
         cleanup.remove_tree(live)
+
+
+def _in_child(action) -> int:
+    """Run ``action`` in a forked child; its exit status (the child never returns to pytest)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = action()
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.fixture
+def open_folder(tmp_path):
+    """A folder that uid 65534 can reach (pytest's own are private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="gdgrade-test-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    cleanup.remove_tree(str(folder))
+
+
+def test_a_folder_a_child_left_without_permissions_is_still_emptied(open_folder):
+    """Children that share the grader's uid (no root, no user namespace) can chmod 0 a folder in
+    their scratch: emptying the slot must still work, as that uid, and never raise."""
+    tmp_path = open_folder
+    slot = tmp_path / "slot"
+    (slot / "locked" / "inner").mkdir(parents=True)
+    (slot / "locked" / "inner" / "f").write_text("x")
+    (slot / "readonly").mkdir()
+    (slot / "readonly" / "g").write_text("y")
+    for path in (tmp_path, slot, *slot.rglob("*")):
+        os.chown(path, 65534, 65534)
+    os.chmod(slot / "locked" / "inner", 0)
+    os.chmod(slot / "locked", 0)
+    os.chmod(slot / "readonly", 0o500)
+
+    def as_nobody() -> int:
+        os.setgid(65534)
+        os.setuid(65534)
+        return 0 if cleanup.empty_folder(str(slot)) else 3
+
+    assert _in_child(as_nobody) == 0
+    assert os.listdir(slot) == []
+
+
+def test_a_folder_that_cannot_be_emptied_is_reported_not_raised(open_folder):
+    tmp_path = open_folder
+    slot = tmp_path / "slot"
+    (slot / "kept").mkdir(parents=True)
+    (slot / "kept" / "f").write_text("x")
+    os.chown(slot / "kept", 12345, 12345)  # another uid's folder: nobody may change it
+    os.chmod(slot / "kept", 0o555)
+    for path in (tmp_path, slot):
+        os.chown(path, 65534, 65534)
+
+    def as_nobody() -> int:
+        os.setgid(65534)
+        os.setuid(65534)
+        return 0 if cleanup.empty_folder(str(slot)) is False else 3
+
+    assert _in_child(as_nobody) == 0
+    assert os.listdir(slot / "kept") == ["f"]
+
+
+def test_host_scratch_slots_are_closed_to_each_other(tmp_path):
+    """Without a private root, each slot's Landlock ruleset allows that slot alone: a child that
+    shares its neighbours' uid still cannot read or write their scratch."""
+    plan = layers.Plan(strict=False, drop_to_uid=False)
+    layers._without_root(plan, 2, "test")
+    neighbour = cleanup.slot_folder(plan.scratch_root, 1)
+    with open(os.path.join(neighbour, "theirs.txt"), "w") as stream:
+        stream.write("secret")
+
+    def in_slot_zero() -> int:
+        report = layers.enter(plan, Settings().limits(), 0, keep=())
+        if "landlock" not in report["applied"]:
+            return 4
+        with open("mine.txt", "w") as stream:  # its own slot: allowed
+            stream.write("ok")
+        for attempt in (lambda: open(os.path.join(neighbour, "theirs.txt")).read(),
+                        lambda: open(os.path.join(neighbour, "planted.txt"), "w"), lambda: os.listdir(neighbour)):
+            try:
+                attempt()
+                return 5
+            except PermissionError:
+                pass
+        return 0
+
+    try:
+        assert _in_child(in_slot_zero) == 0
+        assert os.listdir(neighbour) == ["theirs.txt"]
+        assert os.listdir(cleanup.slot_folder(plan.scratch_root, 0)) == ["mine.txt"]
+    finally:
+        for fd in [*plan.landlock_fds, plan.scratch_lock]:
+            os.close(fd)
+        cleanup.remove_tree(plan.scratch_root)
+
+
+def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
+    from grader.grade import job_settings
+    from grader.sandbox.supervisor import Sandbox
+
+    sandbox = Sandbox(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox.missing()
+    sandbox.close()
+    answer = sandbox.submit("h = 1\n").result(timeout=5)
+    assert answer["outcome"] == "runner_failed" and "closed" in answer["detail"]

@@ -33,37 +33,75 @@ def _unlink_entries(fd: int) -> str | None:
     return folder
 
 
-def empty_folder(path: str) -> None:
-    """Remove everything inside ``path``, however deep, holding one descriptor at a time."""
+def _open_folder(name: str, parent: int | None = None) -> int:
+    """Open a folder without following a link, first making it ours to empty: a child may have left
+    it with no permissions at all (``chmod 0``), which would stop even its owner."""
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd = os.open(name, flags, dir_fd=parent)
+    except PermissionError:
+        handle = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        try:
+            os.chmod(f"/proc/self/fd/{handle}", 0o700)  # the folder itself: an O_PATH descriptor follows no link
+        finally:
+            os.close(handle)
+        fd = os.open(name, flags, dir_fd=parent)
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o700)  # entries of a read-only folder cannot be removed
+    return fd
+
+
+def empty_folder(path: str) -> bool:
+    """Remove everything inside ``path``, however deep, holding one descriptor at a time; whether it
+    is empty now. Never raises: what cannot be removed is left, and the answer says so."""
+    try:
+        fd = _open_folder(path)
+    except FileNotFoundError:
+        return True
     except OSError:
-        return
+        return False
     names: list[str] = []  # the way down from ``path``
+    stuck: set[tuple[str, ...]] = set()  # folders that could not be opened or removed
     try:
         while True:
-            folder = _unlink_entries(fd)
-            if folder is not None:
-                child = os.open(folder, flags, dir_fd=fd)
-                os.close(fd)
-                fd = child
-                names.append(folder)
-                continue
+            try:
+                folder = _unlink_entries(fd)
+                while folder is not None and (*names, folder) in stuck:
+                    folder = next((entry.name for entry in os.scandir(fd) if entry.is_dir(follow_symlinks=False)
+                                   and (*names, entry.name) not in stuck), None)
+                if folder is not None:
+                    try:
+                        child = _open_folder(folder, fd)
+                    except OSError:
+                        stuck.add((*names, folder))
+                        continue
+                    os.close(fd)
+                    fd = child
+                    names.append(folder)
+                    continue
+            except OSError:
+                stuck.add(tuple(names))
             if not names:
-                return
-            parent = os.open("..", flags, dir_fd=fd)
+                return not stuck and not os.listdir(fd)
+            parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
             os.close(fd)
             fd = parent
-            with contextlib.suppress(FileNotFoundError):
-                os.rmdir(names.pop(), dir_fd=fd)
+            here = names.pop()
+            try:
+                os.rmdir(here, dir_fd=fd)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                stuck.add((*names, here))
+    except OSError:
+        return False
     finally:
         os.close(fd)
 
 
 def remove_tree(path: str) -> None:
     empty_folder(path)
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):
         os.rmdir(path)
 
 

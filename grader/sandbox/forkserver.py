@@ -47,6 +47,8 @@ from grader.sandbox.kernel import (
 
 FRAME = struct.Struct("=cxxxQi")
 """Every control message: a kind, the job's token, and one number (slot, wait status or errno)."""
+RUNNER_FAILED = 70
+"""A child's exit status when gdgrade's own code in it failed (BSD's EX_SOFTWARE)."""
 START, KILL, EXITED, FAILED, READY = b"S", b"K", b"E", b"F", b"R"
 DESCRIPTORS = 5
 """Passed with each start: the source, the result pipe's write end, stdout's, stderr's, and the read
@@ -112,7 +114,7 @@ def main(argv: list[str]) -> None:
     launcher = os.getpid()
     pid = os.fork()
     if pid == 0:
-        code = 70
+        code = RUNNER_FAILED
         try:
             _die_with_parent(0 if "pid" in namespaces else launcher)  # 0: the parent is outside its pid namespace
             serve(settings, socket.socket(fileno=control_fd), namespaces, problem)
@@ -138,6 +140,7 @@ def _config_file(settings: dict[str, Any], plan: layers.Plan) -> int:
 def serve(settings: dict[str, Any], control: socket.socket, namespaces: str, problem: str | None) -> None:
     """Prepare the sandbox, report the missing layers, then fork, kill and reap on request."""
     job = settings["job"]
+    os.umask(0o022)  # the private root's folders must stay reachable by the dropped uids, whatever the user's umask
     plan = layers.prepare(job["strict"], settings["slots"], namespaces, problem)
     layers.verify(plan, job["limits"], settings["slots"])
     config_fd = _config_file(job, plan) if settings["spawn"] else None
@@ -222,7 +225,7 @@ def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], co
     pid = os.fork()
     if pid:
         return pid
-    code = 70
+    code = RUNNER_FAILED
     try:
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGINT):
@@ -237,8 +240,8 @@ def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], co
             child.main(plan, job, slot)
         else:
             os.dup2(config_fd, child.CONFIG_FD)
-            if plan.landlock_fd is not None:
-                os.set_inheritable(plan.landlock_fd, True)
+            if plan.landlock_fds:
+                os.set_inheritable(plan.landlock_fds[slot], True)
             environment = dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=child.package_root())
             os.chdir("/")  # with -P: nothing but the grader's own path to import from
             os.execve(sys.executable, [sys.executable, "-P", "-m", "grader.sandbox.child", str(slot)], environment)

@@ -68,7 +68,8 @@ class Plan:
     scratch_lock: int | None = None
     """The descriptor holding ``scratch_root``'s lock while the server lives."""
     seccomp: seccomp.Filter | None = None
-    landlock_fd: int | None = None
+    landlock_fds: list[int] = field(default_factory=list)
+    """Without a private root: a prepared Landlock ruleset per slot, each allowing that slot's scratch alone."""
     namespaces: str = ""
     """The namespaces the fork server entered, which every child shares (pid, net, ipc)."""
     unavailable: dict[str, str] = field(default_factory=dict)
@@ -77,7 +78,7 @@ class Plan:
     def portable(self) -> dict[str, Any]:
         """The plan as plain data for a spawned child, which inherits the ruleset fd and the namespaces."""
         fields = {name: getattr(self, name) for name in (
-            "strict", "drop_to_uid", "root", "scratch_root", "landlock_fd", "namespaces", "unavailable")}
+            "strict", "drop_to_uid", "root", "scratch_root", "landlock_fds", "namespaces", "unavailable")}
         return {**fields, "seccomp": self.seccomp is not None}
 
     @classmethod
@@ -145,7 +146,7 @@ def _without_root(plan: Plan, slots: int, why: str) -> None:
     plan.unavailable["filesystem"] = why
     plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
     if "landlock" not in plan.unavailable:
-        plan.landlock_fd = _ruleset(plan)
+        plan.landlock_fds = [_ruleset(cleanup.slot_folder(plan.scratch_root, slot)) for slot in range(slots)]
 
 
 def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
@@ -180,11 +181,12 @@ def verify(plan: Plan, limits: dict[str, Any], slots: int) -> None:
     plan.unavailable.update(failed)
 
 
-def _ruleset(plan: Plan) -> int:
-    """Without a private root, the Landlock ruleset fd, built once and moved far above the fds a
-    child rearranges so no dup2 replaces it."""
+def _ruleset(scratch: str) -> int:
+    """Without a private root, one slot's Landlock ruleset fd: read the libraries, write ``scratch``
+    alone (children running at once may share a uid, and must not reach each other's slots). Built
+    once, and moved far above the fds a child rearranges so no dup2 replaces it."""
     rules = [(path, landlock.READ_ONLY) for path in mounts.readable_paths()]
-    rules += [(plan.scratch_root or "/nonexistent", landlock.EVERYTHING), ("/dev/null", landlock.READ_WRITE_FILE)]
+    rules += [(scratch, landlock.EVERYTHING), ("/dev/null", landlock.READ_WRITE_FILE)]
     fd = landlock.ruleset(rule for rule in rules if os.path.exists(rule[0]))
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, RULESET_FD_MIN)
     os.close(fd)
@@ -267,7 +269,8 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
 
     if os.getpid() != os.getsid(0):
         os.setsid()  # own session and process group
-    close_other_fds(keep + ((plan.landlock_fd,) if plan.landlock_fd is not None else ()))
+    ruleset = plan.landlock_fds[slot] if plan.landlock_fds else None
+    close_other_fds(keep + ((ruleset,) if ruleset is not None else ()))
     applied.append("descriptors")
     uid = UID_BASE + slot if plan.drop_to_uid else None
     if plan.namespaces:
@@ -282,9 +285,9 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     layer("rlimits", lambda: _apply_rlimits(limits))
     layer("unprivileged", lambda: _drop_privileges(uid))
     layer("no_new_privs", lambda: (prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0)))
-    if plan.landlock_fd is not None:
-        layer("landlock", lambda: landlock.restrict_self(plan.landlock_fd))  # type: ignore[arg-type]
-        os.close(plan.landlock_fd)
+    if ruleset is not None:
+        layer("landlock", lambda: landlock.restrict_self(ruleset))
+        os.close(ruleset)
     elif "filesystem" in applied:
         layer("landlock", _restrict_to_root)
     elif plan.root is not None and "landlock" not in missing:

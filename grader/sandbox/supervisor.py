@@ -130,6 +130,8 @@ class Sandbox:
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._closing = self._aborting = False
+        self._ended: str | None = None
+        """Why no submission can run any more, once the supervisor thread has ended."""
         self._started = threading.Event()
         self._start_error: BaseException | None = None
         self._missing: dict[str, str] = {}
@@ -153,8 +155,14 @@ class Sandbox:
         """Queue one submission's source; its answer arrives when it has run."""
         future: Future[Answer] = Future()
         with self._lock:
-            self._queue.append((source, future))
-        self._wake()
+            ended = self._ended
+            if ended is None:
+                self._queue.append((source, future))
+        if ended is not None:  # nobody is left to run it: answer now rather than never
+            future.set_running_or_notify_cancel()
+            future.set_result(_failed(ended))
+        else:
+            self._wake()
         return future
 
     def _wake(self) -> None:
@@ -184,6 +192,7 @@ class Sandbox:
             server = _Server(self._settings)
         except BaseException as problem:  # noqa: BLE001 - reported to whoever waits for the start
             self._start_error = problem
+            self._ended = f"the sandbox could not be started: {problem}"
             self._started.set()
             return
         self._missing = dict(server.missing)
@@ -209,6 +218,8 @@ class _Loop:
                                             int(limits["flood_bytes"]))
         self.result_cap = int(limits["result_bytes"])
         self.fault: str | None = None
+        self.retired: list[int] = []
+        """Slots whose host scratch folder a child left in a state that could not be emptied."""
         self.sending: dict[int, tuple[_Job, memoryview]] = {}
         """Hidden cases being written to a child's pipe, by its write end."""
 
@@ -216,6 +227,9 @@ class _Loop:
         try:
             while True:
                 self._start_queued()
+                if len(self.retired) == self.sandbox.slots:
+                    raise RuntimeError("no scratch folder is left: children left each one in a state that could "
+                                       "not be emptied")
                 if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
                     break
                 if self.sandbox._aborting:
@@ -247,6 +261,7 @@ class _Loop:
             for job in list(self.jobs.values()):
                 self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
             with self.sandbox._lock:
+                self.sandbox._ended = self.fault or "the sandbox was closed"
                 queued = list(self.sandbox._queue)
                 self.sandbox._queue.clear()
             for _, future in queued:
@@ -427,9 +442,11 @@ class _Loop:
                 os.close(fd)
         job.pipes.clear()
         del self.jobs[job.token]
-        if self.server is not None and self.server.scratch_root:
-            cleanup.empty_folder(cleanup.slot_folder(self.server.scratch_root, job.slot))
-        self.free.append(job.slot)
+        if self.server is not None and self.server.scratch_root and not cleanup.empty_folder(
+                cleanup.slot_folder(self.server.scratch_root, job.slot)):
+            self.retired.append(job.slot)  # never reused: what is left there would reach the next child
+        else:
+            self.free.append(job.slot)
         if job.future.done():
             return
         if failure is not None:
