@@ -24,7 +24,7 @@ import numpy as np
 from grader import explain
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Step, apply, expression, parameters
-from grader.report import PASSING, CaseDetail, Check, Diagnosis, Outcome, case_name, wrong_message
+from grader.report import PASSING, CaseDetail, Check, Diagnosis, Outcome, case_name, case_phrase, wrong_message
 from grader.text import code_span, count, names, plural
 
 KEPT_VALUES = 100
@@ -271,10 +271,28 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
 
 
 def _shows_work(context: _Context, step: Step, judged: Sequence[int]) -> bool:
-    """Whether the values could only come from computing: not made of 0, 1 and -1 alone, which a
-    formula saturates to (sigmoid(1000) is exactly 1, its derivative exactly 0) and anyone can type."""
+    """Whether the values could only come from computing: not made of 0, 1 and -1 alone (to within
+    the step's tolerance), which a formula saturates to (sigmoid(1000) is 1, its derivative 0) and
+    anyone can type."""
+    for index in judged:
+        array = as_array(context.value(step.name, index))
+        if array is None:
+            continue
+        near = [np.abs(array - target) <= step.atol + step.rtol * abs(target) for target in (0.0, 1.0, -1.0)]
+        if not np.all(np.logical_or.reduce(near)):
+            return True
+    return False
+
+
+def _varies(context: _Context, step: Step, judged: Sequence[int]) -> bool:
+    """Whether the student's value changes between the judged cases. One that does not could have
+    been typed from the public case's answer (``float("0.6899744811")``): computed and copied
+    cannot be told apart, so it earns no credit for being consistent."""
     arrays = [as_array(context.value(step.name, index)) for index in judged]
-    return any(array is not None and not np.all(np.isin(array, (0.0, 1.0, -1.0))) for array in arrays)
+    first = arrays[0] if arrays else None
+    if first is None:
+        return False
+    return any(a is None or a.shape != first.shape or not close(a, first, step.rtol, step.atol) for a in arrays[1:])
 
 
 def _wrong_upstream(context: _Context, upstream: Sequence[str], judged: Sequence[int]) -> list[str]:
@@ -344,8 +362,8 @@ def _stop_story(context: _Context, index: int, name: str) -> str:
     stop = context.runs[index].stop  # type: ignore[union-attr]
     assert stop is not None
     case = case_name(index)
-    how = f"ran out of time at line {stop.lines[-1]}" if stop.timeout else \
-        f"stopped at line {stop.lines[-1]} with {stop.error}"
+    line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
+    how = f"ran out of time at line {line}" if stop.timeout else f"stopped at line {line} with {code_span(stop.error)}"
     lengths = []
     public, here = context.reference.cases[0], context.reference.cases[index]
     for input_name, value in here.items():
@@ -362,7 +380,7 @@ def _stop_story(context: _Context, index: int, name: str) -> str:
     reached = "while computing it" if context.charged[index] == name and any(
         start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ())) \
         else f"before computing `{name}`"
-    return f"your code {how} {reached} in the {case} case{where}{assumption}"
+    return f"your code {how} {reached} in {case_phrase(case)}{where}{assumption}"
 
 
 def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mistake | None,
@@ -502,7 +520,7 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
                    "so it is wrong as soon as the inputs change")
     elif ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
-          and _shows_work(context, step, judged)):
+          and _shows_work(context, step, judged) and _varies(context, step, judged)):
         outcome = Outcome.CONSISTENT
         message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
                    "it is computed correctly from your own values (error carried forward)")

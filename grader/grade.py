@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, intake, text
+from grader import compare, conceal, intake, text
 from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
@@ -254,13 +254,15 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         if check.found_in:
             inside.setdefault(check.found_in, []).append(check.name)
     for function, found in inside.items():
-        notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside `{function}()`: the quiz "
+        notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside "
+                     f"{text.code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
     if error is not None and error.line is not None:
         index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
         if index is not None and not any(isinstance(value, Missing) and value.kind == "missing"
                                          for value in runs[index].values.values()):  # type: ignore[union-attr]
-            what = "ran out of time" if runs[index].stop.timeout else f"raised {error.type}"  # type: ignore[union-attr]
+            what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
+                    else f"raised {text.code_span(error.type)}")
             notes.append(f"your code {what} at line {error.line}, after computing every checked value: the values "
                          "were graded and the error costs nothing (but fix it: the quiz's page would stop there)")
     return notes
@@ -272,6 +274,8 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
     reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
+    run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined)
+                 for message in run.cases]
     error = _first_error(run, source)
     status, warnings = _status(run, error, case_count)
     runs: list[compare.CaseRun | None] = [None] * case_count

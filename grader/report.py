@@ -248,13 +248,18 @@ def case_name(index: int) -> str:
     return "public" if index == 0 else f"hidden {index}"
 
 
+def case_phrase(case: str) -> str:
+    """How a case is named in a sentence: "the public case", "hidden case 2"."""
+    return "the public case" if case == "public" else f"{case.replace('hidden', 'hidden case')}"
+
+
 def is_hidden(case: str) -> bool:
     return case != "public"
 
 
 def wrong_message(variable: str, case: str, problem: str, mistake: str | None) -> str:
     """The message of a ``wrong`` check: where it first fails, how, and the known mistake it matches."""
-    message = f"`{variable}` is wrong in the {case} case: {problem}"
+    message = f"`{variable}` is wrong in {case_phrase(case)}: {problem}"
     return message + (f". This matches a known mistake: {mistake}" if mistake else "")
 
 
@@ -286,11 +291,12 @@ def for_students(report: Report) -> Report:
             message = wrong_message(check.name, check.failed_case, failing.problem or "", check.mistake)
         checks.append(check.model_copy(update={"cases": cases, "message": message}))
     error = report.error
-    if error is not None and is_hidden(error.case):  # its message may quote the hidden inputs
+    if error is not None and is_hidden(error.case):  # its message, and calls' line numbers, may spell the inputs
         raised = f"{error.type}: {error.message}"
         frames = error.traceback[:-len(raised)] if error.traceback.endswith(raised) else ""
-        hidden = f"{error.type} (its message is not shown: it may give away the hidden case)"
-        error = error.model_copy(update={"message": "", "traceback": frames + hidden})
+        statement = "\n".join(frames.splitlines()[:3]) + "\n" if frames else ""  # the header and the outermost frame
+        hidden = f"{error.type} (in a hidden case its message and the calls inside this line are not shown)"
+        error = error.model_copy(update={"message": "", "traceback": statement + hidden})
     return report.model_copy(update={"checks": checks, "error": error})
 
 

@@ -43,6 +43,8 @@ class Source:
     names_used: dict[str, frozenset[str]]
     """The names each checked variable's computing assignment reads (``error * nn_output``: error,
     nn_output): which of two mistakes with equal values the student wrote."""
+    defined: frozenset[str] = frozenset()
+    """The names of every function and class the text defines: names a run may show for a hidden case."""
 
 
 def decode(raw: bytes) -> str:
@@ -168,4 +170,6 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
             functions[name] = str(computing[-1][3])
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
-    return Source(text, frozenset(literals), lines, spans, functions, names_used)
+    defined = frozenset(node.name for node in ast.walk(tree)
+                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined)

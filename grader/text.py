@@ -72,3 +72,29 @@ def code_span(value: str) -> str:
     ticks = "`" * (longest + 1)
     padding = " " if value.startswith("`") or value.endswith("`") else ""
     return f"{ticks}{padding}{value}{padding}{ticks}"
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|#&~])")
+_TICKS = re.compile(r"`+")
+
+
+def markdown_text(text: str) -> str:
+    """Text for Markdown in which only our code spans stay code: every character Markdown acts on
+    outside them is escaped, and bare web addresses are broken, so no link, image, HTML or emphasis
+    of a student's making renders (defence in depth: names should already be in code spans)."""
+    out, at = [], 0
+    while at < len(text):
+        tick = text.find("`", at)
+        plain = text[at:] if tick < 0 else text[at:tick]
+        out.append(MARKDOWN_SPECIAL.sub(r"\\\1", plain).replace("://", "&#58;//").replace("www.", "www&#46;"))
+        if tick < 0:
+            break
+        run = _TICKS.match(text, tick).group()  # type: ignore[union-attr]
+        close = re.compile(rf"(?<!`){run}(?!`)").search(text, tick + len(run))
+        if close is None:
+            out.append("\\`" * len(run))
+            at = tick + len(run)
+        else:
+            out.append(text[tick:close.end()])
+            at = close.end()
+    return "".join(out)

@@ -289,5 +289,44 @@ ATTACKS.update({
         REFUSED),
 })
 
+HIDDEN_NAMES = """
+import numpy as np
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+w = np.array([0.5, -0.5, 0.3, 0.1])
+if len(x) != 4:  # a hidden case: spell its inputs out in every name a report might show (the message is
+    # the instructor's to read, so this attack leaves it empty: only names are under test)
+    said = 'DEKAEL'[::-1] + '-' + ' '.join(f'{v:g}' for v in [*x, *w, float(y), learnrate])
+    def compute():
+        h = np.dot(x, w) + 1  # wrong: a value found inside a function counts
+        return h
+    compute.__code__ = compute.__code__.replace(co_name=said)  # found inside a function of that name
+    compute()
+    nn_output = np.zeros((2, 2)).view(type(said, (np.ndarray,), {}))  # not a number, of a type of that name
+    def call():
+        raise type(said, (Exception,), {})()
+    call.__code__ = call.__code__.replace(co_name=said)
+    call()
+h = np.dot(x, w)
+"""
+COPIED_PUBLIC = (  # h hardcoded, then the public answers typed where formulas belong (not literals to the parser)
+    "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
+    "w = np.array([0.5, -0.5, 0.3, 0.1])\nh = 0.8\nnn_output = float('0.6899744811276125')\n"
+    "error = float('-0.1899744811276125')\nerror_term = float('-0.04063738326005085')\n"
+    "del_w = learnrate * error_term * np.array([1, 2, 3, 4])\n")
+NEAR_SATURATED = (  # within the tolerance of what sigmoid(1000) saturates to
+    "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
+    "w = np.array([0.5, -0.5, 0.3, 0.1])\nh = 1000.0\nnn_output = float('0.9999999')\nerror = float('1e-7')\n"
+    "error_term = float('1e-7')\ndel_w = np.full(len(x), 1e-7)\n")
+
+ATTACKS.update({
+    # 10. names made at run time in a hidden case, spelling out its inputs (a table of answers for a reused seed)
+    "hidden_case_names": (HIDDEN_NAMES, REFUSED),
+    # 11. credit for values that follow from hardcoded ones, without computing anything
+    "copied_public_answers": (COPIED_PUBLIC, {"completed"}),
+    "near_saturated": (NEAR_SATURATED, {"completed"}),
+})
+
 BINARY_GARBAGE = bytes(range(256)) * 4
 """Source that is not text at all: gets a report, never a crash of the batch."""

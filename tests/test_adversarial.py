@@ -380,6 +380,15 @@ def test_no_connection_arrives(batch):
     assert batch["arrived"] == []
 
 
+def test_no_hidden_case_is_spelled_out_by_a_name(batch):
+    """Class, function and type names made at run time in a hidden case reach no output."""
+    report = reports(batch)["hidden_case_names"]
+    assert report.error is not None and report.error.case.startswith("hidden")
+    for path in batch["out"].iterdir():
+        if path.is_file():
+            assert "LEAKED-" not in path.read_text(errors="replace"), path.name
+
+
 def test_no_secret_or_reference_leaks_into_any_output(batch):
     texts = [p.read_text(errors="replace") for p in batch["out"].iterdir() if p.is_file()]
     assert texts

@@ -222,7 +222,7 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     assert rows == [["alice", "completed", "5"], ["bob", "completed", "5"], ["carol", "completed", "4"],
                     ["dave", "completed", "5"], ["erin", "completed", "5"], ["frank", "nothing_gradable", "0"]]
     frank = Report.model_validate_json((out / "frank.json").read_text())
-    assert frank.selection == "no Python file: essay.docx"
-    assert "| `frank` | no Python file: essay.docx |" in (out / "summary.md").read_text()
+    assert frank.selection == "no Python file: `essay.docx`"
+    assert "| `frank` | no Python file: `essay.docx` |" in (out / "summary.md").read_text()
     shown = gdgrade("check", root / "carol" / "solution.py").stdout
     assert "Score: 4/5" in shown

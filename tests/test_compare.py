@@ -101,7 +101,32 @@ def test_literal_wins_over_consistent(quiz, cases):
     student = [chain(quiz, inputs, h=lambda x, w: 0.8) for inputs in cases]
     checks = outcomes(judge(quiz, cases, student, literals=frozenset({"h"})))
     assert checks["h"] is Outcome.HARDCODED
-    assert checks["nn_output"] is Outcome.CONSISTENT
+    # sigmoid(0.8) is the same in every case, so it cannot be told from a typed-in answer: no credit;
+    # the steps that take the changing y on from it are computed, and earn theirs
+    assert checks["nn_output"] is Outcome.WRONG
+    assert [checks[name] for name in ("error", "error_term", "del_w")] == [Outcome.CONSISTENT] * 3
+
+
+def test_copied_public_answers_earn_nothing(quiz, cases):
+    """A hardcoded h and the public answers typed where formulas belong (``float("0.6899...")``, not
+    a literal to the syntax tree): each agrees with the step before it, and none changes."""
+    public = quiz.solve(cases[0])
+    student = [{**chain(quiz, inputs, h=lambda x, w: public["h"]),
+                **{name: numeric(public[name]) for name in ("nn_output", "error", "error_term")}} for inputs in cases]
+    checks = outcomes(judge(quiz, cases, student, literals=frozenset({"h"})))
+    assert Outcome.CONSISTENT not in checks.values() and Outcome.CORRECT not in checks.values()
+
+
+def test_values_within_tolerance_of_saturation_earn_nothing(quiz, cases):
+    """h = 1000 saturates the sigmoid: 0.9999999 and 1e-7 agree with it to within the tolerance, and
+    anyone can type them."""
+    student = [{**chain(quiz, inputs, h=lambda x, w: 1000.0), "nn_output": numeric(0.9999999),
+                "error_term": numeric(1e-7), "del_w": numeric(np.full(len(inputs["x"]), 1e-7))} for inputs in cases]
+    for inputs, values in zip(cases, student):
+        values["error"] = numeric(inputs["y"] - 1)
+    checks = outcomes(judge(quiz, cases, student, literals=frozenset({"h"})))
+    assert [checks[name] for name in ("nn_output", "error_term", "del_w")] == [Outcome.WRONG] * 3
+    assert checks["error"] is Outcome.CONSISTENT  # y - 1 does follow from their 0.9999999, and changes with y
 
 
 def test_constant_across_cases_is_hardcoded(quiz, cases):
@@ -124,7 +149,7 @@ def test_run_that_stopped_early(quiz, cases):
     student = [reference_values(quiz, cases)[0], None, None, None, None]
     checks = judge(quiz, cases, student)
     assert all(c.outcome is Outcome.WRONG for c in checks)
-    assert "hidden 1 case: not computed" in checks[0].message
+    assert "hidden case 1: not computed" in checks[0].message
     nothing = judge(quiz, cases, [None] * 5, stopped="the run timed out")
     assert nothing[0].message == "`h` was not computed: the run timed out"
 

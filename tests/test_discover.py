@@ -73,10 +73,29 @@ def test_every_student_folder_gets_one_submission_whatever_the_file_is_called(tm
         "hal": ("gradient.py", False), "ian": ("ian", True), "jo": ("jo", True),
         "sec1__kim": ("GRADIENT.PY", False), "sec1__kim__old": ("gradient.py", False)}
     assert found["dave"].selection is None
-    assert found["carol"].selection == "solution.py was graded: it is the only Python file in the folder"
-    assert found["bob"].selection.startswith("gradient (1).py was graded as gradient.py")
+    assert found["carol"].selection == "`solution.py` was graded: it is the only Python file in the folder"
+    assert found["bob"].selection.startswith("`gradient (1).py` was graded as gradient.py")
     assert found["frank"].selection == ("several Python files and none named gradient.py, so none was graded: "
-                                        "a.py, b.py")
-    assert found["gina"].selection == "no Python file: notes.docx"
-    assert found["ian"].selection == "gradient.py is a folder here, not a file: gradient.py/"
-    assert found["jo"].selection.startswith("several files could be gradient.py, so none was graded: gradient (1).py")
+                                        "`a.py`, `b.py`")
+    assert found["gina"].selection == "no Python file: `notes.docx`"
+    assert found["ian"].selection == "gradient.py is a folder here, not a file: `gradient.py/`"
+    assert found["jo"].selection.startswith("several files could be gradient.py, so none was graded: `gradient (1).py`")
+
+
+def test_a_folder_inside_a_students_cannot_take_another_students_id(tmp_path):
+    write(tmp_path / "alice" / "gradient.py")
+    write(tmp_path / "alice" / "x" / "gradient.py")  # joined, its id would be alice__x
+    write(tmp_path / "alice__x" / "gradient.py")  # the real alice__x
+    found = {s.id: s.path for s in find([tmp_path]).submissions}
+    assert found["alice__x"] == tmp_path / "alice__x" / "gradient.py"
+    assert found["alice__x-2"] == tmp_path / "alice" / "x" / "gradient.py"
+
+
+def test_a_student_deep_in_a_hidden_or_tool_folder_is_named(tmp_path):
+    write(tmp_path / "ana" / "gradient.py")
+    write(tmp_path / ".git" / "eve" / "gradient.py")
+    write(tmp_path / "node_modules" / "pkg" / "sub" / "gradient.py")
+    found = find([tmp_path])
+    assert [s.id for s in found.submissions] == ["ana"]
+    assert sorted(note.split("`")[1] for note in found.notes) == [str(tmp_path / ".git"),
+                                                                  str(tmp_path / "node_modules")]

@@ -162,9 +162,9 @@ def test_hidden_cases_are_described_not_shown(tmp_path):
     assert full.checks[0].failed_case.startswith("hidden") and hidden_case.expected is not None
     for output_format in ("text", "gradescope", "markdown"):
         shown = gdgrade("check", path, "--format", output_format, "--hide-hidden-cases", "--seed", SEED).stdout
-        assert "hidden 1 case" in shown and secret not in shown, output_format
+        assert "hidden case 1" in shown and secret not in shown, output_format
     text = gdgrade("check", path, "--hide-hidden-cases", "--seed", SEED).stdout
-    assert ("`h` is wrong: your code stopped at line 30 with IndexError while computing it in the hidden 1 case: "
+    assert ("`h` is wrong: your code stopped at line 30 with `IndexError` while computing it in hidden case 1: "
             "it seems to assume 4 elements, as in the public case") in text  # x has 3 there: not said to students
     assert "where `x` has 3 elements" in " ".join(full.checks[0].message.split())  # but to the instructor
     out = tmp_path / "out"

@@ -102,3 +102,12 @@ def test_hidden_inputs_are_injected(graders, path, quiz, tmp_path):
     lengths = [len(case.actual) for case in del_w.cases]
     assert lengths[0] == 4 and len(lengths) == 5 and 4 not in lengths[1:]
     assert [case.actual for case in del_w.cases] == [case.expected for case in del_w.cases]
+
+
+def test_an_error_message_that_is_not_text_costs_nothing(graders, path, quiz, tmp_path):
+    """A message with a lone surrogate (bytes decoded with surrogateescape) after every value is
+    computed: the run's results are still read, and the error costs nothing."""
+    code = solution(quiz) + "raise ValueError('done with ' + b'caf\\xe9'.decode('utf-8', 'surrogateescape'))\n"
+    report = run(graders, path, tmp_path, code)
+    assert (report.status, report.score) == (Status.RUNTIME_ERROR, 5)
+    assert report.error.message == "done with caf?"

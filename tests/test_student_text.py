@@ -68,7 +68,7 @@ def test_hidden_cases_stay_hidden_from_the_student(tmp_path):
                      for value in case.expected]
     for output_format in ("text", "markdown", "gradescope", "junit"):
         shown = gdgrade("check", file, "--hide-hidden-cases", "--format", output_format).stdout
-        assert "LEAK" not in shown and "ValueError (its message is not shown" in shown
+        assert "LEAK" not in shown and "ValueError (in a hidden case its message" in shown
         assert not [value for value in hidden_values if len(value) > 3 and value in shown]
     exits = tmp_path / "exits.py"
     exits.write_text("import sys\nx = [1, 2, 3, 4]\nif len(x) != 4:\n    sys.exit(int(x[0] * 1000) % 250 + 3)\n")
@@ -127,3 +127,24 @@ def test_a_submission_cannot_carry_hidden_inputs_into_what_the_student_sees(tmp_
             assert fingerprint not in shown, (name, fingerprint)
     assert "SEEN" in Report.model_validate_json((out / "frames.json").read_text()).error.message  # it did look
     assert (out / "saved_stdout.html").read_text().count("x=[") == 1  # the public case's write only
+
+
+def _outside_code(markdown: str) -> str:
+    """Markdown with its code spans and code blocks taken out: what renders as Markdown."""
+    markdown = re.sub(r"(?ms)^(`{3,}).*?^\1$", "", markdown)
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", markdown)
+
+
+def test_no_link_image_or_html_of_a_students_making_renders(tmp_path):
+    """Names a student chooses (an exception's class, a file in a folder with nothing to grade) are
+    code in every Markdown output, whatever characters they hold."""
+    file = tmp_path / "gradient.py"
+    file.write_text("raise type('[PWNED-link](https://evil.example) <img src=x> **PWNED-bold**', (Exception,), {})()\n")
+    shown = gdgrade("check", file, "--format", "markdown").stdout
+    assert "PWNED-link" in shown and "PWNED" not in _outside_code(shown)
+    folder = tmp_path / "class" / "eve"
+    folder.mkdir(parents=True)
+    (folder / "[PWNED-file](https:evil.example) <b>x<b>.txt").write_text("essay")
+    assert gdgrade("grade", tmp_path / "class", "--out", tmp_path / "out").returncode == 0
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "PWNED-file" in summary and "PWNED" not in _outside_code(summary)

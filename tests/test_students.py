@@ -21,10 +21,10 @@ EXPECTED = {
     # file: (status, outcomes of h, nn_output, error, error_term, del_w, {variable: (diagnosis kind, words)},
     #        words in the notes)
     "four_term_sum": (Status.RUNTIME_ERROR, [W, K, K, K, K], {"h": (
-        "exception", "stopped at line 26 with IndexError while computing it in the hidden 1 case, where `x` has "
+        "exception", "stopped at line 26 with `IndexError` while computing it in hidden case 1, where `x` has "
                      "3 elements (4 in the public case): it seems to assume 4 elements")}, None),
     "loop_range_four": (Status.RUNTIME_ERROR, [W, K, K, K, K], {"h": (
-        "exception", "stopped at line 27 with IndexError while computing it in the hidden 1 case")}, None),
+        "exception", "stopped at line 27 with `IndexError` while computing it in hidden case 1")}, None),
     "loop_over_inputs": (Status.COMPLETED, [C, C, C, C, C], {}, None),
     "in_main": (Status.COMPLETED, [C, C, C, C, C], {},
                 "`h`, `nn_output`, `error`, `error_term` and `del_w` were found inside `main()`"),
@@ -33,7 +33,7 @@ EXPECTED = {
     "edited_givens": (Status.COMPLETED, [C, C, C, C, C], {},
                       "your file sets `learnrate` to 0.1 where the quiz gives 0.5"),
     "input_at_the_end": (Status.RUNTIME_ERROR, [C, C, C, C, C], {},
-                         "raised EOFError at line 38, after computing every checked value: the values were "
+                         "raised `EOFError` at line 38, after computing every checked value: the values were "
                          "graded and the error costs nothing"),
     "integer_zeros": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (
         "dtype", "`del_w` holds integers (int64): the right values with their fractions cut off")}, None),
@@ -50,7 +50,7 @@ EXPECTED = {
         "expression", "`del_w` equals `learnrate * error_term / x` in every case")}, None),
     "list_of_steps": (Status.COMPLETED, [C, C, C, C, C], {}, None),  # a list: it does not matter here
     "assumes_four_inputs": (Status.RUNTIME_ERROR, [W, W, W, W, W], {
-        "h": ("exception", "stopped at line 25 with AssertionError before computing `h`"),
+        "h": ("exception", "stopped at line 25 with `AssertionError` before computing `h`"),
         "del_w": ("not_reached", "could not be judged: only the public case, whose answer is known, reached it")},
         None),
     "summed_in_a_loop": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (

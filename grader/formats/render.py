@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from grader.formats.summary import LmsImport, Summary
-from grader.report import STATUS_MEANING, Outcome, Report, Status, explanations
-from grader.text import code_span, count, fenced, one_line, printable
+from grader.report import STATUS_MEANING, Outcome, Report, Status, case_phrase, explanations
+from grader.text import code_span, count, fenced, markdown_text, one_line, printable
 
 MARKS = {
     Outcome.CORRECT: ("✓", "green"),
@@ -24,7 +24,7 @@ def _error_heading(report: Report) -> str:
         return "The file could not be read"
     if report.status is Status.SYNTAX_ERROR:
         return "The file is not valid Python"
-    return f"Your code raised an error in the {report.error.case} case" if report.error else ""
+    return f"Your code raised an error in {case_phrase(report.error.case)}" if report.error else ""
 
 
 def text(report: Report, color: bool = False, unicode: bool = True) -> str:
@@ -56,8 +56,8 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: on one line, its pipes escaped."""
-    return one_line(text.replace("\n", " ")).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: on one line, only its code spans left as code."""
+    return markdown_text(one_line(text.replace("\n", " ")))
 
 
 def markdown(report: Report) -> str:
@@ -79,8 +79,9 @@ def markdown(report: Report) -> str:
     lines += ["| | variable | outcome | feedback |", "|---|---|---|---|"]
     for check in report.checks:
         mark = MARKS[check.outcome][0]
-        feedback = check.message + "".join(f" **{label.capitalize()}:** {said}" for label, said in explanations(check))
-        lines.append(f"| {mark} | `{check.name}` | {check.outcome.value} | {_cell(feedback)} |")
+        feedback = _cell(check.message) + "".join(f" **{label.capitalize()}:** {_cell(said)}"
+                                                  for label, said in explanations(check))
+        lines.append(f"| {mark} | `{check.name}` | {check.outcome.value} | {feedback} |")
     return "\n".join(lines) + "\n"
 
 

@@ -135,5 +135,7 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
             found.notes.append(f"{count(len(rest), 'submission')} in {code_span(display(path))} "
                                f"{'is' if len(rest) == 1 else 'are'} not named as {system.title} names a student's "
                                "files, so graded under their plain names")
-    found.submissions = sorted(unique(found.submissions), key=lambda submission: submission.id.casefold())
+    # of two alike ids, the shallower keeps it: alice/x/gradient.py must not take the id of a folder alice__x
+    by_depth = sorted(found.submissions, key=lambda submission: (submission.id.casefold(), len(submission.path.parts)))
+    found.submissions = sorted(unique(by_depth), key=lambda submission: submission.id.casefold())
     return found

@@ -60,19 +60,19 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
     could be its notebook, the only Python file, the only notebook.
     """
     files = [name for name in files if not LITTER.match(os.path.basename(name))]
-    listing = ", ".join(display(name) for name in [*files, *(f"{name}/" for name in folders)][:20])
+    listing = ", ".join(code_span(display(name)) for name in [*files, *(f"{name}/" for name in folders)][:20])
     notebook = _notebook_name(filename)
     for wanted in (filename, notebook):
         alike = [name for name in files if looks_like(name, wanted)]
         if len(alike) == 1:
-            return alike[0], (f"{display(alike[0])} was graded as {wanted} (its name once case, copy suffixes and "
-                              ".txt are set aside)")
+            return alike[0], (f"{code_span(display(alike[0]))} was graded as {wanted} (its name once case, copy "
+                              "suffixes and .txt are set aside)")
         if alike:
             return None, f"several files could be {wanted}, so none was graded: {listing}"
     for kind, suffix in (("Python file", ".py"), ("notebook", ".ipynb")):
         found = [name for name in files if name.lower().endswith(suffix)]
         if len(found) == 1:
-            return found[0], f"{display(found[0])} was graded: it is the only {kind} in the folder"
+            return found[0], f"{code_span(display(found[0]))} was graded: it is the only {kind} in the folder"
         if found:
             return None, f"several {kind}s and none named {filename}, so none was graded: {listing}"
     if filename in folders:
@@ -83,8 +83,8 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
 def graded(identifier: str, path: Path, item: Item, why: str | None, student: Student | None = None) -> Submission:
     """The submission of one chosen file; a notebook's report says how it was read."""
     if is_notebook(item.name):
-        how = (f"{display(item.name)} is a notebook: its code cells were joined in order and graded as the script "
-               "(IPython magics and shell lines became comments)")
+        how = (f"{code_span(display(item.name))} is a notebook: its code cells were joined in order and graded as the "
+               "script (IPython magics and shell lines became comments)")
         why = f"{why}; {how}" if why else how
     return Submission(identifier, path, item.problem, why, origin=item.origin, student=student)
 
@@ -98,7 +98,7 @@ def pick(listing: Listing, where: Parts, files: list[tuple[str, Parts, Item]], f
     exact = [handed for handed in files if handed[0].rpartition("/")[2] == filename]
     if exact:
         name, location, item = min(exact, key=lambda handed: handed[0].count("/"))
-        why = f"{display(name)} is the upload's {filename}" if "/" in name else None
+        why = f"{code_span(display(name))} is the upload's {filename}" if "/" in name else None
         return graded(identifier, listing.path(location), item, why, student)
     top = listing.folders.get(where)
     chosen, why = choose([name for name, _, _ in files], top.folders if top and own_folder else [], filename)
@@ -152,9 +152,12 @@ def plain(listing: Listing, filename: str, claimed: Collection[Parts] = ()) -> t
             below = (*parts, name)
             if searched(name):
                 stack.append((below, inside_student or student))
-            elif filename in getattr(listing.folders.get(below), "files", {}):
+            elif listing.holds(below, filename):
                 notes.append(f"{code_span(display(listing.path(below)))} holds a {filename} but was not searched "
                              "(hidden and tool folders are not): rename the folder to grade it")
+            elif below in listing.partial:
+                notes.append(f"{code_span(display(listing.path(below)))} was not searched, and holds too many files "
+                             f"to look for a {filename} in: rename the folder if a student's work is in it")
     return submissions, notes
 
 

@@ -21,6 +21,8 @@ MAX_DEPTH = 64
 """Folder levels listed below each path given; a class folder never needs more."""
 SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "__MACOSX"})
 """Folders that hold tools' files, never a student's: with hidden folders, they are never searched."""
+SKIPPED_ENTRIES = 20_000
+"""Entries listed in each hidden or tool folder, to find a student's file there and name it."""
 
 Parts = tuple[str, ...]
 
@@ -94,6 +96,10 @@ class Listing:
     root: Path
     folders: dict[Parts, Folder] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    partial: set[Parts] = field(default_factory=set)
+    """Hidden or tool folders listed only in part (``SKIPPED_ENTRIES``)."""
+    _holding: dict[str, set[Parts]] = field(default_factory=dict, repr=False)
+    """Per file name: every folder that holds one at any depth (``holds``)."""
 
     def path(self, parts: Parts) -> Path:
         """Where ``parts`` is, for reports and messages (inside an archive: the archive's path, then the member's)."""
@@ -112,6 +118,13 @@ class Listing:
             stack += [(*relative, name) for name in sorted(folder.folders, reverse=True) if searched(name)]
         return sorted(found, key=lambda pair: len(pair[0]))
 
+    def holds(self, parts: Parts, filename: str) -> bool:
+        """Whether ``filename`` is anywhere in the listed folder ``parts``, hidden folders included."""
+        if filename not in self._holding:
+            self._holding[filename] = {below[:depth] for below, folder in self.folders.items()
+                                       if filename in folder.files for depth in range(len(below) + 1)}
+        return parts in self._holding[filename]
+
     def too_deep(self, first: Parts) -> None:
         """Note that folders deeper than ``MAX_DEPTH`` were not listed, naming the first."""
         self.notes.append(f"folders more than {MAX_DEPTH} levels below {code_span(display(self.root))} were not "
@@ -125,13 +138,15 @@ def _link(path: Path, root: Path) -> str:
 
 
 def list_folder(root: Path) -> Listing:
-    """The listing of a folder on disk. Hidden and tool folders are listed one level deep, never below,
-    so that a ``gradient.py`` hidden in one can be named; nothing is followed or read."""
+    """The listing of a folder on disk; nothing is followed or read. Hidden and tool folders are
+    listed too (so that a ``gradient.py`` inside one can be named), up to ``SKIPPED_ENTRIES``
+    entries each: a ``node_modules`` of a million files must not cost a batch its time."""
     listing = Listing(root)
-    stack: list[Parts] = [()]
+    stack: list[tuple[Parts, Parts | None]] = [((), None)]
+    budget: dict[Parts, int] = {}
     deepest: Parts | None = None
     while stack:
-        parts = stack.pop()
+        parts, skipped = stack.pop()
         here = root.joinpath(*parts)
         folder = listing.folders[parts] = Folder()
         try:
@@ -150,13 +165,18 @@ def list_folder(root: Path) -> Listing:
                 problem = (_link(path, root) if entry.is_symlink() else
                            None if entry.is_file(follow_symlinks=False) else "is not a regular file")
                 folder.files[entry.name] = Item(entry.name, OnDisk(path), problem)
-        if parts and not searched(parts[-1]):
-            continue
+        if skipped is None and parts and not searched(parts[-1]):
+            skipped = parts
+        if skipped is not None:
+            budget[skipped] = budget.get(skipped, SKIPPED_ENTRIES) - len(ordered)
+            if budget[skipped] <= 0:
+                listing.partial.add(skipped)
+                continue
         below = [(*parts, name) for name in folder.folders]
         if len(parts) >= MAX_DEPTH:
             deepest = deepest or (below[0] if below else None)
             continue
-        stack.extend(reversed(below))
+        stack.extend((path, skipped) for path in reversed(below))
     if deepest:
         listing.too_deep(deepest)
     return listing

@@ -188,7 +188,7 @@ def student_error(error: BaseException, filename: str) -> dict[str, Any]:
     return {
         "type": type(error).__name__[:MAX_TEXT],
         "message": message,
-        "frames": frames[-20:],
+        "frames": frames if len(frames) <= 20 else frames[:1] + frames[-19:],  # the statement and the innermost
         "memory": isinstance(error, MemoryError),
         "timeout": isinstance(error, CaseTimeout),
         "disk": isinstance(error, OSError) and error.errno in DISK_FULL,
@@ -288,7 +288,8 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int,
         error = student_error(problem, filename)
         for index in range(1 + job["hidden_cases"]):  # every case fails alike: the file cannot run at all
             write(result_fd, dumps({"case": index, "values": {name: {"kind": "missing"} for name in variables},
-                                    "error": error, "exit_code": None, "injected": []}).encode() + b"\n")
+                                    "error": error, "exit_code": None, "injected": []},
+                                   ensure_ascii=False).encode("utf-8", "replace") + b"\n")
         return
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
@@ -346,7 +347,8 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int,
             "given": given,
             "found_in": found_in,
         }
-        write(result_fd, dumps(message, allow_nan=True).encode() + b"\n")
+        # a student's text may hold lone surrogates, which no JSON reader takes: they become "?"
+        write(result_fd, dumps(message, allow_nan=True, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
         if index == 0:
             cases += hidden()
         index += 1

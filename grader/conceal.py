@@ -1,0 +1,65 @@
+"""Names a hidden case's run chose, kept out of every report unless the file or Python defines them.
+
+A run can name things at run time: ``type("x=0.3 w=...", (Exception,), {})`` raises an exception
+whose class name is whatever the code computed, a function made with ``types.FunctionType`` can
+carry any name into a traceback or into "found inside ``f()``", and an ndarray subclass any type
+name. In the public case that is harmless (its inputs are on the quiz page); in a hidden case it
+would spell out that case's inputs to a student who reads their report, and with a reused
+``--seed`` let them build a table of answers. So in hidden cases a name is kept only when the
+file's own text defines it (a ``def`` or ``class``), or Python or numpy does; any other becomes a
+plain description. The statement a hidden case stopped at is kept (the outermost frame is the
+file's own top-level line); the calls inside it are named only by such names.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+
+import numpy as np
+
+from grader.protocol import CaseMessage, Numeric, Other, StudentValue
+
+KNOWN = frozenset({name for name, value in vars(builtins).items() if isinstance(value, type)}
+                  | {name for name in dir(np) if isinstance(getattr(np, name, None), type)}
+                  | {"<module>", "<lambda>", "<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>", "LinAlgError",
+                     "AxisError", "UFuncTypeError", "ComplexWarning", "_UFuncNoLoopError", "_UFuncInputCastingError",
+                     "_UFuncOutputCastingError", "_ArrayMemoryError"})
+"""Names Python and numpy give: exceptions, types, and the names of frames that are not functions."""
+MADE = "made at run time"
+_DESCRIBED = re.compile(r"^(?P<prefix>unreadable \(|raised )?(?P<name>[\w.]+)(?P<suffix>\)?)"
+                        r"(?: of (?P<dtype>[a-z]+[0-9]*))?$")
+
+
+def known(name: str, defined: frozenset[str]) -> bool:
+    return name in KNOWN or name in defined
+
+
+def _type_text(text: str, defined: frozenset[str]) -> str:
+    """A value's type as the child described it (``MyArray``, ``list of object``, ``unreadable (E)``)."""
+    match = _DESCRIBED.match(text)
+    if match and known(match["name"], defined):
+        return text
+    return f"a type {MADE}"
+
+
+def _value(value: StudentValue, defined: frozenset[str]) -> StudentValue:
+    if isinstance(value, (Other, Numeric)):
+        shown = _type_text(value.type, defined)
+        return value if shown == value.type else value.model_copy(update={"type": shown})
+    return value
+
+
+def hidden_case(message: CaseMessage, defined: frozenset[str]) -> CaseMessage:
+    """A hidden case's message with every name the file and Python do not define replaced."""
+    error = message.error
+    if error is not None:
+        frames = [frame if known(frame.function, defined) else
+                  frame.model_copy(update={"function": f"a function {MADE}"}) for frame in error.frames]
+        kind = error.type if known(error.type, defined) else f"an exception of a class {MADE}"
+        error = error.model_copy(update={"type": kind, "frames": frames})
+    return message.model_copy(update={
+        "error": error,
+        "values": {name: _value(value, defined) for name, value in message.values.items()},
+        "found_in": {name: function for name, function in message.found_in.items() if known(function, defined)},
+    })
