@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -412,13 +413,49 @@ def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mis
         return Diagnosis(kind="list", explanation=f"`{step.name}` is a Python list, repeated rather than multiplied",
                          hint="`*` repeats a list and `+` joins two: make it a numpy array (np.array(...)) so "
                               "that operators work element by element.")
-    found = _search(context, step, ran, targets) if shows_work else None
+    found = _public_value(context, step, ran, targets) or (_search(context, step, ran, targets) if shows_work
+                                                            else None)
     if found is not None:
         return found
     if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
         return Diagnosis(kind="shape", explanation=f"`{step.name}` has the wrong shape: "
                          f"{describe_shape(targets[0].shape)} where {describe_shape(expected[0].shape)} is needed",
                          expression=None, hint=f"The step is {needed}." if needed else None)
+    return None
+
+
+def _public_value(context: _Context, step: Step, ran: Sequence[int],
+                  targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+    """The right formula with one given fixed at its public value (``0.5 * error_term * x``): right
+    in the public case, wrong wherever the hidden cases change that given."""
+    public = context.reference.cases[0]
+    if len(ran) < 2 or any(target is None for target in targets):
+        return None
+    for formulation in step.formulations:
+        for name in parameters(formulation):
+            fixed = np.asarray(public.get(name), dtype=np.float64) if name in public else None
+            if fixed is None or fixed.ndim != 0:
+                continue
+            changes = False
+            for index, target in zip(ran, targets):
+                own = context.own[index]
+                try:
+                    value = apply(formulation, {**(own or {}), name: fixed})
+                except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
+                    break
+                if own is None or not close(target, value, step.rtol, step.atol):  # type: ignore[arg-type]
+                    break
+                changes = changes or not close(np.asarray(context.reference.cases[index][name], np.float64), fixed,
+                                               1e-12, 1e-12)
+            else:
+                if changes:
+                    shown = f"{float(fixed):g}"
+                    return Diagnosis(
+                        kind="public_value",
+                        explanation=(f"`{step.name}` uses {shown}, the public case's `{name}`, as a fixed number: "
+                                     f"it is right there, and wrong in every case with another `{name}`"),
+                        expression=re.sub(rf"\b{name}\b", shown, expression(formulation) or ""),
+                        hint=f"Write `{name}`, not its value {shown}: the hidden cases give `{name}` other values.")
     return None
 
 

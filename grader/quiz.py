@@ -115,7 +115,9 @@ class Quiz:
     public_inputs: Inputs
     steps: tuple[Step, ...]
     mistakes: tuple[Mistake, ...]
-    hidden_inputs: Callable[[np.random.Generator], Inputs]
+    hidden_inputs: Callable[[np.random.Generator, int], Inputs]
+    """Hidden case ``index`` (0 for the first), drawn from the generator: the index lets a quiz make
+    sure of what every batch covers (the first case shorter than the public one, say)."""
     functions: Mapping[str, Callable[[np.ndarray], object]] = field(default_factory=dict)
     """Functions of one value the quiz uses (``sigmoid``): the diagnosis search may apply them."""
     default_hidden_cases: int = 4
@@ -145,7 +147,7 @@ class Quiz:
         """
         count = self.default_hidden_cases if hidden is None else hidden
         rng = np.random.default_rng(seed)
-        return [self.public_inputs, *(self.hidden_inputs(rng) for _ in range(count))]
+        return [self.public_inputs, *(self.hidden_inputs(rng, index) for index in range(count))]
 
     def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:
         """The reference value of every step for one case."""

@@ -91,7 +91,7 @@ class CaseDetail(_Model):
 
 
 DiagnosisKind = Literal["known_mistake", "expression", "dtype", "list", "shape", "exception", "not_reached",
-                        "changed_input", "inside_function"]
+                        "changed_input", "inside_function", "public_value"]
 
 
 class Diagnosis(_Model):
@@ -102,7 +102,7 @@ class Diagnosis(_Model):
         "gives the value; dtype: integers where fractions are needed; list: a Python list's operators; shape: "
         "the wrong shape; exception: the code raised while computing it; not_reached: the code stopped "
         "before it; changed_input: it uses the student's own value for a given; inside_function: computed "
-        "inside a function the script never ran"))
+        "inside a function the script never ran; public_value: a given's public value typed in as a number"))
     explanation: str = Field(description="one sentence in the student's terms")
     expression: str | None = Field(None, description="the formula found, as Python over the quiz's names")
     hint: str | None = None

@@ -55,6 +55,8 @@ EXPECTED = {
         None),
     "summed_in_a_loop": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (
         "known_mistake", "del_w has one entry per weight")}, None),
+    "typed_learnrate": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (
+        "public_value", "`del_w` uses 0.5, the public case's `learnrate`, as a fixed number")}, None),
 }
 
 

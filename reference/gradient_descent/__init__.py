@@ -119,14 +119,15 @@ def del_w_negated(learnrate, error_term, x):
     return -learnrate * error_term * x
 
 
-def hidden_inputs(rng: np.random.Generator) -> dict[str, object]:
-    """A hidden case: other values, and x and w of another length than 4.
+def hidden_inputs(rng: np.random.Generator, index: int) -> dict[str, object]:
+    """Hidden case ``index``: other values, and x and w of another length than 4.
 
-    Lengths stay above 2 and learning rates away from 1 so that every known
-    mistake (copying the two-input example, forgetting the learning rate)
-    gives a value distinguishable from the right one in every case.
+    The first case is shorter than the public one (3) and the second longer (5 to 7), so that
+    every batch finds code that assumes four inputs, whichever way it fails. Lengths stay above 2
+    and learning rates away from 1 so that every known mistake (copying the two-input example,
+    forgetting the learning rate) gives a value distinguishable from the right one in every case.
     """
-    size = int(rng.choice([3, 5, 6, 7]))
+    size = 3 if index == 0 else int(rng.choice([5, 6, 7])) if index == 1 else int(rng.choice([3, 5, 6, 7]))
     return {
         "learnrate": float(rng.choice([0.05, 0.1, 0.2, 0.3])),
         "x": np.round(rng.uniform(-2.0, 2.0, size), 2),
