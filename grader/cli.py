@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 import shlex
 import sys
@@ -27,6 +28,13 @@ from grader.report import Status
 from grader.source import SourceError, decode
 
 
+def _finite(context: click.Context, parameter: click.Parameter, value: float | None) -> float | None:
+    """A tolerance must be a number: nan would make every comparison pass."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that grades; they arrive as ``quiz`` and ``settings``."""
     options = [
@@ -34,14 +42,17 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Which quiz definition to grade against."),
         click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
                      help="Wall-clock seconds per submission, all cases together."),
-        click.option("--memory", type=click.IntRange(min=64), default=1024, show_default=True,
-                     help="Address-space limit per submission, in MiB."),
-        click.option("--hidden-cases", type=click.IntRange(0, 50), default=None,
-                     help="Number of hidden cases [default: the quiz's]."),
-        click.option("--seed", type=int, default=None, help="Seed of the hidden cases [default: the quiz's]."),
-        click.option("--rtol", type=click.FloatRange(min=0), default=None,
+        click.option("--memory", type=click.IntRange(min=128), default=1024, show_default=True,
+                     help="Address-space limit per submission, in MiB (Python and numpy need 112)."),
+        click.option("--hidden-cases", type=click.IntRange(1, 50), default=None,
+                     help="Number of hidden cases, at least 1: they are what catches hardcoded answers "
+                          "[default: the quiz's, 4]."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Seed of the hidden cases [default: a fresh one per run, recorded in every report]; "
+                          "keep a seed you give from students."),
+        click.option("--rtol", type=click.FloatRange(min=0), default=None, callback=_finite,
                      help="Relative tolerance for every variable [default: per variable, 1e-5]."),
-        click.option("--atol", type=click.FloatRange(min=0), default=None,
+        click.option("--atol", type=click.FloatRange(min=0), default=None, callback=_finite,
                      help="Absolute tolerance for every variable [default: per variable, 1e-6]."),
         click.option("--spawn", is_flag=True,
                      help="Start a fresh interpreter per submission instead of forking (slower)."),
@@ -66,13 +77,17 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="gdgrade")
-def cli() -> None:
+@click.pass_context
+def cli(context: click.Context) -> None:
     """Grade the gradient-descent quiz: fast, sandboxed, with credit for carried-forward errors."""
+    if context.invoked_subcommand is None:  # plain "gdgrade": the help, not an error
+        click.echo(context.get_help())
 
 
 FORMATS = ("text", "json", "gradescope", "junit", "markdown")
+GRADESCOPE_HOME = Path("/autograder")
 
 hide_option = click.option(
     "--hide-hidden-cases", "hide_hidden", is_flag=True,
@@ -125,7 +140,11 @@ def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Setting
 @grading_options
 def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz: quiz.Quiz,
           settings: Settings) -> None:
-    """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise."""
+    """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise.
+
+    FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
+    if as_json and output_format not in ("text", "json"):
+        raise click.UsageError(f"--json and --format {output_format} ask for two formats: give one")
     result = _grade_one(intake.one(file, quiz.filename), quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
     with github.untrusted_output():
@@ -146,6 +165,12 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
 def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, quiz: quiz.Quiz,
                        settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
+    context = click.get_current_context()
+    defaults = all(context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
+                   for name in ("submission_dir", "results_path"))
+    if defaults and not GRADESCOPE_HOME.is_dir():
+        raise click.UsageError(f"this is not Gradescope's autograder ({GRADESCOPE_HOME} does not exist): give "
+                               "--submission-dir and --results to run the step elsewhere")
     maximum = sum(step.weight for step in quiz.steps)
     chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
         None, f"the upload folder {submission_dir} does not exist")
@@ -206,7 +231,7 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--resume", is_flag=True,
               help="Keep every valid report already in --out for the same file; grade only the rest.")
 @click.option("--shard", "shard_spec", default=None, metavar="K/N",
-              help="Grade only shard K of N (a deterministic split); combine shards with gdgrade merge.")
+              help="Grade only shard K of N (a deterministic split; needs --seed); combine shards with gdgrade merge.")
 @click.option("--layout", type=click.Choice(intake.LAYOUT_NAMES), default="auto", show_default=True,
               help="How downloads name students' files: auto recognises each LMS's, plain reads folders as students.")
 @click.option("--attempts", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
@@ -244,6 +269,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       summary.json  the class overview: scores, statuses, pass rates, mistakes
       summary.md    the same overview in Markdown
       index.html    the class overview page, linking every student's page
+      students.js   the overview's table of students, which index.html reads
       <system>-import.csv, unmatched.csv   with --roster
       moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
     Reports of submissions no longer in the batch are removed.
@@ -321,6 +347,13 @@ def merge(shards: tuple[Path, ...], out: Path, roster: lms.Roster | None, hide_h
     except LookupError as problem:
         raise click.UsageError(str(problem)) from None
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
+    for identifier, shard_folder in order:  # every report whole before anything is written
+        try:
+            gradebook.read_report(shard_folder, identifier)
+        except (OSError, ValueError) as problem:
+            why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
+            raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
+                                   "that shard again") from None
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),

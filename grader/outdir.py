@@ -97,6 +97,8 @@ class OutputFolder:
             files = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))["files"]
         except (OSError, ValueError, KeyError, TypeError):
             return set()
+        if not isinstance(files, list):  # a manifest someone edited: trust none of it
+            return set()
         return {name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")}
 
     def _write_manifest(self, names: Iterable[str]) -> None:

@@ -215,6 +215,10 @@ def test_shards_merge_into_the_whole_batch(tmp_path, batch):
     gap = gdgrade("merge", shards[0], shards[2], "--out", tmp_path / "y")
     assert gap.returncode == 2 and "gap: shard 2 of 3 is missing" in gap.stderr
     name = json.loads((shards[1] / "shard.json").read_text())["submissions"][0]
+    (shards[1] / f"{name}.json").write_text("{not json")
+    corrupt = gdgrade("merge", *shards, "--out", tmp_path / "v")
+    assert corrupt.returncode == 2 and f"the report of {name!r} cannot be read" in corrupt.stderr
+    assert "Traceback" not in corrupt.stderr and not (tmp_path / "v" / "grades.csv").exists()
     (shards[1] / f"{name}.json").unlink()
     missing = gdgrade("merge", *shards, "--out", tmp_path / "z")
     assert missing.returncode == 2 and f"lists {name} but has no report for it" in missing.stderr
@@ -230,3 +234,18 @@ def test_sharding_is_deterministic():
     again = [[s.id for s in shard.select(list(reversed(submissions)), k, 4)] for k in range(1, 5)]
     assert [sorted(ids) for ids in first] == [sorted(ids) for ids in again]
     assert sorted(sum(first, [])) == sorted(s.id for s in submissions)
+
+
+def test_every_format_carries_the_notes(tmp_path):
+    """A note (here: givens the student changed) is part of the feedback wherever it is shown."""
+    sample = SUBMISSIONS / "edited_givens" / "gradient.py"
+    said = "sets `learnrate` to 0.1 where the quiz gives 0.5"
+    junit_out = ET.fromstring(gdgrade("check", sample, "--format", "junit").stdout).find("./testsuite/system-out").text
+    assert f"note: your file {said}" in junit_out
+    assert said in gdgrade("check", sample, "--format", "markdown").stdout
+    assert said in gdgrade("check", sample).stdout
+    (tmp_path / "class" / "ana").mkdir(parents=True)
+    shutil.copy(sample, tmp_path / "class" / "ana" / "gradient.py")
+    assert gdgrade("grade", tmp_path / "class", "--out", tmp_path / "out").returncode == 0
+    page = (tmp_path / "out" / "ana.html").read_text()
+    assert "sets <code>learnrate</code> to 0.1 where the quiz gives 0.5" in page

@@ -91,6 +91,18 @@ def test_stale_reports_of_removed_students_are_removed(tmp_path):
     assert [line.split(",")[0] for line in (out / "grades.csv").read_text().splitlines()] == ["id", "ana"]
 
 
+@pytest.mark.parametrize("manifest", ['{"files": 5}', '{"files": "a.json"}', "[1, 2]", "not json"])
+def test_a_manifest_someone_edited_is_trusted_in_nothing(tmp_path, manifest):
+    copy_sample(tmp_path / "class", "ana")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.json").write_text('{"schema_version": "1.0", "grader_version": "0", "submission": "a"}\n')
+    (out / outdir.MANIFEST).write_text(manifest)
+    result = gdgrade("grade", tmp_path / "class", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert (out / "a.json").exists()  # not listed by a manifest gdgrade can read: never removed
+
+
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     copy_sample(tmp_path / "class", "ana")
     out = tmp_path / "out"

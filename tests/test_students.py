@@ -29,7 +29,7 @@ EXPECTED = {
     "in_main": (Status.COMPLETED, [C, C, C, C, C], {},
                 "`h`, `nn_output`, `error`, `error_term` and `del_w` were found inside `main()`"),
     "main_never_called": (Status.COMPLETED, [M, M, M, M, M], {"h": (
-        "inside_function", "`h` is assigned inside `main()`, which the script never ran to the end")}, None),
+        "inside_function", "`h` is assigned only inside `main()`, and no call of it returned: call `main()`")}, None),
     "edited_givens": (Status.COMPLETED, [C, C, C, C, C], {},
                       "your file sets `learnrate` to 0.1 where the quiz gives 0.5"),
     "input_at_the_end": (Status.RUNTIME_ERROR, [C, C, C, C, C], {},

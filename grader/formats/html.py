@@ -37,7 +37,7 @@ TABLE_SCRIPT = """
 (function () {
   var rows = window.gdgradeStudents || [], shown = rows, page = 0, pageSize = 200;
   var table = document.getElementById('students'), body = table.tBodies[0];
-  var filter = document.getElementById('filter'), pager = document.getElementById('pager');
+  var filter = document.getElementById('filter');
   function add(tr, text, value) {
     var td = document.createElement('td');
     td.textContent = text;

@@ -40,6 +40,11 @@ def testsuite(report: Report) -> ET.Element:
             shown = [check.message, *(f"{label}: {said}" for label, said in explanations(check))]
             failure.text = clean("\n".join(shown))
     details = [f"status: {report.status.value}", f"score: {report.score:g}/{report.max_score:g}"]
+    if report.student is not None:
+        details.append(f"student: {report.student.describe()}")
+    if report.selection:
+        details.append(f"file: {report.selection}")
+    details += [f"note: {warning}" for warning in report.warnings]
     if report.error is not None:
         details.append(report.error.traceback)
     ET.SubElement(suite, "system-out").text = clean("\n".join(details + [report.stdout]))
