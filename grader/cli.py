@@ -398,7 +398,7 @@ def closing_line(summary: Summary, out: Path, note: str) -> str:
     empty = [run.submission for run in summary.failed_runs if run.status is Status.NOTHING_GRADABLE]
     if empty:
         shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        line += (f" {text.count(len(empty), 'folder')} had nothing to grade: {shown} (see summary.md "
+        line += (f" {text.count(len(empty), 'student')} had nothing to grade: {shown} (see summary.md "
                  "for what each holds).")
     if summary.stale_removed:
         line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")

@@ -168,7 +168,8 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
 def _report(submission: intake.Submission, grader: Grader, digest: str | None, text: str | None,
             **fields: object) -> Report:
     report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
-                    selection=submission.selection, source_sha256=digest, grading=grader.grading, **fields)
+                    student=submission.student, selection=submission.selection, source_sha256=digest,
+                    grading=grader.grading, **fields)
     report.source_text = text
     return report
 

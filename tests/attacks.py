@@ -330,3 +330,40 @@ ATTACKS.update({
 
 BINARY_GARBAGE = bytes(range(256)) * 4
 """Source that is not text at all: gets a report, never a crash of the batch."""
+
+
+def zip_archive(members: list[dict[str, object]]) -> bytes:
+    """A zip archive written by hand, so that each member can be what no honest tool writes: a name
+    that is not UTF-8 (flagged UTF-8 or not), a link, an encrypted flag, a declared size that lies
+    (smaller, a zip bomb; or of several GiB through a Zip64 field), a name that climbs out.
+
+    Each member: ``name`` (bytes), ``data`` (bytes, stored or deflated as ``method`` says), and
+    optionally ``flags``, ``size`` (the declared uncompressed size), ``mode`` (Unix file type and
+    permissions) and ``zip64_size``."""
+    import struct
+    import zlib
+
+    local, central = b"", b""
+    for member in members:
+        name, data = member["name"], member["data"]
+        method = member.get("method", 8)
+        if method == 8:
+            deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+            packed = deflate.compress(data) + deflate.flush()
+        else:
+            packed = data
+        size = member.get("size", len(data))
+        crc = zlib.crc32(data)
+        extra = b""
+        if "zip64_size" in member:
+            extra = struct.pack("<HHQ", 1, 8, member["zip64_size"])
+            size = 0xFFFFFFFF
+        offset = len(local)
+        flags = member.get("flags", 0)
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, 0, 0, crc, len(packed),
+                             min(size, 0xFFFFFFFF), len(name), 0) + name + packed
+        external = member.get("mode", 0o100644) << 16
+        central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, flags, method, 0, 0, crc,
+                               len(packed), size, len(name), len(extra), 0, 0, 0, external, offset) + name + extra
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0)
+    return local + central + end

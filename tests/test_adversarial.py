@@ -27,7 +27,7 @@ from grader.report import Report
 from grader.sandbox import cleanup
 from grader.sandbox.layers import LAYERS
 
-from .attacks import ATTACKS, BINARY_GARBAGE
+from .attacks import ATTACKS, BINARY_GARBAGE, zip_archive
 from .conftest import SUBMISSIONS
 
 PIDS_LIMIT = 200
@@ -470,3 +470,48 @@ def test_sandbox_holds_for_an_instructor_without_root(tmp_path):
     assert tamper.status.value == "runtime_error" and "PWNED" not in tamper.stdout
     assert tamper.sandbox.applied == list(LAYERS) and tamper.sandbox.missing == []
     assert _digest(folder) == before and sorted(os.listdir(canary)) == ["secret.txt"]
+
+
+def test_hostile_archives_get_a_clear_report_each_and_the_batch_goes_on(tmp_path):
+    """A download zip no honest tool writes: nothing is extracted or written outside --out, each
+    refused member is a student's report that says why, and the honest students are graded."""
+    right = (SUBMISSIONS / "correct_dot" / "gradient.py").read_bytes()
+    marker = f"gdgrade-slip-{secrets.token_hex(6)}"
+    archive = zip_archive([
+        {"name": b"ana/gradient.py", "data": right},
+        {"name": f"slip/../../../../tmp/{marker}/gradient.py".encode(), "data": right},
+        {"name": f"/tmp/{marker}-absolute/gradient.py".encode(), "data": right},
+        {"name": b"bomb/gradient.py", "data": b"\0" * (64 << 20), "size": 100},  # declares 100 bytes
+        {"name": b"huge/gradient.py", "data": b"h = 1\n", "zip64_size": 5 << 30},  # declares 5 GiB
+        {"name": b"link/gradient.py", "data": b"/etc/passwd", "mode": 0o120777},
+        {"name": b"locked/gradient.py", "data": right, "flags": 1},
+        {"name": b"twice/gradient.py", "data": right},
+        {"name": b"twice/gradient.py", "data": b"h = 2\n"},
+        {"name": "cp437 caf\u00e9/gradient.py".encode("latin-1"), "data": right},  # not UTF-8, not flagged
+        {"name": b"flagged \xff\xfe/gradient.py", "data": right, "flags": 0x800},  # flagged UTF-8, but is not
+    ])
+    download = tmp_path / "download.zip"
+    download.write_bytes(archive)
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(download), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    got = {report.submission: report for report in (Report.model_validate_json(path.read_text())
+                                                     for path in out.glob("*.json") if path.name != "summary.json")}
+    assert (got["ana"].status.value, got["ana"].score) == ("completed", 5.0)
+    assert (got["cp437 caf\u0398"].score, got["flagged \\xff\\xfe"].score) == (5.0, 5.0)
+    refused = {
+        f"slip__tmp__{marker}": "leads outside it (a \"zip slip\")",
+        f"tmp__{marker}-absolute": "leads outside it (a \"zip slip\")",
+        "bomb": "decompresses to more than the 100 bytes it declares",
+        "huge": "is 5368709120 bytes uncompressed, larger than 1048576 bytes",
+        "link": "is a symbolic link in the archive",
+        "locked": "is encrypted in the archive",
+        "twice": "occurs 2 times in the archive",
+    }
+    for name, said in refused.items():
+        assert got[name].status.value == "unreadable" and got[name].score == 0, name
+        assert said in got[name].error.message, (name, got[name].error.message)
+    assert set(got) == {"ana", "cp437 caf\u0398", "flagged \\xff\\xfe", *refused}
+    assert not [path for path in Path("/tmp").iterdir() if path.name.startswith(marker)]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["download.zip", "out"]  # nothing extracted

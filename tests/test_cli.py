@@ -224,7 +224,7 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     result = gdgrade("grade", root, "--out", out)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Graded 6 submissions: mean 4.00/5, 4 with full marks; 5 completed, "
-                                    "1 nothing gradable. 1 folder had nothing to grade: frank (see summary.md")
+                                    "1 nothing gradable. 1 student had nothing to grade: frank (see summary.md")
     rows = [line.split(",")[:3] for line in (out / "grades.csv").read_text().splitlines()[1:]]
     assert rows == [["alice", "completed", "5"], ["bob", "completed", "5"], ["carol", "completed", "4"],
                     ["dave", "completed", "5"], ["erin", "completed", "5"], ["frank", "nothing_gradable", "0"]]

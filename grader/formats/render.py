@@ -122,8 +122,8 @@ def class_markdown(summary: Summary) -> str:
         lines.append("None.")
     empty = [run for run in summary.failed_runs if run.status is Status.NOTHING_GRADABLE]
     if empty:
-        lines += ["", "## Folders with nothing to grade", "", f"{count(len(empty), 'folder')}: each got a report "
-                  "with every variable missing.", "", "| folder | why |", "|---|---|"]
+        lines += ["", "## Students with nothing to grade", "", f"{count(len(empty), 'student')}: each got a report "
+                  "with every variable missing.", "", "| submission | why |", "|---|---|"]
         lines += [f"| {_cell(code_span(run.submission))} | {_cell(run.reason or '')} |" for run in empty]
     if summary.notes:
         lines += ["", "## Not searched", ""] + [f"- {_cell(note)}" for note in summary.notes]

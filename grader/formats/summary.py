@@ -68,8 +68,10 @@ class LmsImport(BaseModel):
     @staticmethod
     def downloads(downloads: dict[str, int], total: int) -> str:
         """Where a batch's submissions came from: ``118 from a Canvas download, 2 from plain folders``."""
-        parts = [f"{number} from a {system} download" for system, number in downloads.items()]
         rest = total - sum(downloads.values())
+        if len(downloads) == 1 and not rest:
+            return f"from a {next(iter(downloads))} download"
+        parts = [f"{number} from a {system} download" for system, number in downloads.items()]
         return ", ".join(parts + ([f"{rest} from plain folders"] if rest and parts else []))
 
 

@@ -327,8 +327,10 @@ def submissions(listing: Listing, layout: Layout, hand_ins: list[HandIn], filena
                               hand_in.own_folder)
             if len(tries) > 1 and attempts != "all":
                 earlier = ", ".join(t.student.attempt or display(t.student.entry) for t in tries[:-1])
-                note = (f"the latest of {len(tries)} attempts in the {layout.title} download was graded; the "
-                        f"earlier ones ({earlier}) were not (--attempts all grades each)")
+                earlier_ones = "the earlier one" if len(tries) == 2 else "the earlier ones"
+                note = (f"the latest of {len(tries)} attempts in the {layout.title} download was graded; "
+                        f"{earlier_ones} ({earlier}) {'was' if len(tries) == 2 else 'were'} not "
+                        "(--attempts all grades each)")
                 submission = dataclasses.replace(submission, selection=f"{submission.selection}; {note}"
                                                  if submission.selection else note)
             found.append(submission)

@@ -73,8 +73,10 @@ class Canvas(System):
             cells = (row + [""] * identity)[:identity]
             if index in grades:
                 cells.append(grades[index])
-            elif id(row) == points_row:
-                cells.append("" if column.points is None else f"{column.points:g}")
+            elif id(row) == points_row:  # as exported, unless --points changed it
+                exported = sheet.cell(row, column.index)
+                cells.append(exported if number(exported) == column.points else
+                             "" if column.points is None else f"{column.points:g}")
             else:  # a row Canvas reads and skips ("Manual Posting"): as exported
                 cells.append(sheet.cell(row, column.index))
             rows.append(cells)

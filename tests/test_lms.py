@@ -1,0 +1,287 @@
+"""From an LMS's download to its import file in one command, for each system, zipped and unzipped.
+
+Each test builds a download in the system's own layout and a gradebook export in its own format
+(see grader/intake/layouts.py and grader/formats/lms/ for the sources), runs ``gdgrade grade``
+once, and compares the import file and unmatched.csv byte for byte. The graded files are samples
+whose scores do not depend on the hidden cases: correct_dot (5/5) and forgot_learnrate (4/5).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.report import Report
+
+from .conftest import SEED, SUBMISSIONS
+
+RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_bytes()
+FOUR = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_bytes()
+BOM = b"\xef\xbb\xbf"
+
+
+def gdgrade(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          timeout=180, cwd=cwd)
+
+
+def build(tmp_path: Path, files: dict[str, bytes], zipped: bool) -> Path:
+    """The download as the LMS hands it over: a zip, or the folder it unzips to."""
+    if zipped:
+        archive = tmp_path / "download.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, data in files.items():
+                out.writestr(name, data)
+        return archive
+    folder = tmp_path / "download"
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def run(tmp_path: Path, files: dict[str, bytes], export: bytes, zipped: bool, *options: str) -> Path:
+    download = build(tmp_path, files, zipped)
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(export)
+    out = tmp_path / "out"
+    result = gdgrade("grade", download, "--out", out, "--roster", roster, "--seed", SEED, *options)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def reports(out: Path) -> dict[str, Report]:
+    return {report.submission: report for report in (Report.model_validate_json(path.read_text())
+                                                     for path in out.glob("*.json") if path.name != "summary.json")}
+
+
+CANVAS_DOWNLOAD = {
+    "smithjohn_12345_678_gradient.py": RIGHT,
+    "doejane_LATE_23456_789_gradient-1.py": FOUR,  # late, and Canvas's -1 for a second file of one name
+    "leebo_34567_790_Gradient Descent.ipynb": json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "markdown", "source": ["# My work"]},
+        {"cell_type": "code", "source": RIGHT.decode().splitlines(keepends=True)}]}).encode(),
+    "ghostgus_99999_800_gradient.py": RIGHT,  # dropped the course: not on the roster
+}
+CANVAS_EXPORT = (
+    b'Student,ID,SIS User ID,SIS Login ID,Section,Gradient Descent Quiz (1001),Essay (1002),Current Score,'
+    b'Unposted Current Score,Final Score,Unposted Final Score\n'
+    b'    Points Possible,,,,,10.00,20.00,(read only),(read only),(read only),(read only)\n'
+    b'"Smith, John",12345,S001,jsmith,Section A,,15.00,75.00,75.00,50.00,50.00\n'
+    b'"Doe, Jane",23456,S002,jdoe,Section A,,,0.00,0.00,0.00,0.00\n'
+    b'"Lee, Bo",34567,S003,blee,Section B,,18.00,90.00,90.00,60.00,60.00\n'
+    b'"Nobody, Ned",45678,S004,nnobody,Section B,,,0.00,0.00,0.00,0.00\n'
+    b'"Student, Test",99998,,,,,,0.00,0.00,0.00,0.00\n'
+)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "folder"])
+def test_canvas_round_trip(tmp_path, zipped):
+    out = run(tmp_path, CANVAS_DOWNLOAD, CANVAS_EXPORT, zipped, "--assignment", "Gradient Descent Quiz")
+    assert (out / "canvas-import.csv").read_bytes() == (
+        b'Student,ID,SIS User ID,SIS Login ID,Section,Gradient Descent Quiz (1001)\n'
+        b'    Points Possible,,,,,10.00\n'
+        b'"Smith, John",12345,S001,jsmith,Section A,10\n'
+        b'"Doe, Jane",23456,S002,jdoe,Section A,8\n'
+        b'"Lee, Bo",34567,S003,blee,Section B,10\n'
+        b'"Nobody, Ned",45678,S004,nnobody,Section B,\n'
+        b'"Student, Test",99998,,,,\n')
+    assert (out / "unmatched.csv").read_bytes() == (
+        b"id,student,lms_id,download,score,max_score,reason\n"
+        b"ghostgus_99999,ghostgus,99999,Canvas,5,5,no roster row's ID is '99999'\n")
+    got = reports(out)
+    assert got["doejane_23456"].student.model_dump() == {
+        "system": "canvas", "name": "doejane", "lms_id": "23456", "email": None, "late": True, "attempt": None,
+        "entry": "doejane_23456"}
+    assert "is a notebook" in got["leebo_34567"].selection and got["leebo_34567"].score == 5
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[0].startswith("id,student,lms_id,late,status,score")
+    assert any(row.startswith("doejane_23456,doejane,23456,yes,completed,4,5,") for row in rows)
+
+
+MOODLE_DOWNLOAD = {
+    "Jane Doe_101_assignsubmission_file/gradient.py": RIGHT,
+    "John Smith_102_assignsubmission_file/work/Gradient.py": FOUR,  # a student's own subfolder is kept
+    "Bo Lee_103_assignsubmission_onlinetext/onlinetext.html": b"<p>I pasted my code here</p>",
+    "Gus Ghost_999_assignsubmission_file/gradient.py": RIGHT,
+}
+MOODLE_EXPORT = BOM + (
+    b'Identifier,"Full name","Email address",Status,Grade,"Maximum Grade","Grade can be changed",'
+    b'"Last modified (submission)","Last modified (grade)","Feedback comments"\n'
+    b'"Participant 101","Jane Doe",jane@example.edu,"Submitted for grading",,100.00,Yes,'
+    b'"Monday, 23 November 2026, 9:00 AM",-,\n'
+    b'"Participant 102","John Smith",john@example.edu,"Submitted for grading",,100.00,Yes,'
+    b'"Monday, 23 November 2026, 9:05 AM",-,\n'
+    b'"Participant 103","Bo Lee",bo@example.edu,"Submitted for grading",,100.00,Yes,'
+    b'"Monday, 23 November 2026, 9:07 AM",-,\n'
+    b'"Participant 104","Ned Nobody",ned@example.edu,"No submission",,100.00,Yes,-,-,\n'
+)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "folder"])
+def test_moodle_round_trip(tmp_path, zipped):
+    out = run(tmp_path, MOODLE_DOWNLOAD, MOODLE_EXPORT, zipped)
+    summary = "h correct; nn_output correct; error correct; error_term correct; del_w"
+    assert (out / "moodle-import.csv").read_bytes() == BOM + (
+        b"Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+        b"Last modified (submission),Last modified (grade),Feedback comments\n"
+        b'Participant 101,Jane Doe,jane@example.edu,Submitted for grading,100.00,100.00,Yes,'
+        b'"Monday, 23 November 2026, 9:00 AM",-,gdgrade: 5/5 (completed). ' + summary.encode()
+        + b" correct. Your feedback page says why.\n"
+        b'Participant 102,John Smith,john@example.edu,Submitted for grading,80.00,100.00,Yes,'
+        b'"Monday, 23 November 2026, 9:05 AM",-,gdgrade: 4/5 (completed). ' + summary.encode()
+        + b" wrong. Your feedback page says why.\n"
+        b'Participant 103,Bo Lee,bo@example.edu,Submitted for grading,0.00,100.00,Yes,'
+        b'"Monday, 23 November 2026, 9:07 AM",-,gdgrade: 0/5 (nothing gradable). h missing; nn_output missing; '
+        b"error missing; error_term missing; del_w missing. Your feedback page says why.\n"
+        b"Participant 104,Ned Nobody,ned@example.edu,No submission,,100.00,Yes,-,-,\n")
+    assert (out / "unmatched.csv").read_bytes() == (
+        b"id,student,lms_id,download,score,max_score,reason\n"
+        b"Gus Ghost_999,Gus Ghost,999,Moodle,5,5,no roster row's Identifier is '999'\n")
+    with zipfile.ZipFile(out / "moodle-feedback.zip") as feedback:  # Moodle's "upload feedback files" layout
+        names = sorted(feedback.namelist())
+        page = feedback.read("John Smith_102_assignsubmission_file/gdgrade-feedback.html").decode()
+    assert names == [f"{who}_assignsubmission_file/gdgrade-feedback.html"
+                     for who in ("Bo Lee_103", "Gus Ghost_999", "Jane Doe_101", "John Smith_102")]
+    assert "4/5" in page and "class overview" not in page and "Handed in by John Smith (Moodle id 102)" in page
+
+
+def _receipt(name: str, user: str, stored: str, original: str) -> bytes:
+    return (f"Name: {name} ({user})\nAssignment: Quiz 3\nDate Submitted: Friday, November 20, 2026 10:11:12 AM EST\n"
+            "Current Grade: Needs Grading\n\nSubmission Field:\nThere is no student submission text data for this "
+            "assignment.\n\nComments:\nThere are no student comments for this assignment.\n\nFiles:\n"
+            f"\tOriginal filename: {original}\n\tFilename: {stored}\n").encode()
+
+
+BLACKBOARD_DOWNLOAD = {
+    "Quiz 3_jdoe_attempt_2026-11-20-10-11-12_gradient.py": RIGHT,  # an earlier attempt, not graded
+    "Quiz 3_jdoe_attempt_2026-11-20-10-11-12.txt": _receipt(
+        "Jane Doe", "jdoe", "Quiz 3_jdoe_attempt_2026-11-20-10-11-12_gradient.py", "gradient.py"),
+    "Quiz 3_jdoe_attempt_2026-11-21-09-00-00_gradient.py": FOUR,
+    "Quiz 3_jdoe_attempt_2026-11-21-09-00-00.txt": _receipt(
+        "Jane Doe", "jdoe", "Quiz 3_jdoe_attempt_2026-11-21-09-00-00_gradient.py", "gradient.py"),
+    "Quiz 3_ann_lee_attempt_2026-11-20-11-00-00_my work.py": RIGHT,  # a username with an underscore
+    "Quiz 3_ann_lee_attempt_2026-11-20-11-00-00.txt": _receipt(
+        "Ann Lee", "ann_lee", "Quiz 3_ann_lee_attempt_2026-11-20-11-00-00_my work.py", "gradient.py"),
+}
+BLACKBOARD_EXPORT = BOM + (
+    b'"Last Name","First Name","Username","Student ID","Last Access","Availability",'
+    b'"Quiz 3 [Total Pts: 10 Score] |664617","Weighted Total [Total Pts: up to 0 Percentage] |3032235"\r\n'
+    b'"Doe","Jane","jdoe","1001","2026-11-21","Available","",""\r\n'
+    b'"Lee","Ann","ann_lee","1002","2026-11-20","Available","",""\r\n'
+    b'"Nobody","Ned","nnobody","1003","","Available","",""\r\n'
+)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "folder"])
+def test_blackboard_round_trip(tmp_path, zipped):
+    out = run(tmp_path, BLACKBOARD_DOWNLOAD, BLACKBOARD_EXPORT, zipped)
+    assert (out / "blackboard-import.csv").read_bytes() == BOM + (
+        b'"Username","Quiz 3 [Total Pts: 10 Score] |664617"\r\n'
+        b'"jdoe","8"\r\n"ann_lee","10"\r\n"nnobody",""\r\n')
+    assert (out / "unmatched.csv").read_bytes() == b"id,student,lms_id,download,score,max_score,reason\n"
+    jdoe = reports(out)["jdoe"]
+    assert (jdoe.student.name, jdoe.student.attempt) == ("Jane Doe", "2026-11-21 09:00:00")
+    assert "the latest of 2 attempts in the Blackboard download was graded; the earlier one " \
+           "(2026-11-20 10:11:12) was not" in jdoe.selection
+
+
+def test_blackboard_every_attempt_graded_and_the_best_imported(tmp_path):
+    out = run(tmp_path, BLACKBOARD_DOWNLOAD, BLACKBOARD_EXPORT, False, "--attempts", "all")
+    assert {name: report.score for name, report in reports(out).items()} == {
+        "jdoe_attempt1": 5, "jdoe_attempt2": 4, "ann_lee": 5}
+    assert (out / "blackboard-import.csv").read_bytes().splitlines()[1] == b'"jdoe","10"'
+
+
+BRIGHTSPACE_DOWNLOAD = {
+    "123-456 - Jane Doe - Nov 20, 2026 1012 AM/gradient.py": RIGHT,
+    "124-457 - John Smith - Nov 20, 2026 926 PM/gradient.py": FOUR,
+    "125-458 - Jane Doe - Nov 19, 2026 812 AM/gradient.py": FOUR,  # an earlier submission
+    "126-459 - Gus Ghost - Nov 20, 2026 1100 AM/gradient.py": RIGHT,
+    "index.html": b"<html><body>Submissions</body></html>",
+}
+BRIGHTSPACE_EXPORT = (
+    b"OrgDefinedId,Username,Last Name,First Name,Email,Gradient Quiz Points Grade <Numeric MaxPoints:10 "
+    b"Weight:10 Category:Quizzes CategoryWeight:20>,End-of-Line Indicator\n"
+    b"#1001,#jdoe,Doe,Jane,jane@example.edu,,#\n"
+    b"#1002,#jsmith,Smith,John,john@example.edu,,#\n"
+    b"#1003,#nnobody,Nobody,Ned,ned@example.edu,,#\n"
+)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "folder"])
+def test_brightspace_round_trip(tmp_path, zipped):
+    out = run(tmp_path, BRIGHTSPACE_DOWNLOAD, BRIGHTSPACE_EXPORT, zipped, "--missing", "zero")
+    assert (out / "brightspace-import.csv").read_bytes() == (
+        b"OrgDefinedId,Username,Gradient Quiz Points Grade <Numeric MaxPoints:10 Weight:10 Category:Quizzes "
+        b"CategoryWeight:20>,End-of-Line Indicator\n"
+        b"#1001,#jdoe,10,#\n#1002,#jsmith,8,#\n#1003,#nnobody,0,#\n")
+    assert (out / "unmatched.csv").read_bytes() == (
+        b"id,student,lms_id,download,score,max_score,reason\n"
+        b"Gus Ghost,Gus Ghost,,Brightspace,5,5,no roster row's First Name and Last Name is 'Gus Ghost'\n")
+
+
+def test_gradescope_export_names_every_submitter(tmp_path):
+    files = {
+        "assignment_77_export/submission_1001/src/gradient.py": RIGHT,
+        "assignment_77_export/submission_1002/gradient.py": FOUR,
+        "assignment_77_export/submission_metadata.yml": (
+            b"submission_1001:\n  :submitters:\n  - :name: Jane Doe\n    :sid: '123456789'\n"
+            b"    :email: jane@example.edu\n  :created_at: 2026-11-26 17:34:00.861687000 Z\n  :score: 2.0\n"
+            b"submission_1002:\n  :submitters:\n  - :name: John Smith\n    :sid: '987654321'\n"
+            b"    :email: john@example.edu\n  - :name: Ann Lee\n    :sid: ''\n    :email: ann@example.edu\n"
+            b"  :created_at: 2026-11-26 18:00:00.000000000 Z\n"),
+    }
+    out = tmp_path / "out"
+    result = gdgrade("grade", build(tmp_path, files, True), "--out", out, "--seed", SEED)
+    assert result.returncode == 0 and "(from a Gradescope download)" in result.stdout
+    got = reports(out)
+    assert {name: (r.student.name, r.student.lms_id, r.score) for name, r in got.items()} == {
+        "Jane Doe_1001": ("Jane Doe", "123456789", 5), "John Smith_1002": ("John Smith, Ann Lee", "987654321", 4)}
+
+
+def test_a_canvas_column_that_is_not_in_the_export_is_a_new_assignment(tmp_path):
+    out = run(tmp_path, CANVAS_DOWNLOAD, CANVAS_EXPORT, False, "--assignment", "Quiz 2", "--points", "20")
+    lines = (out / "canvas-import.csv").read_bytes().splitlines()
+    assert lines[:3] == [b"Student,ID,SIS User ID,SIS Login ID,Section,Quiz 2", b"    Points Possible,,,,,20",
+                         b'"Smith, John",12345,S001,jsmith,Section A,20']
+    summary = json.loads((out / "summary.json").read_text())["lms_import"]
+    assert "Canvas will create a new assignment" in summary["notes"][0]
+
+
+@pytest.mark.parametrize("export, options, said", [
+    (CANVAS_EXPORT, (), "the Canvas export has 2 assignment columns (Gradient Descent Quiz (1001); Essay (1002)): "
+                        "name the one to fill with --assignment"),
+    (b"name,score\nana,3\n", (), "is no gradebook export gdgrade knows"),
+    (BLACKBOARD_EXPORT, ("--assignment", "Quiz 9"), "Blackboard would upload a new column as text worth 0 points"),
+])
+def test_a_roster_that_cannot_be_filled_is_one_line_before_any_grading(tmp_path, export, options, said):
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(export)
+    result = gdgrade("grade", build(tmp_path, CANVAS_DOWNLOAD, False), "--out", tmp_path / "out",
+                     "--roster", roster, *options)
+    assert result.returncode == 2 and said in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_notebook_is_graded_like_the_same_code_in_a_file(tmp_path):
+    code = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
+    lines = code.splitlines(keepends=True)
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["## Gradient descent"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 1,
+         "source": ["%matplotlib inline\n", "!pip install numpy\n", *lines[:10]]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": 2, "source": lines[10:]}]}
+    (tmp_path / "gradient.ipynb").write_text(json.dumps(notebook))
+    (tmp_path / "gradient.py").write_text(code)
+    as_notebook, as_script = (Report.model_validate_json(gdgrade("check", tmp_path / name, "--json", "--seed", SEED)
+                                                         .stdout) for name in ("gradient.ipynb", "gradient.py"))
+    assert [(c.name, c.outcome, c.score) for c in as_notebook.checks] == [
+        (c.name, c.outcome, c.score) for c in as_script.checks]
+    assert as_notebook.score == 4 and "notebook" in as_notebook.selection
+    assert as_notebook.stdout == as_script.stdout
