@@ -415,6 +415,47 @@ def _announce(summary: Summary, out: Path, note: str) -> None:
         github.summarise(render.class_markdown(summary))
 
 
+@cli.command(short_help="Serve the quiz page: edit, test run, submit, in a browser.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any other than this machine's own needs a login in front (see README).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded at once [default: number of cores].")
+@click.option("--show-solution", type=click.Choice(["after-pass", "always", "never"]), default="after-pass",
+              show_default=True, help="When the page offers the reference solution.")
+@click.option("--record", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep each submitted file and its report in this folder (for gdgrade grade later).")
+@click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Requests per second each client may make on average; a client above it is slowed (0: no limit).")
+@click.option("--queue", type=click.IntRange(min=1), default=None,
+              help="Requests graded or waiting at once; beyond it, 503 with Retry-After [default: 8 per job].")
+@grading_options
+def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Path | None, rate: float,
+          queue: int | None, quiz: quiz.Quiz, settings: Settings) -> None:
+    """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
+    (graded as gdgrade check does, hidden cases included), Reset, and the solution.
+
+    Student code is kept in the student's browser, never on the server, unless --record is given.
+    """
+    try:
+        import uvicorn
+
+        from grader.serve.app import Options, create_app
+    except ImportError:
+        raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
+    options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, record=record,  # type: ignore[arg-type]
+                      rate=rate, queue=queue)
+    try:
+        app = create_app(quiz, settings, options)
+    except OSError as problem:
+        raise click.UsageError(f"cannot use --record folder {record}: {problem.strerror}") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"gdgrade: warning: serving on {host}: the page has no accounts, so anyone who reaches it can "
+                   "use it; put it behind a reverse proxy with a login", err=True)
+    click.echo(f"Serving {quiz.title} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of a report."""

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -304,7 +304,9 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
 
 
 @dataclass
-class _Pending:
+class Ticket:
+    """One submission on its way through the grader: read, and its run started."""
+
     submission: intake.Submission
     started: float
     source: Source | StudentError | Exception
@@ -359,6 +361,33 @@ class Grader:
     def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         self.close(abort=kind is not None)
 
+    def submit(self, submission: intake.Submission,
+               runs: Mapping[str, Future[dict[str, object]]] | None = None) -> Ticket:
+        """Read one submission and start its run, unless ``runs`` holds the run of the same bytes (by
+        digest): ``report`` turns the ticket into its report once ``ticket.answer`` is done."""
+        started = time.monotonic()
+        try:
+            source, digest, text = _prepare(submission, self.quiz)
+        except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
+            source, digest, text = problem, None, None
+        answer = None
+        if isinstance(source, Source):
+            answer = (runs or {}).get(digest or "") or self.sandbox.submit(source.text)
+        return Ticket(submission, started, source, digest, text, answer)
+
+    def report(self, ticket: Ticket) -> Report:
+        """The report of a submitted ticket (waiting for its run if it is not done): always one."""
+        try:
+            if isinstance(ticket.source, Exception):
+                raise ticket.source
+            if ticket.answer is None:
+                return _unrunnable(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
+                                   ticket.text, ticket.started)
+            return _finish(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
+                           ticket.answer.result())
+        except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
+            return _fault_report(ticket.submission, self, problem, ticket.started)
+
     def grade(self, submissions: Sequence[intake.Submission], window: int | None = None) -> Iterator[Report]:
         """Reports for ``submissions``, in order.
 
@@ -369,39 +398,21 @@ class Grader:
         window = window or 4 * self.jobs
         remaining = _repeated_contents(submissions)
         shared: dict[str, Future[dict[str, object]]] = {}
-        pending: deque[_Pending] = deque()
+        pending: deque[Ticket] = deque()
 
-        def finish(entry: _Pending) -> Report:
-            if entry.digest in remaining:
-                remaining[entry.digest] -= 1
-                if remaining[entry.digest] == 0:
-                    del remaining[entry.digest]
-                    shared.pop(entry.digest, None)
-            try:
-                if isinstance(entry.source, Exception):
-                    raise entry.source
-                if entry.answer is None:
-                    return _unrunnable(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
-                                       entry.text, entry.started)
-                return _finish(entry.submission, self, entry.source, entry.digest,  # type: ignore[arg-type]
-                               entry.answer.result())
-            except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
-                return _fault_report(entry.submission, self, problem, entry.started)
+        def finish(ticket: Ticket) -> Report:
+            if ticket.digest in remaining:
+                remaining[ticket.digest] -= 1
+                if remaining[ticket.digest] == 0:
+                    del remaining[ticket.digest]
+                    shared.pop(ticket.digest, None)
+            return self.report(ticket)
 
         for submission in submissions:
-            started = time.monotonic()
-            try:
-                source, digest, text = _prepare(submission, self.quiz)
-            except Exception as problem:  # noqa: BLE001 - reported by finish, in its turn
-                source, digest, text = problem, None, None
-            answer = None
-            if isinstance(source, Source):
-                answer = shared.get(digest)  # type: ignore[arg-type]
-                if answer is None:
-                    answer = self.sandbox.submit(source.text)
-                    if digest in remaining:
-                        shared[digest] = answer  # type: ignore[index]
-            pending.append(_Pending(submission, started, source, digest, text, answer))
+            ticket = self.submit(submission, shared)
+            if ticket.digest in remaining and ticket.answer is not None:
+                shared[ticket.digest] = ticket.answer  # type: ignore[index]
+            pending.append(ticket)
             while len(pending) >= window:
                 yield finish(pending.popleft())
         while pending:

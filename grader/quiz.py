@@ -124,6 +124,9 @@ class Quiz:
     solution_source: str = field(default="", repr=False)
     starter_source: str = field(default="", repr=False)
     """The file a student starts from: the givens, and each step left as None."""
+    instructions: str = field(default="", repr=False)
+    """What the quiz asks, for its page: paragraphs between blank lines, lines that start ``- `` as
+    a list, names in backticks."""
 
     @property
     def input_names(self) -> tuple[str, ...]:

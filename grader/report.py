@@ -297,7 +297,8 @@ def for_students(report: Report) -> Report:
         statement = "\n".join(frames.splitlines()[:3]) + "\n" if frames else ""  # the header and the outermost frame
         hidden = f"{error.type} (in a hidden case its message and the calls inside this line are not shown)"
         error = error.model_copy(update={"message": "", "traceback": statement + hidden})
-    return report.model_copy(update={"checks": checks, "error": error})
+    # the seed would let anyone draw the hidden cases again: a student's view has no grading record
+    return report.model_copy(update={"checks": checks, "error": error, "grading": None})
 
 
 def schema() -> dict[str, object]:

@@ -29,14 +29,13 @@ from grader.sandbox.layers import LAYERS
 
 from .attacks import ATTACKS, BINARY_GARBAGE, zip_archive
 from .conftest import SUBMISSIONS
+from .containment import CONTAINED, pids_cgroup
 
-PIDS_LIMIT = 200
 HONEST = ("aaa_honest", "zzz_honest")
 SECRET_HOLDER = "aab_secret_holder"
 """An honest student graded before the memory scanners, who prints a secret and keeps it in a comment."""
 GRADER_MEMORY = 2 << 30
 """The grader's own address-space limit in the batch: values that made it allocate 10^8 elements exceed it."""
-CONTAINED = Path(__file__).with_name("contained.py")
 SHADOWING_MODULES = ("selectors", "json", "numpy", "socket")
 """Loose files in the submissions folder named like modules the grader and the fork server import."""
 ODD_PARTS = {
@@ -96,44 +95,6 @@ def odd_folders(folder: Path) -> dict[str, int]:
     os.close(fd)
     expected["deep_tree"] = 1100
     return expected
-
-
-def _pids_hierarchies() -> list[Path]:
-    """Mounted cgroup hierarchies that can limit processes: cgroup v1's pids controller, or cgroup v2."""
-    found = []
-    for line in Path("/proc/self/mounts").read_text().splitlines():
-        _, where, kind, options, *_ = line.split()
-        if kind == "cgroup2" or (kind == "cgroup" and "pids" in options.split(",")):
-            found.append(Path(where))
-    return found
-
-
-def _pids_cgroup(name: str) -> Path:
-    """A cgroup limited to PIDS_LIMIT processes; the test fails rather than run uncontained.
-
-    Only a folder the kernel filled (with its own pids.max) is a cgroup: a folder made on a plain
-    tmpfs at /sys/fs/cgroup would take a pids.max file and limit nothing.
-    """
-    for root in _pids_hierarchies():
-        if (root / "cgroup.controllers").exists():  # v2: pids must be enabled for children
-            if "pids" not in (root / "cgroup.controllers").read_text().split():
-                continue
-            try:
-                (root / "cgroup.subtree_control").write_text("+pids")
-            except OSError:
-                continue
-        group = root / name
-        try:
-            group.mkdir(exist_ok=True)
-            if not (group / "pids.max").exists():
-                group.rmdir()
-                continue
-            (group / "pids.max").write_text(str(PIDS_LIMIT))
-            if (group / "pids.max").read_text().strip() == str(PIDS_LIMIT):
-                return group
-        except OSError:
-            continue
-    pytest.fail("containment unavailable: no cgroup hierarchy with a pids controller could be used")
 
 
 class Listener:
@@ -235,7 +196,7 @@ def batch(request, tmp_path_factory):
     tmp_before = set(os.listdir("/tmp"))
 
     out = base / "out"
-    group = _pids_cgroup(f"gdgrade-test-{token}")
+    group = pids_cgroup(f"gdgrade-test-{token}")
     command = [
         "unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "2", "--",
         "prlimit", f"--as={GRADER_MEMORY}", "--",
@@ -416,7 +377,7 @@ def test_nothing_outlives_a_killed_grader(tmp_path, path):
         (folder / name).mkdir(parents=True)
         (folder / name / "gradient.py").write_text(code)
     tmp_before = set(os.listdir("/tmp"))
-    group = _pids_cgroup(f"gdgrade-test-kill-{secrets.token_hex(4)}")
+    group = pids_cgroup(f"gdgrade-test-kill-{secrets.token_hex(4)}")
     command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "10",
                "--kill-at-children", "2", "--", sys.executable, "-m", "grader", "grade", str(folder),
                "--out", str(tmp_path / "out"), "--jobs", "2", "--timeout", "600",
@@ -452,7 +413,7 @@ def test_sandbox_holds_for_an_instructor_without_root(tmp_path):
         "    try:\n        open(path, 'a').write('x')\n        found.append('wrote ' + path)\n    except OSError:\n"
         "        pass\nif found:\n    print('PWNED', found)\nraise SystemExit(3)\n")
     before = _digest(folder)
-    group = _pids_cgroup(f"gdgrade-test-userns-{secrets.token_hex(4)}")
+    group = pids_cgroup(f"gdgrade-test-userns-{secrets.token_hex(4)}")
     command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "1", "--",
                "unshare", "--user", "--map-root-user", sys.executable, "-m", "grader", "grade", str(folder),
                "--out", str(tmp_path / "out"), "--sandbox", "strict"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from .conftest import ROOT, SEED, SUBMISSIONS
-
-ARTIFACTS = ROOT / "test-artifacts"
+from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
 
 
 @pytest.fixture(scope="module")
@@ -22,31 +19,6 @@ def site(tmp_path_factory) -> Path:
                              "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     return out
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extras")
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-quic", "--window-size=1200,1600",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
-
-
-def console_errors(browser) -> list[str]:
-    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def scores(browser) -> list[float]:

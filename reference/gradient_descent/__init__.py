@@ -136,6 +136,26 @@ def hidden_inputs(rng: np.random.Generator, index: int) -> dict[str, object]:
     }
 
 
+INSTRUCTIONS = """\
+A single sigmoid unit takes inputs `x`, weights them with `w` and squashes the sum through the
+sigmoid: its output is `sigmoid(h)`, where `h` is the weighted sum. Gradient descent improves the
+weights one small step at a time: each weight moves by the learning rate times the error term times
+its own input. The error term is the output error, `y - nn_output`, scaled by how steeply the sigmoid
+rises at `h`, its derivative `sigmoid_prime(h)`.
+
+Finish `gradient.py` so that it computes one such step, in this order:
+
+- `h`: the linear combination of the inputs and the weights;
+- `nn_output`: the unit's output, the sigmoid of `h`;
+- `error`: the target `y` minus the output;
+- `error_term`: the error times the sigmoid's derivative at `h` (which equals `nn_output * (1 - nn_output)`);
+- `del_w`: the change of every weight, one entry per input.
+
+Leave `x`, `y`, `w` and `learnrate` as they are and compute from their names, never from their
+numbers: your file also runs on hidden inputs with other values, and with more or fewer than four
+inputs. When it is right, it prints the output, the error and the change in weights below.
+"""
+
 QUIZ = Quiz(
     name="gradient_descent",
     title="Gradient descent: one weight step of a sigmoid unit",
@@ -196,6 +216,7 @@ QUIZ = Quiz(
     ),
     hidden_inputs=hidden_inputs,
     functions={"sigmoid": sigmoid, "sigmoid_prime": sigmoid_prime},
+    instructions=INSTRUCTIONS,
     solution_source=files(__name__).joinpath("solution.py").read_text(encoding="utf-8"),
     starter_source=files(__name__).joinpath("starter.py").read_text(encoding="utf-8"),
 )

@@ -1,0 +1,131 @@
+"""The quiz page in real headless Chromium, against a running ``gdgrade serve`` (honest files only)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
+
+FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
+                                "--jobs", "2"], stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:  # ready once it answers; the deadline only bounds a server that never starts
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/api/quiz", timeout=5).status_code == 200:
+                break
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
+        time.sleep(0.1)
+    yield base
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+
+
+def wait_for(browser, condition, seconds: float = 60):
+    return WebDriverWait(browser, seconds).until(condition)
+
+
+def result_text(browser) -> str:
+    return browser.find_element(By.ID, "result").text
+
+
+def paste(browser, text: str) -> None:
+    """What pasting a whole file does: the editor's text replaced, its input event fired."""
+    browser.execute_script("var code = document.getElementById('code'); code.focus(); code.select();"
+                           "document.execCommand('insertText', false, arguments[0]);", text)
+
+
+def test_a_student_works_through_the_quiz(browser, server, quiz):
+    browser.set_window_size(1280, 1000)
+    browser.get(server)
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    assert browser.find_element(By.ID, "title").text == quiz.title
+    assert "[-0.02031869 -0.04063738 -0.06095608 -0.08127477]" in browser.find_element(By.ID, "expected").text
+    code = browser.find_element(By.ID, "code")
+    assert code.get_attribute("value") == quiz.starter_source
+    assert not browser.find_element(By.ID, "tab-solution").is_displayed()
+
+    paste(browser, FORGOT)  # every step right but del_w, which forgets the learning rate
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))
+    assert "Hint: The step is scaled by the learning rate" in result_text(browser)
+    line = FORGOT.splitlines().index("del_w = error_term * x") + 1
+    marked = [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span.fail")]
+    assert marked == [str(line)]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "page-wrong.png"))
+
+    browser.find_element(By.XPATH, f"//button[text()='line {line}']").click()  # the editor jumps to it
+    start, end = browser.execute_script("var c = document.getElementById('code');"
+                                        "return [c.selectionStart, c.selectionEnd];")
+    assert code.get_attribute("value")[start:end] == "del_w = error_term * x"
+    code.send_keys("del_w = learnrate * error_term * x")  # typed over the selected line
+    code.send_keys(Keys.CONTROL, Keys.SHIFT, Keys.ENTER)  # submit from the keyboard
+    wait_for(browser, lambda driver: "Your answer: 5 of 5" in result_text(driver))
+    assert "every variable is correct" in result_text(browser)
+    solution_tab = wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "tab-solution")))
+    solution_tab.click()
+    assert "def sigmoid" in browser.find_element(By.ID, "solution").text
+    browser.save_screenshot(str(ARTIFACTS / "page-solved.png"))
+    browser.find_element(By.ID, "tab-file").click()
+
+    code.send_keys(Keys.CONTROL, Keys.ENTER)  # a test run
+    wait_for(browser, lambda driver: "Test run" in result_text(driver))
+    assert "[-0.02031869 -0.04063738 -0.06095608 -0.08127477]" in result_text(browser)
+
+    browser.refresh()  # the code is kept in the browser
+    wait_for(browser, lambda driver: "learnrate * error_term * x" in driver.find_element(
+        By.ID, "code").get_attribute("value"))
+
+    browser.find_element(By.ID, "reset").click()
+    browser.find_element(By.ID, "reset-yes").click()
+    assert browser.find_element(By.ID, "code").get_attribute("value") == quiz.starter_source
+    browser.refresh()
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    assert browser.find_element(By.ID, "code").get_attribute("value") == quiz.starter_source
+    assert console_errors(browser) == []
+
+
+def test_the_editor_indents_and_lets_the_keyboard_out(browser, server):
+    browser.get(server)
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    paste(browser, "")
+    code = browser.find_element(By.ID, "code")
+    code.send_keys("def f():", Keys.ENTER, "return 1", Keys.ENTER, Keys.TAB, "x")
+    assert code.get_attribute("value") == "def f():\n    return 1\n        x"
+    code.send_keys(Keys.SHIFT, Keys.TAB)
+    assert code.get_attribute("value") == "def f():\n    return 1\n    x"
+    code.send_keys(Keys.ESCAPE, Keys.TAB)  # Esc, then Tab: focus moves on to the buttons
+    assert browser.switch_to.active_element.get_attribute("id") == "run"
+    assert [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span")] == [
+        "1", "2", "3"]
+
+
+def test_the_page_fits_a_phone(browser, server):
+    browser.set_window_size(390, 844)
+    browser.get(server)
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390  # nothing wider than the screen: no sideways scrolling
+    browser.save_screenshot(str(ARTIFACTS / "page-phone.png"))
+    browser.set_window_size(1200, 1600)

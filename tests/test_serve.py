@@ -1,0 +1,228 @@
+"""gdgrade serve: the API through FastAPI's test client, its limits, --record, and hostile files
+sent through the page to a server running contained, as a batch does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from grader.grade import Settings
+from grader.report import Report
+from grader.serve.admission import Full, Queue, Rate
+from grader.serve.app import Options, create_app
+
+from .attacks import ATTACKS
+from .conftest import SEED, SUBMISSIONS
+from .containment import CONTAINED, pids_cgroup
+
+RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
+FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
+
+
+@contextlib.contextmanager
+def serving(quiz, **options):
+    app = create_app(quiz, Settings(seed=SEED, timeout=5), Options(jobs=2, **options))
+    with TestClient(app) as client:  # runs the lifespan: the runner pool starts and stops with it
+        client.app_state = app.state
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client(quiz):
+    with serving(quiz) as client:
+        yield client
+
+
+def test_the_page_and_its_own_assets_are_served_with_a_strict_policy(client):
+    page = client.get("/")
+    assert page.status_code == 200 and '<textarea id="code"' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+    assert "http" not in page.text  # nothing from elsewhere: it works offline
+    for asset in ("/static/page.js", "/static/page.css"):
+        answer = client.get(asset)
+        assert answer.status_code == 200 and "http://" not in answer.text and "https://" not in answer.text
+    assert client.get("/static/../app.py").status_code == 404
+
+
+def test_the_quiz_says_what_to_do_and_what_a_right_file_prints(client, quiz):
+    about = client.get("/api/quiz").json()
+    assert about["instructions"] == quiz.instructions and "`del_w`" in about["instructions"]
+    assert about["expected_output"].endswith("Change in Weights:\n[-0.02031869 -0.04063738 -0.06095608 -0.08127477]\n")
+    assert about["starter"] == quiz.starter_source and about["solution"] is None
+    assert {item["name"]: item["value"] for item in about["inputs"]} == {
+        "learnrate": "0.5", "x": "[1, 2, 3, 4]", "y": "0.5", "w": "[0.5, -0.5, 0.3, 0.1]"}
+
+
+def test_a_test_run_shows_the_printout_or_the_students_own_traceback(client):
+    ran = client.post("/api/run", json={"source": FORGOT}).json()
+    assert ran["status"] == "completed" and ran["error"] is None
+    assert ran["stdout"].endswith("[-0.04063738 -0.08127477 -0.12191215 -0.16254953]\n")
+    broken = client.post("/api/run", json={"source": RIGHT.replace("h = np.dot(x, w)", "h = np.dot(x, v)")}).json()
+    assert broken["status"] == "runtime_error" and broken["error"]["case"] == "public"
+    assert "NameError: name 'v' is not defined" in broken["error"]["traceback"]
+    assert "h = np.dot(x, v)" in broken["error"]["traceback"]
+
+
+def test_a_check_is_the_report_gdgrade_check_gives_a_student(client):
+    answer = client.post("/api/check", json={"source": FORGOT})
+    report = Report.model_validate(answer.json())
+    checks = {check.name: check for check in report.checks}
+    assert report.score == 4 and checks["del_w"].outcome.value == "wrong"
+    assert checks["del_w"].hint == "The step is scaled by the learning rate: learnrate * error_term * x."
+    assert checks["del_w"].line is not None
+    assert all(case.expected is None for check in report.checks for case in check.cases[1:])  # hidden: not shown
+    assert report.grading is None  # the seed would let a student draw the hidden cases again
+    assert "x-gdgrade-solution" not in answer.headers
+    assert client.get("/api/solution").status_code == 403
+
+
+def test_full_marks_unlock_the_solution(client, quiz):
+    answer = client.post("/api/check", json={"source": RIGHT})
+    assert answer.json()["score"] == 5
+    key = answer.headers["x-gdgrade-solution"]
+    assert client.get("/api/solution", headers={"X-Gdgrade-Solution": key}).json() == {"source": quiz.solution_source}
+    assert client.get("/api/solution", headers={"X-Gdgrade-Solution": key + "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("mode, status", [("never", 403), ("always", 200)])
+def test_the_solution_is_shown_as_the_instructor_says(quiz, mode, status):
+    with serving(quiz, show_solution=mode) as client:
+        assert client.get("/api/solution").status_code == status
+        assert (client.get("/api/quiz").json()["solution"] is not None) == (mode == "always")
+        assert "x-gdgrade-solution" not in client.post("/api/check", json={"source": RIGHT}).headers
+
+
+def test_requests_are_bounded(client):
+    assert client.post("/api/check", content=b"x" * (3 << 20),
+                       headers={"content-type": "application/json"}).status_code == 413
+    assert client.post("/api/check", json={"source": "#" * ((1 << 20) + 1)}).status_code == 422
+    assert client.post("/api/check", json={"text": RIGHT}).status_code == 422
+    description = client.get("/api/openapi.json").json()
+    assert {"/api/run", "/api/check", "/api/quiz", "/api/solution"} <= set(description["paths"])
+    assert "Report" in description["components"]["schemas"]
+
+
+def test_a_full_queue_answers_503_with_retry_after(quiz):
+    with serving(quiz, queue=1) as client:
+        slow = threading.Thread(target=client.post, args=("/api/run",),
+                                kwargs={"json": {"source": "import time\ntime.sleep(3)\n"}})
+        slow.start()
+        queue = client.app_state.queue
+        deadline = time.monotonic() + 30
+        while queue.inside < 1 and time.monotonic() < deadline:  # the first request holds the one place
+            time.sleep(0.01)
+        refused = client.post("/api/run", json={"source": RIGHT})
+        slow.join()
+        assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+        assert "busy" in refused.json()["detail"]
+        assert client.post("/api/run", json={"source": RIGHT}).status_code == 200  # room again
+
+
+def test_queue_and_rate_limit_rules():
+    queue = Queue(capacity=2, seconds_each=0.6)
+    queue.enter()
+    queue.enter()
+    with pytest.raises(Full) as full:
+        queue.enter()
+    assert (full.value.status, full.value.retry_after) == (503, 2)
+    rate = Rate(per_second=2, burst=3, longest_wait=1.0)
+    assert [rate.wait("a", now=10.0) for _ in range(3)] == [0.0, 0.0, 0.0]  # the burst goes at once
+    assert rate.wait("a", now=10.0) == pytest.approx(0.5)  # then one every half second: slowed
+    assert rate.wait("b", now=10.0) == 0.0  # another client is not
+    assert rate.wait("a", now=10.0) == pytest.approx(1.0)
+    with pytest.raises(Full) as flooded:
+        rate.wait("a", now=10.0)
+    assert flooded.value.status == 429
+    assert rate.wait("a", now=20.0) == 0.0  # after a rest it is full again
+    assert Rate(per_second=0).wait("a") == 0.0
+
+
+def test_record_keeps_each_submission_for_gdgrade_grade(quiz, tmp_path):
+    folder = tmp_path / "record"
+    with serving(quiz, record=folder) as client:
+        client.post("/api/check", json={"source": FORGOT})
+        client.post("/api/check", json={"source": RIGHT})
+        client.post("/api/run", json={"source": RIGHT})  # a test run is not a submission
+    kept = sorted(folder.iterdir())
+    assert len(kept) == 2 and [path.name for path in kept[0].iterdir()] in (
+        ["gradient.py", "report.json"], ["report.json", "gradient.py"])
+    assert (kept[0] / "gradient.py").read_text() == FORGOT
+    assert Report.model_validate_json((kept[0] / "report.json").read_text()).score == 4
+    out = tmp_path / "out"
+    graded = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert graded.returncode == 0 and "Graded 2 submissions: mean 4.50/5" in graded.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+HOSTILE = ("fork_bomb", "kill_everything", "subprocess_shell", "daemon_grandchild", "stat_host_files",
+           "scan_frames_and_objects")
+
+
+def test_hostile_files_through_the_page_are_contained_as_in_a_batch(tmp_path):
+    """A server started as an instructor would, contained (PID namespace, pids cgroup): files of the
+    hostile suite sent through the API earn nothing, touch nothing, and the server goes on."""
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    token = secrets.token_hex(6)
+    port = _free_port()
+    group = pids_cgroup(f"gdgrade-test-serve-{token}")
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "1", "--",
+               sys.executable, "-m", "grader", "serve", "--port", str(port), "--jobs", "2", "--timeout", "3",
+               "--rate", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                              preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # ready once it answers; the deadline only bounds a server that never starts
+            try:
+                if httpx.get(f"{base}/api/quiz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()
+            time.sleep(0.1)
+        for name in HOSTILE:
+            code = ATTACKS[name][0].replace("CANARY_DIR", str(canary)).replace("TOKEN", token).replace(
+                "SUBMISSIONS_DIR", str(tmp_path)).replace("REFERENCE_PATH", "/nonexistent").replace(
+                "REVERSED_SECRET", "terces")
+            report = Report.model_validate(httpx.post(f"{base}/api/check", json={"source": code}, timeout=60).json())
+            assert report.score == 0 and report.sandbox.missing == [], name
+            assert "PWNED" not in report.stdout + report.stderr, (name, report.stdout)
+        honest = httpx.post(f"{base}/api/check", json={"source": RIGHT}, timeout=60).json()
+        assert honest["score"] == 5  # the pool survived every attack
+    finally:
+        with contextlib.suppress(OSError):  # the namespace's process 1: its end takes every process in it
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            for child in children:
+                os.kill(int(child), signal.SIGKILL)
+        server.wait(timeout=60)
+        with contextlib.suppress(OSError):
+            group.rmdir()
+    assert os.listdir(canary) == []
+
+
+def test_serve_without_its_extra_says_how_to_install_it():
+    script = "import sys; sys.modules['uvicorn'] = None\nfrom grader.cli import main; main(['serve'])"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == "gdgrade: error: gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'\n"
