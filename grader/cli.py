@@ -145,7 +145,11 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats: give one")
-    result = _grade_one(intake.one(file, quiz.filename), quiz, settings)
+    try:
+        submission = intake.one(file, quiz.filename)
+    except intake.IntakeError as problem:
+        raise click.UsageError(str(problem)) from None
+    result = _grade_one(submission, quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
@@ -172,8 +176,11 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         raise click.UsageError(f"this is not Gradescope's autograder ({GRADESCOPE_HOME} does not exist): give "
                                "--submission-dir and --results to run the step elsewhere")
     maximum = sum(step.weight for step in quiz.steps)
-    chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
-        None, f"the upload folder {submission_dir} does not exist")
+    try:
+        chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
+            None, f"the upload folder {submission_dir} does not exist")
+    except intake.IntakeError as problem:  # results.json is written whatever happens
+        chosen, why = None, str(problem)
     if chosen is None:
         results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", maximum, quiz.variables)
     else:
@@ -274,7 +281,10 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
     Reports of submissions no longer in the batch are removed.
     """
-    found = intake.find(paths, quiz.filename, layout, attempts)
+    try:
+        found = intake.find(paths, quiz.filename, layout, attempts)
+    except intake.IntakeError as problem:
+        raise click.UsageError(str(problem)) from None
     everything = found.submissions
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
@@ -401,7 +411,8 @@ def closing_line(summary: Summary, out: Path, note: str) -> str:
         line += (f" {text.count(len(empty), 'student')} had nothing to grade: {shown} (see summary.md "
                  "for what each holds).")
     if summary.stale_removed:
-        line += (f" Removed {text.count(summary.stale_removed, 'file')} of submissions no longer in the batch.")
+        line += (f" Removed {text.count(summary.stale_removed, 'file')} an earlier run wrote into {out} that this "
+                 "batch does not write.")
     if summary.lms_import:
         imported = summary.lms_import.describe()
         line += f" {imported[0].upper()}{imported[1:]}."

@@ -162,7 +162,8 @@ class Student(_Model):
         "give the full name, Blackboard's receipt the name, Gradescope every submitter's name"))
     lms_id: str | None = Field(None, description=(
         "the system's id for the student: Canvas user id, Moodle participant id, Blackboard username, "
-        "Gradescope student id (SID); Brightspace's download has none"))
+        "Gradescope student id (SID); for Brightspace the second number of the download's folder name "
+        "(undocumented: matching goes by name)"))
     email: str | None = Field(None, description="when the download gives it (Gradescope)")
     late: bool | None = Field(None, description="when the download says (Canvas marks late work)")
     attempt: str | None = Field(None, description=(

@@ -8,6 +8,8 @@ whose scores do not depend on the hidden cases: correct_dot (5/5) and forgot_lea
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -136,12 +138,13 @@ def test_moodle_round_trip(tmp_path, zipped):
         b'Participant 102,John Smith,john@example.edu,Submitted for grading,80.00,100.00,Yes,'
         b'"Monday, 23 November 2026, 9:05 AM",-,gdgrade: 4/5 (completed). ' + summary.encode()
         + b" wrong. Your feedback page says why.\n"
-        b'Participant 103,Bo Lee,bo@example.edu,Submitted for grading,0.00,100.00,Yes,'
-        b'"Monday, 23 November 2026, 9:07 AM",-,gdgrade: 0/5 (nothing gradable). h missing; nn_output missing; '
-        b"error missing; error_term missing; del_w missing. Your feedback page says why.\n"
+        b'Participant 103,Bo Lee,bo@example.edu,Submitted for grading,,100.00,Yes,'  # work, but none to grade
+        b'"Monday, 23 November 2026, 9:07 AM",-,\n'
         b"Participant 104,Ned Nobody,ned@example.edu,No submission,,100.00,Yes,-,-,\n")
     assert (out / "unmatched.csv").read_bytes() == (
         b"id,student,lms_id,download,score,max_score,reason\n"
+        b"Bo Lee_103,Bo Lee,103,Moodle,0,5,\"it matches a roster row, but nothing in it could be graded (nothing "
+        b"gradable): its cell is left blank for you to grade by hand\"\n"
         b"Gus Ghost_999,Gus Ghost,999,Moodle,5,5,no roster row's Identifier is '999'\n")
     with zipfile.ZipFile(out / "moodle-feedback.zip") as feedback:  # Moodle's "upload feedback files" layout
         names = sorted(feedback.namelist())
@@ -201,8 +204,10 @@ def test_blackboard_every_attempt_graded_and_the_best_imported(tmp_path):
 BRIGHTSPACE_DOWNLOAD = {
     "123-456 - Jane Doe - Nov 20, 2026 1012 AM/gradient.py": RIGHT,
     "124-457 - John Smith - Nov 20, 2026 926 PM/gradient.py": FOUR,
-    "125-458 - Jane Doe - Nov 19, 2026 812 AM/gradient.py": FOUR,  # an earlier submission
+    "125-456 - Jane Doe - Nov 19, 2026 812 AM/gradient.py": FOUR,  # her earlier submission: the same second number
     "126-459 - Gus Ghost - Nov 20, 2026 1100 AM/gradient.py": RIGHT,
+    "127-460 - Chris Lee - Nov 20, 2026 1000 AM/gradient.py": RIGHT,  # two students of one name:
+    "128-461 - Chris Lee - Nov 20, 2026 1001 AM/gradient.py": FOUR,  # neither can be told apart by name
     "index.html": b"<html><body>Submissions</body></html>",
 }
 BRIGHTSPACE_EXPORT = (
@@ -211,6 +216,8 @@ BRIGHTSPACE_EXPORT = (
     b"#1001,#jdoe,Doe,Jane,jane@example.edu,,#\n"
     b"#1002,#jsmith,Smith,John,john@example.edu,,#\n"
     b"#1003,#nnobody,Nobody,Ned,ned@example.edu,,#\n"
+    b"#1004,#clee1,Lee,Chris,chris1@example.edu,,#\n"
+    b"#1005,#clee2,Lee,Chris,chris2@example.edu,,#\n"
 )
 
 
@@ -220,10 +227,16 @@ def test_brightspace_round_trip(tmp_path, zipped):
     assert (out / "brightspace-import.csv").read_bytes() == (
         b"OrgDefinedId,Username,Gradient Quiz Points Grade <Numeric MaxPoints:10 Weight:10 Category:Quizzes "
         b"CategoryWeight:20>,End-of-Line Indicator\n"
-        b"#1001,#jdoe,10,#\n#1002,#jsmith,8,#\n#1003,#nnobody,0,#\n")
+        b"#1001,#jdoe,10,#\n#1002,#jsmith,8,#\n#1003,#nnobody,0,#\n#1004,#clee1,,#\n#1005,#clee2,,#\n")
     assert (out / "unmatched.csv").read_bytes() == (
         b"id,student,lms_id,download,score,max_score,reason\n"
-        b"Gus Ghost,Gus Ghost,,Brightspace,5,5,no roster row's First Name and Last Name is 'Gus Ghost'\n")
+        b"Chris Lee,Chris Lee,460,Brightspace,5,5,2 roster rows' First Name and Last Name is 'Chris Lee': "
+        b"grade it by hand\n"
+        b"Chris Lee-2,Chris Lee,461,Brightspace,4,5,2 roster rows' First Name and Last Name is 'Chris Lee': "
+        b"grade it by hand\n"
+        b"Gus Ghost,Gus Ghost,459,Brightspace,5,5,no roster row's First Name and Last Name is 'Gus Ghost'\n")
+    jane = reports(out)["Jane Doe"]
+    assert "the latest of 2 attempts in the Brightspace download was graded" in jane.selection
 
 
 def test_gradescope_export_names_every_submitter(tmp_path):
@@ -285,3 +298,82 @@ def test_a_notebook_is_graded_like_the_same_code_in_a_file(tmp_path):
         (c.name, c.outcome, c.score) for c in as_script.checks]
     assert as_notebook.score == 4 and "notebook" in as_notebook.selection
     assert as_notebook.stdout == as_script.stdout
+
+
+def test_a_download_zipped_on_a_mac_beside_the_instructors_files(tmp_path):
+    """A Mac's zip adds __MACOSX/ and .DS_Store; the instructor kept the export beside the download.
+    The download is still found in its folder, and no litter becomes a student."""
+    files = {f"submissions/{name}": data for name, data in CANVAS_DOWNLOAD.items()}
+    files.update({"__MACOSX/submissions/._smithjohn_12345_678_gradient.py": b"\0\5\26\7", "submissions/.DS_Store": b"x",
+                  "submissions/gradebook.csv": CANVAS_EXPORT})
+    out = run(tmp_path, files, CANVAS_EXPORT, True, "--assignment", "1001")
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["submissions"], summary["downloads"]) == (4, {"Canvas": 4})
+    assert any("`gradebook.csv` beside the download" in note for note in summary["notes"])
+    assert (out / "canvas-import.csv").read_bytes().splitlines()[2].endswith(b",10")
+
+
+def test_a_student_who_handed_in_a_zip_is_graded_from_it(tmp_path):
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("quiz/Gradient.py", FOUR)
+        archive.writestr("quiz/notes.txt", b"my notes")
+    files = {**CANVAS_DOWNLOAD, "muellerjoerg_56789_801_quiz.zip": inner.read_bytes()}
+    export = CANVAS_EXPORT.replace(b'"Nobody, Ned",45678', b'"M\xc3\xbcller, J\xc3\xb6rg",56789')
+    out = run(tmp_path, files, export, False, "--assignment", "1001")
+    report = reports(out)["muellerjoerg_56789"]
+    assert report.score == 4 and "`quiz.zip` is a zip the student handed in" in report.selection
+    assert report.path.endswith("muellerjoerg_56789_801_quiz.zip/quiz/Gradient.py")
+    assert b'"M\xc3\xbcller, J\xc3\xb6rg",56789,S004,nnobody,Section B,8' in (out / "canvas-import.csv").read_bytes()
+
+
+def test_an_export_a_spreadsheet_resaved_is_imported_as_the_system_exports(tmp_path):
+    rows = list(csv.reader(io.StringIO(CANVAS_EXPORT.decode().replace("Nobody, Ned", "Müller, Jörg"))))
+    text = io.StringIO()
+    csv.writer(text, delimiter=";", lineterminator="\r\n").writerows(rows)  # as a spreadsheet saves it
+    resaved = text.getvalue().encode("cp1252")
+    out = run(tmp_path, CANVAS_DOWNLOAD, resaved, False, "--assignment", "Gradient Descent Quiz")
+    written = (out / "canvas-import.csv").read_bytes()
+    assert written.startswith(b"Student,ID,SIS User ID,SIS Login ID,Section,Gradient Descent Quiz (1001)\r\n")
+    assert '"Müller, Jörg",45678,S004,nnobody,Section B,\r\n'.encode() in written
+    notes = json.loads((out / "summary.json").read_text())["lms_import"]["notes"]
+    assert notes == ["the export was cp1252, separated by ';' (a spreadsheet saved it): canvas-import.csv is UTF-8 "
+                     "with commas, as Canvas exports"]
+
+
+def test_what_an_instructor_gets_wrong_is_caught(tmp_path):
+    download = build(tmp_path, CANVAS_DOWNLOAD, False)
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(CANVAS_EXPORT)
+    typo = gdgrade("grade", download, "--out", tmp_path / "a", "--roster", roster,
+                   "--assignment", "Gradient Decent Quiz")
+    assert typo.returncode == 2 and "did you mean 'Gradient Descent Quiz (1001)'?" in typo.stderr
+    out = tmp_path / "b"
+    scaled = gdgrade("grade", download, "--out", out, "--roster", roster, "--assignment", "1001", "--points", "5")
+    assert "scores are scaled to --points 5, but the export gives the column 10 points" in scaled.stdout
+    (tmp_path / "x").mkdir()
+    (tmp_path / "broken.zip").write_bytes(build(tmp_path / "x", CANVAS_DOWNLOAD, True).read_bytes()[:500])
+    broken = gdgrade("grade", tmp_path / "broken.zip", "--out", tmp_path / "c")
+    assert broken.returncode == 2 and "broken.zip cannot be read as a zip archive" in broken.stderr
+    (tmp_path / "fake.zip").write_text("h = 1\n")
+    assert gdgrade("grade", tmp_path / "fake.zip", "--out", tmp_path / "d").returncode == 2
+    forced = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "e", "--layout", "moodle")
+    assert "--layout moodle: nothing in" in forced.stdout and "Graded 22 submissions" in forced.stdout
+
+
+def test_a_gradescope_export_fills_a_moodle_worksheet_by_email(tmp_path):
+    files = {"submission_1/gradient.py": RIGHT, "submission_metadata.yml": (
+        b"submission_1:\n  :submitters:\n  - :name: Jane Doe\n    :sid: '77'\n    :email: Jane@example.edu\n")}
+    out = run(tmp_path, files, MOODLE_EXPORT, False)
+    assert b"Participant 101,Jane Doe,jane@example.edu,Submitted for grading,100.00" in (
+        out / "moodle-import.csv").read_bytes()
+
+
+def test_every_other_python_file_a_student_handed_in_is_named(tmp_path):
+    folder = tmp_path / "class" / "kim"
+    folder.mkdir(parents=True)
+    (folder / "gradient.py").write_bytes(b"h = (\n")
+    (folder / "gradient (1).py").write_bytes(RIGHT)
+    out = tmp_path / "out"
+    assert gdgrade("grade", tmp_path / "class", "--out", out).returncode == 0
+    assert reports(out)["kim"].selection == "also handed in, not graded: `gradient (1).py`"

@@ -86,7 +86,7 @@ def test_stale_reports_of_removed_students_are_removed(tmp_path):
     assert {"bob.json", "bob.html", "carl.json", "carl.html", "dina.html"}.isdisjoint(names)
     assert {"ana.json", "ana.html", "notes.json", "extra.html", "dina.json"} <= names
     assert json.loads((out / "summary.json").read_text())["stale_removed"] == 5
-    assert "Removed 5 files of submissions no longer in the batch." in result.stdout
+    assert f"Removed 5 files an earlier run wrote into {out} that this batch does not write." in result.stdout
     assert "Removed 5 files that an earlier run wrote" in (out / "summary.md").read_text()
     assert [line.split(",")[0] for line in (out / "grades.csv").read_text().splitlines()] == ["id", "ana"]
 

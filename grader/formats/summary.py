@@ -49,20 +49,23 @@ class LmsImport(BaseModel):
     column: str = Field(description="the assignment's column, headed as the system expects")
     points: float | None = Field(description="points possible: scores are scaled to them")
     graded: int = Field(description="roster rows given a grade")
+    held: int = Field(0, description="roster rows left blank for the instructor: a submission reached them but could "
+                                     "not be graded, or matched more than one row, or shared its row with another")
     without_submission: int = Field(description="roster rows no submission matched")
     missing: str = Field(description="what those rows got: blank, or zero (--missing zero)")
-    unmatched: int = Field(description="submissions that matched no roster row: see unmatched.csv")
+    unmatched: int = Field(description="submissions whose grade is not in the import file: see unmatched.csv")
     notes: list[str] = []
 
     def describe(self) -> str:
         """What was written and who was matched, in one sentence (no final stop)."""
         points = f", {self.points:g} points" if self.points is not None else ""
         missing = "left blank" if self.missing == "blank" else "given 0"
+        held = f", {self.held} left blank for you to grade by hand" if self.held else ""
         sentence = (f"wrote {self.file} ({self.system}, column \"{self.column}\"{points}): {self.graded} of "
-                    f"{count(self.graded + self.without_submission, 'roster student')} graded, "
+                    f"{count(self.graded + self.held + self.without_submission, 'roster student')} graded{held}, "
                     f"{self.without_submission} with no submission {missing}; ")
-        sentence += (f"{count(self.unmatched, 'submission')} matched no roster row (see unmatched.csv)"
-                     if self.unmatched else "every submission matched a roster row")
+        sentence += (f"{count(self.unmatched, 'submission')} not imported (see unmatched.csv for why)"
+                     if self.unmatched else "every submission imported")
         return sentence + "".join(f"; note: {note}" for note in self.notes)
 
     @staticmethod

@@ -23,7 +23,7 @@ from grader.intake.listing import Listing, OnDisk, display, list_folder
 from grader.intake.submission import MAX_SOURCE_BYTES, Submission, is_notebook
 from grader.text import code_span, count
 
-__all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "Submission", "find", "one", "reopen", "upload"]
+__all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
 LAYOUT_NAMES = ("auto", "plain", *layouts.LAYOUTS)
 """What ``--layout`` accepts."""
 
@@ -45,33 +45,39 @@ def _named(path: Path, filename: str) -> Submission:
     identifier = path.parent.resolve().name if path.name in (filename, notebook) else stem
     problem = ("is a symbolic link; links are not followed" if path.is_symlink() else
                None if path.is_file() else "is not a regular file")
-    why = ("it is a notebook: its code cells were joined in order and graded as the script (IPython magics and "
-           "shell lines became comments)") if is_notebook(path.name) else None
+    why = ("it is a notebook, graded as its code cells joined in order (IPython magics and shell lines as "
+           "comments)") if is_notebook(path.name) else None
     return Submission(display(identifier or stem), path, problem, why, origin=OnDisk(path))
 
 
-def _listing(path: Path) -> Listing | Submission:
+class IntakeError(Exception):
+    """A path given to gdgrade cannot be read at all (an archive that is damaged or is not one)."""
+
+
+def _listing(path: Path) -> Listing:
     if path.is_dir() and not path.is_symlink():
         return list_folder(path)
     try:
         return Archive(path).listing()
     except (ArchiveError, OSError) as problem:
         why = problem if isinstance(problem, ArchiveError) else problem.strerror
-        return Submission(display(path.stem), path, f"is an archive that could not be read: {why}")
+        raise IntakeError(f"{display(path)} cannot be read as a zip archive: {why}") from None
+
+
+def _archive(path: Path) -> bool:
+    """Whether ``path`` is to be read as an archive: it starts like one, or is named ``.zip``."""
+    return is_archive(path) or (path.suffix.lower() == ".zip" and path.is_file() and not path.is_symlink())
 
 
 def upload(path: Path, filename: str) -> tuple[Submission | None, str]:
     """One student's upload, a folder or an archive, files at any depth: the submission to grade, or
     None and why not (see ``folders.upload``)."""
-    listing = _listing(path)
-    if isinstance(listing, Submission):
-        return None, f"{display(path)} {listing.problem}"
-    return folders.upload(listing, filename)
+    return folders.upload(_listing(path), filename)
 
 
 def one(path: Path, filename: str) -> Submission:
     """The submission a student checks: a file, or their upload as a folder or an archive."""
-    if (path.is_dir() and not path.is_symlink()) or is_archive(path):
+    if (path.is_dir() and not path.is_symlink()) or _archive(path):
         chosen, why = upload(path, filename)
         return chosen or Submission(display(path.stem), path, None, why, nothing=True)
     return _named(path, filename)
@@ -103,22 +109,20 @@ def reopen(identifier: str, shown: str) -> Submission:
 
 def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "auto",
          attempts: str = "latest") -> Found:
-    """Every submission under ``paths``, with unique ids, in the order of their ids (the gradebook's).
+    """Every submission under ``paths``, with unique ids, in the order of their ids (the gradebook's);
+    ``IntakeError`` when a path is an archive that cannot be read at all.
 
     ``layout``: ``auto`` recognises each download's layout, ``plain`` reads every folder as
     students' folders, a system's name reads downloads as that system's. ``attempts``: ``latest``
     grades each student's latest attempt in a download, ``all`` every attempt."""
     found = Found()
     for path in paths:
-        if not (path.is_dir() and not path.is_symlink()) and not is_archive(path):
+        if not (path.is_dir() and not path.is_symlink()) and not _archive(path):
             found.submissions.append(_named(path, filename))
             continue
         listing = _listing(path)
-        if isinstance(listing, Submission):
-            found.submissions.append(listing)
-            continue
         found.notes += listing.notes
-        system, hand_ins = (None, []) if layout == "plain" else layouts.detect(
+        system, hand_ins, base = (None, [], ()) if layout == "plain" else layouts.detect(
             listing, None if layout == "auto" else layout)
         claimed = {entry for hand_in in hand_ins for entry in hand_in.entries}
         if system is not None:
@@ -128,7 +132,7 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
             if not graded:
                 found.notes.append(f"--layout {system.name}: nothing in {code_span(display(path))} is named as "
                                    f"{system.title} names a student's files")
-        rest, notes = plain(listing, filename, claimed)
+        rest, notes = plain(listing, filename, claimed, base)
         found.submissions += rest
         found.notes += notes
         if system is not None and rest:

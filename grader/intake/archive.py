@@ -25,12 +25,15 @@ import os
 import stat
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.intake.listing import MAX_DEPTH, Folder, Item, Listing, Parts, display
+from grader.intake.listing import MAX_DEPTH, Folder, Item, Listing, Origin, Parts, display
 
 MAX_MEMBERS = 200_000
+MAX_NESTED_BYTES = 16 << 20
+"""A zip a student handed in (inside a download) is read whole into memory: at most this."""
 MAX_DIRECTORY_BYTES = 64 << 20
 CHUNK = 1 << 16
 
@@ -93,21 +96,25 @@ def _zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, 
 class Archive:
     """An open zip archive: its members, and reading one of them."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
+        """The archive at ``path``, or, given ``data``, the archive those bytes are (a student's own zip)."""
+        self.path, self._data = path, data
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)) if data is None else -1
         try:
             self.entries = self._directory()
         except (ArchiveError, OSError, struct.error) as problem:
-            os.close(self._fd)
+            if self._fd >= 0:
+                os.close(self._fd)
             raise ArchiveError(str(problem) if isinstance(problem, ArchiveError) else
                                "it is damaged: its directory cannot be read") from None
 
     def _read(self, size: int, offset: int) -> bytes:
+        if self._data is not None:
+            return self._data[offset:offset + size]
         return os.pread(self._fd, size, offset)
 
     def _directory(self) -> list[Entry]:
-        length = os.fstat(self._fd).st_size
+        length = len(self._data) if self._data is not None else os.fstat(self._fd).st_size
         tail_start = max(0, length - _END.size - 0xFFFF)
         tail = self._read(length - tail_start, tail_start)
         at = tail.rfind(b"PK\x05\x06")
@@ -189,8 +196,9 @@ class Archive:
             raise OSError(f"{shown} is damaged in the archive (its size or checksum does not match)")
         return bytes(out)
 
-    def listing(self) -> Listing:
-        """The archive's members as a listing; refused members are listed with the reason."""
+    def listing(self, origin: Callable[[Entry], Origin] | None = None) -> Listing:
+        """The archive's members as a listing; refused members are listed with the reason. ``origin``
+        says how a member's bytes are read again later (by default from this open archive)."""
         listing = Listing(self.path)
         children: dict[Parts, set[str]] = {(): set()}
         named: dict[Parts, list[Entry]] = {}
@@ -218,7 +226,8 @@ class Archive:
             problem = _refusal(parts, entries, climbing)
             if parts in children:
                 problem = "is both a file and a folder in the archive; it was not read"
-            files.setdefault(parts[:-1], {})[parts[-1]] = Item(parts[-1], Member(self, entries[-1]), problem)
+            files.setdefault(parts[:-1], {})[parts[-1]] = Item(
+                parts[-1], origin(entries[-1]) if origin else Member(self, entries[-1]), problem)
         for parts, names in children.items():
             listing.folders[parts] = Folder(files.get(parts, {}), sorted(names))
         if deepest:
@@ -251,6 +260,29 @@ class Member:
 
     def read(self, limit: int) -> bytes:
         return self.archive.read(self.entry, limit)
+
+
+@dataclass(frozen=True)
+class Inside:
+    """A member of a student's own zip (itself a file in a download): each read opens that zip again,
+    so no student's archive stays in memory between its listing and its grading."""
+
+    outer: Origin
+    path: Path
+    entry: Entry
+
+    def read(self, limit: int) -> bytes:
+        try:
+            archive = Archive(self.path, self.outer.read(MAX_NESTED_BYTES))
+        except ArchiveError as problem:
+            raise OSError(f"{display(self.path.name)} could not be read: {problem}") from None
+        return archive.read(self.entry, limit)
+
+
+def nested_listing(path: Path, origin: Origin) -> Listing:
+    """The listing of a student's own zip, the file ``origin`` reads (at most ``MAX_NESTED_BYTES``)."""
+    data = origin.read(MAX_NESTED_BYTES)
+    return Archive(path, data).listing(lambda entry: Inside(origin, path, entry))
 
 
 def is_archive(path: Path) -> bool:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
+from grader.intake.archive import ArchiveError, nested_listing
 from grader.intake.listing import Item, Listing, Parts, display, searched
 from grader.intake.submission import Submission, is_notebook
 from grader.report import Student
@@ -83,39 +84,69 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
 def graded(identifier: str, path: Path, item: Item, why: str | None, student: Student | None = None) -> Submission:
     """The submission of one chosen file; a notebook's report says how it was read."""
     if is_notebook(item.name):
-        how = (f"{code_span(display(item.name))} is a notebook: its code cells were joined in order and graded as the "
-               "script (IPython magics and shell lines became comments)")
+        how = (f"{code_span(display(item.name))} is a notebook, graded as its code cells joined in order (IPython "
+               "magics and shell lines as comments)")
         why = f"{why}; {how}" if why else how
     return Submission(identifier, path, item.problem, why, origin=item.origin, student=student)
 
 
+def _also(files: list[tuple[str, Parts, Item]], chosen: str) -> str | None:
+    """The student's other Python files and notebooks, which were not graded: said, never silent."""
+    others = [name for name, _, _ in files if name != chosen and name.lower().endswith((".py", ".ipynb"))
+              and not LITTER.match(os.path.basename(name))]
+    if not others:
+        return None
+    shown = ", ".join(code_span(display(name)) for name in others[:5]) + (" and more" if len(others) > 5 else "")
+    return f"also handed in, not graded: {shown}"
+
+
+def _joined(*parts: str | None) -> str | None:
+    said = "; ".join(part for part in parts if part)
+    return said or None
+
+
 def pick(listing: Listing, where: Parts, files: list[tuple[str, Parts, Item]], filename: str, identifier: str,
-         student: Student | None = None, own_folder: bool = True) -> Submission:
+         student: Student | None = None, own_folder: bool = True, nested: bool = True) -> Submission:
     """The submission of one student whose files are ``files`` (each: its name as the student gave it,
     with ``/`` between folders; where it is in the listing; the item): the shallowest ``filename``,
-    else what ``choose`` decides. ``where`` is the student's folder (``own_folder``), or the folder
-    their loose files lie in among others'."""
+    else what ``choose`` decides, else, when they handed in one zip and nothing to grade beside it,
+    what that zip holds (``nested``: one level, never a zip in a zip). ``where`` is the student's
+    folder (``own_folder``), or the folder their loose files lie in among others'."""
     exact = [handed for handed in files if handed[0].rpartition("/")[2] == filename]
     if exact:
         name, location, item = min(exact, key=lambda handed: handed[0].count("/"))
         why = f"{code_span(display(name))} is the upload's {filename}" if "/" in name else None
-        return graded(identifier, listing.path(location), item, why, student)
+        return graded(identifier, listing.path(location), item, _joined(why, _also(files, name)), student)
     top = listing.folders.get(where)
     chosen, why = choose([name for name, _, _ in files], top.folders if top and own_folder else [], filename)
-    if chosen is None:
-        shown = where if own_folder or not files else files[0][1]  # loose files: the first, not the whole download
-        return Submission(identifier, listing.path(shown), None, why, nothing=True, student=student)
-    name, location, item = next(handed for handed in files if handed[0] == chosen)
-    return graded(identifier, listing.path(location), item, why, student)
+    if chosen is not None:
+        name, location, item = next(handed for handed in files if handed[0] == chosen)
+        return graded(identifier, listing.path(location), item, _joined(why, _also(files, chosen)), student)
+    archives = [handed for handed in files if handed[0].lower().endswith(".zip") and not handed[2].problem]
+    if nested and len(archives) == 1 and why.startswith(("no Python file", "it is empty")):
+        name, location, item = archives[0]
+        try:
+            inner = nested_listing(listing.path(location), item.origin)
+        except (ArchiveError, OSError) as problem:
+            why = f"{why}; {code_span(display(name))} could not be opened: {problem}"
+        else:
+            found = pick(inner, (), [("/".join(relative), relative, handed) for relative, handed in
+                                     inner.files_below(())], filename, identifier, student, nested=False)
+            said = f"{code_span(display(name))} is a zip the student handed in, graded from what it holds"
+            return dataclasses.replace(found, selection=_joined(said, found.selection))
+    shown = where if own_folder or not files else files[0][1]  # loose files: the first, not the whole download
+    return Submission(identifier, listing.path(shown), None, why, nothing=True, student=student)
 
 
 def _folder_id(parts: Parts) -> str:
     return "__".join(display(part) for part in parts)
 
 
-def plain(listing: Listing, filename: str, claimed: Collection[Parts] = ()) -> tuple[list[Submission], list[str]]:
+def plain(listing: Listing, filename: str, claimed: Collection[Parts] = (),
+          base: Parts = ()) -> tuple[list[Submission], list[str]]:
     """The submissions of a listing read as student folders (see the module's docstring), leaving out
-    the entries a download's layout ``claimed``; and notes on what was not searched."""
+    the entries a download's layout ``claimed``; and notes on what was not searched. ``base``, the
+    folder a download was found in, is read as the top, as are the folders around it."""
     submissions: list[Submission] = []
     notes: list[str] = []
     notebook = _notebook_name(filename)
@@ -129,16 +160,24 @@ def plain(listing: Listing, filename: str, claimed: Collection[Parts] = ()) -> t
             submissions.append(Submission(_folder_id(parts) or display(listing.root.name), listing.path(parts),
                                           folder.problem))
             continue
-        files = {name: item for name, item in folder.files.items() if (*parts, name) not in claimed}
+        files = {name: item for name, item in folder.files.items()
+                 if (*parts, name) not in claimed and not LITTER.match(name)}
         subfolders = [name for name in folder.folders if (*parts, name) not in claimed]
         student = False
-        if not parts:
-            submissions += [graded(display(name.rpartition(".")[0]), listing.path((name,)), item, None)
-                            for name, item in files.items()
-                            if name.lower().endswith((".py", ".ipynb")) and not LITTER.match(name)]
+        if base[:len(parts)] == parts:  # the top, or the folders a download sits in
+            loose = [name for name in files if name.lower().endswith((".py", ".ipynb"))]
+            submissions += [graded(display(name.rpartition(".")[0]), listing.path((*parts, name)), files[name], None)
+                            for name in loose]
+            others = [name for name in files if name not in loose]
+            if parts and others:
+                notes.append(f"{', '.join(code_span(display(name)) for name in others[:10])} beside the download in "
+                             f"{code_span(display(listing.path(parts)))} {'is' if len(others) == 1 else 'are'} no "
+                             "student's: not graded")
         elif filename in files or (notebook in files and not inside_student):
             name = filename if filename in files else notebook
-            submissions.append(graded(_folder_id(parts), listing.path((*parts, name)), files[name], None))
+            handed = [] if inside_student else [(other, (*parts, other), item) for other, item in files.items()]
+            submissions.append(graded(_folder_id(parts), listing.path((*parts, name)), files[name],
+                                      _also(handed, name)))
             student = True
         elif not inside_student and (files or filename in subfolders):
             submissions.append(pick(listing, parts, [(name, (*parts, name), item) for name, item in files.items()],

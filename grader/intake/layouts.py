@@ -21,8 +21,9 @@ code where it is public, else its documentation and the parsers course staff pub
   the prefix every file shares, tells them apart.
 - Brightspace (D2L), assignment "Download": a folder per submission,
   ``<n>-<n> - <First Last> - <Mon D, YYYY HMM AM>``, or the same with `` - <file name>`` as loose
-  files, and an ``index.html``. What the two numbers are is not documented, so students are known
-  by name (public grading scripts of several universities).
+  files, and an ``index.html``. What the two numbers are is not documented: students are matched
+  to the roster by name, and folders are one student's attempts when the name and the second
+  number agree (public grading scripts of several universities).
 - Gradescope, "Export Submissions": ``submission_<id>/`` folders and ``submission_metadata.yml``,
   whose ``:submitters:`` give each submission's names, student ids and emails.
 
@@ -42,7 +43,7 @@ from datetime import datetime
 import yaml
 
 from grader.intake.folders import LITTER, pick
-from grader.intake.listing import Item, Listing, Parts, display
+from grader.intake.listing import Item, Listing, Parts, display, searched
 from grader.intake.submission import Submission
 from grader.report import SYSTEM_TITLES, Student, System
 
@@ -119,6 +120,9 @@ def moodle(listing: Listing, base: Parts) -> list[HandIn]:
                                                own_folder=item is None))
         hand_in.where = (*base, name) if item is None else base
         hand_in.entries.append((*base, name))
+        if match["plugin"] == "file":  # the name Moodle's feedback upload reads back, as this download spells it
+            hand_in.student = hand_in.student.model_copy(update={
+                "entry": name if item is None else f"{key}_assignsubmission_file"})
         if item is None:
             hand_in.files += [("/".join(relative), (*base, name, *relative), inner)
                               for relative, inner in listing.files_below((*base, name))]
@@ -200,10 +204,12 @@ def brightspace(listing: Listing, base: Parts) -> list[HandIn]:
             order = _brightspace_time(match)
         except ValueError:
             continue
-        key = " ".join(match["name"].split()).casefold()
+        # one student's attempts share the name and the second number (two students may share a name)
+        key = " ".join(match["name"].split()).casefold() + "|" + match["ids"].partition("-")[2]
         entry = f"{match['ids']} - {match['name']} - {match['date']}"
         hand_in = found.setdefault((key, entry), HandIn(key, match["name"], Student(
-            system="brightspace", name=match["name"], attempt=match["date"], entry=entry),
+            system="brightspace", name=match["name"], lms_id=match["ids"].partition("-")[2], attempt=match["date"],
+            entry=entry),
             [], (*base, name) if item is None else base, [], order, own_folder=item is None))
         hand_in.entries.append((*base, name))
         if item is None:
@@ -278,9 +284,15 @@ LAYOUTS = {layout.name: layout for layout in (
 )}
 
 
-def _detect(listing: Listing, base: Parts, forced: str | None) -> tuple[Layout | None, list[HandIn]]:
+def _kept(listing: Listing, base: Parts) -> tuple[list[str], list[str]]:
+    """The entries of a download's folder that count: not an operating system's or a tool's litter
+    (``.DS_Store``, ``__MACOSX/`` from a Mac's zip, hidden folders)."""
     files, folders = _root_entries(listing, base)
-    entries = len([name for name in files if not LITTER.match(name)]) + len(folders)
+    return [name for name in files if not LITTER.match(name)], [name for name in folders if searched(name)]
+
+
+def _detect(listing: Listing, base: Parts, forced: str | None) -> tuple[Layout | None, list[HandIn]]:
+    files, folders = _kept(listing, base)
     best: tuple[Layout | None, list[HandIn], int] = (None, [], 0)
     for layout in LAYOUTS.values():
         if forced not in (None, layout.name):
@@ -290,23 +302,24 @@ def _detect(listing: Listing, base: Parts, forced: str | None) -> tuple[Layout |
         if claimed > best[2]:
             best = (layout, hand_ins, claimed)
     layout, hand_ins, claimed = best
-    if forced is None and claimed * 2 < entries:
+    if not claimed or (forced is None and claimed * 2 < len(files) + len(folders)):
         return None, []
     return layout, hand_ins
 
 
-def detect(listing: Listing, forced: str | None = None) -> tuple[Layout | None, list[HandIn]]:
-    """The layout of a download and its students' attempts; (None, []) for a plain folder. A download
-    that sits alone inside one folder is found there. ``forced``: the layout to use, whatever fits best."""
+def detect(listing: Listing, forced: str | None = None) -> tuple[Layout | None, list[HandIn], Parts]:
+    """The layout of a download, its students' attempts, and the folder it is in; (None, [], ()) for a
+    plain folder. A download that sits alone inside one folder (beside litter) is found there.
+    ``forced``: the layout to use, whatever fits best (and named even when nothing fits it)."""
     base: Parts = ()
     while True:
         layout, hand_ins = _detect(listing, base, forced)
-        files, folders = _root_entries(listing, base)
-        if layout is not None or len(folders) != 1 or [name for name in files if not LITTER.match(name)]:
-            return layout, hand_ins
+        if layout is not None:
+            return layout, hand_ins, base
+        files, folders = _kept(listing, base)
+        if len(folders) != 1 or files or (*base, folders[0]) not in listing.folders:
+            return (LAYOUTS[forced] if forced else None), [], ()  # type: ignore[index]
         base = (*base, folders[0])
-        if base not in listing.folders:
-            return None, []
 
 
 def submissions(listing: Listing, layout: Layout, hand_ins: list[HandIn], filename: str,

@@ -5,8 +5,9 @@ which system wrote it from its header (``canvas``, ``moodle``, ``blackboard``, `
 and, as the batch's reports arrive, matches each to a row: a submission from that system's own
 download by the id the download names (Canvas's user id, Moodle's participant id, Blackboard's
 username; Brightspace's download names students only, so by name, when one row has it); a plain
-submission by its folder name, when that is a row's login or student id; never by a name alone
-where the system gives ids. Its ``finish`` writes ``<system>-import.csv`` in that system's import
+submission by its folder name, and one from another system's download (a Gradescope export) by its
+student id or email, when that is a row's login, student id or email; never by a name alone where
+the system gives ids. Its ``finish`` writes ``<system>-import.csv`` in that system's import
 layout, with the instructor's rows and identity columns as exported and the assignment's column
 filled, and ``unmatched.csv``, naming every submission that matched no row and why. A student
 with several attempts (``--attempts all``) is given their best.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,11 +31,15 @@ from grader.formats.lms.moodle import Moodle
 from grader.formats.lms.sheet import SheetError, read, write
 from grader.formats.lms.system import RosterError, System
 from grader.formats.summary import LmsImport
-from grader.report import SYSTEM_TITLES, Report, Student
+from grader.report import SYSTEM_TITLES, Report, Status, Student
 from grader.text import count, spreadsheet_cell
 
 __all__ = ["Roster", "RosterError", "SYSTEMS"]
 SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
+
+
+UNGRADED = frozenset({Status.NOTHING_GRADABLE, Status.UNREADABLE, Status.SANDBOX_ERROR, Status.GRADER_ERROR})
+"""Statuses that say gdgrade could not grade the work (it may well exist): never a 0 in an import file."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class _Graded:
     score: float
     max_score: float
     comment: str
+    status: Status
 
 
 def comment(report: Report) -> str:
@@ -66,12 +73,25 @@ class Roster:
         if system is None:
             first = self.sheet.delimiter.join(self.sheet.header)[:120]
             raise RosterError(f"--roster {path} is no gradebook export gdgrade knows (Canvas, Moodle, Blackboard, "
-                              f"Brightspace); its first line is {first!r}")
+                              f"Brightspace, exported with English column names); its first line is {first!r}")
         self.system = system
         column = system.column(self.sheet, assignment)
+        if column.index is None and points is None:  # a new column: its points must be known, and a typo caught
+            near = difflib.get_close_matches(assignment or "", self.sheet.header, n=1, cutoff=0.6)
+            raise RosterError(f"the {system.title} export has no column {assignment!r}"
+                              + (f" (did you mean {near[0]!r}?)" if near else "")
+                              + "; to create a new one, give its points with --points")
+        self.points_note = None
+        if points is not None and column.points is not None and points != column.points:
+            self.points_note = (f"scores are scaled to --points {points:g}, but the export gives the column "
+                                f"{column.points:g} points")
         self.column = column if points is None else dataclasses.replace(column, points=points)
         self.missing_zero = missing_zero
         self.graded: list[_Graded] = []
+        self.reencoded = (f"the export was {self.sheet.encoding}, separated by {self.sheet.delimiter!r} (a "
+                          f"spreadsheet saved it): {self.file_name} is UTF-8 with commas, as {system.title} exports"
+                          if (self.sheet.encoding, self.sheet.delimiter) not in (("utf-8", ","), ("utf-16-le", "\t"),
+                                                                                  ("utf-16-be", "\t")) else None)
 
     @property
     def file_name(self) -> str:
@@ -80,15 +100,18 @@ class Roster:
     def add(self, report: Report) -> None:
         """Count in one report (the view its student may see, for the comment)."""
         self.graded.append(_Graded(report.submission, report.student, report.score, report.max_score,
-                                   comment(report)))
+                                   comment(report), report.status))
 
     def _rows_of(self, graded: _Graded, own: dict[str, list[int]], logins: dict[str, list[int]]) -> tuple[
             list[int], str]:
         """The rows a submission matches, and why it matches none (or several)."""
         student, system = graded.student, self.system
-        if student is not None and student.system != system.name:
-            return [], (f"it came from a {SYSTEM_TITLES[student.system]} download, and the roster is "
-                        f"{system.title}'s")
+        if student is not None and student.system != system.name:  # another system's ids: try the roster's logins
+            rows = sorted({row for value in (student.lms_id, student.email) if value
+                           for row in logins.get(value.casefold(), [])})
+            return rows, (f"it came from a {SYSTEM_TITLES[student.system]} download, and no roster row's "
+                          f"{system.login_columns()} is its id or email" if not rows else
+                          f"{len(rows)} roster rows' {system.login_columns()} is its id or email: grade it by hand")
         if student is not None:
             keys = system.student_keys(student)
             if not keys:
@@ -127,31 +150,40 @@ class Roster:
                     logins[login].append(index)
         matched: dict[int, list[_Graded]] = defaultdict(list)
         unmatched: list[tuple[_Graded, str]] = []
+        held: set[int] = set()
+        """Rows a submission reached that stay blank for the instructor to look at, whatever --missing says."""
         for graded in self.graded:
             rows, why = self._rows_of(graded, own, logins)
             if len(rows) == 1:
                 matched[rows[0]].append(graded)
             else:
                 unmatched.append((graded, why))
-        blank = self._value(0.0, 1.0) if self.missing_zero else ""
-        grades = {index: blank for index in students}
+                held.update(rows)
+        grades = {index: self._value(0.0, 1.0) if self.missing_zero else "" for index in students}
         comments: dict[int, str] = {}
         for index, found in matched.items():
             people = {(g.student.system, g.student.lms_id or g.student.name) if g.student else g.id for g in found}
-            if len(people) > 1:
-                unmatched += [(g, f"{count(len(found), 'submission')} match the same roster row: grade them by hand")
-                              for g in found]
+            gradable = [g for g in found if g.status not in UNGRADED]
+            if len(people) > 1 or not gradable:
+                why = (f"{count(len(found), 'submission')} match the same roster row: grade them by hand"
+                       if len(people) > 1 else "it matches a roster row, but nothing in it could be graded "
+                       f"({found[0].status.value.replace('_', ' ')}): its cell is left blank for you to grade by hand")
+                unmatched += [(g, why) for g in found]
+                held.add(index)
                 continue
-            best = max(found, key=lambda g: g.score / g.max_score if g.max_score else 0.0)
+            best = max(gradable, key=lambda g: g.score / g.max_score if g.max_score else 0.0)
             grades[index], comments[index] = self._value(best.score, best.max_score), best.comment
+        for index in held:
+            grades[index] = ""
         rows, quote_all = system.output(sheet, self.column, grades, comments)
-        write(folder / self.file_name, sheet, rows, quote_all)
+        write(folder / self.file_name, sheet, rows, quote_all, system.bom)
         _write_unmatched(folder / "unmatched.csv", unmatched)
         filled = sum(1 for index in students if index in comments)
         return LmsImport(system=system.title, file=self.file_name, column=self.column.header,
-                         points=self.column.points, graded=filled, without_submission=len(students) - filled,
+                         points=self.column.points, graded=filled, held=len(held),
+                         without_submission=len(students) - filled - len(held),
                          unmatched=len(unmatched), missing="zero" if self.missing_zero else "blank",
-                         notes=[self.column.note] if self.column.note else [])
+                         notes=[note for note in (self.column.note, self.points_note, self.reencoded) if note])
 
 
 def _write_unmatched(path: Path, unmatched: list[tuple[_Graded, str]]) -> None:

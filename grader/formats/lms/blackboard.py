@@ -21,6 +21,7 @@ GRADE_COLUMN = re.compile(r"^(?P<title>.*?) \[[^\]:]*: (?P<calculated>up to )?(?
 
 class Blackboard(System):
     name, title = "blackboard", "Blackboard"
+    bom = True
 
     def recognises(self, sheet: Sheet) -> bool:
         return sheet.column("Username") is not None and any(GRADE_COLUMN.match(header) for header in sheet.header)

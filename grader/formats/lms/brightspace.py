@@ -52,10 +52,10 @@ class Brightspace(System):
         return [_name(student.name)] if student.name else []
 
     def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        return [sheet.cell(row, sheet.column(name)).strip().removeprefix("#") for name in IDENTITY]
+        return [sheet.cell(row, sheet.column(name)).strip().removeprefix("#") for name in (*IDENTITY, "Email")]
 
     def login_columns(self) -> str:
-        return "OrgDefinedId or Username"
+        return "OrgDefinedId, Username or Email"
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:

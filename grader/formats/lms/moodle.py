@@ -86,7 +86,8 @@ class FeedbackZip:
         self._zip = zipfile.ZipFile(self._temporary, "w", zipfile.ZIP_DEFLATED)
 
     def add(self, student: Student, page: str) -> None:
-        self._zip.writestr(f"{student.entry}_assignsubmission_file/gdgrade-feedback.html", page)
+        folder = student.entry if "_assignsubmission_" in student.entry else f"{student.entry}_assignsubmission_file"
+        self._zip.writestr(f"{folder}/gdgrade-feedback.html", page)
 
     def finish(self) -> None:
         self._zip.close()

@@ -2,8 +2,9 @@
 
 Exports differ in encoding (UTF-8 with or without a byte-order mark, UTF-16 for Blackboard's
 ``.xls``, a Windows code page after a round trip through a spreadsheet), in separator (comma,
-semicolon, tab) and in line ending. ``read`` notes all three so that ``write`` can give the system
-back a file in the form it gave out, and keeps every cell as text, exactly as exported.
+semicolon, tab) and in line ending. ``read`` takes any of them and keeps every cell as text,
+exactly as exported; ``write`` gives the system back UTF-8 with commas, the form its own exports
+and its upload's defaults use.
 """
 
 from __future__ import annotations
@@ -89,11 +90,12 @@ def read(path: Path) -> Sheet:
     return Sheet(rows[0], rows[1:], delimiter, encoding, bom, newline)
 
 
-def write(path: Path, like: Sheet, rows: list[list[str]], quote_all: bool = False) -> None:
-    """``rows`` (the header first) as ``like`` was written: its separator, encoding, mark and line ending."""
+def write(path: Path, like: Sheet, rows: list[list[str]], quote_all: bool = False, bom: bool | None = None) -> None:
+    """``rows`` (the header first) as the systems export and import them: UTF-8 with commas, whatever a
+    spreadsheet made of the export (Windows code pages, semicolons; Blackboard's UTF-16 ``.xls``);
+    the export's line ending, and its byte-order mark unless ``bom`` says otherwise."""
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, delimiter=like.delimiter, lineterminator=like.newline,
+    csv.writer(buffer, delimiter=",", lineterminator=like.newline,
                quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerows(rows)
-    mark = {"utf-8": codecs.BOM_UTF8, "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}
-    data = (mark.get(like.encoding, b"") if like.bom else b"") + buffer.getvalue().encode(like.encoding, "replace")
-    atomic.write_bytes(path, data)
+    mark = like.bom if bom is None else bom
+    atomic.write_bytes(path, (codecs.BOM_UTF8 if mark else b"") + buffer.getvalue().encode("utf-8"))

@@ -59,6 +59,8 @@ class System:
 
     name = ""
     title = ""
+    bom: bool | None = None
+    """Whether the import file starts with a UTF-8 byte-order mark; None: as the export did."""
 
     def recognises(self, sheet: Sheet) -> bool:
         raise NotImplementedError
