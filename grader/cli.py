@@ -439,7 +439,7 @@ def _announce(summary: Summary, out: Path, note: str) -> None:
 @click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Requests per second each client may make on average; a client above it is slowed (0: no limit).")
 @click.option("--queue", type=click.IntRange(min=1), default=None,
-              help="Requests graded or waiting at once; beyond it, 503 with Retry-After [default: 8 per job].")
+              help="Requests graded or waiting at once; beyond it, 503 with Retry-After [default: 32 per job].")
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Path | None, rate: float,
           queue: int | None, quiz: quiz.Quiz, settings: Settings) -> None:

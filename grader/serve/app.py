@@ -109,7 +109,7 @@ class Options:
     rate: float = 2.0
     """Requests per second each client may make on average (0: no limit)."""
     queue: int | None = None
-    """Requests graded or waiting at once [default: 8 per job]."""
+    """Requests graded or waiting at once [default: 32 per job: a class pressing Submit together waits]."""
 
 
 def _public_status(report: Report) -> Status:
@@ -122,7 +122,7 @@ def _public_status(report: Report) -> Status:
 def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -> FastAPI:
     """The server for ``quiz``: start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
     options = options or Options()
-    queue = Queue(options.queue or 8 * max(1, options.jobs))
+    queue = Queue(options.queue or 32 * max(1, options.jobs))
     rate = Rate(options.rate)
     recorder = Recorder(options.record, quiz.filename) if options.record else None
     state: dict[str, object] = {}
@@ -201,16 +201,17 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
                          output_truncated=report.output_truncated, error=error)
 
     @app.post("/api/check", response_model=Report, responses=BUSY)
-    async def check(request: Request, body: Source, response: Response) -> Report:
+    async def check(request: Request, body: Source) -> Response:
         """Grade the file as ``gdgrade check`` does: the same report, hidden cases described, not shown.
         With full marks (and the solution shown after a pass) the answer's ``X-Gdgrade-Solution``
         header holds the key to ``/api/solution``."""
         report = for_students(await grade(request, body.source))
         if recorder is not None:
             await asyncio.to_thread(recorder.keep, body.source, report)
-        if report.full_marks and options.show_solution == "after-pass":
-            response.headers["X-Gdgrade-Solution"] = solution_token
-        return report
+        key = report.full_marks and options.show_solution == "after-pass"
+        # the report is a validated model already: written once, not validated and converted again
+        return Response(report.model_dump_json(), media_type="application/json",
+                        headers={"X-Gdgrade-Solution": solution_token} if key else None)
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
     async def solution(key: Annotated[str | None, Header(alias="X-Gdgrade-Solution")] = None) -> dict[str, str]:
