@@ -7,8 +7,10 @@ name. In the public case that is harmless (its inputs are on the quiz page); in 
 would spell out that case's inputs to a student who reads their report, and with a reused
 ``--seed`` let them build a table of answers. So in hidden cases a name is kept only when the
 file's own text defines it (a ``def`` or ``class``), or Python or numpy does; any other becomes a
-plain description. The statement a hidden case stopped at is kept (the outermost frame is the
-file's own top-level line); the calls inside it are named only by such names.
+plain description; and since which of its own names a file shows can carry a case as well, an
+exception keeps only a name Python or numpy give, and "found inside" only the public case's. The
+statement a hidden case stopped at is kept (the outermost frame is the file's own top-level line);
+the calls inside it are named only by such names.
 """
 
 from __future__ import annotations
@@ -50,16 +52,22 @@ def _value(value: StudentValue, defined: frozenset[str]) -> StudentValue:
     return value
 
 
-def hidden_case(message: CaseMessage, defined: frozenset[str]) -> CaseMessage:
-    """A hidden case's message with every name the file and Python do not define replaced."""
+def hidden_case(message: CaseMessage, defined: frozenset[str], public_found: dict[str, str]) -> CaseMessage:
+    """A hidden case's message with every name the file and Python do not define replaced.
+
+    Which of its own names a file shows can carry a case too (a thousand classes ``E0`` to
+    ``E999``, one raised per input): a hidden case's exception keeps only a name Python or numpy
+    give, and a value found inside a function names it only when the public case found it there."""
     error = message.error
     if error is not None:
         frames = [frame if known(frame.function, defined) else
                   frame.model_copy(update={"function": f"a function {MADE}"}) for frame in error.frames]
-        kind = error.type if known(error.type, defined) else f"an exception of a class {MADE}"
+        kind = error.type if error.type in KNOWN else (
+            "an exception of the file's own class" if error.type in defined else f"an exception of a class {MADE}")
         error = error.model_copy(update={"type": kind, "frames": frames})
     return message.model_copy(update={
         "error": error,
         "values": {name: _value(value, defined) for name, value in message.values.items()},
-        "found_in": {name: function for name, function in message.found_in.items() if known(function, defined)},
+        "found_in": {name: function for name, function in message.found_in.items()
+                     if public_found.get(name) == function},
     })

@@ -275,7 +275,8 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
     reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
-    run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined)
+    public_found = run.cases[0].found_in if run.cases else {}
+    run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined, public_found)
                  for message in run.cases]
     error = _first_error(run, source)
     status, warnings = _status(run, error, case_count)
@@ -317,10 +318,11 @@ class Ticket:
 
 
 def content_digest(submission: intake.Submission) -> str | None:
-    """SHA-256 of the file's bytes, or None when it cannot be read."""
+    """SHA-256 of the file's bytes, or None when it cannot be read (for whatever reason: the report
+    that follows says why; a batch never stops here)."""
     try:
         return hashlib.sha256(submission.read()).hexdigest()
-    except OSError:
+    except Exception:  # noqa: BLE001 - an archive or a notebook a student crafted may fail in any way
         return None
 
 

@@ -11,10 +11,11 @@ import re
 from enum import Enum
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from typing_extensions import TypeAliasType
 
 from grader import __version__
+from grader.text import name_text
 
 SCHEMA_VERSION = "1.0"
 
@@ -171,6 +172,12 @@ class Student(_Model):
         "submission date, Gradescope's time"))
     entry: str = Field(description="the download's name for the student's files: their folder, or the prefix "
                                    "of their file names")
+
+    @field_validator("name", "lms_id", "email", "attempt", "entry")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        """Names come from a download's file names, in any bytes: kept as printable text."""
+        return None if value is None else name_text(value)
 
     def describe(self) -> str:
         """Who, in one line: ``smithjohn (Canvas id 12345, late)``."""

@@ -52,6 +52,12 @@ def one_line(text: str) -> str:
     return LINE_BREAKS.sub(_escape, printable(text))
 
 
+def name_text(name: str) -> str:
+    """A name from a file system or an archive as printable text on one line, whatever its bytes:
+    bytes that are not UTF-8 (kept as surrogates) and control characters become ``\\xNN``."""
+    return one_line(name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+
+
 def fenced(block: str, info: str = "") -> str:
     """A Markdown code block that ``block`` cannot close early: its fence is longer than any run of
     backticks inside."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from grader.formats.summary import LmsImport, Summary
@@ -56,8 +58,9 @@ def text(report: Report, color: bool = False, unicode: bool = True) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: on one line, only its code spans left as code."""
-    return markdown_text(one_line(text.replace("\n", " ")))
+    """Text safe inside a Markdown table cell: on one line, only its code spans left as code, and
+    every ``|`` escaped, in code spans too (a table splits its cells before it reads code spans)."""
+    return re.sub(r"(?<!\\)\|", r"\\|", markdown_text(one_line(text.replace("\n", " "))))
 
 
 def markdown(report: Report) -> str:

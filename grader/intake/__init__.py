@@ -122,8 +122,19 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
             continue
         listing = _listing(path)
         found.notes += listing.notes
-        system, hand_ins, base = (None, [], ()) if layout == "plain" else layouts.detect(
-            listing, None if layout == "auto" else layout)
+        root = listing.folders.get((), None)
+        loose = [name for name in (root.files if root else ()) if name.lower().endswith((".py", ".ipynb"))]
+        if path.is_file() and layout in ("auto", "plain") and len(loose) == 1:
+            chosen, why = folders.upload(listing, filename)  # one student's zip, named after it
+            found.submissions.append(chosen or Submission(display(path.stem), path, None, why, nothing=True))
+            continue
+        try:
+            system, hand_ins, base = (None, [], ()) if layout == "plain" else layouts.detect(
+                listing, None if layout == "auto" else layout)
+        except Exception as problem:  # noqa: BLE001 - a download's names are students' too: never end the batch
+            found.notes.append(f"the layout of {code_span(display(path))} could not be read ({type(problem).__name__}: "
+                               f"{problem}): its students were graded under their plain names; please report it")
+            system, hand_ins, base = None, [], ()
         claimed = {entry for hand_in in hand_ins for entry in hand_in.entries}
         if system is not None:
             graded = layouts.submissions(listing, system, hand_ins, filename, attempts)

@@ -9,29 +9,36 @@ code page 437, which we use only when the name is not valid UTF-8).
 What keeps a hostile archive harmless:
 
 - no name can lead anywhere: members are listed, never written, and a name that is absolute or
-  climbs with ``..`` (a "zip slip") is listed under its remaining parts and refused;
+  climbs with ``..`` (a "zip slip") is named in a note and never read;
 - links and special files are listed and refused, as on disk; so is an encrypted member, one
   compressed in a way we do not read, and a name that occurs twice;
-- at most ``MAX_MEMBERS`` members and a central directory of ``MAX_DIRECTORY_BYTES``;
+- at most ``MAX_MEMBERS`` members, ``MAX_FOLDERS`` folders and a central directory of
+  ``MAX_DIRECTORY_BYTES``, and no descriptor kept open between reads;
 - a member is read only when it is graded, one at a time and in memory, and decompression stops
   at the reader's limit (1 MiB for a source file): a member that declares more is refused unread,
   and one that decompresses to more than it declares (a zip bomb) is refused at the limit, so no
-  compression ratio can cost more than the limit.
+  compression ratio can cost more than the limit; all reads of one archive together decompress at
+  most ``MAX_READ_BYTES`` (many members sharing one compressed stream cost no more).
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import stat
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.intake.listing import MAX_DEPTH, Folder, Item, Listing, Origin, Parts, display
 
 MAX_MEMBERS = 200_000
+MAX_FOLDERS = 100_000
+MAX_READ_BYTES = 2 << 30
+"""All reads from one archive together decompress at most this (a class's files are far less)."""
 MAX_NESTED_BYTES = 16 << 20
 """A zip a student handed in (inside a download) is read whole into memory: at most this."""
 MAX_DIRECTORY_BYTES = 64 << 20
@@ -94,30 +101,52 @@ def _zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, 
 
 
 class Archive:
-    """An open zip archive: its members, and reading one of them."""
+    """A zip archive: its members, and reading one of them. No descriptor stays open between reads
+    (a class of a thousand students' zips must not run out of them)."""
 
     def __init__(self, path: Path, data: bytes | None = None) -> None:
         """The archive at ``path``, or, given ``data``, the archive those bytes are (a student's own zip)."""
         self.path, self._data = path, data
-        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)) if data is None else -1
+        self._fd = -1
+        self._budget = MAX_READ_BYTES
+        self._recent: collections.OrderedDict[tuple[int, int], bytes] = collections.OrderedDict()
         try:
-            self.entries = self._directory()
-        except (ArchiveError, OSError, struct.error) as problem:
-            if self._fd >= 0:
-                os.close(self._fd)
+            with self._open():
+                self.entries = self._directory()
+        except (ArchiveError, OSError, struct.error, OverflowError, ValueError) as problem:
             raise ArchiveError(str(problem) if isinstance(problem, ArchiveError) else
                                "it is damaged: its directory cannot be read") from None
 
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[None]:
+        if self._data is not None:
+            yield
+            return
+        self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
+        try:
+            yield
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+
     def _read(self, size: int, offset: int) -> bytes:
+        if offset < 0 or size < 0 or offset > self.length:
+            raise OSError("an offset lies outside the archive")
         if self._data is not None:
             return self._data[offset:offset + size]
         return os.pread(self._fd, size, offset)
 
     def _directory(self) -> list[Entry]:
-        length = len(self._data) if self._data is not None else os.fstat(self._fd).st_size
+        self.length = length = len(self._data) if self._data is not None else os.fstat(self._fd).st_size
         tail_start = max(0, length - _END.size - 0xFFFF)
         tail = self._read(length - tail_start, tail_start)
-        at = tail.rfind(b"PK\x05\x06")
+        at, search = -1, len(tail)
+        while (found := tail.rfind(b"PK\x05\x06", 0, search)) >= 0:  # the record whose comment ends the file
+            if found + _END.size <= len(tail) and found + _END.size + _END.unpack_from(tail, found)[7] == len(tail):
+                at = found
+                break
+            at = found if at < 0 else at  # else the last one that fits (a file with bytes after the archive)
+            search = found
         if at < 0 or at + _END.size > len(tail):
             raise ArchiveError("it is not a zip archive (no end-of-directory record)")
         _, _, _, _, count, size, offset, _ = _END.unpack_from(tail, at)
@@ -154,7 +183,25 @@ class Archive:
         return entries
 
     def read(self, entry: Entry, limit: int) -> bytes:
-        """The member's bytes, decompressed no further than ``limit``; ``OSError`` with the reason if refused."""
+        """The member's bytes, decompressed no further than ``limit``; ``OSError`` with the reason if refused.
+
+        The last few reads are kept (a file is read for its digest and again to grade it), and all
+        reads of one archive together decompress at most ``MAX_READ_BYTES``."""
+        key = (entry.offset, limit)
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key]
+        try:
+            with self._open():
+                data = self._member(entry, limit)
+        except (OverflowError, ValueError, struct.error):
+            raise OSError(f"{display(entry.name)} is damaged in the archive (it lies outside it)") from None
+        self._recent[key] = data
+        if len(self._recent) > 4:
+            self._recent.popitem(last=False)
+        return data
+
+    def _member(self, entry: Entry, limit: int) -> bytes:
         shown = display(entry.name)
         if entry.flags & ENCRYPTED:
             raise OSError(f"{shown} is encrypted in the archive")
@@ -190,57 +237,73 @@ class Archive:
             if len(out) > entry.size:
                 raise OSError(f"{shown} decompresses to more than the {entry.size} bytes it declares "
                               "(a crafted archive, a \"zip bomb\"); it was not read")
+            if len(out) > self._budget:
+                raise OSError(f"{shown} was not read: the files read from this archive already decompress to "
+                              f"{MAX_READ_BYTES} bytes, more than any class's work")
             if inflate is not None and inflate.eof:
                 break
+        self._budget -= len(out)
         if len(out) != entry.size or zlib.crc32(out) != entry.crc:
             raise OSError(f"{shown} is damaged in the archive (its size or checksum does not match)")
         return bytes(out)
 
     def listing(self, origin: Callable[[Entry], Origin] | None = None) -> Listing:
-        """The archive's members as a listing; refused members are listed with the reason. ``origin``
-        says how a member's bytes are read again later (by default from this open archive)."""
+        """The archive's members as a listing; refused members are listed with the reason, and one
+        whose name leads outside the archive is named in the listing's notes (placed anywhere, it
+        could knock out another student's file). ``origin`` says how a member's bytes are read again
+        later (by default from this archive)."""
         listing = Listing(self.path)
         children: dict[Parts, set[str]] = {(): set()}
         named: dict[Parts, list[Entry]] = {}
-        climbing: set[Parts] = set()
+        climbing: list[str] = []
         deepest: Parts | None = None
         for entry in self.entries:
             given = entry.name.replace("\\", "/")
             parts = tuple(part for part in given.split("/") if part not in ("", "."))
             if given.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
-                parts = tuple(part for part in parts if part != ".." and not part.endswith(":"))
-                climbing.add(parts)
+                climbing.append(display(entry.name))
+                continue
             if not parts:
                 continue
             if len(parts) > MAX_DEPTH + 1:
                 deepest = deepest or parts[:MAX_DEPTH + 1]
                 continue
             folder = given.endswith("/") or stat.S_ISDIR(entry.mode)
-            for depth in range(len(parts) - 1 + folder):
-                children.setdefault(parts[:depth], set()).add(parts[depth])
-                children.setdefault(parts[:depth + 1], set())
+            made = []
+            for depth in range(len(parts) - 1 + folder, 0, -1):  # from the deepest: stop at a folder already known
+                if parts[:depth] in children:
+                    break
+                children[parts[:depth]] = set()
+                made.append(parts[:depth])
+            for prefix in made:
+                children[prefix[:-1]].add(prefix[-1])
+            if len(children) > MAX_FOLDERS:
+                raise ArchiveError(f"it has more than {MAX_FOLDERS} folders; gdgrade reads archives of at most that")
             if not folder:
                 named.setdefault(parts, []).append(entry)
         files: dict[Parts, dict[str, Item]] = {}
         for parts, entries in sorted(named.items()):
-            problem = _refusal(parts, entries, climbing)
+            problem = _refusal(entries)
             if parts in children:
                 problem = "is both a file and a folder in the archive; it was not read"
             files.setdefault(parts[:-1], {})[parts[-1]] = Item(
                 parts[-1], origin(entries[-1]) if origin else Member(self, entries[-1]), problem)
         for parts, names in children.items():
             listing.folders[parts] = Folder(files.get(parts, {}), sorted(names))
+        if climbing:
+            listing.notes.append(f"{len(climbing)} member{'s' if len(climbing) > 1 else ''} of {display(self.path)} "
+                                 f"{'lead' if len(climbing) > 1 else 'leads'} outside it (a \"zip slip\") and "
+                                 f"{'were' if len(climbing) > 1 else 'was'} not read: "
+                                 + ", ".join(f"`{name}`" for name in climbing[:10]))
         if deepest:
             listing.too_deep(deepest)
+        if not self.entries:
+            listing.notes.append(f"{display(self.path)} is an empty archive")
         return listing
 
 
-def _refusal(parts: Parts, entries: list[Entry], climbing: set[Parts]) -> str | None:
+def _refusal(entries: list[Entry]) -> str | None:
     """Why a member must not be read, if it must not."""
-    if parts in climbing:
-        names = ", ".join(display(entry.name) for entry in entries)
-        return (f"is named {names} in the archive, a path that leads outside it (a \"zip slip\"); "
-                "it was not read")
     if len(entries) > 1:
         return f"occurs {len(entries)} times in the archive, so gdgrade cannot tell which to grade; none was read"
     kind = stat.S_IFMT(entries[0].mode)

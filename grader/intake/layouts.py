@@ -49,7 +49,7 @@ from grader.report import SYSTEM_TITLES, Student, System
 
 Handed = tuple[str, Parts, Item]
 """A student's file: its name as they named it (``/`` between folders), where it is, and the item."""
-METADATA_BYTES = 64 << 20
+METADATA_BYTES = 16 << 20
 RECEIPT_BYTES = 1 << 16
 
 
@@ -122,7 +122,7 @@ def moodle(listing: Listing, base: Parts) -> list[HandIn]:
         hand_in.entries.append((*base, name))
         if match["plugin"] == "file":  # the name Moodle's feedback upload reads back, as this download spells it
             hand_in.student = hand_in.student.model_copy(update={
-                "entry": name if item is None else f"{key}_assignsubmission_file"})
+                "entry": display(name) if item is None else display(f"{key}_assignsubmission_file")})
         if item is None:
             hand_in.files += [("/".join(relative), (*base, name, *relative), inner)
                               for relative, inner in listing.files_below((*base, name))]
@@ -131,7 +131,8 @@ def moodle(listing: Listing, base: Parts) -> list[HandIn]:
     return list(found.values())
 
 
-_BLACKBOARD = re.compile(r"^(?P<prefix>.+)_attempt_(?P<when>\d{4}(?:-\d\d){5})(?:_(?P<file>.+)|\.txt)$", re.DOTALL)
+_BLACKBOARD = re.compile(r"^(?P<prefix>.+?)_attempt_(?P<when>\d{4}(?:-\d\d){5})(?:_(?P<file>.+)|\.txt)$", re.DOTALL)
+"""The first ``_attempt_<time>``: what follows it is the student's own file name, which may hold another."""
 _RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*\((?P<user>[^()]+)\)\s*$", re.MULTILINE)
 _RECEIPT_FILES = re.compile(r"^\s*Original filename:\s*(?P<original>.+?)\s*\n\s*Filename:\s*(?P<stored>.+?)\s*$",
                             re.MULTILINE)
@@ -150,6 +151,14 @@ def _receipt(item: Item) -> tuple[str | None, str | None, dict[str, str]]:
     return (named["name"] or None, named["user"], originals) if named else (None, None, originals)
 
 
+def _valid_time(when: str) -> bool:
+    try:
+        datetime.strptime(when, "%Y-%m-%d-%H-%M-%S")
+    except ValueError:
+        return False
+    return True
+
+
 def _common_prefix(prefixes: set[str]) -> str | None:
     """The assignment name: what every ``<assignment>_<username>`` shares, up to an ``_``."""
     if len(prefixes) < 2:
@@ -162,7 +171,8 @@ def _common_prefix(prefixes: set[str]) -> str | None:
 
 def blackboard(listing: Listing, base: Parts) -> list[HandIn]:
     files, _ = _root_entries(listing, base)
-    matches = [(name, item, match) for name, item in files.items() if (match := _BLACKBOARD.match(name))]
+    matches = [(name, item, match) for name, item in files.items()
+               if (match := _BLACKBOARD.match(name)) and _valid_time(match["when"])]
     receipts = {(m["prefix"], m["when"]): _receipt(item) for name, item, m in matches if name.endswith(".txt")
                 and m["file"] is None}
     assignment = _common_prefix({m["prefix"] for _, _, m in matches})
@@ -226,15 +236,27 @@ _GRADESCOPE = re.compile(r"^submission_(?P<id>\d+)$")
 
 
 def _submitters(item: Item | None) -> dict[str, dict[str, object]]:
-    """``submission_metadata.yml``: each submission folder's metadata; nothing when it cannot be read."""
+    """``submission_metadata.yml``: each submission folder's metadata; nothing when it cannot be read.
+
+    Read with PyYAML's safe loader (its C version when present), at most ``METADATA_BYTES``, and
+    refused if it uses aliases (a "billion laughs" expands them without end)."""
     if item is None or item.problem:
         return {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        metadata = yaml.safe_load(item.origin.read(METADATA_BYTES))
-    except (OSError, yaml.YAMLError, RecursionError):
+        text = item.origin.read(METADATA_BYTES)
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=loader)):
+            return {}
+        metadata = yaml.load(text, Loader=loader)  # noqa: S506 - the safe loader
+    except Exception:  # noqa: BLE001 - whatever the file holds, the submissions are graded without it
         return {}
     return {str(key): value for key, value in metadata.items() if isinstance(value, dict)} \
         if isinstance(metadata, dict) else {}
+
+
+def _scalar(value: object) -> str | None:
+    """A plain value of the metadata as text; anything else (a list, a mapping) as nothing."""
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value) else None
 
 
 def gradescope(listing: Listing, base: Parts) -> list[HandIn]:
@@ -246,15 +268,17 @@ def gradescope(listing: Listing, base: Parts) -> list[HandIn]:
         if not match:
             continue
         about = metadata.get(name, {})
-        people = [person for person in about.get(":submitters", None) or [] if isinstance(person, dict)]
+        submitters = about.get(":submitters")
+        people = [person for person in submitters if isinstance(person, dict)] if isinstance(submitters, list) else []
 
         def field(key: str, people: list[dict[str, object]] = people) -> list[str]:
-            return [str(person[key]) for person in people if person.get(key) not in (None, "")]
+            return [text for person in people if (text := _scalar(person.get(key)))]
 
         names = field(":name")
-        created = about.get(":created_at")
+        created = _scalar(about.get(":created_at")) if not isinstance(about.get(":created_at"), datetime) else \
+            str(about.get(":created_at"))
         student = Student(system="gradescope", name=", ".join(names) or None, lms_id=next(iter(field(":sid")), None),
-                          email=next(iter(field(":email")), None), attempt=None if created is None else str(created),
+                          email=next(iter(field(":email")), None), attempt=created,
                           entry=name)
         identifier = f"{names[0]}_{match['id']}" if names else name
         found.append(HandIn(name, identifier, student, [("/".join(relative), (*base, name, *relative), inner)

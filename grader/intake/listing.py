@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.text import code_span, one_line
+from grader.text import code_span, name_text
 
 MAX_DEPTH = 64
 """Folder levels listed below each path given; a class folder never needs more."""
@@ -30,7 +30,7 @@ Parts = tuple[str, ...]
 def display(text: str | os.PathLike[str]) -> str:
     """A file name or path as printable text on one line, whatever its bytes: bytes that are not
     UTF-8, and control characters, become ``\\xNN``."""
-    return one_line(os.fsencode(text).decode("utf-8", "backslashreplace"))
+    return name_text(os.fspath(text))
 
 
 def searched(name: str) -> bool:

@@ -19,10 +19,10 @@ import tokenize
 
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "python", "python3"})
 """Cell magics whose body is still Python and runs: their first line alone becomes a comment."""
-_ESCAPED = re.compile(r"^(\s*)(?:[%!]|[\w.,\s]+=\s*[%!]|\??[\w.]+\?\??\s*$|\?)")
-"""A line IPython would read as a magic, a shell line or a help request."""
-_TIMED = re.compile(r"^\s*%time\s+(\S.*)$")
-"""``%time STATEMENT`` runs the statement in the notebook, so the script keeps it."""
+_ASSIGNED_ESCAPE = re.compile(r"[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*=[ \t]*[%!]")
+"""``files = !ls``, ``a, b = %sx ...``: a name (or names) given a shell line's or a magic's output."""
+_HELP = re.compile(r"\??[\w.]+\?\??[ \t]*")
+"""``np.dot?``, ``??np.dot``."""
 
 
 class NotebookError(ValueError):
@@ -72,44 +72,16 @@ def _statement_starts(text: str) -> set[int]:
     return starts
 
 
-def _cells(document: object) -> list[str]:
-    if not isinstance(document, dict):
-        raise NotebookError("it is not a notebook (not a JSON object)")
-    if isinstance(document.get("cells"), list):
-        cells, key = document["cells"], "source"
-    elif isinstance(document.get("worksheets"), list):
-        cells = [cell for sheet in document["worksheets"] if isinstance(sheet, dict)
-                 for cell in sheet.get("cells", []) if isinstance(sheet.get("cells"), list)]
-        key = "input"
-    else:
-        raise NotebookError("it is not a notebook (it has no cells)")
-    code = []
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get(key, "")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            raise NotebookError("a code cell's source is not text")
-        code.append(source)
-    return code
-
-
-def _inside_strings(text: str) -> set[int]:
-    """Lines (0-based) that continue a string begun on an earlier line: never magics."""
-    inside: set[int] = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
-                inside.update(range(token.start[0], token.end[0]))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass
-    return inside
+def _escaped(stripped: str) -> bool:
+    """Whether a line (its indentation taken off) is one IPython reads as a magic, a shell line or
+    a help request. Plain string tests and regular expressions that cannot backtrack: a line of a
+    million spaces costs a million steps, not a million squared."""
+    return (stripped.startswith(("%", "!", "?")) or _ASSIGNED_ESCAPE.match(stripped) is not None
+            or _HELP.fullmatch(stripped) is not None)
 
 
 def _cell(source: str) -> str:
-    lines = source.splitlines()
+    lines = [line.removesuffix("\r") for line in source.split("\n")]  # only line feeds end a line, as in Jupyter
     if lines and lines[0].startswith("%%"):
         magic = lines[0][2:].split(maxsplit=1)[0] if lines[0][2:].strip() else ""
         if magic not in PYTHON_CELL_MAGICS:
@@ -117,12 +89,13 @@ def _cell(source: str) -> str:
         lines[0] = f"# {lines[0]}"
     starts = _statement_starts("\n".join(lines))
     for index, line in enumerate(lines):
-        match = _ESCAPED.match(line) if index in starts else None
-        if match:
-            indent = match.group(1) or ""
-            timed = _TIMED.match(line)
-            lines[index] = (f"{indent}{timed.group(1)}  # {line.strip()}" if timed else
-                            f"{indent}pass  # {line.strip()}" if indent else f"# {line}")
+        stripped = line.lstrip()
+        if index not in starts or not _escaped(stripped):
+            continue
+        indent = line[:len(line) - len(stripped)]
+        timed = stripped[len("%time"):].strip() if stripped.startswith("%time ") else None
+        lines[index] = (f"{indent}{timed}  # {stripped}" if timed else
+                        f"{indent}pass  # {stripped}" if indent else f"# {line}")
     return "\n".join(lines)
 
 
