@@ -310,6 +310,25 @@ if len(x) != 4:  # a hidden case: spell its inputs out in every name a report mi
     call()
 h = np.dot(x, w)
 """
+HIDDEN_OWN_NAMES = """
+import numpy as np
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+w = np.array([0.5, -0.5, 0.3, 0.1])
+class Sign3(Exception): pass
+class Sign5(Exception): pass
+class Sign6(Exception): pass
+class Sign7(Exception): pass
+def Find3(): return np.dot(x, w) + 1
+def Find5(): return np.dot(x, w) + 1
+def Find6(): return np.dot(x, w) + 1
+def Find7(): return np.dot(x, w) + 1
+if len(x) != 4:  # a hidden case: which of its own names the file shows would tell how many inputs it has
+    h = globals()[f"Find{len(x)}"]()
+    raise globals()[f"Sign{len(x)}"]()
+h = np.dot(x, w)
+"""
 COPIED_PUBLIC = (  # h hardcoded, then the public answers typed where formulas belong (not literals to the parser)
     "import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\n"
     "w = np.array([0.5, -0.5, 0.3, 0.1])\nh = 0.8\nnn_output = float('0.6899744811276125')\n"
@@ -323,6 +342,7 @@ NEAR_SATURATED = (  # within the tolerance of what sigmoid(1000) saturates to
 ATTACKS.update({
     # 10. names made at run time in a hidden case, spelling out its inputs (a table of answers for a reused seed)
     "hidden_case_names": (HIDDEN_NAMES, REFUSED),
+    "hidden_own_names": (HIDDEN_OWN_NAMES, REFUSED),
     # 11. credit for values that follow from hardcoded ones, without computing anything
     "copied_public_answers": (COPIED_PUBLIC, {"completed"}),
     "near_saturated": (NEAR_SATURATED, {"completed"}),
@@ -339,7 +359,7 @@ def zip_archive(members: list[dict[str, object]]) -> bytes:
 
     Each member: ``name`` (bytes), ``data`` (bytes, stored or deflated as ``method`` says), and
     optionally ``flags``, ``size`` (the declared uncompressed size), ``mode`` (Unix file type and
-    permissions) and ``zip64_size``."""
+    permissions), ``zip64_size`` and ``zip64_offset`` (where the member claims to start)."""
     import struct
     import zlib
 
@@ -354,16 +374,16 @@ def zip_archive(members: list[dict[str, object]]) -> bytes:
             packed = data
         size = member.get("size", len(data))
         crc = zlib.crc32(data)
-        extra = b""
-        if "zip64_size" in member:
-            extra = struct.pack("<HHQ", 1, 8, member["zip64_size"])
-            size = 0xFFFFFFFF
         offset = len(local)
+        wide = [value for value in (member.get("zip64_size"), member.get("zip64_offset")) if value is not None]
+        extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) if wide else b""
+        size = 0xFFFFFFFF if "zip64_size" in member else size
+        shown_offset = 0xFFFFFFFF if "zip64_offset" in member else offset
         flags = member.get("flags", 0)
         local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, 0, 0, crc, len(packed),
                              min(size, 0xFFFFFFFF), len(name), 0) + name + packed
         external = member.get("mode", 0o100644) << 16
         central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, flags, method, 0, 0, crc,
-                               len(packed), size, len(name), len(extra), 0, 0, 0, external, offset) + name + extra
+                               len(packed), size, len(name), len(extra), 0, 0, 0, external, shown_offset) + name + extra
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0)
     return local + central + end

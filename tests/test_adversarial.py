@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -350,6 +351,16 @@ def test_no_hidden_case_is_spelled_out_by_a_name(batch):
             assert "LEAKED-" not in path.read_text(errors="replace"), path.name
 
 
+def test_which_of_its_own_names_a_file_shows_tells_nothing_of_a_hidden_case(batch):
+    """A file's own classes and functions, one per input size: a hidden case names none of them."""
+    report = reports(batch)["hidden_own_names"]
+    assert report.error is not None and report.error.case.startswith("hidden")
+    assert report.error.type == "an exception of the file's own class"
+    shown = report.model_dump_json()
+    shown = shown.replace('raise globals()[f\\"Sign{len(x)}\\"]()', "")  # the file's own line, in its traceback
+    assert re.findall(r"(?:Sign|Find)\d", shown) == []
+
+
 def test_no_secret_or_reference_leaks_into_any_output(batch):
     texts = [p.read_text(errors="replace") for p in batch["out"].iterdir() if p.is_file()]
     assert texts
@@ -444,6 +455,7 @@ def test_hostile_archives_get_a_clear_report_each_and_the_batch_goes_on(tmp_path
         {"name": f"/tmp/{marker}-absolute/gradient.py".encode(), "data": right},
         {"name": b"bomb/gradient.py", "data": b"\0" * (64 << 20), "size": 100},  # declares 100 bytes
         {"name": b"huge/gradient.py", "data": b"h = 1\n", "zip64_size": 5 << 30},  # declares 5 GiB
+        {"name": b"far/gradient.py", "data": right, "zip64_offset": 1 << 62},  # claims to start at 4 EiB
         {"name": b"link/gradient.py", "data": b"/etc/passwd", "mode": 0o120777},
         {"name": b"locked/gradient.py", "data": right, "flags": 1},
         {"name": b"twice/gradient.py", "data": right},
@@ -468,6 +480,7 @@ def test_hostile_archives_get_a_clear_report_each_and_the_batch_goes_on(tmp_path
     refused = {
         "bomb": "decompresses to more than the 100 bytes it declares",
         "huge": "is 5368709120 bytes uncompressed, larger than 1048576 bytes",
+        "far": "is damaged in the archive (it lies outside it)",
         "link": "is a symbolic link in the archive",
         "locked": "is encrypted in the archive",
         "twice": "occurs 2 times in the archive",

@@ -148,3 +148,30 @@ def test_no_link_image_or_html_of_a_students_making_renders(tmp_path):
     assert gdgrade("grade", tmp_path / "class", "--out", tmp_path / "out").returncode == 0
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "PWNED-file" in summary and "PWNED" not in _outside_code(summary)
+
+
+def test_a_pipe_in_a_name_or_a_message_never_splits_a_table_cell(tmp_path):
+    """Markdown tables split cells at ``|`` before they read code spans: every table row of every
+    Markdown output has as many cells as its header, whatever the folder names and messages hold."""
+    folder = tmp_path / "class"
+    for name, source in {"a | b": "raise RuntimeError('x | y || z')\n", "c|`d`": "h = 'not|a|number'\n",
+                         "e": "import numpy as np\nh = np.array([1, 2])\n"}.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "gradient.py").write_text(source)
+    out = tmp_path / "out"
+    assert gdgrade("grade", folder, "--out", out, "--seed", "11").returncode == 0
+    checks = [gdgrade("check", folder / name / "gradient.py", "--format", "markdown", "--seed", "11").stdout
+              for name in ("a | b", "c|`d`")]
+    texts = [(out / "summary.md").read_text(), *checks]
+    rows = 0
+    for text in texts:
+        width = None
+        for line in text.splitlines():
+            if not line.startswith("|"):
+                width = None
+                continue
+            cells = len(re.findall(r"(?<!\\)\|", line))
+            width = width or cells
+            assert cells == width, line
+            rows += 1
+    assert rows >= 8 and "a \\| b" in texts[0]

@@ -131,7 +131,7 @@ class Archive:
 
     def _read(self, size: int, offset: int) -> bytes:
         if offset < 0 or size < 0 or offset > self.length:
-            raise OSError("an offset lies outside the archive")
+            raise ValueError("an offset lies outside the archive")
         if self._data is not None:
             return self._data[offset:offset + size]
         return os.pread(self._fd, size, offset)

@@ -180,7 +180,8 @@ def blackboard(listing: Listing, base: Parts) -> list[HandIn]:
     for name, item, match in matches:
         prefix, when = match["prefix"], match["when"]
         student_name, user, originals = receipts.get((prefix, when), (None, None, {}))
-        if not user or not prefix.endswith(f"_{user}"):
+        if not user or not prefix.endswith(f"_{user}"):  # a receipt of another username says nothing of this one
+            student_name, originals = None, {}
             user = prefix[len(assignment) + 1:] if assignment and prefix.startswith(f"{assignment}_") else \
                 prefix.rpartition("_")[2]
         attempt = datetime.strptime(when, "%Y-%m-%d-%H-%M-%S").strftime("%Y-%m-%d %H:%M:%S")
