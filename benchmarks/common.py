@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((ROOT / "submissions").glob("*/gradient.py"))
+SAMPLES = sorted((ROOT / "submissions" / "gradient_descent").glob("*/gradient.py"))
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -11,7 +11,7 @@ from grader import quiz as quiz_module
 from grader.grade import Grader, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBMISSIONS = ROOT / "submissions"
+SUBMISSIONS = ROOT / "submissions" / "gradient_descent"
 SEED = 20261126
 """The hidden cases' seed for tests that name a case; a batch without --seed draws its own."""
 ARTIFACTS = ROOT / "test-artifacts"

@@ -20,7 +20,7 @@ EXAMPLES = EXAMPLE.findall((ROOT / "README.md").read_text())
 
 def test_the_readme_has_its_examples():
     assert {command.split()[2] for command, _ in EXAMPLES} >= {
-        "submissions", "examples/lms/canvas/submissions.zip", "examples/lms/moodle/submissions.zip"}
+        "submissions/gradient_descent", "examples/lms/canvas/submissions.zip", "examples/lms/moodle/submissions.zip"}
 
 
 @pytest.mark.parametrize("command, said", EXAMPLES, ids=[command.split()[2] for command, _ in EXAMPLES])

@@ -1,4 +1,4 @@
-"""Every sample in submissions/ gets the verdict it was written to show."""
+"""Every sample in submissions/gradient_descent/ gets the verdict it was written to show."""
 
 from __future__ import annotations
 
