@@ -7,6 +7,7 @@ whatever each one does.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import secrets
 import time
@@ -24,9 +25,14 @@ from grader.report import Check, Grading, Report, Sandbox, Status, StudentError,
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse, decode
+from grader.source import Source, SourceError, analyse, decode, line_map
 
 MIB = 1 << 20
+PROGRAMS_KEPT = 4096
+"""How many distinct programs' runs a batch keeps for files that are the same program laid out
+otherwise (comments, blank lines, docstrings): within that many, each program runs once."""
+SHARED_ANSWER_BYTES = 64 << 10
+"""A run whose output and results are larger is not kept for others (memory stays flat)."""
 FILE_BYTES, SCRATCH_BYTES, SCRATCH_FILES = 16 * MIB, 32 * MIB, 1024
 """What a child may write: per file, and in all in its private scratch space."""
 
@@ -269,12 +275,22 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
+def _relined(message: CaseMessage, lines: Mapping[int, int]) -> CaseMessage:
+    """A case of another file's run of the same program, its frames on this file's own lines."""
+    if message.error is None or not message.error.frames:
+        return message
+    frames = [frame.model_copy(update={"line": lines[frame.line]}) for frame in message.error.frames]
+    return message.model_copy(update={"error": message.error.model_copy(update={"frames": frames})})
+
+
 def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str,
-            answer: dict[str, object]) -> Report:
+            answer: dict[str, object], lines: Mapping[int, int] | None = None) -> Report:
     started = time.monotonic()
     reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
+    if lines is not None:
+        run.cases = [_relined(message, lines) for message in run.cases]
     public_found = run.cases[0].found_in if run.cases else {}
     run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined, public_found)
                  for message in run.cases]
@@ -315,6 +331,8 @@ class Ticket:
     digest: str | None
     text: str | None
     answer: Future[dict[str, object]] | None
+    borrowed: str | None = None
+    """The text of the file whose run ``answer`` is, when that is another file of the same program."""
 
 
 def content_digest(submission: intake.Submission) -> str | None:
@@ -349,6 +367,10 @@ class Grader:
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
+        self._programs: collections.OrderedDict[str, tuple[Future[dict[str, object]], str]] = \
+            collections.OrderedDict()
+        self.runs = 0
+        """How many runs the sandbox was given (files of one program share a run)."""
 
     def missing_layers(self) -> dict[str, str]:
         """Sandbox layers this machine cannot apply, with the reason."""
@@ -372,10 +394,42 @@ class Grader:
             source, digest, text = _prepare(submission, self.quiz)
         except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
             source, digest, text = problem, None, None
-        answer = None
+        answer, borrowed = None, None
         if isinstance(source, Source):
-            answer = (runs or {}).get(digest or "") or self.sandbox.submit(source.text)
-        return Ticket(submission, started, source, digest, text, answer)
+            answer = (runs or {}).get(digest or "")
+            if answer is None and source.program in self._programs:
+                self._programs.move_to_end(source.program)
+                answer, borrowed = self._programs[source.program]
+                borrowed = None if borrowed == source.text else borrowed
+            if answer is None:
+                answer = self._run(source.text)
+                if source.program is not None:
+                    self._programs[source.program] = (answer, source.text)
+                    if len(self._programs) > PROGRAMS_KEPT:
+                        self._programs.popitem(last=False)
+        return Ticket(submission, started, source, digest, text, answer, borrowed)
+
+    def _run(self, source: str) -> Future[dict[str, object]]:
+        self.runs += 1
+        return self.sandbox.submit(source)
+
+    def _answer(self, ticket: Ticket) -> tuple[dict[str, object], Mapping[int, int] | None]:
+        """The ticket's run, and when it is another file's run of the same program, the map from
+        that file's lines to this one's. A run that printed to stderr (a warning names the line
+        and shows its text) or whose lines cannot be mapped is not shared: this file runs itself."""
+        answer = ticket.answer.result()  # type: ignore[union-attr]
+        if len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
+            program = ticket.source.program  # type: ignore[union-attr]
+            if self._programs.get(program, (None,))[0] is ticket.answer:
+                del self._programs[program]
+        if ticket.borrowed is None:
+            return answer, None
+        lines = None if answer.get("stderr") else line_map(ticket.borrowed, ticket.source.text)  # type: ignore
+        if lines is not None:
+            run = parse_run(answer, len(self.reference.cases), self.quiz.variables)
+            if all(frame.line in lines for message in run.cases if message.error for frame in message.error.frames):
+                return answer, lines
+        return self._run(ticket.source.text).result(), None  # type: ignore[union-attr]
 
     def report(self, ticket: Ticket) -> Report:
         """The report of a submitted ticket (waiting for its run if it is not done): always one."""
@@ -386,7 +440,7 @@ class Grader:
                 return _unrunnable(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
                                    ticket.text, ticket.started)
             return _finish(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
-                           ticket.answer.result())
+                           *self._answer(ticket))
         except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
             return _fault_report(ticket.submission, self, problem, ticket.started)
 

@@ -8,7 +8,9 @@ is a literal (a hard-coded answer).
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,10 +43,13 @@ class Source:
     functions: dict[str, str]
     """Checked variables computed only inside a function (not at top level but for ``= None``): where."""
     names_used: dict[str, frozenset[str]]
-    """The names each checked variable's computing assignment reads (``error * nn_output``: error,
-    nn_output): which of two mistakes with equal values the student wrote."""
+    """The names each checked variable's computing assignment reads (``a * b``: a and b): which of
+    two mistakes with equal values the student wrote."""
     defined: frozenset[str] = frozenset()
     """The names of every function and class the text defines: names a run may show for a hidden case."""
+    program: str | None = None
+    """The digest of what the file does, its syntax tree without comments, layout or docstrings, when
+    nothing in it can see its own text (``program_key``); None otherwise."""
 
 
 def decode(raw: bytes) -> str:
@@ -74,11 +79,27 @@ def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
             continue
         function = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
         inner = statement.name if function and inside is None else inside  # type: ignore[attr-defined]
-        children = [*getattr(statement, "body", []), *getattr(statement, "orelse", []),
-                    *getattr(statement, "finalbody", [])]
-        children += [child for handler in getattr(statement, "handlers", []) for child in handler.body]
-        children += [child for case in getattr(statement, "cases", []) for child in case.body]
-        stack += [(child, inner) for child in reversed(children) if isinstance(child, ast.stmt)]
+        stack += [(child, inner) for child in reversed(_nested(statement))]
+
+
+def _nested(statement: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside ``statement``'s blocks, in order."""
+    children = [*getattr(statement, "body", []), *getattr(statement, "orelse", []),
+                *getattr(statement, "finalbody", [])]
+    children += [child for handler in getattr(statement, "handlers", []) for child in handler.body]
+    children += [child for case in getattr(statement, "cases", []) for child in case.body]
+    return [child for child in children if isinstance(child, ast.stmt)]
+
+
+def _definitions(body: list[ast.stmt]) -> Iterator[str]:
+    """The name of every function and class defined anywhere, class bodies included: found by
+    walking statements alone (a definition is always a statement), not every node of the tree."""
+    stack = list(body)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield statement.name
+        stack += _nested(statement)
 
 
 def is_constant(node: ast.expr) -> bool:
@@ -120,9 +141,14 @@ def _assignments(tree: ast.Module) -> Iterator[Binding]:
                     if isinstance(node, ast.Name):
                         direct = target is node
                         yield node.id, statement, statement.value if direct else None, inside
-        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and isinstance(statement.target, ast.Name):
-            value = statement.value if isinstance(statement, ast.AnnAssign) else None
-            yield statement.target.id, statement, value, inside
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            yield statement.target.id, statement, statement.value, inside
+        elif isinstance(statement, ast.AugAssign):  # ``total += v`` or ``matrix[i, j] += v``: computed in place
+            base = statement.target
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                yield base.id, statement, None, inside
         elif isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
             targets = [statement.target] if isinstance(statement, (ast.For, ast.AsyncFor)) else [
                 item.optional_vars for item in statement.items if item.optional_vars]
@@ -170,6 +196,59 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
             functions[name] = str(computing[-1][3])
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
-    defined = frozenset(node.name for node in ast.walk(tree)
-                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
-    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined)
+    defined = frozenset(_definitions(tree.body))
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, program_key(tree))
+
+
+SHARED_IMPORTS = frozenset({"numpy", "math"})
+TEXT_SEEING = frozenset({
+    "sys", "inspect", "linecache", "traceback", "warnings", "open", "exec", "eval", "compile", "globals", "locals",
+    "vars", "getattr", "setattr", "delattr", "help", "importlib", "builtins", "os", "io", "pathlib", "breakpoint",
+    "info", "source", "lookfor", "memoryview", "input", "loadtxt", "genfromtxt", "fromfile", "fromregex", "load",
+    "memmap", "DataSource", "lib", "ctypeslib", "f2py", "testing"})
+"""Names through which a program could read its own text, docstrings or line numbers, or any file:
+a program that uses any of them, any name starting with ``_`` (``__doc__``, ``__file__``,
+``_getframe``) or a frame attribute (``f_lineno``, ``gi_frame``) is run for itself alone."""
+_NAMES = re.compile(r"(?:\bid|\battr|\bname|\bmodule|\barg)='([^']*)'")
+_FRAME_ATTRIBUTE = re.compile(r"^(?:f|tb|co|gi|cr|ag)_")
+
+
+def _without_docstrings(tree: ast.Module) -> None:
+    """Drop the docstring of the module and of every function and class, in place."""
+    for node in [tree, *(statement for statement, _ in _statements(tree.body))]:
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body and \
+                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
+                isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+
+
+def program_key(tree: ast.Module) -> str | None:
+    """What two files must share to behave alike whatever their comments, blank lines, layout and
+    docstrings: the digest of the tree without them. None when the program might see its own text
+    (and so differ from a file that only looks different): see ``TEXT_SEEING``. Changes ``tree``."""
+    _without_docstrings(tree)
+    dumped = ast.dump(tree)
+    for name in _NAMES.findall(dumped):
+        root = name.partition(".")[0]
+        if name.startswith("_") or name in TEXT_SEEING or _FRAME_ATTRIBUTE.match(name) or (
+                f"module='{name}'" in dumped or f"alias(name='{name}'" in dumped) and root not in SHARED_IMPORTS:
+            return None
+    return hashlib.sha256(dumped.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def line_map(first: str, second: str) -> dict[int, int] | None:
+    """Each line of ``first`` where a statement or expression starts, mapped to the line where the
+    same node starts in ``second``: for two texts of one program (``program_key``), so that a run of
+    the first names the second's own lines. None when a line of the first would map to two lines."""
+    trees = []
+    for text in (first, second):
+        tree = ast.parse(text)
+        _without_docstrings(tree)
+        trees.append(tree)
+    lines: dict[int, int] = {}
+    for one, other in zip(ast.walk(trees[0]), ast.walk(trees[1])):
+        line = getattr(one, "lineno", None)
+        if line is not None and lines.setdefault(line, other.lineno) != other.lineno:
+            return None
+    return lines

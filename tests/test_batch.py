@@ -170,3 +170,31 @@ def test_same_submission_twice_gives_the_same_report(fork_grader):
     submission = intake.find([SUBMISSIONS / "two_input_h" / "gradient.py"]).submissions
     first, second = (next(fork_grader.grade(submission)) for _ in range(2))
     assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})
+
+
+def test_files_of_one_program_run_once_and_each_report_names_its_own_lines(tmp_path, quiz):
+    """Comments, blank lines, layout and docstrings aside, one program runs once; a program that
+    could see its own text, or whose run printed a warning (which names a line), runs for itself."""
+    crash = (SUBMISSIONS / "crash_halfway" / "gradient.py").read_text()
+    warns = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text() + "overflow = np.exp(1000.0)\n"
+    files = {
+        "a": crash,
+        "b": '"""My work."""\n\n\n' + crash.replace("# TODO", "#").replace("np.dot(x, w)", "np.dot(x,w)  # dot"),
+        "c": crash + "print(__doc__)\n",
+        "d": (SUBMISSIONS / "error_reversed" / "gradient.py").read_text(),
+        "e": warns,
+        "f": "\n" + warns,
+    }
+    folder = tmp_path / "class"
+    for name, text in files.items():
+        (folder / name).mkdir(parents=True)
+        (folder / name / "gradient.py").write_text(text)
+    with Grader(quiz, Settings(seed=5), 2) as grader:
+        reports = {r.submission: r for r in grader.grade(intake.find([folder]).submissions)}
+        assert grader.runs == 5  # a and b share one run; f's borrowed run printed a warning, so f ran itself
+    a, b = reports["a"], reports["b"]
+    assert (a.error.line, b.error.line) == (49, 52)  # each file's own line of `inputs`
+    assert "line 52, in <module>\n    del_w = learnrate * error_term * inputs" in b.error.traceback
+    assert a.score == b.score and a.stdout == b.stdout and a.source_sha256 != b.source_sha256
+    assert reports["c"].error.line == 49 and reports["d"].score == 4
+    assert "gradient.py:" in reports["f"].stderr and reports["f"].score == reports["e"].score == 5

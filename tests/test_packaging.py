@@ -12,6 +12,8 @@ import pytest
 
 from grader.report import Report
 
+from .conftest import SUBMISSIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,10 +48,10 @@ def test_installed_package_grades_from_another_directory(wheel, tmp_path):
     elsewhere.mkdir()
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); "
-         "from grader.cli import main; main()", "grade", str(ROOT / "submissions" / "gradient_descent"), "--out", "out"],
+         "from grader.cli import main; main()", "grade", str(SUBMISSIONS), "--out", "out"],
         cwd=elsewhere, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     report = Report.model_validate_json((elsewhere / "out" / "correct_dot.json").read_text())
     assert report.score == 5 and report.status.value == "completed"
-    assert len(list((elsewhere / "out").glob("*.json"))) == len(list((ROOT / "submissions" / "gradient_descent").glob("*/gradient.py"))) + 1
+    assert len(list((elsewhere / "out").glob("*.json"))) == len(list(SUBMISSIONS.glob("*/gradient.py"))) + 1

@@ -1,0 +1,92 @@
+"""The most submissions per second a sandboxed fork per submission allows on this machine.
+
+    python benchmarks/ceiling.py [--count 1000] [--jobs N]
+
+The same fork server, sandbox layers and cases as ``gdgrade grade`` (``grader.sandbox``, started
+with the settings ``Grader`` gives it), running the same kind of distinct files, and nothing else:
+no comparison, no report, no file written; each file's bytes are read once and handed over. What
+gdgrade does on top of this is its own cost; ``throughput.py`` prints both in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import make_submissions  # noqa: E402
+
+
+def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
+    """Submissions per second for ``paths`` run through gdgrade's sandbox alone, and the CPU seconds
+    per submission (this process and its children together)."""
+    from grader.grade import Settings, hidden_inputs, job_settings
+    from grader.quiz import load
+    from grader.sandbox.supervisor import Sandbox
+
+    quiz = load("gradient_descent")
+    settings = Settings(seed=seed)
+    cases = quiz.cases(settings.hidden_cases, seed)
+    with Sandbox(job_settings(quiz, cases, settings), hidden_inputs(cases), jobs) as sandbox:
+        sandbox.submit(paths[0].read_text()).result()  # the server started and warmed
+        before = _cpu()
+        started = time.perf_counter()
+        window, pending = 4 * jobs, []
+        for path in paths:
+            pending.append(sandbox.submit(path.read_text()))
+            if len(pending) >= window:
+                pending.pop(0).result()
+        for future in pending:
+            future.result()
+        elapsed = time.perf_counter() - started
+        used = _cpu() - before
+    return len(paths) / elapsed, used / len(paths)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the fork server's children are reaped
+    by the server, which is reaped only at the end: its share shows in ``/proc`` instead)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _tree_cpu(os.getpid())
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of the live descendants of ``root``, with the children they have reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            cpu[int(entry)] = sum(int(value) for value in fields[11:15]) / ticks
+    total, frontier = 0.0, [child for child, parent in parents.items() if parent == root]
+    while frontier:
+        pid = frontier.pop()
+        total += cpu.get(pid, 0.0)
+        frontier.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="gdgrade-ceiling-") as scratch:
+        paths = make_submissions(Path(scratch), options.count)
+        rate, cpu = ceiling(paths, options.jobs)
+    print(f"ceiling: {rate:.1f} submissions/s, {cpu * 1000:.1f} ms of CPU each "
+          f"({options.count} distinct files, --jobs {options.jobs})")
+
+
+if __name__ == "__main__":
+    main()
