@@ -24,7 +24,7 @@ import numpy as np
 
 from grader import explain
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Inputs, Mistake, Quiz, Step, apply, expression, parameters
+from grader.quiz import Inputs, Mistake, Quiz, Step, TooLarge, apply, close, expression, parameters
 from grader.report import PASSING, CaseDetail, Check, Diagnosis, Outcome, case_name, case_phrase, wrong_message
 from grader.text import code_span, count, names, plural
 
@@ -62,18 +62,6 @@ class Facts:
     functions: Mapping[str, str] = field(default_factory=dict)
     names_used: Mapping[str, frozenset[str]] = field(default_factory=dict)
     given: Mapping[str, StudentValue] = field(default_factory=dict)
-
-
-def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
-    """Same shape, both finite, and ``|actual - expected| <= atol + rtol * |expected|`` everywhere.
-
-    An infinite expected value (a formula applied to a student's huge or infinite value) matches
-    nothing: ``inf <= inf`` would let any number pass.
-    """
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)) or not np.all(np.isfinite(expected)):
-        return False
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
 
 
 def describe_shape(shape: Sequence[int]) -> str:
@@ -216,7 +204,7 @@ class _Context:
         """Per case: the step that case's stop is charged to, if the run raised there.
 
         The step whose assignment holds a line of the traceback (even if an earlier line gave it a
-        value: ``h += x[i] * w[i]`` in a loop); else the first step the file assigns that the code had
+        value: ``total += a[i] * b[i]`` in a loop); else the first step the file assigns that the code had
         not reached; else none (it raised after every value was made).
         """
         charged: list[str | None] = []
@@ -273,8 +261,8 @@ def _formulation_matches(context: _Context, step: Step, formulation, index: int)
 
 def _shows_work(context: _Context, step: Step, judged: Sequence[int]) -> bool:
     """Whether the values could only come from computing: not made of 0, 1 and -1 alone (to within
-    the step's tolerance), which a formula saturates to (sigmoid(1000) is 1, its derivative 0) and
-    anyone can type."""
+    the step's tolerance), which a formula saturates to (a logistic function of 1000 is 1, its
+    slope 0) and anyone can type."""
     for index in judged:
         array = as_array(context.value(step.name, index))
         if array is None:
@@ -329,12 +317,15 @@ def _constant(context: _Context, step: Step, judged: Sequence[int]) -> bool:
     return any(s.shape != should[0].shape or not np.allclose(s, should[0]) for s in should[1:])
 
 
-def _matching_mistake(context: _Context, step: Step, judged: Sequence[int]) -> Mistake | None:
-    """The known mistake that gives the student's value in every judged case that has one; of
-    several (``error * nn_output`` and ``error * sigmoid(h)`` agree while ``nn_output`` is right),
-    the one that reads the names the student's own statement reads."""
-    matching = [mistake for mistake in context.quiz.mistakes if _mistake_matches(context, step, judged, mistake)]
+def _matching_mistake(context: _Context, step: Step, judged: Sequence[int], raised: bool) -> Mistake | None:
+    """The known mistake that gives the student's value in every judged case that has one (and,
+    where their code raised at this step, raises alike); of several (two formulas that agree
+    while an upstream value is right), the one that reads the names the student's own statement
+    reads. When the code ``raised`` at this step, only a mistake whose every name the statement
+    reads can match: an exception alone says little about how it was computed."""
     used = context.facts.names_used.get(step.name, frozenset())
+    matching = [mistake for mistake in context.quiz.mistakes if _mistake_matches(context, step, judged, mistake)
+                and (not raised or set(parameters(mistake.compute)) <= used)]
     return max(matching, key=lambda mistake: len(set(parameters(mistake.compute)) & used), default=None)
 
 
@@ -343,6 +334,12 @@ def _mistake_matches(context: _Context, step: Step, judged: Sequence[int], mista
         return False
     compared = 0
     for index in judged:
+        if context.charged[index] == step.name:  # the student's statement raised here: so must the mistake
+            stop = context.runs[index].stop  # type: ignore[union-attr]
+            if stop is None or stop.timeout or _raised(mistake.compute, context.own[index]) != stop.error:
+                return False
+            compared += 1
+            continue
         actual = as_array(context.value(step.name, index))
         if actual is None:
             continue
@@ -352,9 +349,31 @@ def _mistake_matches(context: _Context, step: Step, judged: Sequence[int], mista
     return compared > 0
 
 
+def _raised(function, values: Mapping[str, object] | None) -> str | None:  # noqa: ANN001 - a quiz function
+    """The name of the exception ``function`` raises on ``values`` (a numpy shape error, say); None
+    when it gives a value, or when the values it needs are not there."""
+    if values is None:
+        return None
+    try:
+        apply(function, values)
+    except (KeyError, TooLarge):
+        return None
+    except Exception as problem:  # noqa: BLE001 - what the mistake raises is what is compared
+        return type(problem).__name__
+    return None
+
+
 def _subject(subjects: Sequence[str], verb: str) -> str:
     """```h` is``, ```h` and `w` are``."""
     return f"{names(subjects)} {plural(len(subjects), verb)}"
+
+
+def _size(shape: tuple[int, ...], bare: bool = False) -> str:
+    """How big an input is, as a student counts it: ``4 elements`` for a vector, ``shape (4, 2)``
+    for a matrix (whose first length alone would hide a change of its columns)."""
+    if len(shape) == 1:
+        return str(shape[0]) if bare else count(shape[0], "element")
+    return str(shape) if bare else f"shape {shape}"
 
 
 def _stop_story(context: _Context, index: int, name: str) -> str:
@@ -370,14 +389,14 @@ def _stop_story(context: _Context, index: int, name: str) -> str:
     for input_name, value in here.items():
         ours, theirs = np.shape(value), np.shape(public[input_name])
         if index and ours and ours != theirs:
-            lengths.append((input_name, ours[0], theirs[0]))
+            lengths.append((input_name, ours, theirs))
     where = ""
     assumption = ""
     if lengths:
         input_name, size, public_size = lengths[0]
-        where = f", where `{input_name}` has {size} elements ({public_size} in the public case)"
+        where = f", where `{input_name}` has {_size(size)} ({_size(public_size, bare=True)} in the public case)"
         if stop.error == "IndexError":
-            assumption = f": it seems to assume {public_size} elements, as in the public case"
+            assumption = f": it seems to assume {_size(public_size)}, as in the public case"
     reached = "while computing it" if context.charged[index] == name and any(
         start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ())) \
         else f"before computing `{name}`"
@@ -418,15 +437,25 @@ def _diagnose(context: _Context, step: Step, judged: Sequence[int], mistake: Mis
     if found is not None:
         return found
     if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
-        return Diagnosis(kind="shape", explanation=f"`{step.name}` has the wrong shape: "
-                         f"{describe_shape(targets[0].shape)} where {describe_shape(expected[0].shape)} is needed",
+        return Diagnosis(kind="shape", explanation=_shape_story(step.name, ran, targets, expected),  # type: ignore[arg-type]
                          expression=None, hint=f"The step is {needed}." if needed else None)
     return None
 
 
+def _shape_story(name: str, ran: Sequence[int], targets: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> str:
+    """Where a value's shape first differs: with both shapes when that is the public case; when only
+    a hidden case's differs (its inputs have other sizes), without them, which would tell its sizes."""
+    index, target, wanted = next((i, t, e) for i, t, e in zip(ran, targets, expected) if t.shape != e.shape)
+    if index == 0:
+        return (f"`{name}` has the wrong shape: {describe_shape(target.shape)} where {describe_shape(wanted.shape)} "
+                "is needed")
+    return (f"`{name}` has the wrong shape in {case_phrase(case_name(index))}, whose inputs have other sizes than "
+            "the public case's: it seems to be computed for the public case's sizes")
+
+
 def _public_value(context: _Context, step: Step, ran: Sequence[int],
                   targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
-    """The right formula with one given fixed at its public value (``0.5 * error_term * x``): right
+    """The right formula with one given fixed at its public value (``0.5 * term * inputs``): right
     in the public case, wrong wherever the hidden cases change that given."""
     public = context.reference.cases[0]
     if len(ran) < 2 or any(target is None for target in targets):
@@ -535,8 +564,13 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         outcome = Outcome.WRONG
         failed_case = case_name(charged[0])
         story = _stop_story(context, charged[0], step.name)
+        mistake = _matching_mistake(context, step, judged, raised=True)
         message = f"{name} is wrong: {story}"
         diagnosis = Diagnosis(kind="exception", explanation=story)
+        if mistake is not None:
+            mistake_name, hint = mistake.name, mistake.hint
+            message += f". This matches a known mistake: {mistake.name}"
+            diagnosis = _diagnose(context, step, judged, mistake, True)
     elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
         outcome = Outcome.WRONG
         failed_case = case_name(1)
@@ -571,7 +605,7 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
         failing = next(details[index] for index in judged if not details[index].passed)
         failed_case = failing.case
         shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
-        mistake = _matching_mistake(context, step, judged) if shows_work else None
+        mistake = _matching_mistake(context, step, judged, raised=False) if shows_work else None
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
         diagnosis = _diagnose(context, step, judged, mistake, shows_work)

@@ -3,7 +3,7 @@
 When a step is wrong and no known mistake matches, ``search`` looks through a bounded space of
 formulas built from what the student had at that step: the quiz's inputs, the student's own
 upstream values (and the right ones, where theirs differ), their own values for the givens when
-they changed them, the quiz's functions of each (``sigmoid(h)``), ``1 - v``; then products and
+they changed them, the quiz's functions of each (``f(v)``), ``1 - v``; then products and
 quotients of up to three of these, sums and differences of two, a change of sign, and a sum over
 elements. A formula explains the value only if it matches in every case where the value exists, so
 the hidden cases make a chance match vanishingly rare; the simplest one wins.
@@ -240,7 +240,7 @@ def factors(expression: str) -> list[str] | None:
 
 def ordered_like(found: str, needed: str) -> str:
     """A found product written with its factors in the needed formula's order, where they share
-    them (``learnrate * x * error`` beside ``learnrate * error_term * x`` reads ``learnrate * error * x``)."""
+    them (``rate * b * a`` beside ``rate * c * b`` reads ``rate * a * b``)."""
     have, want = factors(found), factors(needed)
     if have is None or want is None or any(factor.startswith("1/") for factor in have) or found.startswith("-"):
         return found

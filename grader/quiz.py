@@ -2,7 +2,7 @@
 
 A quiz is data plus small pure functions. Each step and each mistake is a
 plain function whose parameter names are the upstream values it needs
-(inputs such as ``x`` or earlier steps such as ``h``), so the engine can apply
+(the quiz's inputs, or its earlier steps), so the engine can apply
 it either to the reference chain or to a student's own upstream values
 without knowing anything about the quiz.
 """
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib
 import inspect
 import math
 import os
-import pkgutil
 import textwrap
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +28,9 @@ DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6
 """float32 work differs by up to about 1e-7 where a value is near zero (measured over 2,000 seeds of
 hidden cases); every known mistake differs by far more."""
+DRAWS = 20
+"""How many times a hidden case is drawn before one where every known mistake differs from the
+right value is given up on (``Quiz.cases``)."""
 MAX_WORK = 1_000_000
 """The most elements ``apply`` lets a function's arguments span (the product of their sizes): every
 broadcast or outer product stays under it, so no student value can make the grader allocate more."""
@@ -36,6 +38,32 @@ broadcast or outer product stays under it, so no student value can make the grad
 
 class TooLarge(ValueError):
     """The values are too large for the grader to compute with safely."""
+
+
+class QuizError(LookupError):
+    """A quiz that cannot be found, loaded or used: the instructor's to fix, said in one line."""
+
+
+def home(function: object) -> str | None:
+    """The folder of the file a quiz's function is defined in, to point at the quiz's own lines."""
+    code = getattr(function, "__code__", None)
+    return os.path.dirname(os.path.abspath(code.co_filename)) if code is not None else None
+
+
+def failure(problem: BaseException, folder: str | None) -> str:
+    """An exception raised by a quiz's own code, in one line: its type, its message and the last
+    line of the quiz's own files (under ``folder``) it passed through. A quiz author needs the
+    place, not a traceback."""
+    where = ""
+    if isinstance(problem, SyntaxError) and problem.filename:
+        where = f" ({os.path.basename(problem.filename)}, line {problem.lineno})"
+    elif folder is not None:
+        inside = [frame for frame in traceback.extract_tb(problem.__traceback__)
+                  if os.path.abspath(frame.filename).startswith(folder + os.sep)]
+        if inside:
+            where = f" ({os.path.relpath(inside[-1].filename, folder)}, line {inside[-1].lineno})"
+    message = str(problem).splitlines()[0] if str(problem).strip() else ""
+    return f"{type(problem).__name__}{': ' + message if message else ''}{where}"
 
 
 @functools.cache
@@ -58,10 +86,22 @@ def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.n
     return np.asarray(result, dtype=np.float64)
 
 
+def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Same shape, both finite, and ``|actual - expected| <= atol + rtol * |expected|`` everywhere.
+
+    An infinite expected value (a formula applied to a student's huge or infinite value) matches
+    nothing: ``inf <= inf`` would let any number pass.
+    """
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)) or not np.all(np.isfinite(expected)):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
+
+
 @functools.cache
 def expression(function: Callable[..., object]) -> str | None:
     """The formula a step or mistake function returns, as Python over the quiz's names
-    (``learnrate * error_term * x``): its one return expression, read from its source."""
+    (``rate * term * inputs``): its one return expression, read from its source."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
@@ -119,7 +159,7 @@ class Quiz:
     """Hidden case ``index`` (0 for the first), drawn from the generator: the index lets a quiz make
     sure of what every batch covers (the first case shorter than the public one, say)."""
     functions: Mapping[str, Callable[[np.ndarray], object]] = field(default_factory=dict)
-    """Functions of one value the quiz uses (``sigmoid``): the diagnosis search may apply them."""
+    """Functions of one value the quiz uses (``squash``): the diagnosis search may apply them."""
     default_hidden_cases: int = 4
     solution_source: str = field(default="", repr=False)
     starter_source: str = field(default="", repr=False)
@@ -127,6 +167,10 @@ class Quiz:
     instructions: str = field(default="", repr=False)
     """What the quiz asks, for its page: paragraphs between blank lines, lines that start ``- `` as
     a list, names in backticks."""
+    varies: Mapping[str, str] | None = None
+    """What the hidden cases change, by input: ``"values"`` (its numbers) or ``"shape"`` (its size
+    as well, so that code written for the public case's sizes fails). None: every input's values.
+    ``gdgrade quiz check`` holds the generator to this claim."""
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -147,16 +191,54 @@ class Quiz:
 
         There is no default seed: a seed anyone can read would let a submission carry a table of
         the hidden cases' answers. The grader draws one per batch unless the instructor gives one.
+        A hidden case in which a known mistake gives the right value (the error of a rounded
+        input of 0, a slope that happens to equal another) is drawn again, up to ``DRAWS`` times:
+        there a student's mistake would pass as right. ``gdgrade quiz check`` reports a mistake
+        that still does.
         """
         count = self.default_hidden_cases if hidden is None else hidden
         rng = np.random.default_rng(seed)
-        return [self.public_inputs, *(self.hidden_inputs(rng, index) for index in range(count))]
+        cases = [self.public_inputs]
+        for index in range(count):
+            for _ in range(DRAWS):
+                try:
+                    inputs = self.hidden_inputs(rng, index)
+                except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
+                    raise QuizError(f"quiz {self.name}: its hidden_inputs failed on hidden case {index + 1} of seed "
+                                    f"{seed}: {failure(problem, home(self.hidden_inputs))}") from None
+                try:
+                    if not self.alike(inputs):
+                        break
+                except QuizError as problem:
+                    raise QuizError(f"{problem}, in hidden case {index + 1} of seed {seed}") from None
+            cases.append(inputs)
+        return cases
+
+    def alike(self, inputs: Inputs, reference: Mapping[str, np.ndarray] | None = None) -> list[Mistake]:
+        """The known mistakes that give the right value (within the step's tolerance) in this case,
+        whose reference values are ``reference`` when already solved."""
+        values = {**inputs, **(reference if reference is not None else self.solve(inputs))}
+        found = []
+        for mistake in self.mistakes:
+            step = self.step(mistake.variable)
+            try:
+                wrong = apply(mistake.compute, values)
+            except Exception:  # noqa: BLE001 - a mistake that fails on these values differs from the right one
+                continue
+            if close(wrong, np.asarray(values[mistake.variable], dtype=np.float64), step.rtol, step.atol):
+                found.append(mistake)
+        return found
 
     def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:
-        """The reference value of every step for one case."""
+        """The reference value of every step for one case; QuizError when the quiz's own step fails."""
         values: dict[str, object] = dict(inputs)
         for step in self.steps:
-            values[step.name] = apply(step.formulations[0], values)
+            try:
+                values[step.name] = apply(step.formulations[0], values)
+            except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
+                shapes = ", ".join(f"{name} {np.shape(value)}" for name, value in inputs.items())
+                raise QuizError(f"quiz {self.name}: the reference step {step.name} fails on the inputs "
+                                f"({shapes}): {failure(problem, home(step.formulations[0]))}") from None
         return {step.name: values[step.name] for step in self.steps}  # type: ignore[misc]
 
     def with_tolerance(self, rtol: float | None, atol: float | None) -> Quiz:
@@ -173,24 +255,15 @@ class Quiz:
 
 
 def available() -> list[str]:
-    """Names of the quizzes shipped in ``grader.reference``."""
-    try:
-        reference = importlib.import_module("grader.reference")
-    except ImportError:
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        raise LookupError(f"no quiz definitions found: the grader package was imported from the source folder "
-                          f"{here}, where they are not installed; run the installed gdgrade command (or "
-                          "'python -m grader' from another folder), or install with 'pip install -e .'") from None
-    return sorted(info.name for info in pkgutil.iter_modules(reference.__path__) if info.ispkg)
+    """Names of the quizzes ``load`` finds by name: shipped in ``grader.reference`` or registered by
+    an installed distribution (``grader.catalog``)."""
+    from grader import catalog  # catalog imports this module
+
+    return sorted({entry.name for entry in catalog.entries()})
 
 
 def load(name: str) -> Quiz:
-    """Load quiz ``name``: the ``QUIZ`` object of ``grader.reference.<name>``."""
-    if name not in available():
-        raise LookupError(f"unknown quiz {name!r} (available: {', '.join(available())})")
-    module = importlib.import_module(f"grader.reference.{name}")
-    quiz = module.QUIZ
-    if not isinstance(quiz, Quiz):
-        raise TypeError(f"grader.reference.{name}.QUIZ is not a Quiz")
-    return quiz
+    """Load a quiz by name, or from a quiz folder when ``name`` is a path (``grader.catalog``)."""
+    from grader import catalog
 
+    return catalog.load(name)

@@ -271,7 +271,8 @@ def wrong_message(variable: str, case: str, problem: str, mistake: str | None) -
     return message + (f". This matches a known mistake: {mistake}" if mistake else "")
 
 
-HIDDEN_LENGTHS = re.compile(r", where `[^`]+` has \d+ elements? \(\d+ in the public case\)")
+HIDDEN_LENGTHS = re.compile(r", where `[^`]+` has (?:\d+ elements?|shape \([\d, ]*\)) "
+                            r"\((?:\d+|\([\d, ]*\)) in the public case\)")
 """How the sizes of a hidden case's inputs are said (``compare``), left out for students."""
 
 

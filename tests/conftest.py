@@ -12,6 +12,8 @@ from grader.grade import Grader, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions" / "gradient_descent"
+QUIZZES = ("gradient_descent", "backprop")
+"""The shipped quizzes: tests of what every quiz must be are parametrized over them."""
 SEED = 20261126
 """The hidden cases' seed for tests that name a case; a batch without --seed draws its own."""
 ARTIFACTS = ROOT / "test-artifacts"
@@ -23,6 +25,12 @@ def quiz() -> quiz_module.Quiz:
     return quiz_module.load("gradient_descent")
 
 
+@pytest.fixture(scope="session", params=QUIZZES)
+def each_quiz(request) -> quiz_module.Quiz:
+    """Every shipped quiz in turn."""
+    return quiz_module.load(request.param)
+
+
 @pytest.fixture(scope="session")
 def cases(quiz):
     return quiz.cases(None, SEED)
@@ -30,13 +38,14 @@ def cases(quiz):
 
 @pytest.fixture(scope="session")
 def graders(quiz):
-    """``graders(settings)``: a started two-slot grader for those settings, shared by every test asking for them."""
-    made: dict[Settings, Grader] = {}
+    """``graders(settings)``: a started two-slot grader for those settings (of the first quiz, or of
+    ``of``), shared by every test asking for them."""
+    made: dict[tuple[str, Settings], Grader] = {}
 
-    def grader_for(settings: Settings) -> Grader:
-        if settings not in made:
-            made[settings] = Grader(quiz, settings, 2)
-        return made[settings]
+    def grader_for(settings: Settings, of: quiz_module.Quiz = quiz) -> Grader:
+        if (of.name, settings) not in made:
+            made[of.name, settings] = Grader(of, settings, 2)
+        return made[of.name, settings]
 
     yield grader_for
     for grader in made.values():

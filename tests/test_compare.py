@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.compare import CaseRun, Facts, Reference, check_all, close
+from grader.compare import CaseRun, Facts, Reference, Stop, check_all, close
 from grader.protocol import Missing, Numeric, Other
 from grader.report import Outcome
 
@@ -209,3 +209,107 @@ def test_score_is_the_weight_of_passed_checks(quiz, cases, scale):
     checks = judge(quiz, cases, student)
     assert sum(c.score for c in checks) == sum(c.max_score for c in checks if c.passed)
     assert all(c.passed == (c.outcome in (Outcome.CORRECT, Outcome.CONSISTENT)) for c in checks)
+
+
+# --- matrices: the backpropagation quiz, whose layer sizes change between cases -------------------
+
+
+@pytest.fixture(scope="module")
+def backprop():
+    from grader.quiz import load
+
+    return load("backprop")
+
+
+@pytest.fixture(scope="module")
+def backprop_cases(backprop):
+    return backprop.cases(None, 20261126)
+
+
+def test_consistent_credit_flows_into_a_matrix(backprop, backprop_cases):
+    student = [chain(backprop, inputs, hidden_error_term=lambda output_error_term, weights_hidden_output,
+                     hidden_layer_output: output_error_term * weights_hidden_output * hidden_layer_output)
+               for inputs in backprop_cases]
+    checks = {c.name: c for c in judge(backprop, backprop_cases, student)}
+    assert checks["hidden_error_term"].outcome is Outcome.WRONG
+    assert checks["delta_w_i_h"].outcome is Outcome.CONSISTENT
+    assert "because `hidden_error_term` is wrong" in checks["delta_w_i_h"].message
+    assert checks["delta_w_h_o"].outcome is Outcome.CORRECT
+
+
+def test_a_transposed_matrix_is_a_known_mistake_and_its_shape_is_named(backprop, backprop_cases):
+    student = [chain(backprop, inputs, delta_w_i_h=lambda learnrate, hidden_error_term, x:
+                     learnrate * hidden_error_term[:, None] * x) for inputs in backprop_cases]
+    check = judge(backprop, backprop_cases, student)[-1]
+    assert check.mistake == "update transposed"
+    assert "wrong shape: expected shape (3, 2), got shape (2, 3)" in check.message
+
+
+def raising(quiz, cases, variable, wrong, names_used):
+    """Runs of a student whose statement for ``variable`` (line 36) computes ``wrong``: a value where
+    it can, and where it raises, a stop there with the variable (and every later one) not assigned."""
+    runs = []
+    for inputs in cases:
+        values = {**inputs, **quiz.solve(inputs)}
+        try:
+            values[variable] = wrong(**{name: values[name] for name in ("learnrate", "hidden_error_term", "x")})
+            stop = None
+        except ValueError:
+            stop = Stop((36,), "ValueError")
+        student = {name: numeric(values[name]) for name in quiz.variables}
+        if stop is not None:
+            student[variable] = Missing(kind="missing")
+        runs.append(CaseRun(student, stop))
+    facts = Facts(lines={variable: 36}, spans={name: [(20 + i, 20 + i)] if name != variable else [(36, 36)]
+                                                for i, name in enumerate(quiz.variables)},
+                  names_used={variable: frozenset(names_used)})
+    return check_all(Reference(quiz, cases), runs, facts)
+
+
+def test_a_shape_error_is_named_by_the_known_mistake_that_raises_it_too(backprop, backprop_cases):
+    """`hidden_error_term * x` raises where the layers differ in size, and in the case with as many
+    hidden units as inputs runs into a vector of the wrong shape: the mistake matches both."""
+    check = raising(backprop, backprop_cases, "delta_w_i_h", lambda learnrate, hidden_error_term, x:
+                    learnrate * hidden_error_term * x, {"learnrate", "hidden_error_term", "x"})[-1]
+    assert (check.outcome, check.mistake) == (Outcome.WRONG, "no column axis on x")
+    assert check.diagnosis.kind == "known_mistake" and check.hint.startswith("hidden_error_term has one entry")
+    assert check.cases[2].actual_shape == [backprop_cases[2]["x"].size]  # the square case ran: a vector
+    assert check.message.endswith("in the public case. This matches a known mistake: no column axis on x")
+
+
+def test_an_exception_alone_names_no_mistake_the_statement_does_not_read(backprop, backprop_cases):
+    check = raising(backprop, backprop_cases, "delta_w_i_h", lambda learnrate, hidden_error_term, x:
+                    learnrate * hidden_error_term * x, {"hidden_error_term", "x", "np"})[-1]
+    assert check.mistake is None and check.diagnosis.kind == "exception"
+
+
+def test_a_matrix_that_changes_only_its_columns_is_described_by_its_shape(backprop):
+    """A hidden case with the public case's 3 inputs and 4 hidden units: the first length of the
+    matrix alone (3) would say nothing changed."""
+    from grader.report import Report, for_students
+
+    public = backprop.public_inputs
+    wider = {**public, "weights_input_hidden": np.full((3, 4), 0.3), "weights_hidden_output": np.full(4, -0.2)}
+    cases = [public, wider]
+    values = [backprop.solve(inputs) for inputs in cases]
+    runs = [CaseRun({name: numeric(value) for name, value in values[0].items()}),
+            CaseRun({name: numeric(values[1][name]) if name == "hidden_layer_input" else Missing(kind="missing")
+                     for name in backprop.variables}, Stop((23,), "IndexError"))]
+    facts = Facts(spans={name: [(22 + i, 22 + i)] for i, name in enumerate(backprop.variables)})
+    check = check_all(Reference(backprop, cases), runs, facts)[1]
+    assert check.message.endswith("in hidden case 1, where `weights_input_hidden` has shape (3, 4) ((3, 2) in the "
+                                  "public case): it seems to assume shape (3, 2), as in the public case")
+    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
+                    max_score=9, checks=[check], duration_s=0.0)
+    assert "(3, 4)" not in for_students(report).checks[0].message  # a student is not told the hidden sizes
+
+
+def test_a_shape_wrong_only_in_hidden_cases_does_not_tell_their_sizes(backprop, backprop_cases):
+    student = reference_values(backprop, backprop_cases)
+    for values, inputs in zip(student, backprop_cases):  # the public case's two hidden units, always
+        values["hidden_layer_input"] = numeric(np.resize(np.dot(inputs["x"], inputs["weights_input_hidden"]), 2))
+    check = judge(backprop, backprop_cases, student)[0]
+    assert check.outcome is Outcome.WRONG and check.diagnosis.kind == "shape"
+    assert check.diagnosis.explanation == ("`hidden_layer_input` has the wrong shape in hidden case 1, whose inputs "
+                                           "have other sizes than the public case's: it seems to be computed for the "
+                                           "public case's sizes")

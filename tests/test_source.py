@@ -62,3 +62,12 @@ def test_coding_cookie_and_bom_are_honoured():
     latin = "# -*- coding: latin-1 -*-\n# café\nh = 1\n".encode("latin-1")
     assert analyse(latin, "gradient.py", VARIABLES).lines == {"h": 3}
     assert analyse(b"\xef\xbb\xbfh = 1\n", "gradient.py", VARIABLES).lines == {"h": 1}
+
+
+def test_an_element_changed_in_place_computes_the_array():
+    """``matrix[i, j] += v`` computes ``matrix``: an error on that line is charged to it, and an
+    array of zeros typed in first and then filled in is not a hard-coded answer."""
+    code = "import numpy as np\ndel_w = np.array([0.0, 0.0])\nfor i in range(2):\n    del_w[i] += x[i]\n"
+    source = analyse(code.encode(), "gradient.py", VARIABLES)
+    assert source.spans["del_w"] == [(2, 2), (4, 4)] and source.lines["del_w"] == 4
+    assert source.literals == frozenset()

@@ -216,6 +216,7 @@ QUIZ = Quiz(
     ),
     hidden_inputs=hidden_inputs,
     functions={"sigmoid": sigmoid, "sigmoid_prime": sigmoid_prime},
+    varies={"x": "shape", "w": "shape", "y": "values", "learnrate": "values"},
     instructions=INSTRUCTIONS,
     solution_source=files(__name__).joinpath("solution.py").read_text(encoding="utf-8"),
     starter_source=files(__name__).joinpath("starter.py").read_text(encoding="utf-8"),
