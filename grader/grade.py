@@ -25,7 +25,7 @@ from grader.report import Check, Grading, Report, Sandbox, Status, StudentError,
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse, decode, line_map
+from grader.source import Source, SourceError, analyse, decode, line_map, program_key
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -321,6 +321,23 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
 
 
 @dataclass
+class _Program:
+    """A run kept for other files of the same program: its answer, the text that ran, and that
+    text's program key once a file that looks alike asks (most files never need it)."""
+
+    answer: Future[dict[str, object]]
+    text: str
+    key: str | None = None
+
+    def same(self, text: str) -> bool:
+        """Whether ``text`` is this program: the same bytes, or the same tree (``program_key``)."""
+        if text == self.text:
+            return True
+        self.key = self.key or program_key(self.text)
+        return self.key is not None and program_key(text) == self.key
+
+
+@dataclass
 class Ticket:
     """One submission on its way through the grader: read, and its run started."""
 
@@ -367,8 +384,8 @@ class Grader:
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
-        self._programs: collections.OrderedDict[str, tuple[Future[dict[str, object]], str]] = \
-            collections.OrderedDict()
+        self._programs: collections.OrderedDict[str, _Program] = collections.OrderedDict()
+        """Recent runs by what their files look like (``Source.looks``)."""
         self.runs = 0
         """How many runs the sandbox was given (files of one program share a run)."""
 
@@ -397,16 +414,15 @@ class Grader:
         answer, borrowed = None, None
         if isinstance(source, Source):
             answer = (runs or {}).get(digest or "")
-            if answer is None and source.program in self._programs:
-                self._programs.move_to_end(source.program)
-                answer, borrowed = self._programs[source.program]
-                borrowed = None if borrowed == source.text else borrowed
+            program = self._programs.get(source.looks)
+            if answer is None and program is not None and program.same(source.text):
+                self._programs.move_to_end(source.looks)
+                answer, borrowed = program.answer, None if program.text == source.text else program.text
             if answer is None:
                 answer = self._run(source.text)
-                if source.program is not None:
-                    self._programs[source.program] = (answer, source.text)
-                    if len(self._programs) > PROGRAMS_KEPT:
-                        self._programs.popitem(last=False)
+                self._programs[source.looks] = _Program(answer, source.text)
+                if len(self._programs) > PROGRAMS_KEPT:
+                    self._programs.popitem(last=False)
         return Ticket(submission, started, source, digest, text, answer, borrowed)
 
     def _run(self, source: str) -> Future[dict[str, object]]:
@@ -419,9 +435,9 @@ class Grader:
         and shows its text) or whose lines cannot be mapped is not shared: this file runs itself."""
         answer = ticket.answer.result()  # type: ignore[union-attr]
         if len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
-            program = ticket.source.program  # type: ignore[union-attr]
-            if self._programs.get(program, (None,))[0] is ticket.answer:
-                del self._programs[program]
+            looks = ticket.source.looks  # type: ignore[union-attr]
+            if looks in self._programs and self._programs[looks].answer is ticket.answer:
+                del self._programs[looks]
         if ticket.borrowed is None:
             return answer, None
         lines = None if answer.get("stderr") else line_map(ticket.borrowed, ticket.source.text)  # type: ignore

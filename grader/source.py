@@ -47,9 +47,9 @@ class Source:
     two mistakes with equal values the student wrote."""
     defined: frozenset[str] = frozenset()
     """The names of every function and class the text defines: names a run may show for a hidden case."""
-    program: str | None = None
-    """The digest of what the file does, its syntax tree without comments, layout or docstrings, when
-    nothing in it can see its own text (``program_key``); None otherwise."""
+    looks: str = ""
+    """A digest of the text without comments, whitespace and triple-quoted strings: files of one
+    program mostly share it, so only they need their trees compared (``program_key``)."""
 
 
 def decode(raw: bytes) -> str:
@@ -197,7 +197,16 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
-    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, program_key(tree))
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _looks(text))
+
+
+_COSMETIC = re.compile(r'#[^\n]*|\s+|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
+
+
+def _looks(text: str) -> str:
+    """The text's digest with what rarely changes a program taken out: cheap (a regular expression,
+    no tree), and rough (a ``#`` in a string goes too): a hint, which ``program_key`` confirms."""
+    return hashlib.sha256(_COSMETIC.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 SHARED_IMPORTS = frozenset({"numpy", "math"})
@@ -223,10 +232,14 @@ def _without_docstrings(tree: ast.Module) -> None:
             node.body = body[1:] or [ast.Pass()]
 
 
-def program_key(tree: ast.Module) -> str | None:
+def program_key(text: str) -> str | None:
     """What two files must share to behave alike whatever their comments, blank lines, layout and
     docstrings: the digest of the tree without them. None when the program might see its own text
-    (and so differ from a file that only looks different): see ``TEXT_SEEING``. Changes ``tree``."""
+    (and so differ from a file that only looks different): see ``TEXT_SEEING``."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
     _without_docstrings(tree)
     dumped = ast.dump(tree)
     for name in _NAMES.findall(dumped):
