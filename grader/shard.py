@@ -9,7 +9,8 @@ that overlap, leave a gap, or come from different batches.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -39,15 +40,58 @@ class Manifest(BaseModel):
     submissions: list[str]
 
 
-def parse(text: str) -> tuple[int, int]:
-    """``"K/N"`` as (K, N), with 1 <= K <= N."""
+def parse(text: str, environment: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``"K/N"`` as (K, N), with 1 <= K <= N; ``"auto"`` or ``"auto/N"`` from the job engine that
+    started this process (``from_engine``)."""
+    if text == "auto" or text.startswith("auto/"):
+        return from_engine(os.environ if environment is None else environment, text.partition("/")[2] or None)
     try:
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
-        raise ValueError(f"{text!r} is not of the form K/N, e.g. 2/4") from None
+        raise ValueError(f"{text!r} is not of the form K/N (e.g. 2/4), auto or auto/N") from None
     if not 1 <= k <= n:
         raise ValueError(f"{text!r}: K must be between 1 and N")
     return k, n
+
+
+def from_engine(environment: Mapping[str, str], count: str | None = None) -> tuple[int, int]:
+    """This job's shard, from what its engine sets (the first found):
+
+    - ``GDGRADE_SHARD=K/N``, for engines that pass it explicitly (a GitHub Actions matrix);
+    - Slurm job arrays: ``SLURM_ARRAY_TASK_ID`` from ``SLURM_ARRAY_TASK_MIN`` (0 if unset), of
+      ``SLURM_ARRAY_TASK_COUNT`` tasks (``--array=0-3`` or ``1-4``);
+    - Kubernetes Indexed Jobs: ``JOB_COMPLETION_INDEX`` (from 0), of the count given as
+      ``auto/N`` or in ``GDGRADE_SHARD_COUNT`` (Kubernetes does not tell a pod the Job's
+      ``completions``)."""
+    def number(name: str, value: str | None) -> int:
+        try:
+            return int(value or "")
+        except ValueError:
+            raise ValueError(f"--shard auto: {name}={value!r} is not a whole number") from None
+
+    def checked(shard: str, source: str) -> tuple[int, int]:
+        try:
+            return parse(shard, {})
+        except ValueError as problem:
+            raise ValueError(f"--shard auto, from {source}: {problem}") from None
+
+    if environment.get("GDGRADE_SHARD"):
+        return checked(environment["GDGRADE_SHARD"], "GDGRADE_SHARD")
+    if "SLURM_ARRAY_TASK_ID" in environment:
+        first = number("SLURM_ARRAY_TASK_MIN", environment.get("SLURM_ARRAY_TASK_MIN", "0"))
+        task = number("SLURM_ARRAY_TASK_ID", environment["SLURM_ARRAY_TASK_ID"])
+        tasks = number("SLURM_ARRAY_TASK_COUNT", count or environment.get("SLURM_ARRAY_TASK_COUNT"))
+        return checked(f"{task - first + 1}/{tasks}", f"Slurm's task {task} (from {first}) of {tasks}")
+    if "JOB_COMPLETION_INDEX" in environment:
+        index = number("JOB_COMPLETION_INDEX", environment["JOB_COMPLETION_INDEX"])
+        total = count or environment.get("GDGRADE_SHARD_COUNT")
+        if total is None:
+            raise ValueError("--shard auto: a Kubernetes Indexed Job gives the index but not the count: "
+                             "use --shard auto/N or set GDGRADE_SHARD_COUNT to the Job's completions")
+        total_number = number("GDGRADE_SHARD_COUNT", total)
+        return checked(f"{index + 1}/{total_number}", f"Kubernetes' index {index} of {total_number}")
+    raise ValueError("--shard auto: no job engine's shard found (GDGRADE_SHARD=K/N, Slurm's "
+                     "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or Kubernetes' JOB_COMPLETION_INDEX)")
 
 
 def _bucket(identifier: str, n: int) -> int:

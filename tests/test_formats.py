@@ -236,6 +236,46 @@ def test_sharding_is_deterministic():
     assert sorted(sum(first, [])) == sorted(s.id for s in submissions)
 
 
+@pytest.mark.parametrize("spec, environment, shard", [
+    ("auto", {"GDGRADE_SHARD": "2/4"}, (2, 4)),  # a GitHub Actions matrix passes it explicitly
+    ("auto", {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, (1, 3)),
+    ("auto", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "3"}, (3, 3)),
+    ("auto/5", {"JOB_COMPLETION_INDEX": "4"}, (5, 5)),
+    ("auto", {"JOB_COMPLETION_INDEX": "0", "GDGRADE_SHARD_COUNT": "2"}, (1, 2)),
+])
+def test_shard_auto_reads_the_job_engine(spec, environment, shard):
+    from grader.shard import parse
+
+    assert parse(spec, environment) == shard
+
+
+@pytest.mark.parametrize("environment, said", [
+    ({}, "no job engine's shard found"),
+    ({"JOB_COMPLETION_INDEX": "1"}, "use --shard auto/N or set GDGRADE_SHARD_COUNT"),
+    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "4"}, "from Slurm's task 7 (from 0) of 4: '8/4': K must"),
+    ({"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"}, "SLURM_ARRAY_TASK_ID='x' is not a whole number"),
+])
+def test_shard_auto_without_a_usable_engine_is_one_clear_line(tmp_path, environment, said):
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("SLURM_", "JOB_COMPLETION", "GDGRADE_SHARD"))} | environment
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(tmp_path / "o"),
+                             "--seed", "1", "--shard", "auto"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_slurm_array_tasks_grade_the_whole_batch_between_them(tmp_path):
+    outs = []
+    for task in (1, 2):
+        env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN="1", SLURM_ARRAY_TASK_COUNT="2")
+        outs.append(tmp_path / f"shard{task}")
+        graded = gdgrade("grade", SUBMISSIONS, "--out", outs[-1], "--seed", "3", "--shard", "auto", env=env)
+        assert graded.returncode == 0, graded.stderr
+    merged = gdgrade("merge", *outs, "--out", tmp_path / "all")
+    assert merged.returncode == 0, merged.stderr
+    summary = json.loads((tmp_path / "all" / "summary.json").read_text())
+    assert summary["submissions"] == len(list(SUBMISSIONS.iterdir()))
+
+
 def test_every_format_carries_the_notes(tmp_path):
     """A note (here: givens the student changed) is part of the feedback wherever it is shown."""
     sample = SUBMISSIONS / "edited_givens" / "gradient.py"
