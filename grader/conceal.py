@@ -23,7 +23,7 @@ import numpy as np
 from grader.protocol import CaseMessage, Numeric, Other, StudentValue
 
 KNOWN = frozenset({name for name, value in vars(builtins).items() if isinstance(value, type)}
-                  | {name for name in dir(np) if isinstance(getattr(np, name, None), type)}
+                  | {name for name, value in vars(np).items() if isinstance(value, type)}  # not dir(): it imports
                   | {"<module>", "<lambda>", "<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>", "LinAlgError",
                      "AxisError", "UFuncTypeError", "ComplexWarning", "_UFuncNoLoopError", "_UFuncInputCastingError",
                      "_UFuncOutputCastingError", "_ArrayMemoryError"})
