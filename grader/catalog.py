@@ -68,7 +68,7 @@ def _built_in() -> list[Entry]:
         raise QuizError(f"no quiz definitions found: the grader package was imported from the source folder "
                         f"{here}, where they are not installed; run the installed gdgrade command (or "
                         "'python -m grader' from another folder), or install with 'pip install -e .'") from None
-    return [Entry(info.name, f"shipped with gdgrade ({BUILT_IN}.{info.name})",
+    return [Entry(info.name, f"shipped with gdgrade: {BUILT_IN}.{info.name}",
                   lambda name=info.name: _from_module(f"{BUILT_IN}.{name}", name))
             for info in sorted(pkgutil.iter_modules(reference.__path__), key=lambda info: info.name) if info.ispkg]
 
@@ -77,7 +77,7 @@ def _installed() -> list[Entry]:
     found = []
     for point in sorted(metadata.entry_points(group=GROUP), key=lambda point: (point.name, point.value)):
         distribution = f"{point.dist.name} {point.dist.version}" if point.dist else "an installed distribution"
-        found.append(Entry(point.name, f"entry point {point.name} = {point.value} of {distribution}",
+        found.append(Entry(point.name, f"installed with {distribution}: entry point {point.name} = {point.value}",
                            lambda point=point: _from_entry_point(point)))
     return found
 
@@ -102,7 +102,7 @@ def load(spec: str) -> Quiz:
         folder = (f"; for the quiz folder {spec}, give its path: ./{spec}"
                   if os.path.isdir(spec) else "; a quiz folder is given by its path, such as ./my_quiz")
         raise QuizError(f"unknown quiz {spec!r} (available: {names}{folder})")
-    if len(found) > 1 and not any(BUILT_IN in entry.source for entry in found):
+    if len(found) > 1 and not any(entry.source.startswith("shipped") for entry in found):
         raise QuizError(f"quiz {spec!r} is registered more than once: "
                         + "; ".join(entry.source for entry in found) + ": uninstall one")
     return found[0].load()

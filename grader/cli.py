@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import os
+import secrets
 import shlex
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, atomic, intake, outdir, quiz, report, shard, text
+from grader import __version__, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
@@ -35,11 +36,23 @@ def _finite(context: click.Context, parameter: click.Parameter, value: float | N
     return value
 
 
+QUIZ_HELP = ("The quiz: a name (gdgrade quizzes lists them) or the path of a quiz folder, such as ./my_quiz "
+             "(its code runs in gdgrade: give only your own).")
+DEFAULT_QUIZ = "gradient_descent"
+
+
+def load_quiz(spec: str, hint: str = "'--quiz'") -> quiz.Quiz:
+    """The quiz ``--quiz`` names; a quiz that cannot be found or loaded is a usage error, in one line."""
+    try:
+        return quiz.load(spec)
+    except LookupError as problem:
+        raise click.BadParameter(str(problem), param_hint=hint) from None
+
+
 def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that grades; they arrive as ``quiz`` and ``settings``."""
     options = [
-        click.option("--quiz", "quiz_name", default="gradient_descent", show_default=True,
-                     help="Which quiz definition to grade against."),
+        click.option("--quiz", "quiz_name", default=DEFAULT_QUIZ, show_default=True, help=QUIZ_HELP),
         click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
                      help="Wall-clock seconds per submission, all cases together."),
         click.option("--memory", type=click.IntRange(min=128), default=1024, show_default=True,
@@ -64,10 +77,7 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(quiz_name: str, timeout: float, memory: int, hidden_cases: int | None, seed: int | None,
                 rtol: float | None, atol: float | None, spawn: bool, sandbox_mode: str, **kwargs: Any) -> Any:
-        try:
-            chosen = quiz.load(quiz_name).with_tolerance(rtol, atol)
-        except LookupError as problem:
-            raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
+        chosen = load_quiz(quiz_name).with_tolerance(rtol, atol)
         settings = Settings(timeout=timeout, memory_mib=memory, hidden_cases=hidden_cases, seed=seed,
                             spawn=spawn or sys.platform != "linux", strict=sandbox_mode == "strict")
         return command(quiz=chosen, settings=settings, **kwargs)
@@ -81,7 +91,7 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, prog_name="gdgrade")
 @click.pass_context
 def cli(context: click.Context) -> None:
-    """Grade the gradient-descent quiz: fast, sandboxed, with credit for carried-forward errors."""
+    """Grade neural-network quizzes: fast, sandboxed, with credit for carried-forward errors."""
     if context.invoked_subcommand is None:  # plain "gdgrade": the help, not an error
         click.echo(context.get_help())
 
@@ -252,9 +262,10 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
     \b
-    Finding submissions: in a folder, every gradient.py at any depth is one
-    submission, named by its folder's path with / as __ (sec1/ana/gradient.py
-    is sec1__ana); a loose NAME.py directly in the folder is submission NAME; a
+    Finding submissions: in a folder, every file named as the quiz asks
+    (gradient.py for the default quiz) at any depth is one submission, named by
+    its folder's path with / as __ (sec1/ana/gradient.py is sec1__ana); a loose
+    NAME.py directly in the folder is submission NAME; a
     file named on the command line is a submission of its own. A notebook
     (.ipynb) is graded as its code cells. Links and special files are not read:
     they get a report that says so.
@@ -341,9 +352,12 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
 @click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the combined reports and batch files.")
+@click.option("--quiz", "quiz_name", default=None,
+              help="The quiz folder the shards were graded with, when it is not a quiz gdgrade finds by name.")
 @roster_options
 @hide_option
-def merge(shards: tuple[Path, ...], out: Path, roster: lms.Roster | None, hide_hidden: bool) -> None:
+def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lms.Roster | None,
+          hide_hidden: bool) -> None:
     """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
     try:
         manifests = shard.check(shards)
@@ -352,10 +366,10 @@ def merge(shards: tuple[Path, ...], out: Path, roster: lms.Roster | None, hide_h
     if any(out.resolve() == folder.resolve() for folder in shards):
         raise click.UsageError("--out must be a new folder, not one of the shards")
     name = manifests[0][1].quiz
-    try:
-        chosen = quiz.load(name)
-    except LookupError as problem:
-        raise click.UsageError(str(problem)) from None
+    chosen = load_quiz(quiz_name or name)
+    if chosen.name != name:
+        raise click.BadParameter(f"the shards were graded with quiz {name!r}, not {chosen.name!r}",
+                                 param_hint="'--quiz'")
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
     for identifier, shard_folder in order:  # every report whole before anything is written
         try:
@@ -474,17 +488,73 @@ def schema() -> None:
 
 
 @cli.command(short_help="Print the quiz's starter file, to begin again from scratch.")
-@click.option("--quiz", "quiz_name", default="gradient_descent", show_default=True, help="Which quiz.")
+@click.option("--quiz", "quiz_name", default=DEFAULT_QUIZ, show_default=True, help=QUIZ_HELP)
 def starter(quiz_name: str) -> None:
     """Print the quiz's starter file: the code a student begins from (the quiz page's "reset").
 
-    Save it and fill in the TODOs: gdgrade starter > gradient.py
+    Save it under the name the quiz grades and fill in the TODOs: gdgrade quizzes says each
+    quiz's file name (gdgrade starter > gradient.py for the default quiz).
     """
+    click.echo(load_quiz(quiz_name).starter_source, nl=False)
+
+
+@cli.command("quizzes", short_help="List the quizzes gdgrade finds by name, and where each comes from.")
+def quizzes() -> None:
+    """List every quiz --quiz NAME can name: shipped with gdgrade, or registered by an installed
+    distribution under the gdgrade.quizzes entry points. A quiz that fails to load is listed with
+    the reason. A quiz folder is not listed: give its path to --quiz."""
     try:
-        chosen = quiz.load(quiz_name)
+        entries = catalog.entries()
     except LookupError as problem:
-        raise click.BadParameter(str(problem), param_hint="'--quiz'") from None
-    click.echo(chosen.starter_source, nl=False)
+        raise click.UsageError(str(problem)) from None
+    width = max((len(entry.name) for entry in entries), default=0)
+    for entry in entries:
+        try:
+            loaded = entry.load()
+            about = f"{loaded.title} (students hand in {loaded.filename})"
+        except LookupError as problem:
+            about = f"fails to load: {problem}"
+        click.echo(f"{entry.name:<{width}}  {about}")
+        shadowed = "; not used: a quiz listed above has its name" if entry.shadowed else ""
+        click.echo(f"{'':<{width}}  {entry.source}{shadowed}")
+    click.echo("Grade with --quiz NAME, or --quiz PATH for a quiz folder; gdgrade quiz check NAME|PATH checks one.")
+
+
+@cli.group("quiz", short_help="Tools for quiz authors: gdgrade quiz check.")
+def quiz_commands() -> None:
+    """Tools for those who write quizzes (see docs/writing-a-quiz.md)."""
+
+
+@quiz_commands.command("check", short_help="Verify a quiz before giving it to a class.")
+@click.argument("spec", metavar="NAME|PATH")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="First seed of the hidden cases drawn [default: a fresh one, printed].")
+@click.option("--draws", type=click.IntRange(1, 10_000), default=200, show_default=True,
+              help="Batches of hidden cases the value checks draw.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Files graded at once [default: number of cores].")
+def quiz_check(spec: str, seed: int | None, draws: int, jobs: int | None) -> None:
+    """Verify the quiz NAME|PATH: its solution, graded as a student's file, gets full marks; its
+    starter gets missing everywhere; each known mistake, written as a student's file, gets exactly
+    its own hint; no mistake gives the right value in any case drawn; the hidden cases vary what
+    the quiz says they do; float32 work passes the tolerances. Each problem names its case and
+    value. Exit 0 when every check passes, 1 otherwise."""
+    chosen = load_quiz(spec, hint="'NAME|PATH'")
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    click.echo(f"Checking quiz {chosen.name} ({spec}) on {draws} draws of its hidden cases, seeds {seed} to "
+               f"{seed + draws - 1}:")
+    verdicts = quizcheck.check(chosen, seed, draws, jobs or os.cpu_count() or 1)
+    for verdict in verdicts:
+        click.echo(f"  {'ok' if verdict.passed else 'FAIL':<4}  {verdict.title}")
+        for problem in verdict.problems[:10]:
+            click.echo(f"          - {problem}")
+        if len(verdict.problems) > 10:
+            click.echo(f"          ... and {len(verdict.problems) - 10} more")
+    failed = [verdict.check for verdict in verdicts if not verdict.passed]
+    if failed:
+        click.echo(f"{text.count(len(failed), 'check')} of {len(verdicts)} found problems: {', '.join(failed)}.")
+        sys.exit(1)
+    click.echo(f"All {len(verdicts)} checks pass.")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -499,6 +569,9 @@ def main(argv: list[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("gdgrade: interrupted", err=True)
         sys.exit(130)
+    except quiz.QuizError as problem:  # the quiz's own code failed once loaded (its hidden cases, say)
+        click.echo(f"gdgrade: error: {problem}", err=True)
+        sys.exit(2)
     except OSError as problem:  # a file gdgrade had to write or read failed (a full disk, a folder it cannot write)
         where = f": {problem.filename}" if problem.filename else ""
         click.echo(f"gdgrade: error: {problem.strerror or problem}{where}", err=True)

@@ -206,6 +206,10 @@ class Quiz:
                 except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
                     raise QuizError(f"quiz {self.name}: its hidden_inputs failed on hidden case {index + 1} of seed "
                                     f"{seed}: {failure(problem, home(self.hidden_inputs))}") from None
+                if not isinstance(inputs, Mapping) or set(inputs) != set(self.public_inputs):
+                    given = ", ".join(sorted(inputs)) if isinstance(inputs, Mapping) else type(inputs).__name__
+                    raise QuizError(f"quiz {self.name}: its hidden_inputs gives {given} in hidden case {index + 1} "
+                                    f"of seed {seed}, where the public case has {', '.join(self.public_inputs)}")
                 try:
                     if not self.alike(inputs):
                         break

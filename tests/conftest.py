@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions" / "gradient_descent"
 QUIZZES = ("gradient_descent", "backprop")
 """The shipped quizzes: tests of what every quiz must be are parametrized over them."""
+LINEAR = Path(__file__).resolve().parent / "linear_unit"
+"""A quiz of an instructor's own (tests/linear_unit), copied out of the repository by the tests that use it."""
 SEED = 20261126
 """The hidden cases' seed for tests that name a case; a batch without --seed draws its own."""
 ARTIFACTS = ROOT / "test-artifacts"
@@ -23,6 +26,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="session")
 def quiz() -> quiz_module.Quiz:
     return quiz_module.load("gradient_descent")
+
+
+def quiz_with(folder: Path, snippet: str = "") -> Path:
+    """``folder``: a copy of the linear-unit quiz, changed by ``snippet`` (run after QUIZ is defined)."""
+    shutil.copytree(LINEAR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if snippet:
+        with (folder / "__init__.py").open("a") as init:
+            init.write("\nimport dataclasses\n\n" + textwrap.dedent(snippet))
+    return folder
 
 
 @pytest.fixture(scope="session", params=QUIZZES)

@@ -192,10 +192,11 @@ def test_help_says_how_submissions_are_found_and_what_is_written():
     top = gdgrade("--help").stdout
     commands = top[top.index("Commands:"):]
     assert "..." not in commands  # click's mark of a description cut off
-    for command in ("check", "grade", "gradescope", "merge", "schema", "starter"):
+    for command in ("check", "grade", "gradescope", "merge", "schema", "starter", "quizzes", "quiz"):
         assert f"  {command} " in top
     grade_help = " ".join(gdgrade("grade", "--help").stdout.split())
-    assert "every gradient.py at any depth is one submission" in grade_help
+    assert "every file named as the quiz asks (gradient.py for the default quiz) at any depth is one submission" \
+        in grade_help
     for written in ("<id>.json", "<id>.html", "grades.csv", "junit.xml", "summary.json", "summary.md", "index.html"):
         assert written in grade_help
 

@@ -34,6 +34,7 @@ def test_wheel_ships_the_quiz_under_the_grader_namespace(wheel):
     assert "grader/reference/gradient_descent/__init__.py" in names
     assert "grader/reference/gradient_descent/solution.py" in names
     assert "grader/reference/gradient_descent/starter.py" in names
+    assert {f"grader/reference/backprop/{name}" for name in ("__init__.py", "solution.py", "starter.py")} <= set(names)
     assert not [name for name in names if name.startswith(("reference/", "tests/", "submissions/"))]
     modules = {str(path.relative_to(ROOT)) for path in (ROOT / "grader").rglob("*.py")}
     assert modules and modules <= set(names), sorted(modules - set(names))  # every subpackage is listed

@@ -1,6 +1,6 @@
 """``--record DIR``: each submission the page grades, kept for the instructor to grade later.
 
-Each is a folder of its own, ``<UTC time>-<number>``, holding the file as ``gradient.py`` and the
+Each is a folder of its own, ``<UTC time>-<number>``, holding the file under the quiz's file name and the
 report the student saw as ``report.json``; both are written whole (``grader.atomic``), so ``gdgrade
 grade DIR`` can read the folder at any moment. Nothing else is kept: without ``--record`` the
 server stores no student code at all.
