@@ -137,10 +137,12 @@ def _assignments(tree: ast.Module) -> Iterator[Binding]:
     for statement, inside in _statements(tree.body):
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
+                if isinstance(target, ast.Name):  # the common case, without walking
+                    yield target.id, statement, statement.value, inside
+                    continue
                 for node in ast.walk(target):
                     if isinstance(node, ast.Name):
-                        direct = target is node
-                        yield node.id, statement, statement.value if direct else None, inside
+                        yield node.id, statement, None, inside
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             yield statement.target.id, statement, statement.value, inside
         elif isinstance(statement, ast.AugAssign):  # ``total += v`` or ``matrix[i, j] += v``: computed in place
@@ -190,7 +192,8 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         computing = [binding for binding in found if not _is_none(binding[2])]
         at_top = [binding for binding in computing if binding[3] is None]
         lines[name] = (at_top or computing or found)[-1][1].lineno
-        names_used[name] = frozenset(node.id for binding in computing for node in ast.walk(binding[1])
+        read = [binding[1] if binding[2] is None else binding[2] for binding in computing]  # the value, if known
+        names_used[name] = frozenset(node.id for part in read for node in ast.walk(part)
                                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
         if computing and not at_top:
             functions[name] = str(computing[-1][3])

@@ -84,12 +84,15 @@ class Gradebook:
                                 report.status.value, f"{report.score:g}", f"{report.max_score:g}",
                                 *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
             self.tally.add(report)
-            private = for_students(report)  # what goes to a student through their LMS hides the hidden cases
-            if self.roster is not None:
-                self.roster.add(private)
-            if report.student is not None and report.student.system == "moodle":
-                self._feedback = self._feedback or FeedbackZip(self.folder)
-                self._feedback.add(report.student, html.student(private, report.source_text, overview=False))
+            moodle = report.student is not None and report.student.system == "moodle"
+            if self.roster is not None or moodle:
+                # what goes to a student through their LMS hides the hidden cases
+                private = shown if self.hide_hidden else for_students(report)
+                if self.roster is not None:
+                    self.roster.add(private)
+                if moodle:
+                    self._feedback = self._feedback or FeedbackZip(self.folder)
+                    self._feedback.add(report.student, html.student(private, report.source_text, overview=False))
             self.written += write
 
     def finish(self, notes: list[str] | None = None) -> Summary:
