@@ -241,10 +241,10 @@ def program_key(text: str) -> str | None:
     (and so differ from a file that only looks different): see ``TEXT_SEEING``."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        _without_docstrings(tree)
+        dumped = ast.dump(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a tree too deep to dump runs for itself
         return None
-    _without_docstrings(tree)
-    dumped = ast.dump(tree)
     for name in _NAMES.findall(dumped):
         root = name.partition(".")[0]
         if name.startswith("_") or name in TEXT_SEEING or _FRAME_ATTRIBUTE.match(name) or (
@@ -259,7 +259,10 @@ def line_map(first: str, second: str) -> dict[int, int] | None:
     the first names the second's own lines. None when a line of the first would map to two lines."""
     trees = []
     for text in (first, second):
-        tree = ast.parse(text)
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
         _without_docstrings(tree)
         trees.append(tree)
     lines: dict[int, int] = {}
