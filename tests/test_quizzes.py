@@ -239,3 +239,20 @@ def test_the_quiz_page_serves_the_quiz_folder_it_is_given(quiz_folder):
 def test_the_shipped_quizzes_pass_the_page_their_file_names():
     page = (ROOT / "grader" / "serve" / "static" / "index.html").read_text()
     assert "gradient.py" not in page and "backprop.py" not in page  # the page asks /api/quiz
+
+
+def test_shards_graded_with_a_quiz_folder_merge_with_it(quiz_folder, tmp_path):
+    solution = (quiz_folder / "solution.py").read_text()
+    for name in ("ana", "bo", "cy"):
+        student_file(tmp_path, solution, name)
+    for k in (1, 2):
+        graded = gdgrade("grade", tmp_path / "class", "--quiz", quiz_folder, "--out", tmp_path / f"s{k}", "--seed",
+                         "3", "--shard", f"{k}/2")
+        assert graded.returncode == 0, graded.stderr
+    unnamed = gdgrade("merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "all")
+    assert unnamed.returncode == 2 and "unknown quiz 'linear_unit'" in unnamed.stderr
+    other = gdgrade("merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "all", "--quiz", "backprop")
+    assert other.returncode == 2 and "the shards were graded with quiz 'linear_unit', not 'backprop'" in other.stderr
+    merged = gdgrade("merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "all", "--quiz", quiz_folder)
+    assert merged.returncode == 0, merged.stderr
+    assert merged.stdout.startswith("Graded 3 submissions (merged from 2 shards): mean 3.00/3, 3 with full marks")
