@@ -112,17 +112,18 @@ def _from_module(module_name: str, name: str) -> Quiz:
     """``QUIZ`` of an importable module (a shipped quiz)."""
     try:
         module = importlib.import_module(module_name)
-    except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
+    except (Exception, SystemExit) as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
         raise QuizError(f"quiz {name} ({module_name}) failed to load: "
                         f"{failure(problem, _folder_of(module_name))}") from None
     return _checked(_quiz_of(module, module_name), name, module_name)
 
 
 def _folder_of(module_name: str) -> str | None:
-    """The folder of a module that failed to import, when Python can say where it is."""
+    """The folder of a module that failed to import, when Python can say where it is (finding it
+    imports its parent packages, which may fail again: then it cannot)."""
     try:
         spec = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError):
+    except (Exception, SystemExit):  # noqa: BLE001 - the quiz's own code failing again
         return None
     origin = spec.origin if spec else None
     return os.path.dirname(os.path.abspath(origin)) if origin else None
@@ -133,7 +134,7 @@ def _from_entry_point(point: metadata.EntryPoint) -> Quiz:
     where = f"entry point {point.name} = {point.value}"
     try:
         loaded = point.load()
-    except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
+    except (Exception, SystemExit) as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
         raise QuizError(f"quiz {point.name} ({where}) failed to load: "
                         f"{failure(problem, _folder_of(point.module))}") from None
     quiz = _quiz_of(loaded, where) if isinstance(loaded, ModuleType) else loaded

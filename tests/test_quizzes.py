@@ -166,6 +166,7 @@ def quiz_pack(tmp_path_factory) -> dict[str, str]:
     points, installed into a folder of its own: the environment that puts it on the path."""
     source = tmp_path_factory.mktemp("pack")
     shutil.copytree(LINEAR, source / "linear_unit", ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "linear_unit" / "raising.py").write_text("QUIZ = None\nraise SystemExit(1 / 0)\n")
     (source / "pyproject.toml").write_text(textwrap.dedent("""
         [build-system]
         requires = ["setuptools>=61"]
@@ -178,6 +179,7 @@ def quiz_pack(tmp_path_factory) -> dict[str, str]:
         [project.entry-points."gdgrade.quizzes"]
         linear_unit = "linear_unit:QUIZ"
         broken_pack = "linear_unit.missing_module"
+        raising_pack = "linear_unit.raising:QUIZ"
 
         [tool.setuptools]
         packages = ["linear_unit"]
@@ -198,6 +200,9 @@ def test_an_installed_distribution_registers_quizzes_by_entry_point(quiz_pack, t
     broken = next(line for line in lines if line.startswith("broken_pack"))
     assert "fails to load: quiz broken_pack (entry point broken_pack = linear_unit.missing_module) failed to load: " \
            "ModuleNotFoundError" in broken
+    raising = next(line for line in lines if line.startswith("raising_pack"))
+    assert raising.endswith("fails to load: quiz raising_pack (entry point raising_pack = linear_unit.raising:QUIZ) "
+                            "failed to load: ZeroDivisionError: division by zero (raising.py, line 2)")
     solution = student_file(tmp_path, (LINEAR / "solution.py").read_text())
     checked = gdgrade("check", solution, "--quiz", "linear_unit", env=quiz_pack)
     assert checked.returncode == 0, checked.stderr
