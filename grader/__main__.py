@@ -1,15 +1,31 @@
-"""``python -m grader`` is the ``gdgrade`` command.
+"""``python -m grader`` and the ``gdgrade`` command.
 
 ``-m`` puts the working folder first on the import path; when that is a submissions folder, a
 student's ``numpy.py`` or ``json.py`` would be imported by the grader itself. It is taken off
 before anything else is imported.
+
+A command that grades starts the sandbox's launcher before importing the grader (``sandbox.launch``):
+the two start side by side, so ``gdgrade check`` answers sooner.
 """
 
 import os
 import sys
 
-sys.path[:] = [entry for entry in sys.path if entry not in ("", ".", os.getcwd())]
+GRADING = frozenset({"check", "grade", "gradescope", "serve"})
 
-from grader.cli import main  # noqa: E402 - only once the path is safe
 
-main()
+def main() -> None:
+    arguments = sys.argv[1:]
+    command = next((argument for argument in arguments if not argument.startswith("-")), None)
+    if command in GRADING and not {"-h", "--help"} & set(arguments) and sys.platform == "linux":
+        from grader.sandbox import launch
+
+        launch.early()
+    from grader.cli import main as cli_main
+
+    cli_main()
+
+
+if __name__ == "__main__":
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", ".", os.getcwd())]
+    main()

@@ -39,7 +39,7 @@ def test_wheel_ships_the_quiz_under_the_grader_namespace(wheel):
     modules = {str(path.relative_to(ROOT)) for path in (ROOT / "grader").rglob("*.py")}
     assert modules and modules <= set(names), sorted(modules - set(names))  # every subpackage is listed
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
-    assert "gdgrade = grader.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "gdgrade = grader.__main__:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_package_grades_from_another_directory(wheel, tmp_path):
@@ -49,7 +49,7 @@ def test_installed_package_grades_from_another_directory(wheel, tmp_path):
     elsewhere.mkdir()
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); "
-         "from grader.cli import main; main()", "grade", str(SUBMISSIONS), "--out", "out"],
+         "from grader.__main__ import main; main()", "grade", str(SUBMISSIONS), "--out", "out"],
         cwd=elsewhere, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

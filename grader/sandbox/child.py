@@ -203,11 +203,6 @@ def _flush() -> None:
             pass
 
 
-def package_root() -> str:
-    """The folder holding the grader package, for a spawned interpreter's PYTHONPATH."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
 def _read_source() -> str:
     """The submission, read from its descriptor (at most MAX_SOURCE_BYTES), which is then closed."""
     chunks, offset = [], 0

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy  # noqa: F401 - imported once here so that every forked child has it
 
-from grader.sandbox import child, layers
+from grader.sandbox import child, launch, layers
 from grader.sandbox.kernel import (
     CLONE_NEWIPC,
     CLONE_NEWNET,
@@ -106,7 +106,10 @@ def main(argv: list[str]) -> None:
     parent, control_fd = int(argv[1]), int(argv[2])
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
-    settings = json.loads(sys.stdin.buffer.read())
+    given = sys.stdin.buffer.read()
+    if not given:  # started early by a command that ended before it needed a sandbox (a usage error, say)
+        os._exit(0)
+    settings = json.loads(given)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -242,7 +245,7 @@ def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], co
             os.dup2(config_fd, child.CONFIG_FD)
             if plan.landlock_fds:
                 os.set_inheritable(plan.landlock_fds[slot], True)
-            environment = dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=child.package_root())
+            environment = dict(launch.SAFE_ENVIRONMENT, PYTHONPATH=launch.package_root())
             os.chdir("/")  # with -P: nothing but the grader's own path to import from
             os.execve(sys.executable, [sys.executable, "-P", "-m", "grader.sandbox.child", str(slot)], environment)
         code = 0

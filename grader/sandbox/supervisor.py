@@ -18,9 +18,7 @@ import fcntl
 import json
 import os
 import selectors
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,8 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.sandbox import cleanup, forkserver, layers
-from grader.sandbox.child import package_root
+from grader.sandbox import cleanup, forkserver, launch
 
 Answer = dict[str, Any]
 
@@ -62,17 +59,9 @@ class _Server:
 
     def __init__(self, settings: bytes):
         self.scratch_root: str | None = None
-        self.control, remote = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        with remote:
-            # -P and cwd="/": the working folder (perhaps the submissions folder, holding a student's
-            # selectors.py) must never be on the server's import path: it runs as root, unsandboxed.
-            self.process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "grader.sandbox.forkserver", str(os.getpid()), str(remote.fileno())],
-                stdin=subprocess.PIPE, pass_fds=(remote.fileno(),), start_new_session=True, cwd="/",
-                env=dict(layers.SAFE_ENVIRONMENT, PYTHONPATH=package_root(), PYTHONDONTWRITEBYTECODE="1"))
-            assert self.process.stdin is not None
-            with self.process.stdin:
-                self.process.stdin.write(settings)
+        launcher = launch.take()  # started early by the command line, or now
+        self.process, self.control = launcher.process, launcher.control
+        launcher.configure(settings)
         header = self._receive(forkserver.FRAME.size)
         kind, _, size = forkserver.FRAME.unpack(header) if len(header) == forkserver.FRAME.size else (b"", 0, 0)
         ready = json.loads(self._receive(size)) if kind == forkserver.READY else None
