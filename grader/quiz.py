@@ -92,10 +92,20 @@ def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
     An infinite expected value (a formula applied to a student's huge or infinite value) matches
     nothing: ``inf <= inf`` would let any number pass.
     """
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)) or not np.all(np.isfinite(expected)):
+    if actual.shape != expected.shape:
+        return False
+    if actual.size <= SMALL:  # a handful of numbers: plain floats, where numpy's calls would cost more
+        isfinite = math.isfinite
+        return all(isfinite(a) and isfinite(e) and abs(a - e) <= atol + rtol * abs(e)
+                   for a, e in zip(actual.ravel().tolist(), expected.ravel().tolist()))
+    if not np.all(np.isfinite(actual)) or not np.all(np.isfinite(expected)):
         return False
     with np.errstate(all="ignore"):
         return bool(np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected)))
+
+
+SMALL = 64
+"""Arrays up to this size are compared as Python floats (measured at 4 elements: 2.5 us, against 18 us)."""
 
 
 @functools.cache
