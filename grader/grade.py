@@ -25,7 +25,7 @@ from grader.report import Check, Grading, Report, Sandbox, Status, StudentError,
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse, decode, line_map, program_key
+from grader.source import Source, SourceError, analyse, decode, program_key
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -275,22 +275,12 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
-def _relined(message: CaseMessage, lines: Mapping[int, int]) -> CaseMessage:
-    """A case of another file's run of the same program, its frames on this file's own lines."""
-    if message.error is None or not message.error.frames:
-        return message
-    frames = [frame.model_copy(update={"line": lines[frame.line]}) for frame in message.error.frames]
-    return message.model_copy(update={"error": message.error.model_copy(update={"frames": frames})})
-
-
 def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str,
-            answer: dict[str, object], lines: Mapping[int, int] | None = None) -> Report:
+            answer: dict[str, object]) -> Report:
     started = time.monotonic()
     reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
     run = parse_run(answer, case_count, reference.quiz.variables)
-    if lines is not None:
-        run.cases = [_relined(message, lines) for message in run.cases]
     public_found = run.cases[0].found_in if run.cases else {}
     run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined, public_found)
                  for message in run.cases]
@@ -327,13 +317,15 @@ class _Program:
 
     answer: Future[dict[str, object]]
     text: str
-    key: str | None = None
+    key: str | None = ""
+    """The text's ``program_key``: "" until asked, None when its runs are not to be shared."""
 
     def same(self, text: str) -> bool:
         """Whether ``text`` is this program: the same bytes, or the same tree (``program_key``)."""
         if text == self.text:
             return True
-        self.key = self.key or program_key(self.text)
+        if self.key == "":
+            self.key = program_key(self.text)
         return self.key is not None and program_key(text) == self.key
 
 
@@ -429,23 +421,22 @@ class Grader:
         self.runs += 1
         return self.sandbox.submit(source)
 
-    def _answer(self, ticket: Ticket) -> tuple[dict[str, object], Mapping[int, int] | None]:
-        """The ticket's run, and when it is another file's run of the same program, the map from
-        that file's lines to this one's. A run that printed to stderr (a warning names the line
-        and shows its text) or whose lines cannot be mapped is not shared: this file runs itself."""
+    def _answer(self, ticket: Ticket) -> dict[str, object]:
+        """The ticket's run. Another file's run of the same program serves only when nothing in it
+        depends on where a line is: it wrote nothing to stderr (a warning names its line and quotes
+        it) and raised in no case (an error names its lines, and in Python 3.11 a multi-line
+        expression's line depends on its layout); otherwise this file runs itself."""
         answer = ticket.answer.result()  # type: ignore[union-attr]
         if len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
             looks = ticket.source.looks  # type: ignore[union-attr]
             if looks in self._programs and self._programs[looks].answer is ticket.answer:
                 del self._programs[looks]
         if ticket.borrowed is None:
-            return answer, None
-        lines = None if answer.get("stderr") else line_map(ticket.borrowed, ticket.source.text)  # type: ignore
-        if lines is not None:
-            run = parse_run(answer, len(self.reference.cases), self.quiz.variables)
-            if all(frame.line in lines for message in run.cases if message.error for frame in message.error.frames):
-                return answer, lines
-        return self._run(ticket.source.text).result(), None  # type: ignore[union-attr]
+            return answer
+        run = parse_run(answer, len(self.reference.cases), self.quiz.variables)
+        if answer.get("stderr") or any(message.error is not None for message in run.cases) or run.problems:
+            return self._run(ticket.source.text).result()  # type: ignore[union-attr]
+        return answer
 
     def report(self, ticket: Ticket) -> Report:
         """The report of a submitted ticket (waiting for its run if it is not done): always one."""
@@ -456,7 +447,7 @@ class Grader:
                 return _unrunnable(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
                                    ticket.text, ticket.started)
             return _finish(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
-                           *self._answer(ticket))
+                           self._answer(ticket))
         except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
             return _fault_report(ticket.submission, self, problem, ticket.started)
 
@@ -482,8 +473,8 @@ class Grader:
 
         for submission in submissions:
             ticket = self.submit(submission, shared)
-            if ticket.digest in remaining and ticket.answer is not None:
-                shared[ticket.digest] = ticket.answer  # type: ignore[index]
+            if ticket.digest in remaining and ticket.answer is not None and ticket.borrowed is None:
+                shared[ticket.digest] = ticket.answer  # type: ignore[index]  # never a run of another text
             pending.append(ticket)
             while len(pending) >= window:
                 yield finish(pending.popleft())

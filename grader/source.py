@@ -217,11 +217,12 @@ TEXT_SEEING = frozenset({
     "sys", "inspect", "linecache", "traceback", "warnings", "open", "exec", "eval", "compile", "globals", "locals",
     "vars", "getattr", "setattr", "delattr", "help", "importlib", "builtins", "os", "io", "pathlib", "breakpoint",
     "info", "source", "lookfor", "memoryview", "input", "loadtxt", "genfromtxt", "fromfile", "fromregex", "load",
-    "memmap", "DataSource", "lib", "ctypeslib", "f2py", "testing"})
-"""Names through which a program could read its own text, docstrings or line numbers, or any file:
-a program that uses any of them, any name starting with ``_`` (``__doc__``, ``__file__``,
-``_getframe``) or a frame attribute (``f_lineno``, ``gi_frame``) is run for itself alone."""
-_NAMES = re.compile(r"(?:\bid|\battr|\bname|\bmodule|\barg)='([^']*)'")
+    "memmap", "DataSource", "lib", "ctypeslib", "f2py", "testing", "format", "format_map", "Formatter"})
+"""Names through which a program could read its own text, docstrings or line numbers, or any file
+(``"{0.__doc__}".format(f)`` reads an attribute no name in the tree spells): a program that uses
+any of them, any name starting with ``_`` (``__doc__``, ``__file__``, ``_getframe``) or a frame
+attribute (``f_lineno``, ``gi_frame``) anywhere (a ``match`` pattern's attributes too) runs for
+itself alone."""
 _FRAME_ATTRIBUTE = re.compile(r"^(?:f|tb|co|gi|cr|ag)_")
 
 
@@ -235,39 +236,36 @@ def _without_docstrings(tree: ast.Module) -> None:
             node.body = body[1:] or [ast.Pass()]
 
 
+def _sees_its_text(tree: ast.Module) -> bool:
+    """Whether any identifier in the tree (every field that holds a name: ``Name.id``, ``attr``,
+    ``alias.name``, ``module``, ``arg``, a ``match`` pattern's ``kwd_attrs``...) is one a program
+    could read its own text through, or an import is of anything but numpy and math."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(module.partition(".")[0] not in SHARED_IMPORTS for module in modules) or \
+                    (isinstance(node, ast.ImportFrom) and node.level):
+                return True
+        for _, value in ast.iter_fields(node):
+            for name in (value if isinstance(value, list) else [value]):
+                if isinstance(name, str) and (name.startswith("_") or _FRAME_ATTRIBUTE.match(name) or
+                                              set(name.split(".")) & TEXT_SEEING):
+                    return True
+    return False
+
+
 def program_key(text: str) -> str | None:
     """What two files must share to behave alike whatever their comments, blank lines, layout and
     docstrings: the digest of the tree without them. None when the program might see its own text
-    (and so differ from a file that only looks different): see ``TEXT_SEEING``."""
+    (and so differ from a file that only looks different): see ``TEXT_SEEING``. Its runs are
+    shared only when they raised nothing (an error names a line: see ``grade.Grader``)."""
     try:
         tree = ast.parse(text)
         _without_docstrings(tree)
-        dumped = ast.dump(tree)
+        if _sees_its_text(tree):
+            return None
+        return hashlib.sha256(ast.dump(tree).encode("utf-8", "surrogatepass")).hexdigest()
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a tree too deep to dump runs for itself
         return None
-    for name in _NAMES.findall(dumped):
-        root = name.partition(".")[0]
-        if name.startswith("_") or name in TEXT_SEEING or _FRAME_ATTRIBUTE.match(name) or (
-                f"module='{name}'" in dumped or f"alias(name='{name}'" in dumped) and root not in SHARED_IMPORTS:
-            return None
-    return hashlib.sha256(dumped.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def line_map(first: str, second: str) -> dict[int, int] | None:
-    """Each line of ``first`` where a statement or expression starts, mapped to the line where the
-    same node starts in ``second``: for two texts of one program (``program_key``), so that a run of
-    the first names the second's own lines. None when a line of the first would map to two lines."""
-    trees = []
-    for text in (first, second):
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-        _without_docstrings(tree)
-        trees.append(tree)
-    lines: dict[int, int] = {}
-    for one, other in zip(ast.walk(trees[0]), ast.walk(trees[1])):
-        line = getattr(one, "lineno", None)
-        if line is not None and lines.setdefault(line, other.lineno) != other.lineno:
-            return None
-    return lines

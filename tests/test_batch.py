@@ -172,29 +172,43 @@ def test_same_submission_twice_gives_the_same_report(fork_grader):
     assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})
 
 
-def test_files_of_one_program_run_once_and_each_report_names_its_own_lines(tmp_path, quiz):
-    """Comments, blank lines, layout and docstrings aside, one program runs once; a program that
-    could see its own text, or whose run printed a warning (which names a line), runs for itself."""
+SEES_ITS_DOCSTRING = {  # a pair of files that differ only in a docstring, and print it
+    "match": ("def f():\n    \"\"\"{doc}\"\"\"\nmatch f:\n    case object(__doc__=doc):\n        print(doc)\n"),
+    "format": "def f():\n    \"\"\"{doc}\"\"\"\nprint('{{0.__doc__}}'.format(f))\n",
+    "dunder": "def f():\n    \"\"\"{doc}\"\"\"\nprint(f.__doc__)\n",
+}
+
+
+def test_files_of_one_program_run_once_and_each_report_is_its_own(tmp_path, quiz):
+    """Comments, blank lines, layout and docstrings aside, one program runs once. A program that
+    could see its own text, or whose run raised or printed a warning (each names a line, which
+    depends on the layout), runs for itself; so does every copy of a file that borrowed a run."""
+    right = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
     crash = (SUBMISSIONS / "crash_halfway" / "gradient.py").read_text()
-    warns = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text() + "overflow = np.exp(1000.0)\n"
+    warns = right + "overflow = np.exp(1000.0)\n"
     files = {
-        "a": crash,
-        "b": '"""My work."""\n\n\n' + crash.replace("# TODO", "#").replace("np.dot(x, w)", "np.dot(x,w)  # dot"),
-        "c": crash + "print(__doc__)\n",
-        "d": (SUBMISSIONS / "error_reversed" / "gradient.py").read_text(),
+        "a": right,
+        "b": '"""My work."""\n\n\n' + right.replace("# TODO", "#").replace("np.dot(x, w)", "np.dot(x,w)  # dot"),
+        "b-copy": None,  # byte-identical to b, which borrowed a's run
+        "c": crash,
+        "d": "\n\n" + crash,  # raised: runs itself, and names its own line
+        "d-copy": "\n\n" + crash,  # as does its copy (not given c's run as d's)
         "e": warns,
-        "f": "\n" + warns,
+        "f": "\n" + warns,  # printed a warning: runs itself
+        **{f"{name}{k}": text.format(doc=f"secret of {name}{k}") for name, text in SEES_ITS_DOCSTRING.items()
+           for k in (1, 2)},
     }
+    files["b-copy"] = files["b"]
     folder = tmp_path / "class"
     for name, text in files.items():
         (folder / name).mkdir(parents=True)
         (folder / name / "gradient.py").write_text(text)
     with Grader(quiz, Settings(seed=5), 2) as grader:
         reports = {r.submission: r for r in grader.grade(intake.find([folder]).submissions)}
-        assert grader.runs == 5  # a and b share one run; f's borrowed run printed a warning, so f ran itself
-    a, b = reports["a"], reports["b"]
-    assert (a.error.line, b.error.line) == (49, 52)  # each file's own line of `inputs`
-    assert "line 52, in <module>\n    del_w = learnrate * error_term * inputs" in b.error.traceback
-    assert a.score == b.score and a.stdout == b.stdout and a.source_sha256 != b.source_sha256
-    assert reports["c"].error.line == 49 and reports["d"].score == 4
-    assert "gradient.py:" in reports["f"].stderr and reports["f"].score == reports["e"].score == 5
+        assert grader.runs == len(files) - 2  # b and b-copy share a's run; everything else ran for itself
+    assert reports["a"].stdout == reports["b"].stdout == reports["b-copy"].stdout and reports["b"].score == 5
+    assert [reports[name].error.line for name in ("c", "d", "d-copy")] == [49, 51, 51]  # each file's own line
+    assert "line 51, in <module>\n    del_w = learnrate * error_term * inputs" in reports["d"].error.traceback
+    assert "gradient.py:57:" in reports["e"].stderr and "gradient.py:58:" in reports["f"].stderr
+    for name in SEES_ITS_DOCSTRING:
+        assert [reports[f"{name}{k}"].stdout for k in (1, 2)] == [f"secret of {name}1\n", f"secret of {name}2\n"]
