@@ -82,8 +82,15 @@ def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
         stack += [(child, inner) for child in reversed(_nested(statement))]
 
 
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar,
+             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
+"""Statements with blocks of statements inside; most statements (assignments, calls) have none."""
+
+
 def _nested(statement: ast.stmt) -> list[ast.stmt]:
     """The statements directly inside ``statement``'s blocks, in order."""
+    if not isinstance(statement, _COMPOUND):
+        return []
     children = [*getattr(statement, "body", []), *getattr(statement, "orelse", []),
                 *getattr(statement, "finalbody", [])]
     children += [child for handler in getattr(statement, "handlers", []) for child in handler.body]

@@ -179,7 +179,7 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
         marked = ' class="fail"'
         code = "<h2>Your code</h2><table class=\"code\">" + "".join(
             f"<tr id=\"L{number}\"{marked if number in failing else ''}><td class=\"no\">{number}</td>"
-            f"<td>{escape(line)}</td></tr>" for number, line in enumerate(source.splitlines(), start=1)) + "</table>"
+            f"<td>{line}</td></tr>" for number, line in enumerate(escape(source).splitlines(), start=1)) + "</table>"
     back = "<p><a href=\"index.html\">← class overview</a></p>" if overview else ""
     body = (f"{back}<h1>{escape(report.submission)}: "
             f"{report.score:g}/{report.max_score:g}</h1><p>Status: <b>{escape(report.status.value)}</b></p>"
