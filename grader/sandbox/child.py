@@ -16,11 +16,12 @@ from __future__ import annotations
 import ast
 import builtins
 import errno
+import itertools
 import json
 import os
 import signal
 import sys
-import traceback
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -174,13 +175,25 @@ def describe(value: Any) -> dict[str, Any]:
         return {"kind": "other", "type": f"unreadable ({type(problem).__name__})"}
 
 
+def _line(tb: types.TracebackType) -> int:
+    """The line a traceback entry stopped at. Python 3.11 gives some instructions no line (the jump
+    back of a loop, where a time limit's signal may land): then the line of the nearest instruction
+    before it that has one, so that every frame names a line."""
+    if tb.tb_lineno is not None:
+        return tb.tb_lineno
+    code = tb.tb_frame.f_code
+    positions = list(itertools.islice(code.co_positions(), tb.tb_lasti // 2 + 1))
+    return next((line for line, *_ in reversed(positions) if line is not None), code.co_firstlineno)
+
+
 def student_error(error: BaseException, filename: str) -> dict[str, Any]:
     """The student's exception, trimmed to frames in the student's own file."""
-    frames = [
-        {"line": frame.lineno, "function": frame.name[:MAX_TEXT]}
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename == filename
-    ]
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            frames.append({"line": _line(tb), "function": tb.tb_frame.f_code.co_name[:MAX_TEXT]})
+        tb = tb.tb_next
     try:
         message = str(error)[:2000]
     except Exception:  # noqa: BLE001 - a hostile __str__
