@@ -24,7 +24,7 @@ import os
 import pkgutil
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -90,6 +90,30 @@ def entries() -> list[Entry]:
         taken = any(other.name == entry.name for other in listed)
         listed.append(Entry(entry.name, entry.source, entry.load, shadowed=taken))
     return listed
+
+
+def meant_for_another(names: Sequence[str], quiz: Quiz) -> tuple[Quiz, int] | None:
+    """When at least half the files graded (``names``) are named as another quiz's file is (with an
+    LMS's prefix, or as its notebook), that quiz and how many: a run that forgot ``--quiz``."""
+    def named_for(filename: str) -> int:
+        stem = filename.lower().rpartition(".")[0]
+        return sum(name.lower() in (filename.lower(), f"{stem}.ipynb") or name.lower().endswith(f"_{filename.lower()}")
+                   for name in names)
+
+    if not names or named_for(quiz.filename) * 2 >= len(names):
+        return None
+    best: tuple[Quiz, int] | None = None
+    for entry in entries():
+        if entry.name == quiz.name or entry.shadowed:
+            continue
+        try:
+            other = entry.load()
+        except Exception:  # noqa: BLE001 - a quiz that cannot load is not the one meant
+            continue
+        count = named_for(other.filename)
+        if other.filename != quiz.filename and count * 2 >= len(names) and (best is None or count > best[1]):
+            best = (other, count)
+    return best
 
 
 def load(spec: str) -> Quiz:

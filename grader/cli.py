@@ -14,6 +14,7 @@ import math
 import os
 import secrets
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -136,13 +137,35 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
     return grader
 
 
+def _note_other_quiz(submissions: list[intake.Submission], chosen: quiz.Quiz) -> None:
+    """Say so on stderr when the files look like another quiz's: the run probably forgot --quiz."""
+    other = catalog.meant_for_another([s.path.name for s in submissions if not s.nothing], chosen)
+    if other is not None:
+        quiz_meant, count = other
+        files = "the file is" if len(submissions) == 1 else f"{count} of the {len(submissions)} files are"
+        click.echo(f"gdgrade: note: {files} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades; "
+                   f"this run grades quiz {chosen.name} ({chosen.filename}): give --quiz {quiz_meant.name} "
+                   "if that was meant", err=True)
+
+
+def _note_other_batch(out: Path, chosen: quiz.Quiz) -> None:
+    """Say so on stderr when ``out`` holds another quiz's batch: this run replaces its files."""
+    try:
+        earlier = json.loads((out / "summary.json").read_text()).get("quiz")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(earlier, str) and earlier != chosen.name:
+        click.echo(f"gdgrade: note: {out} holds a batch of quiz {text.one_line(earlier)[:64]}; this batch of quiz "
+                   f"{chosen.name} replaces its files (give another --out to keep both)", err=True)
+
+
 def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Settings) -> report.Report:
     with open_grader(quiz, settings) as grader:
         return next(grader.grade([submission]))
 
 
 @cli.command(short_help="Self-check one file: each variable explained, exit 0 on full marks.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, readable=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="How to print the report.")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
@@ -155,10 +178,14 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats: give one")
+    if file.is_dir():
+        raise click.UsageError(f"{file} is a folder: check grades one file (gdgrade check {file / quiz.filename}); "
+                               f"to grade a folder of students, gdgrade grade {file} --out DIR")
     try:
         submission = intake.one(file, quiz.filename)
     except intake.IntakeError as problem:
         raise click.UsageError(str(problem)) from None
+    _note_other_quiz([submission], quiz)
     result = _grade_one(submission, quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
     with github.untrusted_output():
@@ -301,6 +328,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")
     submissions = everything
+    _note_other_quiz(everything, quiz)
     if shard_spec is not None:
         try:
             k, n = shard.parse(shard_spec)
@@ -310,6 +338,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
             raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
                                    "(choose a number and keep it from students)")
         submissions = shard.select(everything, k, n)
+    _note_other_batch(out, quiz)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         folder.claim([*(name for s in submissions for name in outdir.student_files(s.id)),
@@ -378,6 +407,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
+    _note_other_batch(out, quiz)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
@@ -478,6 +508,10 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Pa
         click.echo(f"gdgrade: warning: serving on {host}: the page has no accounts, so anyone who reaches it can "
                    "use it; put it behind a reverse proxy with a login", err=True)
     click.echo(f"Serving {quiz.title} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again for whoever
+    # handled it before: here, that means a clean stop (what systemd and Docker send), exit code 0
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda *_: sys.exit(0))
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
 
 

@@ -63,6 +63,8 @@ def failure(problem: BaseException, folder: str | None) -> str:
         if inside:
             where = f" ({os.path.relpath(inside[-1].filename, folder)}, line {inside[-1].lineno})"
     message = str(problem).splitlines()[0] if str(problem).strip() else ""
+    if isinstance(problem, SyntaxError):
+        message = problem.msg or message  # str() of a SyntaxError already ends with the place
     return f"{type(problem).__name__}{': ' + message if message else ''}{where}"
 
 

@@ -58,8 +58,9 @@ def from_engine(environment: Mapping[str, str], count: str | None = None) -> tup
     """This job's shard, from what its engine sets (the first found):
 
     - ``GDGRADE_SHARD=K/N``, for engines that pass it explicitly (a GitHub Actions matrix);
-    - Slurm job arrays: ``SLURM_ARRAY_TASK_ID`` from ``SLURM_ARRAY_TASK_MIN`` (0 if unset), of
-      ``SLURM_ARRAY_TASK_COUNT`` tasks (``--array=0-3`` or ``1-4``);
+    - Slurm job arrays: ``SLURM_ARRAY_TASK_ID`` from ``SLURM_ARRAY_TASK_MIN`` (0 if unset) by
+      ``SLURM_ARRAY_TASK_STEP`` (1 if unset), of ``SLURM_ARRAY_TASK_COUNT`` tasks (``--array=0-3``,
+      ``1-4`` or ``1-7:2``);
     - Kubernetes Indexed Jobs: ``JOB_COMPLETION_INDEX`` (from 0), of the count given as
       ``auto/N`` or in ``GDGRADE_SHARD_COUNT`` (Kubernetes does not tell a pod the Job's
       ``completions``)."""
@@ -79,9 +80,14 @@ def from_engine(environment: Mapping[str, str], count: str | None = None) -> tup
         return checked(environment["GDGRADE_SHARD"], "GDGRADE_SHARD")
     if "SLURM_ARRAY_TASK_ID" in environment:
         first = number("SLURM_ARRAY_TASK_MIN", environment.get("SLURM_ARRAY_TASK_MIN", "0"))
+        step = max(1, number("SLURM_ARRAY_TASK_STEP", environment.get("SLURM_ARRAY_TASK_STEP", "1")))
         task = number("SLURM_ARRAY_TASK_ID", environment["SLURM_ARRAY_TASK_ID"])
         tasks = number("SLURM_ARRAY_TASK_COUNT", count or environment.get("SLURM_ARRAY_TASK_COUNT"))
-        return checked(f"{task - first + 1}/{tasks}", f"Slurm's task {task} (from {first}) of {tasks}")
+        source = f"Slurm's task {task} (from {first}, step {step}) of {tasks}"
+        if (task - first) % step:
+            raise ValueError(f"--shard auto, from {source}: the task is not on the array's step; give "
+                             "--shard K/N instead for an array of other ids (--array=1,4,9)")
+        return checked(f"{(task - first) // step + 1}/{tasks}", source)
     if "JOB_COMPLETION_INDEX" in environment:
         index = number("JOB_COMPLETION_INDEX", environment["JOB_COMPLETION_INDEX"])
         total = count or environment.get("GDGRADE_SHARD_COUNT")

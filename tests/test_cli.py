@@ -51,7 +51,7 @@ def test_check_json_is_a_valid_report():
 
 @pytest.mark.parametrize("args, needle", [
     (["check", "no/such/file.py"], "does not exist"),
-    (["check", str(SUBMISSIONS)], "is a directory"),
+    (["check", str(SUBMISSIONS)], "is a folder: check grades one file"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--timeout", "soon"], "--timeout"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--quiz", "nope"], "unknown quiz"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--bogus"], "No such option"),
@@ -234,3 +234,25 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     assert "| `frank` | no Python file: `essay.docx` |" in (out / "summary.md").read_text()
     shown = gdgrade("check", root / "carol" / "solution.py").stdout
     assert "Score: 4/5" in shown
+
+
+def test_files_of_another_quiz_and_an_out_folder_of_another_batch_are_named(tmp_path):
+    """A run that forgot --quiz is told which quiz its files belong to; a run into a folder holding
+    another quiz's batch is told it replaces it; an --out folder inside the graded folder is skipped."""
+    backprop = SUBMISSIONS.parent / "backprop"
+    checked = gdgrade("check", backprop / "correct_dot" / "backprop.py", "--seed", SEED)
+    assert ("gdgrade: note: the file is named backprop.py, which quiz backprop grades; this run grades quiz "
+            "gradient_descent (gradient.py): give --quiz backprop if that was meant") in checked.stderr
+    out = tmp_path / "out"
+    graded = gdgrade("grade", backprop, "--out", out, "--seed", SEED)
+    assert "note: 20 of the 20 files are named backprop.py, which quiz backprop grades" in graded.stderr
+    again = gdgrade("grade", backprop, "--quiz", "backprop", "--out", out, "--seed", SEED)
+    assert (f"gdgrade: note: {out} holds a batch of quiz gradient_descent; this batch of quiz backprop replaces "
+            "its files (give another --out to keep both)") in again.stderr
+    assert "note: " not in gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--seed", SEED).stderr
+    shutil.copytree(SUBMISSIONS, tmp_path / "class")
+    for _ in range(2):
+        inside = gdgrade("grade", tmp_path / "class", "--out", tmp_path / "class" / "out", "--seed", SEED)
+        assert inside.returncode == 0 and inside.stdout.startswith("Graded 22 submissions:"), inside.stdout
+    assert "`" + str(tmp_path / "class" / "out") + "` holds gdgrade's own reports (an --out folder): not " \
+           "searched for submissions" in inside.stdout

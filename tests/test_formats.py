@@ -240,6 +240,8 @@ def test_sharding_is_deterministic():
     ("auto", {"GDGRADE_SHARD": "2/4"}, (2, 4)),  # a GitHub Actions matrix passes it explicitly
     ("auto", {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, (1, 3)),
     ("auto", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "3"}, (3, 3)),
+    ("auto", {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2",
+              "SLURM_ARRAY_TASK_COUNT": "4"}, (3, 4)),  # --array=1-7:2
     ("auto/5", {"JOB_COMPLETION_INDEX": "4"}, (5, 5)),
     ("auto", {"JOB_COMPLETION_INDEX": "0", "GDGRADE_SHARD_COUNT": "2"}, (1, 2)),
 ])
@@ -252,7 +254,7 @@ def test_shard_auto_reads_the_job_engine(spec, environment, shard):
 @pytest.mark.parametrize("environment, said", [
     ({}, "no job engine's shard found"),
     ({"JOB_COMPLETION_INDEX": "1"}, "use --shard auto/N or set GDGRADE_SHARD_COUNT"),
-    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "4"}, "from Slurm's task 7 (from 0) of 4: '8/4': K must"),
+    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "4"}, "from Slurm's task 7 (from 0, step 1) of 4: '8/4'"),
     ({"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"}, "SLURM_ARRAY_TASK_ID='x' is not a whole number"),
 ])
 def test_shard_auto_without_a_usable_engine_is_one_clear_line(tmp_path, environment, said):

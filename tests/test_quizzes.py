@@ -117,6 +117,7 @@ def test_a_quiz_folder_that_fails_to_load_is_one_line(case, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"gdgrade: error: Invalid value for '--quiz': {said.format(folder=folder)}")
+    assert err.count(", line ") <= 1  # the place once (a SyntaxError's own text carries it too)
 
 
 def test_a_quiz_whose_parts_do_not_fit_is_refused_when_loaded(tmp_path):

@@ -115,6 +115,14 @@ def test_requests_are_bounded(client):
     assert "Report" in description["components"]["schemas"]
 
 
+def test_a_file_sent_the_wrong_way_is_told_how_and_not_echoed(client):
+    for sent in ({"content": b"h = 'my own code'\n", "headers": {"content-type": "text/plain"}},
+                 {"files": {"file": ("gradient.py", b"h = 'my own code'\n")}}):
+        answer = client.post("/api/check", **sent)
+        assert answer.status_code == 422 and "my own code" not in answer.text
+        assert answer.json()["detail"].startswith('send JSON {"source": "<the file\'s text>"}')
+
+
 def test_a_full_queue_answers_503_with_retry_after(quiz):
     with serving(quiz, queue=1) as client:
         slow = threading.Thread(target=client.post, args=("/api/run",),
@@ -173,6 +181,19 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _wait_until_serving(server: subprocess.Popen, base: str) -> None:
+    """Until the server answers; the deadline only bounds a server that never starts."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/api/quiz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()
+        time.sleep(0.1)
+
+
 HOSTILE = ("fork_bomb", "kill_everything", "subprocess_shell", "daemon_grandchild", "stat_host_files",
            "scan_frames_and_objects")
 
@@ -192,15 +213,7 @@ def test_hostile_files_through_the_page_are_contained_as_in_a_batch(tmp_path):
                               preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:  # ready once it answers; the deadline only bounds a server that never starts
-            try:
-                if httpx.get(f"{base}/api/quiz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()
-            time.sleep(0.1)
+        _wait_until_serving(server, base)
         for name in HOSTILE:
             code = ATTACKS[name][0].replace("CANARY_DIR", str(canary)).replace("TOKEN", token).replace(
                 "SUBMISSIONS_DIR", str(tmp_path)).replace("REFERENCE_PATH", "/nonexistent").replace(
@@ -219,6 +232,23 @@ def test_hostile_files_through_the_page_are_contained_as_in_a_batch(tmp_path):
         with contextlib.suppress(OSError):
             group.rmdir()
     assert os.listdir(canary) == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_server_stops_cleanly_as_a_service_manager_stops_it(tmp_path, stop):
+    """systemd and Docker stop a service with SIGTERM, a terminal with Ctrl-C: either is exit code 0."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    try:
+        _wait_until_serving(server, f"http://127.0.0.1:{port}")
+        server.send_signal(stop)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert "Traceback" not in server.stderr.read().decode()
 
 
 def test_serve_without_its_extra_says_how_to_install_it():

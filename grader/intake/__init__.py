@@ -76,8 +76,8 @@ def upload(path: Path, filename: str) -> tuple[Submission | None, str]:
 
 
 def one(path: Path, filename: str) -> Submission:
-    """The submission a student checks: a file, or their upload as a folder or an archive."""
-    if (path.is_dir() and not path.is_symlink()) or _archive(path):
+    """The submission a student checks: a file, or their work as an archive."""
+    if _archive(path):
         chosen, why = upload(path, filename)
         return chosen or Submission(display(path.stem), path, None, why, nothing=True)
     return _named(path, filename)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from grader.outdir import MANIFEST
 from grader.text import code_span, name_text
 
 MAX_DEPTH = 64
@@ -165,6 +166,11 @@ def list_folder(root: Path) -> Listing:
                 problem = (_link(path, root) if entry.is_symlink() else
                            None if entry.is_file(follow_symlinks=False) else "is not a regular file")
                 folder.files[entry.name] = Item(entry.name, OnDisk(path), problem)
+        if parts and MANIFEST in folder.files:  # an --out folder of gdgrade's own, inside the graded folder
+            listing.notes.append(f"{code_span(display(here))} holds gdgrade's own reports (an --out folder): "
+                                 "not searched for submissions")
+            listing.folders[parts] = Folder()
+            continue
         if skipped is None and parts and not searched(parts[-1]):
             skipped = parts
         if skipped is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -151,6 +152,14 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         if request.url.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def not_a_source(request: Request, problem: RequestValidationError) -> JSONResponse:
+        """Say what the API takes, without echoing the body back (FastAPI's default repeats it all)."""
+        where = "; ".join(f"{'.'.join(map(str, error.get('loc', ())))}: {error.get('msg', '')}"
+                          for error in problem.errors()[:3])
+        return JSONResponse({"detail": f"send JSON {{\"source\": \"<the file's text>\"}} with Content-Type "
+                                       f"application/json ({where})"}, status_code=422)
 
     @app.exception_handler(Full)
     async def busy(request: Request, problem: Full) -> JSONResponse:
