@@ -24,6 +24,8 @@ GENERATOR = '<meta name="generator" content="gdgrade">'
 
 MANIFEST = ".gdgrade-files"
 """JSON, named without .json so that globbing the reports does not pick it up."""
+FEEDBACK_ZIP = "moodle-feedback.zip"
+"""Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.moodle``)."""
 
 
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")

@@ -99,3 +99,19 @@ def test_a_student_deep_in_a_hidden_or_tool_folder_is_named(tmp_path):
     assert [s.id for s in found.submissions] == ["ana"]
     assert sorted(note.split("`")[1] for note in found.notes) == [str(tmp_path / ".git"),
                                                                   str(tmp_path / "node_modules")]
+
+
+def test_a_students_folder_is_searched_even_if_it_holds_gdgrades_marker(tmp_path):
+    """Only a folder of gdgrade's own output (its marker, reports and pages, nothing a student hands
+    in) is passed over; a student who once ran gdgrade into their own folder is still graded."""
+    own = tmp_path / "class" / "out"
+    own.mkdir(parents=True)
+    for name in (".gdgrade-files", "ana.json", "ana.html", "summary.json", "moodle-feedback.zip"):
+        (own / name).write_text("{}\n")
+    student = tmp_path / "class" / "bo"
+    student.mkdir()
+    (student / ".gdgrade-files").write_text("x\n")
+    (student / "gradient.py").write_text("h = 1\n")
+    found = find([tmp_path / "class"])
+    assert [submission.id for submission in found.submissions] == ["bo"]
+    assert found.notes == [f"`{own}` holds gdgrade's own reports (an --out folder): not searched for submissions"]

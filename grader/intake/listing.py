@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.outdir import MANIFEST
+from grader.outdir import FEEDBACK_ZIP, MANIFEST
 from grader.text import code_span, name_text
 
 MAX_DEPTH = 64
@@ -138,6 +138,18 @@ def _link(path: Path, root: Path) -> str:
     return f"is a symbolic link to a file {where} the submissions folder; links are not followed"
 
 
+HANDED_IN = (".py", ".ipynb", ".zip", ".txt")
+"""What a student's work may be: a folder holding any of it (but gdgrade's own feedback zip) is
+searched, whatever else it holds."""
+
+
+def _own_output(folder: Folder) -> bool:
+    """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, and
+    nothing a student hands in (a student who ran gdgrade into their own folder is still graded)."""
+    return MANIFEST in folder.files and not folder.folders and not any(
+        name.lower().endswith(HANDED_IN) and name != FEEDBACK_ZIP for name in folder.files)
+
+
 def list_folder(root: Path) -> Listing:
     """The listing of a folder on disk; nothing is followed or read. Hidden and tool folders are
     listed too (so that a ``gradient.py`` inside one can be named), up to ``SKIPPED_ENTRIES``
@@ -166,7 +178,7 @@ def list_folder(root: Path) -> Listing:
                 problem = (_link(path, root) if entry.is_symlink() else
                            None if entry.is_file(follow_symlinks=False) else "is not a regular file")
                 folder.files[entry.name] = Item(entry.name, OnDisk(path), problem)
-        if parts and MANIFEST in folder.files:  # an --out folder of gdgrade's own, inside the graded folder
+        if parts and _own_output(folder):
             listing.notes.append(f"{code_span(display(here))} holds gdgrade's own reports (an --out folder): "
                                  "not searched for submissions")
             listing.folders[parts] = Folder()

@@ -20,6 +20,7 @@ from pathlib import Path
 from grader import atomic
 from grader.formats.lms.sheet import Sheet
 from grader.formats.lms.system import Column, RosterError, System, number
+from grader.outdir import FEEDBACK_ZIP
 from grader.report import Student
 
 PARTICIPANT = re.compile(r"(\d+)\s*$")
@@ -78,7 +79,7 @@ class FeedbackZip:
     folder) and gives the student the file inside (``importziplib.php``). Built in an anonymous
     temporary file; ``finish`` puts it in place whole."""
 
-    NAME = "moodle-feedback.zip"
+    NAME = FEEDBACK_ZIP
 
     def __init__(self, folder: Path):
         self.folder = folder
