@@ -21,6 +21,7 @@ GRADE_COLUMN = re.compile(r"^(?P<title>.*?) \[[^\]:]*: (?P<calculated>up to )?(?
 
 class Blackboard(System):
     name, title = "blackboard", "Blackboard"
+    login_names = ("Username", "Student ID")
     bom = True
 
     def recognises(self, sheet: Sheet) -> bool:
@@ -39,12 +40,6 @@ class Blackboard(System):
 
     def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
         return [sheet.cell(row, sheet.column("Username")).strip().casefold()]
-
-    def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        return [sheet.cell(row, sheet.column(name)).strip() for name in ("Username", "Student ID")]
-
-    def login_columns(self) -> str:
-        return "Username or Student ID"
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:

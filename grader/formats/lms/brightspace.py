@@ -29,6 +29,7 @@ def _name(text: str) -> str:
 
 class Brightspace(System):
     name, title = "brightspace", "Brightspace"
+    login_names = (*IDENTITY, "Email")
 
     def recognises(self, sheet: Sheet) -> bool:
         return sheet.column(END) is not None or (any(sheet.column(name) is not None for name in IDENTITY) and any(
@@ -52,10 +53,7 @@ class Brightspace(System):
         return [_name(student.name)] if student.name else []
 
     def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        return [sheet.cell(row, sheet.column(name)).strip().removeprefix("#") for name in (*IDENTITY, "Email")]
-
-    def login_columns(self) -> str:
-        return "OrgDefinedId, Username or Email"
+        return [value.removeprefix("#") for value in super().logins(sheet, row)]  # Brightspace's "#1001"
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:

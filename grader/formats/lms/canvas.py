@@ -23,6 +23,7 @@ TOTALS = re.compile(r"Current Score|Current Points|Current Grade|Final Score|Fin
 
 class Canvas(System):
     name, title = "canvas", "Canvas"
+    login_names = ("SIS Login ID", "SIS User ID", "ID")
 
     def recognises(self, sheet: Sheet) -> bool:
         return sheet.column("ID") is not None and sheet.column("Section") is not None and bool(sheet.header) and (
@@ -57,12 +58,6 @@ class Canvas(System):
 
     def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
         return [sheet.cell(row, sheet.column("ID")).strip()]
-
-    def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        return [sheet.cell(row, sheet.column(name)).strip() for name in ("SIS Login ID", "SIS User ID", "ID")]
-
-    def login_columns(self) -> str:
-        return "SIS Login ID, SIS User ID or ID"
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:

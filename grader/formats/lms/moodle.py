@@ -28,6 +28,7 @@ PARTICIPANT = re.compile(r"(\d+)\s*$")
 
 class Moodle(System):
     name, title = "moodle", "Moodle"
+    login_names = ("Email address", "ID number", "Username")
 
     def recognises(self, sheet: Sheet) -> bool:
         return sheet.column("Identifier") is not None and sheet.column("Grade") is not None
@@ -51,12 +52,6 @@ class Moodle(System):
     def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
         match = PARTICIPANT.search(sheet.cell(row, sheet.column("Identifier")))
         return [match[1]] if match else []
-
-    def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        return [sheet.cell(row, sheet.column(name)).strip() for name in ("Email address", "ID number", "Username")]
-
-    def login_columns(self) -> str:
-        return "Email address, ID number or Username"
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:

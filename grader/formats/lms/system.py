@@ -80,13 +80,17 @@ class System:
         """What identifies a student of this system's download to a row."""
         return [student.lms_id.casefold()] if student.lms_id else []
 
+    login_names: tuple[str, ...] = ()
+    """The columns whose value a plain submission's folder name may be (a username, a student number)."""
+
     def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
-        """The row's values a plain submission's folder name may be (a username, a student number)."""
-        raise NotImplementedError
+        """The row's values in ``login_names``."""
+        return [sheet.cell(row, sheet.column(name)).strip() for name in self.login_names]
 
     def login_columns(self) -> str:
-        """The columns ``logins`` reads, for messages."""
-        raise NotImplementedError
+        """The columns ``logins`` reads, for messages: "A, B or C"."""
+        *others, last = self.login_names
+        return f"{', '.join(others)} or {last}" if others else last
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:
