@@ -3,6 +3,11 @@ inside a cgroup that limits its processes, so that even a broken sandbox cannot 
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +52,23 @@ def pids_cgroup(name: str) -> Path:
         except OSError:
             continue
     pytest.fail("containment unavailable: no cgroup hierarchy with a pids controller could be used")
+
+
+def run_contained(name: str, grace: str, command: list[str], *contained_options: str,
+                  **run: object) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """Run ``command`` as the process tree of a fresh PID namespace (``contained.py`` its process 1,
+    given ``grace`` seconds and ``contained_options``) inside a new pids-limited cgroup named
+    ``name``; return the run and the outcome ``contained.py`` printed, which names its cgroups."""
+    group = pids_cgroup(name)
+    prefix = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), grace,
+              *contained_options, "--"]
+    try:
+        finished = subprocess.run([*prefix, *command], capture_output=True, text=True, timeout=600,
+                                  preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())),
+                                  **run)  # type: ignore[call-overload]
+    finally:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert f"/{group.name}\n" in outcome["cgroups"], "the run was not in its pids-limited cgroup"
+    return finished, outcome

@@ -7,7 +7,6 @@ files and loopback ports this test owns.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import json
@@ -30,7 +29,7 @@ from grader.sandbox.layers import LAYERS
 
 from .attacks import ATTACKS, BINARY_GARBAGE, zip_archive
 from .conftest import SUBMISSIONS
-from .containment import CONTAINED, pids_cgroup
+from .containment import run_contained
 
 HONEST = ("aaa_honest", "zzz_honest")
 SECRET_HOLDER = "aab_secret_holder"
@@ -197,29 +196,15 @@ def batch(request, tmp_path_factory):
     tmp_before = set(os.listdir("/tmp"))
 
     out = base / "out"
-    group = pids_cgroup(f"gdgrade-test-{token}")
-    command = [
-        "unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "2", "--",
-        "prlimit", f"--as={GRADER_MEMORY}", "--",
-        sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2",
-        "--timeout", "2", "--memory", "768", *(["--spawn"] if request.param == "spawn" else []),
-    ]
+    command = ["prlimit", f"--as={GRADER_MEMORY}", "--", sys.executable, "-m", "grader", "grade", str(folder),
+               "--out", str(out), "--jobs", "2", "--timeout", "2", "--memory", "768",
+               *(["--spawn"] if request.param == "spawn" else [])]
     environment = dict(os.environ, GDGRADE_TEST_SECRET=secret, CI_JOB_TOKEN=secret)
-
-    def join_cgroup():
-        (group / "cgroup.procs").write_text(str(os.getpid()))
-
     try:
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment,
-                                  preexec_fn=join_cgroup, cwd=folder)  # as an instructor who cd-ed there
+        finished, outcome = run_contained(f"gdgrade-test-{token}", "2", command, env=environment,
+                                          cwd=folder)  # as an instructor who cd-ed there
     finally:
         listener.close()
-        try:
-            group.rmdir()
-        except OSError:
-            pass
-    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
-    assert f"/{group.name}\n" in outcome["cgroups"], "the batch did not run in its pids-limited cgroup"
     return {
         "outcome": outcome, "stderr": finished.stderr, "stdout": finished.stdout, "out": out, "folder": folder,
         "canary": canary_dir, "before": before, "secret": secret, "memory_secret": memory_secret, "token": token,
@@ -388,19 +373,9 @@ def test_nothing_outlives_a_killed_grader(tmp_path, path):
         (folder / name).mkdir(parents=True)
         (folder / name / "gradient.py").write_text(code)
     tmp_before = set(os.listdir("/tmp"))
-    group = pids_cgroup(f"gdgrade-test-kill-{secrets.token_hex(4)}")
-    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "10",
-               "--kill-at-children", "2", "--", sys.executable, "-m", "grader", "grade", str(folder),
-               "--out", str(tmp_path / "out"), "--jobs", "2", "--timeout", "600",
-               *(["--spawn"] if path == "spawn" else [])]
-    try:
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                  preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
-    finally:
-        with contextlib.suppress(OSError):
-            group.rmdir()
-    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
-    assert f"/{group.name}\n" in outcome["cgroups"], "the batch did not run in its pids-limited cgroup"
+    command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "2",
+               "--timeout", "600", *(["--spawn"] if path == "spawn" else [])]
+    _, outcome = run_contained(f"gdgrade-test-kill-{secrets.token_hex(4)}", "10", command, "--kill-at-children", "2")
     assert outcome["returncode"] == -signal.SIGKILL
     assert outcome["leftover"] == [] and outcome["emptied_after"] is not None, outcome
     assert not [name for name in set(os.listdir("/tmp")) - tmp_before if name.startswith("gdgrade")]
@@ -424,17 +399,9 @@ def test_sandbox_holds_for_an_instructor_without_root(tmp_path):
         "    try:\n        open(path, 'a').write('x')\n        found.append('wrote ' + path)\n    except OSError:\n"
         "        pass\nif found:\n    print('PWNED', found)\nraise SystemExit(3)\n")
     before = _digest(folder)
-    group = pids_cgroup(f"gdgrade-test-userns-{secrets.token_hex(4)}")
-    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "1", "--",
-               "unshare", "--user", "--map-root-user", sys.executable, "-m", "grader", "grade", str(folder),
+    command = ["unshare", "--user", "--map-root-user", sys.executable, "-m", "grader", "grade", str(folder),
                "--out", str(tmp_path / "out"), "--sandbox", "strict"]
-    try:
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                  preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
-    finally:
-        with contextlib.suppress(OSError):
-            group.rmdir()
-    outcome = json.loads(finished.stdout.strip().splitlines()[-1])
+    finished, outcome = run_contained(f"gdgrade-test-userns-{secrets.token_hex(4)}", "1", command)
     assert outcome["returncode"] == 0, finished.stderr
     tamper = Report.model_validate_json((tmp_path / "out" / "tamper.json").read_text())
     honest = Report.model_validate_json((tmp_path / "out" / "honest.json").read_text())
