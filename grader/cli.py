@@ -407,7 +407,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
-    _note_other_batch(out, quiz)
+    _note_other_batch(out, chosen)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
