@@ -249,6 +249,9 @@ FAILURE_TEXT = {
     "value": "the wrong value",
 }
 """How a failure is described without the case's inputs or expected values."""
+QUOTES_THE_CASE = frozenset({"not_a_number", "shape", "nan", "infinity", "too_large", "value"})
+"""Failures whose message for the instructor quotes the case's values (the others tell where and how
+the code stopped, which a student may read once the inputs' sizes are taken out)."""
 
 
 def case_name(index: int) -> str:
@@ -294,10 +297,9 @@ def for_students(report: Report) -> Report:
                                          "problem": FAILURE_TEXT[case.failure] if case.failure else None})
                  if is_hidden(case.case) else case for case in check.cases]
         message = check.message
-        if check.failed_case and is_hidden(check.failed_case) and (check.diagnosis is None or
-                                                                   check.diagnosis.kind != "exception"):
-            failing = next(case for case in cases if case.case == check.failed_case)
-            message = wrong_message(check.name, check.failed_case, failing.problem or "", check.mistake)
+        failing = next((case for case in cases if case.case == check.failed_case), None)
+        if failing is not None and is_hidden(failing.case) and failing.failure in QUOTES_THE_CASE:
+            message = wrong_message(check.name, failing.case, failing.problem or "", check.mistake)
         checks.append(check.model_copy(update={"cases": cases, "message": message}))
     error = report.error
     if error is not None and is_hidden(error.case):  # its message, and calls' line numbers, may spell the inputs

@@ -18,8 +18,9 @@ def plural(count: float, word: str, many: str | None = None) -> str:
 
 
 def count(number: float, word: str, many: str | None = None) -> str:
-    """``"1 submission"``, ``"3 submissions"``, ``"0 cases"``."""
-    return f"{number:g} {plural(number, word, many)}"
+    """``"1 submission"``, ``"3 submissions"``, ``"0 cases"``, ``"1000000 elements"`` (never ``1e+06``)."""
+    shown = str(int(number)) if float(number).is_integer() else f"{number:g}"
+    return f"{shown} {plural(number, word, many)}"
 
 
 def names(items: Sequence[str], quote: str = "`") -> str:
