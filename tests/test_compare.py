@@ -313,3 +313,22 @@ def test_a_shape_wrong_only_in_hidden_cases_does_not_tell_their_sizes(backprop, 
     assert check.diagnosis.explanation == ("`hidden_layer_input` has the wrong shape in hidden case 1, whose inputs "
                                            "have other sizes than the public case's: it seems to be computed for the "
                                            "public case's sizes")
+
+
+def test_a_student_reads_where_a_hidden_case_stopped_whatever_the_diagnosis(backprop, backprop_cases):
+    """A crash in a hidden case that matches a known mistake: the student reads where and how the
+    code stopped, without that case's sizes, never a bare "not defined"."""
+    from grader.report import Report, for_students
+
+    square = [c for c in backprop_cases[1:] if np.shape(c["weights_input_hidden"])[0] == np.shape(
+        c["weights_input_hidden"])[1]][0]
+    odd = [c for c in backprop_cases[1:] if np.shape(c["weights_input_hidden"])[0] != np.shape(
+        c["weights_input_hidden"])[1]][0]
+    check = raising(backprop, [square, odd], "delta_w_i_h", lambda learnrate, hidden_error_term, x:
+                    learnrate * hidden_error_term * x, {"learnrate", "hidden_error_term", "x"})[-1]
+    assert check.diagnosis.kind == "known_mistake" and ", where `x` has" in check.message
+    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
+                    max_score=9, checks=[check], duration_s=0.0)
+    assert for_students(report).checks[0].message == (
+        "`delta_w_i_h` is wrong: your code stopped at line 36 with `ValueError` while computing it in hidden "
+        "case 1. This matches a known mistake: no column axis on x")
