@@ -11,8 +11,8 @@ import collections
 import hashlib
 import secrets
 import time
-from collections import Counter, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -275,12 +275,10 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
-def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str,
-            answer: dict[str, object]) -> Report:
+def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str, run: Run) -> Report:
     started = time.monotonic()
     reference, settings = grader.reference, grader.settings
     case_count = len(reference.cases)
-    run = parse_run(answer, case_count, reference.quiz.variables)
     public_found = run.cases[0].found_in if run.cases else {}
     run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined, public_found)
                  for message in run.cases]
@@ -353,12 +351,6 @@ def content_digest(submission: intake.Submission) -> str | None:
         return None
 
 
-def _repeated_contents(submissions: Sequence[intake.Submission]) -> Counter[str]:
-    """How often each content occurs, for contents that occur more than once (digests only)."""
-    counts = Counter(content_digest(submission) for submission in submissions)
-    return Counter({digest: count for digest, count in counts.items() if count > 1 and digest is not None})
-
-
 class Grader:
     """One batch's reference values and the sandbox its submissions run in; use as a context manager.
 
@@ -394,10 +386,10 @@ class Grader:
     def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         self.close(abort=kind is not None)
 
-    def submit(self, submission: intake.Submission,
-               runs: Mapping[str, Future[dict[str, object]]] | None = None) -> Ticket:
-        """Read one submission and start its run, unless ``runs`` holds the run of the same bytes (by
-        digest): ``report`` turns the ticket into its report once ``ticket.answer`` is done."""
+    def submit(self, submission: intake.Submission) -> Ticket:
+        """Read one submission and start its run, unless a kept run is of the same program (the same
+        bytes, or the same tree: ``_Program``): ``report`` turns the ticket into its report once
+        ``ticket.answer`` is done."""
         started = time.monotonic()
         try:
             source, digest, text = _prepare(submission, self.quiz)
@@ -405,9 +397,8 @@ class Grader:
             source, digest, text = problem, None, None
         answer, borrowed = None, None
         if isinstance(source, Source):
-            answer = (runs or {}).get(digest or "")
             program = self._programs.get(source.looks)
-            if answer is None and program is not None and program.same(source.text):
+            if program is not None and program.same(source.text):
                 self._programs.move_to_end(source.looks)
                 answer, borrowed = program.answer, None if program.text == source.text else program.text
             if answer is None:
@@ -421,22 +412,28 @@ class Grader:
         self.runs += 1
         return self.sandbox.submit(source)
 
-    def _answer(self, ticket: Ticket) -> dict[str, object]:
-        """The ticket's run. Another file's run of the same program serves only when nothing in it
-        depends on where a line is: it wrote nothing to stderr (a warning names its line and quotes
-        it) and raised in no case (an error names its lines, and in Python 3.11 a multi-line
-        expression's line depends on its layout); otherwise this file runs itself."""
+    def _parsed(self, answer: dict[str, object]) -> Run:
+        return parse_run(answer, len(self.reference.cases), self.quiz.variables)
+
+    def _answer(self, ticket: Ticket) -> Run:
+        """The ticket's run, validated. Another file's run of the same program serves only when
+        nothing in it depends on where a line is: it wrote nothing to stderr (a warning names its
+        line and quotes it) and raised in no case (an error names its lines, and in Python 3.11 a
+        multi-line expression's line depends on its layout); otherwise this file runs itself, and
+        the kept run is lent to no other layout again."""
         answer = ticket.answer.result()  # type: ignore[union-attr]
-        if len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
-            looks = ticket.source.looks  # type: ignore[union-attr]
-            if looks in self._programs and self._programs[looks].answer is ticket.answer:
-                del self._programs[looks]
-        if ticket.borrowed is None:
-            return answer
-        run = parse_run(answer, len(self.reference.cases), self.quiz.variables)
-        if answer.get("stderr") or any(message.error is not None for message in run.cases) or run.problems:
-            return self._run(ticket.source.text).result()  # type: ignore[union-attr]
-        return answer
+        program = self._programs.get(ticket.source.looks)  # type: ignore[union-attr]
+        kept = program is not None and program.answer is ticket.answer
+        if kept and len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > \
+                SHARED_ANSWER_BYTES:
+            del self._programs[ticket.source.looks]  # type: ignore[union-attr]
+        run = self._parsed(answer)
+        if ticket.borrowed is None or not (answer.get("stderr") or run.problems or
+                                           any(message.error is not None for message in run.cases)):
+            return run
+        if kept:
+            program.key = None  # type: ignore[union-attr]
+        return self._parsed(self._run(ticket.source.text).result())  # type: ignore[union-attr]
 
     def report(self, ticket: Ticket) -> Report:
         """The report of a submitted ticket (waiting for its run if it is not done): always one."""
@@ -455,28 +452,14 @@ class Grader:
         """Reports for ``submissions``, in order.
 
         At most ``window`` submissions are in flight, so memory stays flat however large the
-        batch. Submissions with identical bytes run once per batch: the run is kept until the
-        last of them is reported (each gets its own report).
+        batch. Files of one program run once among the last ``PROGRAMS_KEPT`` programs (each
+        still gets its own report).
         """
         window = window or 4 * self.jobs
-        remaining = _repeated_contents(submissions)
-        shared: dict[str, Future[dict[str, object]]] = {}
         pending: deque[Ticket] = deque()
-
-        def finish(ticket: Ticket) -> Report:
-            if ticket.digest in remaining:
-                remaining[ticket.digest] -= 1
-                if remaining[ticket.digest] == 0:
-                    del remaining[ticket.digest]
-                    shared.pop(ticket.digest, None)
-            return self.report(ticket)
-
         for submission in submissions:
-            ticket = self.submit(submission, shared)
-            if ticket.digest in remaining and ticket.answer is not None and ticket.borrowed is None:
-                shared[ticket.digest] = ticket.answer  # type: ignore[index]  # never a run of another text
-            pending.append(ticket)
+            pending.append(self.submit(submission))
             while len(pending) >= window:
-                yield finish(pending.popleft())
+                yield self.report(pending.popleft())
         while pending:
-            yield finish(pending.popleft())
+            yield self.report(pending.popleft())

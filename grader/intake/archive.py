@@ -23,7 +23,6 @@ What keeps a hostile archive harmless:
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import stat
@@ -109,7 +108,6 @@ class Archive:
         self.path, self._data = path, data
         self._fd = -1
         self._budget = MAX_READ_BYTES
-        self._recent: collections.OrderedDict[tuple[int, int], bytes] = collections.OrderedDict()
         try:
             with self._open():
                 self.entries = self._directory()
@@ -185,21 +183,12 @@ class Archive:
     def read(self, entry: Entry, limit: int) -> bytes:
         """The member's bytes, decompressed no further than ``limit``; ``OSError`` with the reason if refused.
 
-        The last few reads are kept (a file is read for its digest and again to grade it), and all
-        reads of one archive together decompress at most ``MAX_READ_BYTES``."""
-        key = (entry.offset, limit)
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            return self._recent[key]
+        All reads of one archive together decompress at most ``MAX_READ_BYTES``."""
         try:
             with self._open():
-                data = self._member(entry, limit)
+                return self._member(entry, limit)
         except (OverflowError, ValueError, struct.error):
             raise OSError(f"{display(entry.name)} is damaged in the archive (it lies outside it)") from None
-        self._recent[key] = data
-        if len(self._recent) > 4:
-            self._recent.popitem(last=False)
-        return data
 
     def _member(self, entry: Entry, limit: int) -> bytes:
         shown = display(entry.name)
