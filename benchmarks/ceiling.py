@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import make_submissions  # noqa: E402
+from common import cpu_seconds, make_submissions, tree_sum  # noqa: E402
 
 
 def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
@@ -34,7 +33,7 @@ def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
     cases = quiz.cases(settings.hidden_cases, seed)
     with Sandbox(job_settings(quiz, cases, settings), hidden_inputs(cases), jobs) as sandbox:
         sandbox.submit(paths[0].read_text()).result()  # the server started and warmed
-        before = _cpu()
+        before = tree_sum(os.getpid(), cpu_seconds)  # this process, its live descendants and those reaped
         started = time.perf_counter()
         window, pending = 4 * jobs, []
         for path in paths:
@@ -44,36 +43,8 @@ def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
         for future in pending:
             future.result()
         elapsed = time.perf_counter() - started
-        used = _cpu() - before
+        used = tree_sum(os.getpid(), cpu_seconds) - before
     return len(paths) / elapsed, used / len(paths)
-
-
-def _cpu() -> float:
-    """CPU seconds of this process and its reaped children (the fork server's children are reaped
-    by the server, which is reaped only at the end: its share shows in ``/proc`` instead)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _tree_cpu(os.getpid())
-
-
-def _tree_cpu(root: int) -> float:
-    """CPU seconds of the live descendants of ``root``, with the children they have reaped."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents, cpu = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry)] = int(fields[1])
-            cpu[int(entry)] = sum(int(value) for value in fields[11:15]) / ticks
-    total, frontier = 0.0, [child for child, parent in parents.items() if parent == root]
-    while frontier:
-        pid = frontier.pop()
-        total += cpu.get(pid, 0.0)
-        frontier.extend(child for child, parent in parents.items() if parent == pid)
-    return total
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +32,11 @@ def make_submissions(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants, from /proc."""
+def tree_sum(root: int, value: Callable[[list[str]], float], include_root: bool = True) -> float:
+    """``value`` of each process's /proc stat fields (after the command name), summed over ``root``
+    and all its descendants (or the descendants alone)."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    values: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -44,13 +46,27 @@ def _tree_rss(root: int) -> int:
         except OSError:
             continue
         parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * PAGE
-    total, frontier = 0, [root]
+        values[int(entry)] = value(fields)
+    total, frontier = 0.0, [root] if include_root else [child for child, parent in parents.items() if parent == root]
     while frontier:
         pid = frontier.pop()
-        total += rss.get(pid, 0)
+        total += values.get(pid, 0.0)
         frontier.extend(child for child, parent in parents.items() if parent == pid)
     return total
+
+
+def resident_bytes(fields: list[str]) -> float:
+    return int(fields[21]) * PAGE
+
+
+def cpu_seconds(fields: list[str]) -> float:
+    """User and system time, the process's own and that of the children it has reaped."""
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 def run_measured(command: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
@@ -63,7 +79,7 @@ def run_measured(command: list[str]) -> tuple[float, int, subprocess.CompletedPr
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, int(tree_sum(process.pid, resident_bytes)))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample)

@@ -17,12 +17,13 @@ import time
 import numpy as np
 
 from grader import explain
+from grader.compare import Reference
 from grader.quiz import load
 
 
 def quantities(quiz, cases, position: int) -> dict[str, list[np.ndarray]]:
     upstream = [*quiz.input_names, *quiz.variables[:position]]
-    solved = [{**inputs, **quiz.solve(inputs)} for inputs in cases]
+    solved = Reference(quiz, cases).upstream  # each case's inputs and reference steps
     return {name: [np.asarray(case[name], dtype=np.float64) for case in solved] for name in upstream}
 
 

@@ -68,7 +68,7 @@ def measure_all(count: int, namespaces: str, problem: str | None) -> None:
 
     variants = {
         "filesystem": without("filesystem", root=None, scratch_root=scratch),
-        "landlock": without("landlock", landlock_fd=None),
+        "landlock": without("landlock"),
         "seccomp": without("seccomp", seccomp=None),
         "unprivileged": without("unprivileged"),
     }

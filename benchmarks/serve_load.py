@@ -26,12 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SAMPLES, gdgrade, make_submissions, run_measured  # noqa: E402
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+from common import SAMPLES, gdgrade, make_submissions, percentile, run_measured  # noqa: E402
 
 
 async def load(base: str, clients: int, seconds: float, texts: list[str]) -> tuple[int, list[float], int]:

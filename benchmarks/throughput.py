@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ceiling import ceiling  # noqa: E402
-from common import make_submissions, run_measured  # noqa: E402
+from common import make_submissions, percentile, run_measured  # noqa: E402
 
 MEASURED = (
     "import atexit, json, resource, runpy, sys\n"
@@ -36,11 +36,6 @@ MEASURED = (
     " file=sys.stderr)\n"
     "atexit.register(said)\nsys.argv = ['gdgrade', *sys.argv[1:]]\nrunpy.run_module('grader', run_name='__main__')\n")
 """``gdgrade`` that says, as it exits, the CPU seconds of its own process and of its children."""
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
