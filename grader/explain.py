@@ -141,15 +141,15 @@ def search(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float
         matrix = _matrix(usable, 0, shapes[0])
         with np.errstate(all="ignore"):
             inverse = 1.0 / matrix
-        for sign in (1.0, -1.0):
-            wanted = sign * first
+        both = np.concatenate([matrix, inverse])
+        with np.errstate(all="ignore"):
+            pairs = matrix[:, None, :] * both[None, :, :]
+        signs = ((1.0, first), (-1.0, -first))  # each product is made once and compared with both
+        for sign, wanted in signs:
             for i in np.nonzero(_close(matrix, wanted, rtol, atol))[0]:
                 term = usable[i]
                 candidates.append((term.cost + (sign < 0), _product_text([term], None, sign < 0), (term,),
                                    lambda case, t=term, s=sign: s * t.values[case]))
-            both = np.concatenate([matrix, inverse])
-            with np.errstate(all="ignore"):
-                pairs = matrix[:, None, :] * both[None, :, :]
             for i, j in zip(*np.nonzero(_close(pairs, wanted, rtol, atol))):
                 a, divide = usable[i], j >= len(usable)
                 b = usable[j - len(usable)] if divide else usable[j]
@@ -159,9 +159,10 @@ def search(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float
                 candidates.append((cost, _product_text([a] if divide else [a, b], b if divide else None, sign < 0),
                                    (a, b), lambda case, a=a, b=b, d=divide, s=sign:
                                    s * (a.values[case] / b.values[case] if d else a.values[case] * b.values[case])))
-            for i in range(len(usable)):  # three factors, the third possibly a divisor
-                with np.errstate(all="ignore"):
-                    triples = (matrix[i] * matrix[i:])[:, None, :] * both[None, :, :]
+        for i in range(len(usable)):  # three factors, the third possibly a divisor
+            with np.errstate(all="ignore"):
+                triples = (matrix[i] * matrix[i:])[:, None, :] * both[None, :, :]
+            for sign, wanted in signs:
                 for j, k in zip(*np.nonzero(_close(triples, wanted, rtol, atol))):
                     a, b = usable[i], usable[i + j]
                     divide = k >= len(usable)
