@@ -183,6 +183,10 @@ class _Context:
                                      if array is not None and array.size <= self.reference.usable_size}})
         return own
 
+    @functools.cached_property
+    def changed_givens(self) -> dict[str, np.ndarray | None]:
+        return changed_givens(self.facts, self.reference.cases[0])
+
     def outputs(self, function, index: int) -> list[np.ndarray]:  # noqa: ANN001 - a quiz function
         """``function`` applied to the student's own upstream values, then to the reference's."""
         results = []
@@ -214,7 +218,7 @@ class _Context:
                 assigned = [step.name for step in self.quiz.steps if self.facts.spans.get(step.name)]
                 holding = [name for name in assigned if any(start <= line <= end for line in run.stop.lines
                                                              for start, end in self.facts.spans[name])]
-                after = [name for name in assigned if _not_assigned(run.values[name])
+                after = [name for name in assigned if not_assigned(run.values[name])
                          and min(start for start, _ in self.facts.spans[name]) > run.stop.lines[-1]]
                 step_name = (holding or after or [None])[0]
             charged.append(step_name)
@@ -225,12 +229,24 @@ class _Context:
         (it is judged as a failure, as before), and so does a name the file never assigns (it is
         simply not defined)."""
         run = self.runs[index]
-        return (run is None or run.stop is None or not _not_assigned(run.values[name])
+        return (run is None or run.stop is None or not not_assigned(run.values[name])
                 or not self.facts.spans.get(name) or self.charged[index] == name)
 
 
-def _not_assigned(value: StudentValue) -> bool:
+def not_assigned(value: StudentValue) -> bool:
+    """The code never assigned it (as against ``None``, or a value of another kind)."""
     return isinstance(value, Missing) and value.kind == "missing"
+
+
+def changed_givens(facts: Facts, public: Inputs) -> dict[str, np.ndarray | None]:
+    """The givens the file sets to something other than the quiz's public value (to within 1e-9),
+    each with the file's value as an array, or None when it is not a number."""
+    changed = {}
+    for name, value in facts.given.items():
+        array = as_array(value)
+        if name in public and (array is None or not close(array, np.asarray(public[name], np.float64), 1e-9, 1e-12)):
+            changed[name] = array
+    return changed
 
 
 def _judged(context: _Context, step: Step) -> list[int]:
@@ -502,10 +518,7 @@ def _search(context: _Context, step: Step, ran: Sequence[int],
                   context.quiz.variables[:position]
                   if name in own and any(not close(o, r, 1e-9, 1e-12) for o, r in
                                          zip(own[name], (context.reference.arrays[i][name] for i in ran)))}
-    public = context.reference.cases[0]
-    given = {name: value.array() for name, value in context.facts.given.items()
-             if name in public and isinstance(value, Numeric) and value.array() is not None
-             and not close(value.array(), np.asarray(public[name], dtype=np.float64), 1e-9, 1e-12)}
+    given = {name: array for name, array in context.changed_givens.items() if array is not None}
     terms = explain.terms(own, references, given, context.quiz.functions, targets[0].ndim)  # type: ignore[union-attr]
     found = explain.search(targets, terms, step.rtol, step.atol)  # type: ignore[arg-type]
     if found is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import compare, conceal, intake, text
-from grader.protocol import CaseMessage, Missing, Numeric, Run, parse_run
+from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox.forkserver import RUNNER_FAILED
@@ -249,13 +249,10 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     function, an error that came after every value was computed (and so costs nothing)."""
     notes = []
     public = reference.cases[0]
-    for name, value in facts.given.items():
-        array = value.array() if isinstance(value, Numeric) else None
-        if name in public and (array is None or not compare.close(array, np.asarray(public[name], np.float64),
-                                                                     1e-9, 1e-12)):
-            theirs = _shown(array) if array is not None else f"something that is not a number ({value.kind})"
-            notes.append(f"your file sets `{name}` to {theirs} where the quiz gives {_shown(public[name])}: "
-                         "every case was graded with the quiz's values, so the givens must stay as they are")
+    for name, array in compare.changed_givens(facts, public).items():
+        theirs = _shown(array) if array is not None else f"something that is not a number ({facts.given[name].kind})"
+        notes.append(f"your file sets `{name}` to {theirs} where the quiz gives {_shown(public[name])}: "
+                     "every case was graded with the quiz's values, so the givens must stay as they are")
     inside: dict[str, list[str]] = {}
     for check in checks:
         if check.found_in:
@@ -266,7 +263,7 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
                      "expects them at top level; they were graded as they are")
     if error is not None and error.line is not None:
         index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
-        if index is not None and not any(isinstance(value, Missing) and value.kind == "missing"
+        if index is not None and not any(compare.not_assigned(value)
                                          for value in runs[index].values.values()):  # type: ignore[union-attr]
             what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
                     else f"raised {text.code_span(error.type)}")
