@@ -34,8 +34,6 @@ class Term:
     text: str
     values: tuple[np.ndarray, ...]
     cost: int
-    names: frozenset[str]
-    """The quiz names it reads."""
     source: str = "own"
     """own (the student's values, or an input), reference (the right value of a step), given (the
     student's own value for a given)."""
@@ -46,7 +44,6 @@ class Found:
     """A formula that gives the student's value in every case."""
 
     expression: str
-    cost: int
     terms: tuple[Term, ...]
 
     @property
@@ -58,31 +55,30 @@ def terms(quantities: Mapping[str, Sequence[np.ndarray]], references: Mapping[st
           given: Mapping[str, np.ndarray], functions: Mapping[str, Callable[[np.ndarray], object]],
           target_ndim: int) -> list[Term]:
     """Every term of the search, cheapest first, at most MAX_TERMS."""
-    atoms = [Term(name, tuple(values), 1, frozenset({name})) for name, values in quantities.items()]
-    for name, values in references.items():
-        atoms.append(Term(name, tuple(values), 2, frozenset({name}), "reference"))
+    atoms = [Term(name, tuple(values), 1) for name, values in quantities.items()]
+    atoms += [Term(name, tuple(values), 2, "reference") for name, values in references.items()]
     cases = len(next(iter(quantities.values()), ()))
-    for name, value in given.items():
-        atoms.append(Term(name, (value,) * cases, 2, frozenset({name}), "given"))
+    atoms += [Term(name, (value,) * cases, 2, "given") for name, value in given.items()]
     found = list(atoms)
+
+    def derive(atom: Term, text: str, change: Callable[[np.ndarray], object]) -> None:
+        """``atom`` changed by one more operation (a function, ``1 - v``, an axis, a transpose)."""
+        try:
+            values = tuple(np.asarray(change(value), dtype=np.float64) for value in atom.values)
+        except Exception:  # noqa: BLE001 - a function that does not take this value gives no term
+            return
+        found.append(Term(text, values, atom.cost + 1, atom.source))
+
     with np.errstate(all="ignore"):
         for atom in atoms:
             for label, function in functions.items():
-                try:
-                    values = tuple(np.asarray(function(value), dtype=np.float64) for value in atom.values)
-                except Exception:  # noqa: BLE001 - a function that does not take this value gives no term
-                    continue
-                found.append(Term(f"{label}({atom.text})", values, atom.cost + 1, atom.names, atom.source))
-            found.append(Term(f"(1 - {atom.text})", tuple(1 - value for value in atom.values), atom.cost + 1,
-                              atom.names, atom.source))
+                derive(atom, f"{label}({atom.text})", function)
+            derive(atom, f"(1 - {atom.text})", lambda value: 1 - value)
             if target_ndim == 2 and all(value.ndim == 1 for value in atom.values):
-                found.append(Term(f"{atom.text}[:, None]", tuple(value[:, None] for value in atom.values),
-                                  atom.cost + 1, atom.names, atom.source))
-                found.append(Term(f"{atom.text}[None, :]", tuple(value[None, :] for value in atom.values),
-                                  atom.cost + 1, atom.names, atom.source))
+                derive(atom, f"{atom.text}[:, None]", lambda value: value[:, None])
+                derive(atom, f"{atom.text}[None, :]", lambda value: value[None, :])
             if target_ndim == 2 and all(value.ndim == 2 for value in atom.values):
-                found.append(Term(f"{atom.text}.T", tuple(value.T for value in atom.values), atom.cost + 1,
-                                  atom.names, atom.source))
+                derive(atom, f"{atom.text}.T", lambda value: value.T)
     found.sort(key=lambda term: term.cost)
     return found[:MAX_TERMS]
 
@@ -186,9 +182,9 @@ def search(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float
                 candidates.append((a.cost + b.cost + 1, f"{a.text} {operator} {b.text}", (a, b), compute))
     if not shapes[0]:
         candidates += _sums_over_elements(targets, all_terms, rtol, atol)
-    for cost, text, used, compute in sorted(candidates, key=lambda found: (found[0], found[1])):
+    for _, text, used, compute in sorted(candidates, key=lambda found: (found[0], found[1])):
         if holds(compute):
-            return Found(text, cost, used)
+            return Found(text, used)
     return None
 
 

@@ -270,14 +270,6 @@ class Quiz:
         return replace(self, steps=steps)
 
 
-def available() -> list[str]:
-    """Names of the quizzes ``load`` finds by name: shipped in ``grader.reference`` or registered by
-    an installed distribution (``grader.catalog``)."""
-    from grader import catalog  # catalog imports this module
-
-    return sorted({entry.name for entry in catalog.entries()})
-
-
 def load(name: str) -> Quiz:
     """Load a quiz by name, or from a quiz folder when ``name`` is a path (``grader.catalog``)."""
     from grader import catalog
