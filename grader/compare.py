@@ -25,7 +25,17 @@ import numpy as np
 from grader import explain
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Step, TooLarge, apply, close, expression, parameters
-from grader.report import PASSING, CaseDetail, Check, Diagnosis, Outcome, case_name, case_phrase, wrong_message
+from grader.report import (
+    FAILURE_TEXT,
+    PASSING,
+    CaseDetail,
+    Check,
+    Diagnosis,
+    Outcome,
+    case_name,
+    case_phrase,
+    wrong_message,
+)
 from grader.text import code_span, count, names, plural
 
 KEPT_VALUES = 100
@@ -117,7 +127,7 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
     """Compare one case in plain Python: values are a handful of floats, numpy calls would dominate."""
     detail = {"case": case_name(index), "expected": expected.plain}
     if value is None:
-        return CaseDetail(passed=False, failure="not_run", problem="not computed: the run stopped before this case",
+        return CaseDetail(passed=False, failure="not_run", problem=FAILURE_TEXT["not_run"],
                           **detail)
     if isinstance(value, Missing):
         return CaseDetail(passed=False, failure="missing",
@@ -551,7 +561,7 @@ def check_step(context: _Context, step: Step, stopped: str) -> Check:
     judged = _judged(context, step)
     details = [_detail(i, v, expected[i][step.name], step) if i in judged else
                CaseDetail(case=case_name(i), passed=False, failure="not_reached", expected=expected[i][step.name].plain,
-                          problem="not reached: the code stopped earlier in this case")
+                          problem=FAILURE_TEXT["not_reached"])
                for i, v in enumerate(values)]
     upstream = step.upstream
     hint = mistake_name = failed_case = diagnosis = None

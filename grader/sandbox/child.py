@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 import types
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -239,7 +238,7 @@ def main(plan: layers.Plan, job: dict[str, Any], slot: int) -> None:
     os.write(RESULTS_FD, json.dumps({"sandbox": report}).encode() + b"\n")
     if job["strict"] and report["missing"]:
         os._exit(layers.STRICT_EXIT)
-    run_cases(job, _read_source(), RESULTS_FD, _hidden_cases)
+    run_cases(job, _read_source(), RESULTS_FD)
 
 
 def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tuple[Any, str]], Any]:
@@ -280,10 +279,9 @@ def _hidden_cases() -> list[dict[str, Any]]:
     return json.loads(b"".join(chunks) or b"[]")
 
 
-def run_cases(job: dict[str, Any], source: str, result_fd: int,
-              hidden: Callable[[], list[dict[str, Any]]] = list) -> None:
-    """Execute ``source`` on the public case, then on each hidden case ``hidden`` gives once the
-    public case is reported, writing one JSON line per case to ``result_fd``."""
+def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
+    """Execute ``source`` on the public case, then on each hidden case (which arrive once the public
+    case is reported: ``_hidden_cases``), writing one JSON line per case to ``result_fd``."""
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
     set_profile = sys.setprofile
     filename = job["filename"]
@@ -358,7 +356,7 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int,
         # a student's text may hold lone surrogates, which no JSON reader takes: they become "?"
         write(result_fd, dumps(message, allow_nan=True, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
         if index == 0:
-            cases += hidden()
+            cases += _hidden_cases()
         index += 1
 
 
