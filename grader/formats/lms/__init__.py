@@ -118,9 +118,7 @@ class Roster:
                 return [], ("the download does not say who handed it in (anonymous grading)"
                             if student.system == "canvas" else "the download does not name the student")
             rows = sorted({row for key in keys for row in own.get(key, [])})
-            shown = student.name if system.name == "brightspace" else student.lms_id
-            what = {"canvas": "ID", "moodle": "Identifier", "blackboard": "Username",
-                    "brightspace": "First Name and Last Name"}[system.name]
+            shown, what = system.shown(student), system.key_name
             return rows, (f"no roster row's {what} is {shown!r}" if not rows else
                           f"{len(rows)} roster rows' {what} is {shown!r}: grade it by hand")
         rows = sorted(set(logins.get(graded.id.casefold(), [])))
@@ -131,9 +129,7 @@ class Roster:
     def _value(self, score: float, max_score: float) -> str:
         points = self.column.points
         value = score / max_score * points if points is not None and max_score > 0 else score
-        if isinstance(self.system, Moodle):
-            return f"{value:.{self.system.decimals(self.sheet)}f}"
-        return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+        return self.system.grade(self.sheet, value)
 
     def finish(self, folder: Path) -> LmsImport:
         """Write the import file and ``unmatched.csv``; say what was matched."""
@@ -159,7 +155,8 @@ class Roster:
             else:
                 unmatched.append((graded, why))
                 held.update(rows)
-        grades = {index: self._value(0.0, 1.0) if self.missing_zero else "" for index in students}
+        missing = self._value(0.0, 1.0) if self.missing_zero else ""
+        grades = dict.fromkeys(students, missing)
         comments: dict[int, str] = {}
         for index, found in matched.items():
             people = {(g.student.system, g.student.lms_id or g.student.name) if g.student else g.id for g in found}

@@ -20,7 +20,8 @@ GRADE_COLUMN = re.compile(r"^(?P<title>.*?) \[[^\]:]*: (?P<calculated>up to )?(?
 
 
 class Blackboard(System):
-    name, title = "blackboard", "Blackboard"
+    name = "blackboard"
+    key_name = "Username"
     login_names = ("Username", "Student ID")
     bom = True
 

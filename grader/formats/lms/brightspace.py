@@ -28,7 +28,8 @@ def _name(text: str) -> str:
 
 
 class Brightspace(System):
-    name, title = "brightspace", "Brightspace"
+    name = "brightspace"
+    key_name = "First Name and Last Name"
     login_names = (*IDENTITY, "Email")
 
     def recognises(self, sheet: Sheet) -> bool:
@@ -51,6 +52,9 @@ class Brightspace(System):
 
     def student_keys(self, student: Student) -> list[str]:
         return [_name(student.name)] if student.name else []
+
+    def shown(self, student: Student) -> str | None:
+        return student.name
 
     def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
         return [value.removeprefix("#") for value in super().logins(sheet, row)]  # Brightspace's "#1001"

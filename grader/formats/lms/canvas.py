@@ -22,7 +22,8 @@ TOTALS = re.compile(r"Current Score|Current Points|Current Grade|Final Score|Fin
 
 
 class Canvas(System):
-    name, title = "canvas", "Canvas"
+    name = "canvas"
+    key_name = "ID"
     login_names = ("SIS Login ID", "SIS User ID", "ID")
 
     def recognises(self, sheet: Sheet) -> bool:

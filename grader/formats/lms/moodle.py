@@ -27,7 +27,8 @@ PARTICIPANT = re.compile(r"(\d+)\s*$")
 
 
 class Moodle(System):
-    name, title = "moodle", "Moodle"
+    name = "moodle"
+    key_name = "Identifier"
     login_names = ("Email address", "ID number", "Username")
 
     def recognises(self, sheet: Sheet) -> bool:
@@ -43,11 +44,11 @@ class Moodle(System):
                       else "the worksheet has no Feedback comments column (enable feedback comments in the "
                            "assignment to import a summary per student)")
 
-    def decimals(self, sheet: Sheet) -> int:
-        """The decimals Moodle writes grades with, as ``Maximum Grade`` shows them."""
+    def grade(self, sheet: Sheet, value: float) -> str:
+        """With the decimals Moodle writes grades with, as ``Maximum Grade`` shows them."""
         maximum = sheet.column("Maximum Grade")
         shown = next((sheet.cell(row, maximum).strip() for row in sheet.rows if sheet.cell(row, maximum).strip()), "")
-        return len(shown.rpartition(".")[2]) if "." in shown else 0
+        return f"{value:.{len(shown.rpartition('.')[2]) if '.' in shown else 0}f}"
 
     def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
         match = PARTICIPANT.search(sheet.cell(row, sheet.column("Identifier")))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from grader.formats.lms.sheet import Sheet
-from grader.report import Student
+from grader.report import SYSTEM_TITLES, Student
 
 
 class RosterError(Exception):
@@ -58,7 +58,12 @@ class System:
     """One system's gradebook export and import. Subclasses say how theirs is laid out."""
 
     name = ""
-    title = ""
+    key_name = ""
+    """The column ``keys`` reads, for messages."""
+
+    @property
+    def title(self) -> str:
+        return SYSTEM_TITLES[self.name]  # type: ignore[index]
     bom: bool | None = None
     """Whether the import file starts with a UTF-8 byte-order mark; None: as the export did."""
 
@@ -79,6 +84,14 @@ class System:
     def student_keys(self, student: Student) -> list[str]:
         """What identifies a student of this system's download to a row."""
         return [student.lms_id.casefold()] if student.lms_id else []
+
+    def shown(self, student: Student) -> str | None:
+        """The student as ``key_name`` holds them, for messages."""
+        return student.lms_id
+
+    def grade(self, sheet: Sheet, value: float) -> str:
+        """A grade as the import file writes it: up to two decimals, none trailing."""
+        return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
     login_names: tuple[str, ...] = ()
     """The columns whose value a plain submission's folder name may be (a username, a student number)."""
