@@ -423,7 +423,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
 
 def _import_files(roster: lms.Roster | None, moodle: bool) -> list[str]:
     """The import files a run may write: claimed, so that a later run without them removes them."""
-    return ([roster.file_name, "unmatched.csv"] if roster else []) + ([outdir.FEEDBACK_ZIP] if moodle else [])
+    return ([roster.file_name, outdir.UNMATCHED] if roster else []) + ([outdir.FEEDBACK_ZIP] if moodle else [])
 
 
 def read_text(submission: intake.Submission) -> str | None:

@@ -26,6 +26,8 @@ MANIFEST = ".gdgrade-files"
 """JSON, named without .json so that globbing the reports does not pick it up."""
 FEEDBACK_ZIP = "moodle-feedback.zip"
 """Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.moodle``)."""
+UNMATCHED = "unmatched.csv"
+"""The submissions ``--roster`` matched to no row, with the reason."""
 
 
 SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -51,8 +53,8 @@ class FolderBusy(Exception):
     """Another gdgrade run is writing to the folder."""
 
 
-LMS_FILES = re.compile(r"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|unmatched\.csv|"
-                       r"moodle-feedback\.zip)$")
+LMS_FILES = re.compile(rf"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|{re.escape(UNMATCHED)}|"
+                       rf"{re.escape(FEEDBACK_ZIP)})$")
 """The import files ``--roster`` writes (and Moodle's feedback zip): byte for byte what the LMS reads, so
 they carry no mark; one listed in the manifest is gdgrade's."""
 

@@ -31,6 +31,7 @@ from grader.formats.lms.moodle import Moodle
 from grader.formats.lms.sheet import SheetError, read, write
 from grader.formats.lms.system import RosterError, System
 from grader.formats.summary import LmsImport
+from grader.outdir import UNMATCHED
 from grader.report import SYSTEM_TITLES, Report, Status, Student
 from grader.text import count, spreadsheet_cell
 
@@ -174,7 +175,7 @@ class Roster:
             grades[index] = ""
         rows, quote_all = system.output(sheet, self.column, grades, comments)
         write(folder / self.file_name, sheet, rows, quote_all, system.bom)
-        _write_unmatched(folder / "unmatched.csv", unmatched)
+        _write_unmatched(folder / UNMATCHED, unmatched)
         filled = sum(1 for index in students if index in comments)
         return LmsImport(system=system.title, file=self.file_name, column=self.column.header,
                          points=self.column.points, graded=filled, held=len(held),
