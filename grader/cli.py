@@ -212,21 +212,19 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     if defaults and not GRADESCOPE_HOME.is_dir():
         raise click.UsageError(f"this is not Gradescope's autograder ({GRADESCOPE_HOME} does not exist): give "
                                "--submission-dir and --results to run the step elsewhere")
-    maximum = sum(step.weight for step in quiz.steps)
     try:
         chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
             None, f"the upload folder {submission_dir} does not exist")
     except intake.IntakeError as problem:  # results.json is written whatever happens
         chosen, why = None, str(problem)
     if chosen is None:
-        results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", maximum, quiz.variables)
+        results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", quiz.steps)
     else:
         try:
             result = _grade_one(chosen, quiz, settings)
             results = gradescope.results(report.for_students(result) if hide_hidden else result)
         except click.ClickException as problem:  # results.json is written whatever happens
-            results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", maximum,
-                                         quiz.variables)
+            results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
     try:
         results_path.parent.mkdir(parents=True, exist_ok=True)
         atomic.write(results_path, json.dumps(results, indent=2) + "\n")

@@ -262,3 +262,17 @@ def test_shards_graded_with_a_quiz_folder_merge_with_it(quiz_folder, tmp_path):
     merged = gdgrade("merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "all", "--quiz", quiz_folder)
     assert merged.returncode == 0, merged.stderr
     assert merged.stdout.startswith("Graded 3 submissions (merged from 2 shards): mean 3.00/3, 3 with full marks")
+
+
+def test_gradescope_gives_each_test_its_steps_weight_when_nothing_could_be_graded(tmp_path):
+    folder = quiz_with(tmp_path / "weighted", """
+        QUIZ = dataclasses.replace(QUIZ, steps=tuple(dataclasses.replace(step, weight=float(index + 1))
+                                                    for index, step in enumerate(QUIZ.steps)))
+    """)
+    upload, results = tmp_path / "upload", tmp_path / "results.json"
+    upload.mkdir()
+    done = subprocess.run([sys.executable, "-m", "grader", "gradescope", "--quiz", str(folder), "--submission-dir",
+                           str(upload), "--results", str(results)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    tests = json.loads(results.read_text())["tests"]
+    assert [test["max_score"] for test in tests] == [float(index + 1) for index in range(len(tests))]

@@ -9,9 +9,11 @@ crashing submission included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from grader.formats import render
+from grader.quiz import Step
 from grader.report import Report, explanations
 
 
@@ -39,15 +41,16 @@ def results(report: Report) -> dict[str, Any]:
     }
 
 
-def missing(reason: str, max_score: float, variables: tuple[str, ...]) -> dict[str, Any]:
-    """Results when nothing in the upload could be graded: every test failed, with the reason."""
+def missing(reason: str, steps: Sequence[Step]) -> dict[str, Any]:
+    """Results when nothing in the upload could be graded: every test failed, with the reason, each
+    worth its step's weight."""
     return {
         "score": 0.0,
         "execution_time": 0,
         "output": reason,
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [{"name": name, "number": str(number), "score": 0.0, "max_score": max_score / len(variables),
+        "tests": [{"name": step.name, "number": str(number), "score": 0.0, "max_score": step.weight,
                    "status": "failed", "output": reason, "visibility": "visible"}
-                  for number, name in enumerate(variables, start=1)],
+                  for number, step in enumerate(steps, start=1)],
     }
