@@ -9,13 +9,14 @@ the quiz (``quiz``, definitions in ``reference``), ``report`` is the result,
 command line.
 """
 
-import os
+import os  # nothing else: ``python -m grader`` imports this before the working folder is off the path
 
-from grader.sandbox.launch import SAFE_ENVIRONMENT
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""numpy's thread pools, one thread each: in the grader (set here, before numpy is imported: its arrays
+are a handful of numbers, and a pool only spins beside the children for the cores they need; measured:
+about 1% of a batch's CPU) and in every child (``sandbox.launch.SAFE_ENVIRONMENT``)."""
 
-for _variable in (name for name in SAFE_ENVIRONMENT if name.endswith("_NUM_THREADS")):
-    # before numpy is imported: the grader's arrays are a handful of numbers, and a BLAS thread pool
-    # only spins beside the children for the cores they need (measured: about 1% of a batch's CPU)
-    os.environ.setdefault(_variable, SAFE_ENVIRONMENT[_variable])
+for _variable, _value in ONE_THREAD.items():
+    os.environ.setdefault(_variable, _value)
 
 __version__ = "0.1.0"

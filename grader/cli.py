@@ -213,11 +213,11 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         raise click.UsageError(f"this is not Gradescope's autograder ({GRADESCOPE_HOME} does not exist): give "
                                "--submission-dir and --results to run the step elsewhere")
     try:
-        chosen, why = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else (
-            None, f"the upload folder {submission_dir} does not exist")
+        chosen = intake.upload(submission_dir, quiz.filename) if submission_dir.is_dir() else None
+        why = chosen.selection if chosen is not None else f"the upload folder {submission_dir} does not exist"
     except intake.IntakeError as problem:  # results.json is written whatever happens
         chosen, why = None, str(problem)
-    if chosen is None:
+    if chosen is None or chosen.nothing:
         results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", quiz.steps)
     else:
         try:

@@ -11,7 +11,6 @@ a submission, and whatever could not be searched is named in ``Found.notes``.
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ from pathlib import Path
 from grader.intake import folders, layouts
 from grader.intake.archive import Archive, ArchiveError, is_archive
 from grader.intake.folders import plain, unique
-from grader.intake.listing import Listing, OnDisk, display, list_folder
-from grader.intake.submission import MAX_SOURCE_BYTES, Submission, is_notebook
+from grader.intake.listing import Item, Listing, OnDisk, display, list_folder
+from grader.intake.submission import MAX_SOURCE_BYTES, Submission
 from grader.text import code_span, count
 
 __all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
@@ -34,20 +33,15 @@ class Found:
 
     submissions: list[Submission] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    layouts: Counter[str] = field(default_factory=Counter)
-    """How many submissions came from each system's download, by its title."""
 
 
 def _named(path: Path, filename: str) -> Submission:
     """A file named by itself: a submission under its own name (its folder's, for ``gradient.py``)."""
     stem = path.name.rpartition(".")[0] or path.name
-    notebook = f"{filename.rpartition('.')[0]}.ipynb"
-    identifier = path.parent.resolve().name if path.name in (filename, notebook) else stem
+    identifier = path.parent.resolve().name if path.name in (filename, folders.notebook_name(filename)) else stem
     problem = ("is a symbolic link; links are not followed" if path.is_symlink() else
                None if path.is_file() else "is not a regular file")
-    why = ("it is a notebook, graded as its code cells joined in order (IPython magics and shell lines as "
-           "comments)") if is_notebook(path.name) else None
-    return Submission(display(identifier or stem), path, problem, why, origin=OnDisk(path))
+    return folders.graded(display(identifier or stem), path, Item(path.name, OnDisk(path), problem), None)
 
 
 class IntakeError(Exception):
@@ -69,18 +63,15 @@ def _archive(path: Path) -> bool:
     return is_archive(path) or (path.suffix.lower() == ".zip" and path.is_file() and not path.is_symlink())
 
 
-def upload(path: Path, filename: str) -> tuple[Submission | None, str]:
-    """One student's upload, a folder or an archive, files at any depth: the submission to grade, or
-    None and why not (see ``folders.upload``)."""
+def upload(path: Path, filename: str) -> Submission:
+    """One student's upload, a folder or an archive, files at any depth, as their submission: one with
+    ``nothing`` set, and why, when nothing in it could be graded (see ``folders.upload``)."""
     return folders.upload(_listing(path), filename)
 
 
 def one(path: Path, filename: str) -> Submission:
     """The submission a student checks: a file, or their work as an archive."""
-    if _archive(path):
-        chosen, why = upload(path, filename)
-        return chosen or Submission(display(path.stem), path, None, why, nothing=True)
-    return _named(path, filename)
+    return upload(path, filename) if _archive(path) else _named(path, filename)
 
 
 @functools.lru_cache(maxsize=8)
@@ -125,8 +116,7 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
         root = listing.folders.get((), None)
         loose = [name for name in (root.files if root else ()) if name.lower().endswith((".py", ".ipynb"))]
         if path.is_file() and layout in ("auto", "plain") and len(loose) == 1:
-            chosen, why = folders.upload(listing, filename)  # one student's zip, named after it
-            found.submissions.append(chosen or Submission(display(path.stem), path, None, why, nothing=True))
+            found.submissions.append(folders.upload(listing, filename))  # one student's zip, named after it
             continue
         try:
             system, hand_ins, base = (None, [], ()) if layout == "plain" else layouts.detect(
@@ -139,7 +129,6 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
         if system is not None:
             graded = layouts.submissions(listing, system, hand_ins, filename, attempts)
             found.submissions += graded
-            found.layouts[system.title] += len(graded)
             if not graded:
                 found.notes.append(f"--layout {system.name}: nothing in {code_span(display(path))} is named as "
                                    f"{system.title} names a student's files")

@@ -49,8 +49,14 @@ def looks_like(name: str, filename: str) -> bool:
     return bool(dot) and (stem, extension) == (wanted_stem, wanted_extension)
 
 
-def _notebook_name(filename: str) -> str:
+def notebook_name(filename: str) -> str:
+    """The notebook a student may hand in where ``filename`` is asked for."""
     return f"{filename.rpartition('.')[0] or filename}.ipynb"
+
+
+NO_CODE, EMPTY = "no Python file", "it is empty"
+"""Why ``choose`` chose nothing when there was no code at all to choose from: the one case where
+``pick`` looks inside a zip the student handed in."""
 
 
 def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | None, str]:
@@ -62,7 +68,7 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
     """
     files = [name for name in files if not LITTER.match(os.path.basename(name))]
     listing = ", ".join(code_span(display(name)) for name in [*files, *(f"{name}/" for name in folders)][:20])
-    notebook = _notebook_name(filename)
+    notebook = notebook_name(filename)
     for wanted in (filename, notebook):
         alike = [name for name in files if looks_like(name, wanted)]
         if len(alike) == 1:
@@ -78,7 +84,7 @@ def choose(files: list[str], folders: list[str], filename: str) -> tuple[str | N
             return None, f"several {kind}s and none named {filename}, so none was graded: {listing}"
     if filename in folders:
         return None, f"{filename} is a folder here, not a file: {listing}"
-    return None, f"no Python file: {listing}" if listing else "it is empty"
+    return None, f"{NO_CODE}: {listing}" if listing else EMPTY
 
 
 def graded(identifier: str, path: Path, item: Item, why: str | None, student: Student | None = None) -> Submission:
@@ -123,15 +129,14 @@ def pick(listing: Listing, where: Parts, files: list[tuple[str, Parts, Item]], f
         name, location, item = next(handed for handed in files if handed[0] == chosen)
         return graded(identifier, listing.path(location), item, _joined(why, _also(files, chosen)), student)
     archives = [handed for handed in files if handed[0].lower().endswith(".zip") and not handed[2].problem]
-    if nested and len(archives) == 1 and why.startswith(("no Python file", "it is empty")):
+    if nested and len(archives) == 1 and (why == EMPTY or why.startswith(NO_CODE)):
         name, location, item = archives[0]
         try:
             inner = nested_listing(listing.path(location), item.origin)
         except (ArchiveError, OSError) as problem:
             why = f"{why}; {code_span(display(name))} could not be opened: {problem}"
         else:
-            found = pick(inner, (), [("/".join(relative), relative, handed) for relative, handed in
-                                     inner.files_below(())], filename, identifier, student, nested=False)
+            found = pick(inner, (), inner.handed_below(()), filename, identifier, student, nested=False)
             said = f"{code_span(display(name))} is a zip the student handed in, graded from what it holds"
             return dataclasses.replace(found, selection=_joined(said, found.selection))
     shown = where if own_folder or not files else files[0][1]  # loose files: the first, not the whole download
@@ -149,7 +154,7 @@ def plain(listing: Listing, filename: str, claimed: Collection[Parts] = (),
     folder a download was found in, is read as the top, as are the folders around it."""
     submissions: list[Submission] = []
     notes: list[str] = []
-    notebook = _notebook_name(filename)
+    notebook = notebook_name(filename)
     stack: list[tuple[Parts, bool]] = [((), False)]
     while stack:
         parts, inside_student = stack.pop()
@@ -200,15 +205,11 @@ def plain(listing: Listing, filename: str, claimed: Collection[Parts] = (),
     return submissions, notes
 
 
-def upload(listing: Listing, filename: str) -> tuple[Submission | None, str]:
-    """In one student's upload (a Gradescope submission folder, a zip they made; files at any depth):
-    the submission to grade, or None and why not. The shallowest ``filename`` wins; else ``choose``
-    decides."""
-    files = [("/".join(relative), relative, item) for relative, item in listing.files_below(())]
-    chosen = pick(listing, (), files, filename, display(listing.root.stem))
-    if chosen.nothing:
-        return None, chosen.selection or ""
-    return chosen, chosen.selection or f"{filename} is the upload's {filename}"
+def upload(listing: Listing, filename: str) -> Submission:
+    """One student's upload (a Gradescope submission folder, a zip they made; files at any depth) as
+    their submission, named after it: the shallowest ``filename``, else what ``choose`` decides, else
+    ``nothing`` and why (its ``selection``)."""
+    return pick(listing, (), listing.handed_below(()), filename, display(listing.root.stem))
 
 
 def unique(submissions: list[Submission]) -> list[Submission]:

@@ -122,8 +122,7 @@ def moodle(listing: Listing, base: Parts) -> list[HandIn]:
             hand_in.student = hand_in.student.model_copy(update={
                 "entry": display(name) if item is None else display(f"{key}_assignsubmission_file")})
         if item is None:
-            hand_in.files += [("/".join(relative), (*base, name, *relative), inner)
-                              for relative, inner in listing.files_below((*base, name))]
+            hand_in.files += listing.handed_below((*base, name))
         else:
             hand_in.files.append((match["rest"], (*base, name), item))
     return list(found.values())
@@ -222,8 +221,7 @@ def brightspace(listing: Listing, base: Parts) -> list[HandIn]:
             [], (*base, name) if item is None else base, [], order, own_folder=item is None))
         hand_in.entries.append((*base, name))
         if item is None:
-            hand_in.files += [("/".join(relative), (*base, name, *relative), inner)
-                              for relative, inner in listing.files_below((*base, name))]
+            hand_in.files += listing.handed_below((*base, name))
         else:
             hand_in.files.append((match["file"], (*base, name), item))
     if found and "index.html" in files:
@@ -282,8 +280,7 @@ def gradescope(listing: Listing, base: Parts) -> list[HandIn]:
                           email=next(iter(field(":email")), None), attempt=created,
                           entry=name)
         identifier = f"{names[0]}_{match['id']}" if names else name
-        found.append(HandIn(name, identifier, student, [("/".join(relative), (*base, name, *relative), inner)
-                                                          for relative, inner in listing.files_below((*base, name))],
+        found.append(HandIn(name, identifier, student, listing.handed_below((*base, name)),
                             (*base, name), [(*base, name)], own_folder=True))
     if found and "submission_metadata.yml" in files:
         found[0].entries.append((*base, "submission_metadata.yml"))

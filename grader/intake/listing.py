@@ -119,6 +119,11 @@ class Listing:
             stack += [(*relative, name) for name in sorted(folder.folders, reverse=True) if searched(name)]
         return sorted(found, key=lambda pair: len(pair[0]))
 
+    def handed_below(self, parts: Parts) -> list[tuple[str, Parts, Item]]:
+        """``files_below`` as a student's files: the name they gave it (``/`` between folders), where it is
+        in the listing, the item."""
+        return [("/".join(relative), (*parts, *relative), item) for relative, item in self.files_below(parts)]
+
     def holds(self, parts: Parts, filename: str) -> bool:
         """Whether ``filename`` is anywhere in the listed folder ``parts``, hidden folders included."""
         if filename not in self._holding:
