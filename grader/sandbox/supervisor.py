@@ -46,6 +46,8 @@ class _Job:
     kept: dict[str, bytearray] = field(default_factory=lambda: {"stdout": bytearray(), "stderr": bytearray(),
                                                                   "results": bytearray()})
     totals: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0, "results": 0})
+    result_lines: int = 0
+    """Complete result lines kept so far (counted as they arrive, never by rescanning what is kept)."""
     status: int | None = None
     reason: str | None = None
     """Why the grader stopped it: timeout, output_limit, result_limit."""
@@ -328,7 +330,9 @@ class _Loop:
             room = cap - len(job.kept[stream]) if job.hidden is not None or stream == "results" else 0
             if room > 0:  # output is kept only until the public case is reported
                 job.kept[stream] += chunk[:room]
-        if stream == "results" and job.hidden is not None and job.kept["results"].count(b"\n") >= 2:
+                if stream == "results":
+                    job.result_lines += chunk[:room].count(b"\n")
+        if stream == "results" and job.hidden is not None and job.result_lines >= 2:
             self._public_done(job)
         if job.killed:
             return
