@@ -180,36 +180,40 @@ def _report(submission: intake.Submission, grader: Grader, digest: str | None, t
     return report
 
 
+def _not_run(submission: intake.Submission, grader: Grader, status: Status, reason: str, started: float,
+             digest: str | None = None, text: str | None = None, **fields: object) -> Report:
+    """A report of a submission that was never run: every variable missing, for ``reason``."""
+    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases), stopped=reason)
+    return _report(submission, grader, digest, text, status=status, score=0.0,
+                   max_score=sum(check.max_score for check in checks), checks=checks,
+                   duration_s=time.monotonic() - started, **fields)
+
+
 def _unrunnable(submission: intake.Submission, grader: Grader, error: StudentError | None,
                 digest: str | None, text: str | None, started: float) -> Report:
-    """A report for a submission that could not be run at all: every variable missing."""
-    if submission.nothing:
-        status, reason, error = Status.NOTHING_GRADABLE, "nothing in the folder could be graded", None
-    elif error.type == "unreadable":
+    """A report for a submission that could not be run at all: nothing gradable, unreadable, not Python."""
+    if error is None:
+        return _not_run(submission, grader, Status.NOTHING_GRADABLE, "nothing in the folder could be graded", started)
+    if error.type == "unreadable":
         status, reason = Status.UNREADABLE, "the file is not readable Python"
     else:
         status, reason = Status.SYNTAX_ERROR, "the file has a syntax error"
-    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases), stopped=reason)
-    return _report(submission, grader, digest, text, status=status, score=0.0,
-                   max_score=sum(c.max_score for c in checks), checks=checks, error=error,
-                   duration_s=time.monotonic() - started)
+    return _not_run(submission, grader, status, reason, started, digest, text, error=error)
 
 
 def _fault_report(submission: intake.Submission, grader: Grader, problem: Exception, started: float) -> Report:
     """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
-    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases),
-                               stopped="gdgrade could not grade it")
-    return _report(submission, grader, None, None, status=Status.GRADER_ERROR, score=0.0,
-                   max_score=sum(c.max_score for c in checks), checks=checks,
-                   warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
-                             "please report it"], duration_s=time.monotonic() - started)
+    return _not_run(submission, grader, Status.GRADER_ERROR, "gdgrade could not grade it", started,
+                    warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
+                              "please report it"])
 
 
-def _prepare(submission: intake.Submission, quiz: Quiz) -> tuple[Source | StudentError, str | None, str | None]:
-    """The analysed source, or the reason it cannot be run; the content's digest; its text, if text."""
-    if submission.nothing:
-        return StudentError(case="public", type="nothing gradable", message=submission.selection or "",
-                            line=None, traceback=submission.selection or ""), None, None
+def _prepare(submission: intake.Submission,
+             quiz: Quiz) -> tuple[Source | StudentError | None, str | None, str | None]:
+    """The analysed source, or the reason it cannot be run (None: there is no file); the content's
+    digest; its text, if text."""
+    if submission.nothing:  # no file: why is in the submission's selection
+        return None, None, None
     try:
         raw = submission.read()
     except OSError as problem:
@@ -330,8 +334,8 @@ class Ticket:
 
     submission: intake.Submission
     started: float
-    source: Source | StudentError | Exception
-    """The analysed source; why it cannot run; or a fault of gdgrade's while reading it."""
+    source: Source | StudentError | Exception | None
+    """The analysed source; why it cannot run (None: no file); or a fault of gdgrade's while reading it."""
     digest: str | None
     text: str | None
     answer: Future[dict[str, object]] | None
