@@ -16,6 +16,7 @@ a ``QuizError`` that says in one line what and where.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
@@ -52,6 +53,8 @@ class Entry:
     load: Callable[[], Quiz]
     shadowed: bool = False
     """Another quiz of the same name comes first (a shipped quiz before an installed one)."""
+    shipped: bool = False
+    """It comes with gdgrade (``grader.reference``)."""
 
 
 def is_path(spec: str) -> bool:
@@ -69,7 +72,7 @@ def _built_in() -> list[Entry]:
                         f"{here}, where they are not installed; run the installed gdgrade command (or "
                         "'python -m grader' from another folder), or install with 'pip install -e .'") from None
     return [Entry(info.name, f"shipped with gdgrade: {BUILT_IN}.{info.name}",
-                  lambda name=info.name: _from_module(f"{BUILT_IN}.{name}", name))
+                  lambda name=info.name: _from_module(f"{BUILT_IN}.{name}", name), shipped=True)
             for info in sorted(pkgutil.iter_modules(reference.__path__), key=lambda info: info.name) if info.ispkg]
 
 
@@ -88,7 +91,7 @@ def entries() -> list[Entry]:
     listed: list[Entry] = []
     for entry in [*_built_in(), *_installed()]:
         taken = any(other.name == entry.name for other in listed)
-        listed.append(Entry(entry.name, entry.source, entry.load, shadowed=taken))
+        listed.append(dataclasses.replace(entry, shadowed=taken))
     return listed
 
 
@@ -120,13 +123,14 @@ def load(spec: str) -> Quiz:
     """The quiz ``spec`` names: a quiz folder when it is a path, else a shipped or installed quiz."""
     if is_path(spec):
         return load_folder(Path(spec))
-    found = [entry for entry in entries() if entry.name == spec]
+    every = entries()
+    found = [entry for entry in every if entry.name == spec]
     if not found:
-        names = ", ".join(sorted({entry.name for entry in entries()}))
+        names = ", ".join(sorted({entry.name for entry in every}))
         folder = (f"; for the quiz folder {spec}, give its path: ./{spec}"
                   if os.path.isdir(spec) else "; a quiz folder is given by its path, such as ./my_quiz")
         raise QuizError(f"unknown quiz {spec!r} (available: {names}{folder})")
-    if len(found) > 1 and not any(entry.source.startswith("shipped") for entry in found):
+    if len(found) > 1 and not any(entry.shipped for entry in found):
         raise QuizError(f"quiz {spec!r} is registered more than once: "
                         + "; ".join(entry.source for entry in found) + ": uninstall one")
     return found[0].load()
