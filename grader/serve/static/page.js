@@ -163,7 +163,7 @@
   }
 
   function post(path, done) {
-    working(path === "/api/run" ? "Running…" : "Grading…");
+    working(path === "api/run" ? "Running…" : "Grading…");
     fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
                   body: JSON.stringify({ source: code.value }) })
       .then(function (response) {
@@ -191,7 +191,7 @@
   }
 
   function run() {
-    post("/api/run", function (answer) {
+    post("api/run", function (answer) {
       failingLines = {};
       drawGutter(failingLines);
       var parts = [element("h2", "", "Test run")];
@@ -228,7 +228,7 @@
   }
 
   function submit() {
-    post("/api/check", function (report, response) {
+    post("api/check", function (report, response) {
       var parts = [element("h2", "", "Your answer: " + report.score + " of " + report.max_score)];
       if (report.score >= report.max_score) {
         parts.push(element("div", "banner good", "That's right: every variable is correct. Well done!"));
@@ -273,7 +273,7 @@
       drawGutter(failingLines);
       solutionKey = response.headers.get("X-Gdgrade-Solution") || solutionKey;
       if (solutionKey && quiz.show_solution === "after-pass") {
-        fetch("/api/solution", { headers: { "X-Gdgrade-Solution": solutionKey } })
+        fetch("api/solution", { headers: { "X-Gdgrade-Solution": solutionKey } })
           .then(function (answer) { return answer.ok ? answer.json() : null; })
           .then(function (body) { if (body) { offerSolution(body.source); } });
       }
@@ -299,7 +299,7 @@
 
   // --- start ------------------------------------------------------------------------------------
 
-  fetch("/api/quiz").then(function (response) { return response.json(); }).then(function (about) {
+  fetch("api/quiz").then(function (response) { return response.json(); }).then(function (about) {
     quiz = about;
     storageKey = "gdgrade:" + about.name + ":" + about.filename;
     document.title = about.title + " · gdgrade";
