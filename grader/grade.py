@@ -171,39 +171,41 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
     return Status.COMPLETED, warnings
 
 
-def _report(submission: intake.Submission, grader: Grader, digest: str | None, text: str | None,
+def _report(submission: intake.Submission, grader: Grader, draw: Draw, digest: str | None, text: str | None,
             **fields: object) -> Report:
     report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
                     student=submission.student, selection=submission.selection, source_sha256=digest,
-                    grading=grader.grading, **fields)
+                    grading=draw.grading, **fields)
     report.source_text = text
     return report
 
 
-def _not_run(submission: intake.Submission, grader: Grader, status: Status, reason: str, started: float,
+def _not_run(submission: intake.Submission, grader: Grader, draw: Draw, status: Status, reason: str, started: float,
              digest: str | None = None, text: str | None = None, **fields: object) -> Report:
     """A report of a submission that was never run: every variable missing, for ``reason``."""
-    checks = compare.check_all(grader.reference, [None] * len(grader.reference.cases), stopped=reason)
-    return _report(submission, grader, digest, text, status=status, score=0.0,
+    checks = compare.check_all(draw.reference, [None] * len(draw.reference.cases), stopped=reason)
+    return _report(submission, grader, draw, digest, text, status=status, score=0.0,
                    max_score=sum(check.max_score for check in checks), checks=checks,
                    duration_s=time.monotonic() - started, **fields)
 
 
-def _unrunnable(submission: intake.Submission, grader: Grader, error: StudentError | None,
+def _unrunnable(submission: intake.Submission, grader: Grader, draw: Draw, error: StudentError | None,
                 digest: str | None, text: str | None, started: float) -> Report:
     """A report for a submission that could not be run at all: nothing gradable, unreadable, not Python."""
     if error is None:
-        return _not_run(submission, grader, Status.NOTHING_GRADABLE, "nothing in the folder could be graded", started)
+        return _not_run(submission, grader, draw, Status.NOTHING_GRADABLE, "nothing in the folder could be graded",
+                        started)
     if error.type == "unreadable":
         status, reason = Status.UNREADABLE, "the file is not readable Python"
     else:
         status, reason = Status.SYNTAX_ERROR, "the file has a syntax error"
-    return _not_run(submission, grader, status, reason, started, digest, text, error=error)
+    return _not_run(submission, grader, draw, status, reason, started, digest, text, error=error)
 
 
-def _fault_report(submission: intake.Submission, grader: Grader, problem: Exception, started: float) -> Report:
+def _fault_report(submission: intake.Submission, grader: Grader, draw: Draw, problem: Exception,
+                  started: float) -> Report:
     """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
-    return _not_run(submission, grader, Status.GRADER_ERROR, "gdgrade could not grade it", started,
+    return _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
                     warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
                               "please report it"])
 
@@ -276,9 +278,10 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
     return notes
 
 
-def _finish(submission: intake.Submission, grader: Grader, source: Source, digest: str, run: Run) -> Report:
+def _finish(submission: intake.Submission, grader: Grader, draw: Draw, source: Source, digest: str,
+            run: Run) -> Report:
     started = time.monotonic()
-    reference, settings = grader.reference, grader.settings
+    reference, settings = draw.reference, grader.settings
     case_count = len(reference.cases)
     public_found = run.cases[0].found_in if run.cases else {}
     run.cases = [message if message.case == 0 else conceal.hidden_case(message, source.defined, public_found)
@@ -294,7 +297,7 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
     checks = compare.check_all(reference, runs, facts, stopped)
     warnings += _notes(reference, runs, facts, checks, error)
     return _report(
-        submission, grader, digest, source.text,
+        submission, grader, draw, digest, source.text,
         status=status,
         score=sum(check.score for check in checks),
         max_score=sum(check.max_score for check in checks),
@@ -328,11 +331,21 @@ class _Program:
         return self.key is not None and program_key(text) == self.key
 
 
+@dataclass(frozen=True)
+class Draw:
+    """One draw of the hidden cases: the expected values in every case, and the grading record that
+    lets the same cases be drawn again. A batch grades on one draw; the quiz page on one per attempt."""
+
+    reference: compare.Reference
+    grading: Grading
+
+
 @dataclass
 class Ticket:
     """One submission on its way through the grader: read, and its run started."""
 
     submission: intake.Submission
+    draw: Draw
     started: float
     source: Source | StudentError | Exception | None
     """The analysed source; why it cannot run (None: no file); or a fault of gdgrade's while reading it."""
@@ -361,11 +374,8 @@ class Grader:
 
     def __init__(self, quiz: Quiz, settings: Settings, jobs: int = 1):
         self.quiz, self.settings = quiz, settings
-        self.seed = settings.seed if settings.seed is not None else secrets.randbelow(1 << 31)
-        self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, self.seed))
-        self.grading = Grading(seed=self.seed, hidden_cases=len(self.reference.cases) - 1, timeout=settings.timeout,
-                               memory_mib=settings.memory_mib,
-                               tolerances={step.name: (step.rtol, step.atol) for step in quiz.steps})
+        self.batch = self.draw(settings.seed)
+        self.seed, self.reference, self.grading = self.batch.grading.seed, self.batch.reference, self.batch.grading
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
@@ -373,6 +383,14 @@ class Grader:
         """Recent runs by what their files look like (``Source.looks``)."""
         self.runs = 0
         """How many runs the sandbox was given (files of one program share a run)."""
+
+    def draw(self, seed: int | None = None) -> Draw:
+        """Hidden cases drawn from ``seed`` (None: a fresh seed), as many as the settings say."""
+        seed = secrets.randbelow(1 << 31) if seed is None else seed
+        reference = compare.Reference(self.quiz, self.quiz.cases(self.settings.hidden_cases, seed))
+        return Draw(reference, Grading(seed=seed, hidden_cases=len(reference.cases) - 1, timeout=self.settings.timeout,
+                                       memory_mib=self.settings.memory_mib,
+                                       tolerances={step.name: (step.rtol, step.atol) for step in self.quiz.steps}))
 
     def missing_layers(self) -> dict[str, str]:
         """Sandbox layers this machine cannot apply, with the reason."""
@@ -387,17 +405,20 @@ class Grader:
     def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         self.close(abort=kind is not None)
 
-    def submit(self, submission: intake.Submission) -> Ticket:
+    def submit(self, submission: intake.Submission, draw: Draw | None = None) -> Ticket:
         """Read one submission and start its run, unless a kept run is of the same program (the same
         bytes, or the same tree: ``_Program``): ``report`` turns the ticket into its report once
-        ``ticket.answer`` is done."""
+        ``ticket.answer`` is done. With a ``draw`` of its own the file runs on those hidden cases,
+        alone: runs are shared only within the batch's draw."""
         started = time.monotonic()
         try:
             source, digest, text = _prepare(submission, self.quiz)
         except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
             source, digest, text = problem, None, None
         answer, borrowed = None, None
-        if isinstance(source, Source):
+        if isinstance(source, Source) and draw is not None:
+            answer = self._run(source.text, draw)
+        elif isinstance(source, Source):
             program = self._programs.get(source.looks)
             if program is not None and program.same(source.text):
                 self._programs.move_to_end(source.looks)
@@ -407,11 +428,11 @@ class Grader:
                 self._programs[source.looks] = _Program(answer, source.text)
                 if len(self._programs) > PROGRAMS_KEPT:
                     self._programs.popitem(last=False)
-        return Ticket(submission, started, source, digest, text, answer, borrowed)
+        return Ticket(submission, draw or self.batch, started, source, digest, text, answer, borrowed)
 
-    def _run(self, source: str) -> Future[dict[str, object]]:
+    def _run(self, source: str, draw: Draw | None = None) -> Future[dict[str, object]]:
         self.runs += 1
-        return self.sandbox.submit(source)
+        return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
 
     def _parsed(self, answer: dict[str, object]) -> Run:
         return parse_run(answer, len(self.reference.cases), self.quiz.variables)
@@ -442,12 +463,12 @@ class Grader:
             if isinstance(ticket.source, Exception):
                 raise ticket.source
             if ticket.answer is None:
-                return _unrunnable(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
-                                   ticket.text, ticket.started)
-            return _finish(ticket.submission, self, ticket.source, ticket.digest,  # type: ignore[arg-type]
+                return _unrunnable(ticket.submission, self, ticket.draw, ticket.source,  # type: ignore[arg-type]
+                                   ticket.digest, ticket.text, ticket.started)
+            return _finish(ticket.submission, self, ticket.draw, ticket.source, ticket.digest,  # type: ignore[arg-type]
                            self._answer(ticket))
         except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
-            return _fault_report(ticket.submission, self, problem, ticket.started)
+            return _fault_report(ticket.submission, self, ticket.draw, problem, ticket.started)
 
     def grade(self, submissions: Sequence[intake.Submission], window: int | None = None) -> Iterator[Report]:
         """Reports for ``submissions``, in order.

@@ -144,9 +144,9 @@ class CountingSandbox:
     def __init__(self, sandbox):
         self.sandbox, self.runs = sandbox, 0
 
-    def submit(self, source):
+    def submit(self, source, hidden=None):
         self.runs += 1
-        return self.sandbox.submit(source)
+        return self.sandbox.submit(source, hidden)
 
 
 def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
@@ -212,3 +212,17 @@ def test_files_of_one_program_run_once_and_each_report_is_its_own(tmp_path, quiz
     assert "gradient.py:57:" in reports["e"].stderr and "gradient.py:58:" in reports["f"].stderr
     for name in SEES_ITS_DOCSTRING:
         assert [reports[f"{name}{k}"].stdout for k in (1, 2)] == [f"secret of {name}1\n", f"secret of {name}2\n"]
+
+
+def test_a_draw_of_its_own_grades_the_file_on_those_cases(fork_grader):
+    """The quiz page draws fresh hidden cases per attempt: the report is graded on them, not on the batch's."""
+    submission = intake.Submission("right", SUBMISSIONS / "correct_dot" / "gradient.py")
+    fresh = fork_grader.draw()
+    assert fresh.grading.seed != fork_grader.seed
+    report = fork_grader.report(fork_grader.submit(submission, fresh))
+    assert report.score == 5 and report.grading == fresh.grading
+    del_w = next(check for check in report.checks if check.name == "del_w")
+    expected = [case.expected for case in del_w.cases]
+    assert expected[0] == fork_grader.reference.expected[0]["del_w"].plain  # the public case stays
+    assert expected[1:] == [fresh.reference.expected[i]["del_w"].plain for i in range(1, len(expected))]
+    assert expected[1:] != [fork_grader.reference.expected[i]["del_w"].plain for i in range(1, len(expected))]

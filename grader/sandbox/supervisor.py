@@ -43,6 +43,8 @@ class _Job:
     pipes: dict[str, int]
     hidden: int | None
     """The write end of the pipe the hidden cases go down, until they are sent."""
+    cases: bytes
+    """The hidden cases' inputs this run gets (JSON)."""
     kept: dict[str, bytearray] = field(default_factory=lambda: {"stdout": bytearray(), "stderr": bytearray(),
                                                                   "results": bytearray()})
     totals: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0, "results": 0})
@@ -117,7 +119,7 @@ class Sandbox:
         self.job, self.slots, self.limits = job, max(1, slots), job["limits"]
         self.hidden = json.dumps(hidden).encode()
         self._settings = json.dumps({"job": job, "spawn": spawn, "slots": self.slots}).encode()
-        self._queue: collections.deque[tuple[str, Future[Answer]]] = collections.deque()
+        self._queue: collections.deque[tuple[str, bytes, Future[Answer]]] = collections.deque()
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._closing = self._aborting = False
@@ -142,13 +144,15 @@ class Sandbox:
         server = self._loop.server if self._loop is not None else None
         return server.process.pid if server is not None else None
 
-    def submit(self, source: str) -> Future[Answer]:
-        """Queue one submission's source; its answer arrives when it has run."""
+    def submit(self, source: str, hidden: list[dict[str, Any]] | None = None) -> Future[Answer]:
+        """Queue one submission's source; its answer arrives when it has run. ``hidden`` gives this
+        run hidden cases of its own (as many as the batch's), instead of the batch's."""
         future: Future[Answer] = Future()
+        cases = self.hidden if hidden is None else json.dumps(hidden).encode()
         with self._lock:
             ended = self._ended
             if ended is None:
-                self._queue.append((source, future))
+                self._queue.append((source, cases, future))
         if ended is not None:  # nobody is left to run it: answer now rather than never
             future.set_running_or_notify_cancel()
             future.set_result(_failed(ended))
@@ -255,7 +259,7 @@ class _Loop:
                 self.sandbox._ended = self.fault or "the sandbox was closed"
                 queued = list(self.sandbox._queue)
                 self.sandbox._queue.clear()
-            for _, future in queued:
+            for _, _, future in queued:
                 if self.fault and future.set_running_or_notify_cancel():
                     future.set_result(_failed(self.fault))
                 else:
@@ -274,7 +278,7 @@ class _Loop:
             with self.sandbox._lock:
                 if not self.sandbox._queue:
                     return
-                source, future = self.sandbox._queue.popleft()
+                source, cases, future = self.sandbox._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
             if self.server is None:
@@ -284,9 +288,9 @@ class _Loop:
                     future.set_result(_failed(f"the sandbox could not be started again: {problem}"))
                     continue
                 self.selector.register(self.server.control, selectors.EVENT_READ, "control")
-            self._start(source, future)
+            self._start(source, cases, future)
 
-    def _start(self, source: str, future: Future[Answer]) -> None:
+    def _start(self, source: str, cases: bytes, future: Future[Answer]) -> None:
         """Hand the source and three pipes to the fork server; keep only the read ends."""
         assert self.server is not None
         token, slot = next(self.tokens), self.free.pop()
@@ -295,7 +299,7 @@ class _Loop:
         hidden_read, hidden_write = os.pipe2(os.O_CLOEXEC)
         now = time.monotonic()
         job = _Job(token, slot, future, now, now + self.wall, {name: ends[0] for name, ends in pipes.items()},
-                   hidden_write)
+                   hidden_write, cases)
         try:
             self.server.control.setblocking(True)
             forkserver.send_frame(self.server.control, forkserver.START, token, slot,
@@ -350,7 +354,7 @@ class _Loop:
         fd, job.hidden = job.hidden, None
         assert fd is not None
         os.set_blocking(fd, False)
-        self.sending[fd] = (job, memoryview(self.sandbox.hidden))
+        self.sending[fd] = (job, memoryview(job.cases))
         self.selector.register(fd, selectors.EVENT_WRITE, "hidden")
         self._send_hidden(fd)
 
