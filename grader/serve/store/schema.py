@@ -1,0 +1,59 @@
+"""The database's tables, as ordered migrations applied when a store opens.
+
+``schema_version`` holds the number of every migration applied. Opening runs the missing ones in
+one transaction that first takes the schema lock (PostgreSQL's advisory lock; SQLite's write
+lock), so replicas starting together apply each once and none reads a half-made schema. A
+database made by a newer gdgrade is refused rather than misread. Migrations are only ever
+appended: one applied somewhere is never edited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from grader.serve.store.model import StoreUnavailable
+from grader.serve.store.pool import Pool
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1. Every attempt, and the secrets replicas share. The source is bytes: a student's text may hold
+       # NUL or lone surrogates, which PostgreSQL's text refuses. The report is JSON kept as text, not
+       # jsonb: jsonb refuses the \u0000 a student's printout can hold.
+        """CREATE TABLE attempts (
+            id {id},
+            user_id TEXT NOT NULL,
+            name TEXT,
+            quiz TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('run', 'submit')),
+            at {time} NOT NULL,
+            source {blob} NOT NULL,
+            source_bytes {int} NOT NULL,
+            report TEXT NOT NULL,
+            score {float} NOT NULL,
+            max_score {float} NOT NULL,
+            full_marks {bool} NOT NULL)""",
+        "CREATE INDEX attempts_by_student ON attempts (quiz, user_id, at)",
+        "CREATE TABLE secrets (name TEXT PRIMARY KEY, value {blob} NOT NULL, created {time} NOT NULL)",
+    ),
+)
+
+OPENING = "The class's database could not be opened: {why}."
+
+
+def migrate(pool: Pool) -> int:
+    """Bring the database to the latest schema; return the version it was at."""
+    dialect = pool.dialect
+    with pool.session(dialect.begin_write, OPENING) as session:
+        for statement in dialect.lock_schema:
+            session.rows(statement)
+        session.rows("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                     f"applied {dialect.types['time']} NOT NULL)")
+        ((found,),) = session.rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        if found > len(MIGRATIONS):
+            raise StoreUnavailable(OPENING.format(why=f"it was made by a newer gdgrade (schema version {found}, "
+                                                      f"this one knows {len(MIGRATIONS)}): upgrade gdgrade"))
+        for version in range(found + 1, len(MIGRATIONS) + 1):
+            for statement in MIGRATIONS[version - 1]:
+                session.rows(statement.format(**dialect.types))
+            session.rows("INSERT INTO schema_version (version, applied) VALUES (?, ?)", version,
+                         dialect.time_in(datetime.now(UTC)))
+    return found
