@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
 import json
 import math
 import os
@@ -468,6 +469,12 @@ def _announce(summary: Summary, out: Path, note: str) -> None:
         github.summarise(render.class_markdown(summary))
 
 
+def _default_db() -> str:
+    """SQLite in the user's data folder: every attempt kept, nothing to set up."""
+    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return str(home / "gdgrade" / "attempts.sqlite")
+
+
 @cli.command(short_help="Serve the quiz page: edit, test run, submit, in a browser.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any other than this machine's own needs a login in front (see README).")
@@ -476,41 +483,95 @@ def _announce(summary: Summary, out: Path, note: str) -> None:
               help="Submissions graded at once [default: number of cores].")
 @click.option("--show-solution", type=click.Choice(["after-pass", "always", "never"]), default="after-pass",
               show_default=True, help="When the page offers the reference solution.")
-@click.option("--record", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep each submitted file and its report in this folder (for gdgrade grade later).")
+@click.option("--db", envvar="GDGRADE_DB", default=None, metavar="URL",
+              help="Where every attempt is kept: a SQLite file's path, sqlite:///PATH, postgresql://... for "
+                   "several replicas, or none [default: ~/.local/share/gdgrade/attempts.sqlite; env GDGRADE_DB].")
+@click.option("--user-header", default=None, metavar="NAME",
+              help="The header in which the trusted proxy names the student (X-Remote-User, say) [default: "
+                   "students are anonymous].")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="An address or network whose X-Forwarded-* and user header count (repeatable) "
+                   "[default: this machine, 127.0.0.0/8 and ::1].")
+@click.option("--root-path", default="", metavar="PREFIX",
+              help="The path prefix the proxy serves the page under, when it does not send X-Forwarded-Prefix.")
+@click.option("--admin-token", envvar="GDGRADE_ADMIN_TOKEN", default=None, metavar="TOKEN",
+              help="Whoever types it on the class page (/class) sees the class [env GDGRADE_ADMIN_TOKEN].")
 @click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Requests per second each client may make on average; a client above it is slowed (0: no limit).")
 @click.option("--queue", type=click.IntRange(min=1), default=None,
-              help="Requests graded or waiting at once; beyond it, 503 with Retry-After [default: 32 per job].")
+              help="Attempts graded or waiting at once; beyond it, 503 with Retry-After [default: 32 per job].")
+@click.option("--max-source", type=click.IntRange(1, 1024), default=16, show_default=True, metavar="KIB",
+              help="The largest file the page takes, in KiB.")
+@click.option("--quota", type=click.IntRange(min=0), default=500, show_default=True,
+              help="Attempts one student may make a day (0: no limit).")
+@click.option("--quota-mib", type=click.IntRange(min=0), default=8, show_default=True,
+              help="MiB of code one student may send a day (0: no limit).")
+@click.option("--stop-timeout", type=click.FloatRange(1, 600), default=10.0, show_default=True,
+              help="Seconds a stop (Ctrl-C, SIGTERM) waits for attempts being graded; waiting ones get 503 at once.")
+@click.option("--record", hidden=True, default=None)
 @grading_options
-def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Path | None, rate: float,
-          queue: int | None, quiz: quiz.Quiz, settings: Settings) -> None:
+def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
+          trusted_proxies: tuple[str, ...], root_path: str, admin_token: str | None, rate: float, queue: int | None,
+          max_source: int, quota: int, quota_mib: int, stop_timeout: float, record: str | None, quiz: quiz.Quiz,
+          settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
-    (graded as gdgrade check does, hidden cases included), Reset, and the solution.
+    (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
+    earned, and the class's live view for instructors (/class).
 
-    Student code is kept in the student's browser, never on the server, unless --record is given.
+    Every attempt is kept in the database (--db) before it is answered; gdgrade export writes them
+    out as gdgrade grade writes a batch.
     """
+    if record is not None:
+        raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
+                               "gdgrade export --db URL --out DIR (the batch's files)")
     try:
         import uvicorn
 
+        from grader.serve import identity
         from grader.serve.app import Options, create_app
+        from grader.serve.store import StoreUnavailable, describe, open_store
     except ImportError:
         raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
-    options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, record=record,  # type: ignore[arg-type]
-                      rate=rate, queue=queue)
     try:
-        app = create_app(quiz, settings, options)
-    except OSError as problem:
-        raise click.UsageError(f"cannot use --record folder {record}: {problem.strerror}") from None
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"gdgrade: warning: serving on {host}: the page has no accounts, so anyone who reaches it can "
-                   "use it; put it behind a reverse proxy with a login", err=True)
-    click.echo(f"Serving {quiz.title} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        proxies = tuple(ipaddress.ip_network(address, strict=False) for address in trusted_proxies) or identity.LOOPBACK
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
+    if root_path and (not root_path.startswith("/") or not root_path.isascii()):
+        raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
+    url = db or _default_db()
+    try:
+        store = None if url == "none" else open_store(url)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--db") from None
+    except StoreUnavailable as problem:
+        raise click.ClickException(f"cannot use --db {describe(url)}: {problem} ({problem.detail})") from None
+    options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
+                      rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
+                      trusted_proxies=proxies, root_path=root_path.rstrip("/"), admin_token=admin_token,
+                      quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed)
+    app = create_app(quiz, settings, options)
+    if host not in ("127.0.0.1", "localhost", "::1") and not user_header:
+        click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
+                   "it; put it behind a reverse proxy with a login (--user-header)", err=True)
+    kept = "keeping nothing" if store is None else f"keeping attempts in {describe(url)}"
+    click.echo(f"Serving {quiz.title} on http://{host}:{port}/, {kept} (Ctrl-C stops)", err=True)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            for stop in options.stoppers:  # waiting attempts are answered 503 now, not after the queue
+                stop()
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
     # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again for whoever
     # handled it before: here, that means a clean stop (what systemd and Docker send), exit code 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: sys.exit(0))
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_level="warning")
+    try:
+        Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False, log_level="warning",
+                              timeout_graceful_shutdown=int(math.ceil(stop_timeout)))).run()
+    finally:
+        if store is not None:
+            store.close()
 
 
 @cli.command()

@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 
 from grader.grade import Settings
 from grader.report import Report
-from grader.serve.admission import Full, Queue, Rate
+from grader.serve.admission import Full, Rate
 from grader.serve.app import Options, create_app
+from grader.serve.identity import CSRF_HEADER
 
 from .attacks import ATTACKS
 from .conftest import SEED, SUBMISSIONS
@@ -31,12 +32,30 @@ RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
 
 
+class Student(TestClient):
+    """A browser on the page: its own cookies, the session's token sent with every POST."""
+
+    def start(self) -> Student:
+        me = self.get("/api/me")
+        assert me.status_code == 200, me.text
+        self.headers[CSRF_HEADER] = me.json()["csrf"]
+        return self
+
+
 @contextlib.contextmanager
-def serving(quiz, **options):
-    app = create_app(quiz, Settings(seed=SEED, timeout=5), Options(jobs=2, **options))
-    with TestClient(app) as client:  # runs the lifespan: the runner pool starts and stops with it
+def serving(quiz, settings=None, **options):
+    options.setdefault("seed", SEED)
+    app = create_app(quiz, settings or Settings(seed=SEED, timeout=5), Options(jobs=2, **options))
+    with Student(app) as client:  # runs the lifespan: the runner pool starts and stops with it
+        client.app = app
         client.app_state = app.state
+        client.start()
         yield client
+
+
+def another(client: Student, address: str = "testclient", **headers: str) -> Student:
+    """A second browser on the same running server (its lifespan is the first client's)."""
+    return Student(client.app, client=(address, 50001), headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +104,20 @@ def test_a_check_is_the_report_gdgrade_check_gives_a_student(client):
     assert checks["del_w"].line is not None
     assert all(case.expected is None for check in report.checks for case in check.cases[1:])  # hidden: not shown
     assert report.grading is None  # the seed would let a student draw the hidden cases again
-    assert "x-gdgrade-solution" not in answer.headers
     assert client.get("/api/solution").status_code == 403
 
 
-def test_full_marks_unlock_the_solution(client, quiz):
+def test_full_marks_unlock_the_solution_for_that_student_only(client, quiz):
+    other = another(client).start()
+    assert client.post("/api/run", json={"source": RIGHT}).status_code == 200
+    assert client.get("/api/solution").status_code == 403  # a test run earns nothing
     answer = client.post("/api/check", json={"source": RIGHT})
     assert answer.json()["score"] == 5
-    key = answer.headers["x-gdgrade-solution"]
-    assert client.get("/api/solution", headers={"X-Gdgrade-Solution": key}).json() == {"source": quiz.solution_source}
-    assert client.get("/api/solution", headers={"X-Gdgrade-Solution": key + "x"}).status_code == 403
+    assert client.get("/api/solution").json() == {"source": quiz.solution_source}
+    assert client.get("/api/me").json()["earned_solution"] is True
+    assert other.get("/api/solution").status_code == 403
+    forged = other.post("/api/check", json={"source": RIGHT}, headers={CSRF_HEADER: "é".encode()})
+    assert forged.status_code == 403  # a token no page sent, even one that is not ASCII: refused, never a 500
 
 
 @pytest.mark.parametrize("mode, status", [("never", 403), ("always", 200)])
@@ -102,13 +125,17 @@ def test_the_solution_is_shown_as_the_instructor_says(quiz, mode, status):
     with serving(quiz, show_solution=mode) as client:
         assert client.get("/api/solution").status_code == status
         assert (client.get("/api/quiz").json()["solution"] is not None) == (mode == "always")
-        assert "x-gdgrade-solution" not in client.post("/api/check", json={"source": RIGHT}).headers
+        assert client.post("/api/check", json={"source": RIGHT}).json()["score"] == 5
+        assert client.get("/api/solution").status_code == status
 
 
 def test_requests_are_bounded(client):
     assert client.post("/api/check", content=b"x" * (3 << 20),
                        headers={"content-type": "application/json"}).status_code == 413
-    assert client.post("/api/check", json={"source": "#" * ((1 << 20) + 1)}).status_code == 422
+    too_large = client.post("/api/check", json={"source": "#" * ((16 << 10) + 1)})
+    assert too_large.status_code == 413
+    assert too_large.json()["detail"] == "your file is 16385 bytes; the page takes files up to 16384 bytes"
+    assert client.post("/api/check", json={"source": "é" * (8 << 10) + "#"}).status_code == 413  # bytes, not letters
     assert client.post("/api/check", json={"text": RIGHT}).status_code == 422
     description = client.get("/api/openapi.json").json()
     assert {"/api/run", "/api/check", "/api/quiz", "/api/solution"} <= set(description["paths"])
@@ -128,24 +155,18 @@ def test_a_full_queue_answers_503_with_retry_after(quiz):
         slow = threading.Thread(target=client.post, args=("/api/run",),
                                 kwargs={"json": {"source": "import time\ntime.sleep(3)\n"}})
         slow.start()
-        queue = client.app_state.queue
+        turns = client.app_state.turns
         deadline = time.monotonic() + 30
-        while queue.inside < 1 and time.monotonic() < deadline:  # the first request holds the one place
+        while turns.inside < 1 and time.monotonic() < deadline:  # the first request holds the one place
             time.sleep(0.01)
-        refused = client.post("/api/run", json={"source": RIGHT})
+        refused = another(client).start().post("/api/run", json={"source": RIGHT})
         slow.join()
         assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
         assert "busy" in refused.json()["detail"]
         assert client.post("/api/run", json={"source": RIGHT}).status_code == 200  # room again
 
 
-def test_queue_and_rate_limit_rules():
-    queue = Queue(capacity=2, seconds_each=0.6)
-    queue.enter()
-    queue.enter()
-    with pytest.raises(Full) as full:
-        queue.enter()
-    assert (full.value.status, full.value.retry_after) == (503, 2)
+def test_rate_limit_rules():
     rate = Rate(per_second=2, burst=3, longest_wait=1.0)
     assert [rate.wait("a", now=10.0) for _ in range(3)] == [0.0, 0.0, 0.0]  # the burst goes at once
     assert rate.wait("a", now=10.0) == pytest.approx(0.5)  # then one every half second: slowed
@@ -156,23 +177,6 @@ def test_queue_and_rate_limit_rules():
     assert flooded.value.status == 429
     assert rate.wait("a", now=20.0) == 0.0  # after a rest it is full again
     assert Rate(per_second=0).wait("a") == 0.0
-
-
-def test_record_keeps_each_submission_for_gdgrade_grade(quiz, tmp_path):
-    folder = tmp_path / "record"
-    with serving(quiz, record=folder) as client:
-        client.post("/api/check", json={"source": FORGOT})
-        client.post("/api/check", json={"source": RIGHT})
-        client.post("/api/run", json={"source": RIGHT})  # a test run is not a submission
-    kept = sorted(folder.iterdir())
-    assert len(kept) == 2 and [path.name for path in kept[0].iterdir()] in (
-        ["gradient.py", "report.json"], ["report.json", "gradient.py"])
-    assert (kept[0] / "gradient.py").read_text() == FORGOT
-    assert Report.model_validate_json((kept[0] / "report.json").read_text()).score == 4
-    out = tmp_path / "out"
-    graded = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out)],
-                            capture_output=True, text=True, timeout=120)
-    assert graded.returncode == 0 and "Graded 2 submissions: mean 4.50/5" in graded.stdout
 
 
 def _free_port() -> int:
@@ -194,6 +198,13 @@ def _wait_until_serving(server: subprocess.Popen, base: str) -> None:
         time.sleep(0.1)
 
 
+def browser_session(base: str) -> httpx.Client:
+    """An HTTP client holding a page's session: its cookie, and its token on every request."""
+    client = httpx.Client(base_url=base, timeout=60)
+    client.headers[CSRF_HEADER] = client.get("/api/me").json()["csrf"]
+    return client
+
+
 HOSTILE = ("fork_bomb", "kill_everything", "subprocess_shell", "daemon_grandchild", "stat_host_files",
            "scan_frames_and_objects")
 
@@ -208,20 +219,21 @@ def test_hostile_files_through_the_page_are_contained_as_in_a_batch(tmp_path):
     group = pids_cgroup(f"gdgrade-test-serve-{token}")
     command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, str(CONTAINED), "1", "--",
                sys.executable, "-m", "grader", "serve", "--port", str(port), "--jobs", "2", "--timeout", "3",
-               "--rate", "0"]
+               "--rate", "0", "--db", str(tmp_path / "attempts.sqlite")]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
                               preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(server, base)
+        page = browser_session(base)
         for name in HOSTILE:
             code = ATTACKS[name][0].replace("CANARY_DIR", str(canary)).replace("TOKEN", token).replace(
                 "SUBMISSIONS_DIR", str(tmp_path)).replace("REFERENCE_PATH", "/nonexistent").replace(
                 "REVERSED_SECRET", "terces")
-            report = Report.model_validate(httpx.post(f"{base}/api/check", json={"source": code}, timeout=60).json())
+            report = Report.model_validate(page.post("/api/check", json={"source": code}).json())
             assert report.score == 0 and report.sandbox.missing == [], name
             assert "PWNED" not in report.stdout + report.stderr, (name, report.stdout)
-        honest = httpx.post(f"{base}/api/check", json={"source": RIGHT}, timeout=60).json()
+        honest = page.post("/api/check", json={"source": RIGHT}).json()
         assert honest["score"] == 5  # the pool survived every attack
     finally:
         with contextlib.suppress(OSError):  # the namespace's process 1: its end takes every process in it
@@ -238,7 +250,7 @@ def test_hostile_files_through_the_page_are_contained_as_in_a_batch(tmp_path):
 def test_the_server_stops_cleanly_as_a_service_manager_stops_it(tmp_path, stop):
     """systemd and Docker stop a service with SIGTERM, a terminal with Ctrl-C: either is exit code 0."""
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--db", "none"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     try:
         _wait_until_serving(server, f"http://127.0.0.1:{port}")

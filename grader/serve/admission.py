@@ -1,13 +1,16 @@
-"""What the server lets in: a bounded queue for its one runner pool, a per-client rate, body size.
+"""What the server lets in: fair turns at its one runner pool, a per-client rate, body size.
 
 Everything here runs on the event loop's thread, so plain counters need no lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import math
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,30 +22,98 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Full(Exception):
-    """No room: the caller answers ``status`` (503: the queue is full; 429: this client asks too
-    often) with ``Retry-After: retry_after``."""
+    """No room: the caller answers ``status`` (503: the queue is full or the server stops; 429: this
+    client asks too often) with ``Retry-After: retry_after``."""
 
-    def __init__(self, retry_after: int, status: int = 503):
-        why = "the grader is busy" if status == 503 else "too many requests from this client"
+    def __init__(self, retry_after: int, status: int = 503, detail: str | None = None):
+        why = detail or ("the grader is busy" if status == 503 else "too many requests from this client")
         super().__init__(f"{why}: try again in {retry_after} s")
         self.retry_after, self.status = retry_after, status
 
 
-@dataclass
-class Queue:
-    """At most ``capacity`` requests graded or waiting at once; ``seconds_each`` estimates a wait."""
+class Turns:
+    """Who is graded next. ``slots`` attempts are graded at once; the rest wait, at most ``capacity``
+    in all. Waiting attempts take the free slots in turn by key (a student, or an address where
+    students are anonymous): one client's many attempts wait behind everyone else's next one, so
+    no client can own the queue. A student has at most one attempt inside at a time.
+    """
 
-    capacity: int
-    seconds_each: float = 0.05
-    inside: int = 0
+    def __init__(self, slots: int, capacity: int, seconds_each: float = 0.05):
+        self.slots, self.capacity, self.seconds_each = max(1, slots), capacity, seconds_each
+        self.busy = 0
+        self.waiting: collections.OrderedDict[str, collections.deque[asyncio.Future[None]]] = \
+            collections.OrderedDict()
+        self.students: set[str] = set()
+        self.stopping = False
 
-    def enter(self) -> None:
+    @property
+    def inside(self) -> int:
+        """Attempts being graded or waiting."""
+        return self.busy + sum(map(len, self.waiting.values()))
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str, student: str) -> AsyncIterator[None]:
+        """Wait for a slot for ``student``'s attempt (fairly, by ``key``), hold it, give it back."""
+        if self.stopping:
+            raise Full(10, detail="the server is stopping: your attempt was not graded")
+        if student in self.students:
+            raise Full(1, status=429, detail="your previous attempt is still being graded: wait for its answer")
         if self.inside >= self.capacity:
-            raise Full(max(1, math.ceil(self.inside * self.seconds_each)))
-        self.inside += 1
+            raise Full(max(1, math.ceil(self.inside * self.seconds_each / self.slots)))
+        self.students.add(student)
+        try:
+            await self._enter(key)
+            try:
+                yield
+            finally:
+                self._leave()
+        finally:
+            self.students.discard(student)
 
-    def leave(self) -> None:
-        self.inside -= 1
+    async def _enter(self, key: str) -> None:
+        if self.busy < self.slots and not self.waiting:
+            self.busy += 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, collections.deque()).append(turn)
+        try:
+            await turn  # the slot is handed over, busy already counting it
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self._leave()  # handed a slot just as the client went: pass it on
+            else:
+                self._forget(key, turn)
+            raise
+
+    def _forget(self, key: str, turn: asyncio.Future[None]) -> None:
+        queue = self.waiting.get(key)
+        if queue is not None and turn in queue:
+            queue.remove(turn)
+            if not queue:
+                del self.waiting[key]
+
+    def _leave(self) -> None:
+        """Hand the slot to the first waiting key, which then goes to the back of the line."""
+        while self.waiting:
+            key, queue = next(iter(self.waiting.items()))
+            turn = queue.popleft()
+            if queue:
+                self.waiting.move_to_end(key)
+            else:
+                del self.waiting[key]
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.busy -= 1
+
+    def stop(self) -> None:
+        """The server is stopping: every waiting attempt is answered now (503), none starts."""
+        self.stopping = True
+        for queue in self.waiting.values():
+            for turn in queue:
+                if not turn.done():
+                    turn.set_exception(Full(10, detail="the server is stopping: your attempt was not graded"))
+        self.waiting.clear()
 
 
 @dataclass

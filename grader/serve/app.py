@@ -2,46 +2,50 @@
 
 FastAPI is used for what it does well and we would otherwise write: request validation and the
 OpenAPI description from the same pydantic models the reports use. The grader is started with the
-server (``lifespan``) and every request queues for it: ``run`` and ``check`` grade the file exactly
-as ``gdgrade check`` does (hidden cases included), in the same sandbox, and answer with what a
-student may see (``report.for_students``). The page is static: ``static/`` holds its HTML, script
-and style, and it asks ``/api/quiz`` for the rest.
+server (``lifespan``). Every attempt (a Test run or a Submit) is graded exactly as ``gdgrade check``
+grades a file, in the same sandbox, on hidden cases drawn for that attempt alone; it is kept in the
+attempt store before its answer leaves, and answered with what a student may see
+(``report.for_students``). The page is static: ``static/`` holds its HTML, script and style, with
+relative addresses, so it works under any path prefix a proxy gives it.
 """
 
-from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
+import datetime
+import random
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from grader import intake, text
+from grader.formats.summary import Summary, Tally
 from grader.grade import Grader, Settings
 from grader.quiz import Quiz
 from grader.report import Report, Status, StudentError, for_students
-from grader.serve.admission import BodyCap, Full, Queue, Rate
-from grader.serve.record import Recorder
+from grader.serve import identity
+from grader.serve.admission import BodyCap, Full, Rate, Turns
+from grader.serve.identity import CSRF_HEADER, Identity, Peer, Session, Sessions
+from grader.serve.store import Attempt, Store, StoreUnavailable
 
 ShowSolution = Literal["after-pass", "always", "never"]
 BUSY: dict[int | str, dict[str, object]] = {
-    413: {"description": "the request is larger than 2 MiB"},
-    429: {"description": "this client asks too often: see Retry-After"},
-    503: {"description": "the grader's queue is full: see Retry-After"},
+    403: {"description": "no session, or the request did not come from the page"},
+    413: {"description": "the file is larger than the page takes"},
+    429: {"description": "this student asks too often, has an attempt being graded, or used the day's quota"},
+    503: {"description": "the grader's queue is full, the server is stopping, or the attempt could not be saved"},
 }
-MAX_BODY = 2 << 20
-"""Bytes of one request: a source file is at most 1 MiB, its JSON encoding at most about twice that."""
 STATIC = files("grader.serve").joinpath("static")
+SESSION_COOKIE = "gdgrade_session"
 HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                 "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
@@ -52,10 +56,11 @@ HEADERS = {
 HIDDEN_STATUSES = frozenset({Status.SYNTAX_ERROR, Status.UNREADABLE, Status.SANDBOX_ERROR, Status.GRADER_ERROR,
                              Status.INVALID_RESULT, Status.OUTPUT_LIMIT, Status.NOTHING_GRADABLE})
 """Statuses that say how the public run went too (the others may come from a hidden case alone)."""
+DAY = datetime.timedelta(days=1)
 
 
 class Source(BaseModel):
-    source: str = Field(max_length=intake.MAX_SOURCE_BYTES, description="the file's text")
+    source: str = Field(description="the file's text")
 
 
 class RunAnswer(BaseModel):
@@ -86,18 +91,40 @@ class QuizPage(BaseModel):
     variables: list[str]
     show_solution: ShowSolution
     solution: str | None = Field(description="the reference solution, when it is always shown")
+    max_source_bytes: int = Field(description="the largest file the page takes")
 
 
-@dataclass(frozen=True)
-class InMemory:
-    """A submission's bytes as the page sent them."""
+class Me(BaseModel):
+    """Who the page is for, and the token its POSTs carry (``X-CSRF-Token``)."""
 
-    data: bytes
+    name: str | None = Field(description="the student's name as the proxy or LMS gives it; None when anonymous")
+    role: identity.Role
+    csrf: str
+    earned_solution: bool
 
-    def read(self, limit: int) -> bytes:
-        if len(self.data) > limit:
-            raise OSError(f"the file is larger than {limit} bytes")
-        return self.data
+
+class Login(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class StudentRow(BaseModel):
+    """One student in the instructor's live view."""
+
+    user: str
+    name: str | None
+    attempts: int
+    submits: int
+    best: float | None
+    last: float | None
+    last_at: datetime.datetime | None
+    mistakes: list[str] = Field(description="the last submit's wrong steps, each with its mistake when known")
+
+
+class ClassView(BaseModel):
+    quiz: str
+    max_score: float
+    students: list[StudentRow]
+    summary: Summary = Field(description="the class page's figures, over each student's last submit")
 
 
 @dataclass
@@ -106,11 +133,31 @@ class Options:
 
     jobs: int = 1
     show_solution: ShowSolution = "after-pass"
-    record: Path | None = None
+    store: Store | None = None
+    """Where attempts are kept; None keeps none (a student's own machine, a benchmark)."""
     rate: float = 2.0
     """Requests per second each client may make on average (0: no limit)."""
     queue: int | None = None
     """Requests graded or waiting at once [default: 32 per job: a class pressing Submit together waits]."""
+    max_source: int = 16 << 10
+    """Bytes of the largest file the page takes: a quiz's file is a few KiB."""
+    user_header: str | None = None
+    """The header a trusted proxy names the student in; None: students are anonymous."""
+    trusted_proxies: tuple[identity.Address, ...] = identity.LOOPBACK
+    root_path: str = ""
+    admin_token: str | None = None
+    """Who types it on the class page is an instructor for the session."""
+    quota_attempts: int = 500
+    """Attempts one student may make a day (0: no limit)."""
+    quota_bytes: int = 8 << 20
+    """Bytes of source one student may send a day (0: no limit)."""
+    session_days: int = 30
+    new_sessions_per_hour: int = 60
+    """Anonymous sessions one address may start an hour: each is a new student to the quotas."""
+    seed: int | None = None
+    """Seeds the draws of hidden cases (tests); None draws every attempt's seed from the system."""
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+    """Filled by ``create_app``: call each when the server begins to stop."""
 
 
 def _public_status(report: Report) -> Status:
@@ -120,14 +167,25 @@ def _public_status(report: Report) -> Status:
     return report.status if public_failed or report.status in HIDDEN_STATUSES else Status.COMPLETED
 
 
+def _mistakes(report: Report) -> list[str]:
+    return [f"{check.name}: {check.mistake}" if check.mistake else f"{check.name}: {check.outcome.value}"
+            for check in report.checks if not check.passed]
+
+
 def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -> FastAPI:
     """The server for ``quiz``: start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
     options = options or Options()
-    queue = Queue(options.queue or 32 * max(1, options.jobs))
+    store = options.store
+    turns = Turns(options.jobs, options.queue or 32 * max(1, options.jobs))
     rate = Rate(options.rate)
-    recorder = Recorder(options.record, quiz.filename) if options.record else None
+    starts = Rate(options.new_sessions_per_hour / 3600, burst=options.new_sessions_per_hour, longest_wait=0)
+    sessions = Sessions(store.secret("session") if store is not None else secrets.token_bytes(32),
+                        options.session_days * 86400)
+    seeds = random.Random(options.seed) if options.seed is not None else random.SystemRandom()
+    earned_here: set[str] = set()
+    """Who earned the solution, when no store keeps it."""
     state: dict[str, object] = {}
-    solution_token = secrets.token_urlsafe(24)
+    options.stoppers.append(turns.stop)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,16 +195,16 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
             state["grader"], state["expected"] = grader, solved.stdout
             yield
         finally:
-            grader.close()
+            turns.stop()
+            grader.close(abort=True)
 
     app = FastAPI(title="gdgrade", summary=f"The quiz page of {quiz.title}", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
-
-    app.state.queue = queue  # for tests and monitoring: how many requests are inside
-    app.add_middleware(BodyCap, limit=MAX_BODY)
+    app.state.turns = turns  # for tests and monitoring: how many requests are inside
+    app.add_middleware(BodyCap, limit=4 * options.max_source + 4096)  # JSON may spell a byte in up to 6
 
     @app.middleware("http")
-    async def secure(request: Request, call_next):  # noqa: ANN001, ANN202 - FastAPI's middleware signature
+    async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.update(HEADERS)
         if request.url.path.startswith("/api/"):
@@ -166,26 +224,105 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         return JSONResponse({"detail": str(problem)}, status_code=problem.status,
                             headers={"Retry-After": str(problem.retry_after)})
 
-    async def grade(request: Request, source: str) -> Report:
-        client = request.client.host if request.client else "unknown"
-        delay = rate.wait(client)
+    @app.exception_handler(StoreUnavailable)
+    async def unsaved(request: Request, problem: StoreUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": f"{problem} Your code is still here in the page: try again in a minute."},
+                            status_code=503, headers={"Retry-After": "30"})
+
+    def where(request: Request) -> Peer:
+        direct = request.client.host if request.client else ""
+        return identity.peer(direct, {key: value for key, value in request.headers.items()},
+                             options.trusted_proxies, options.root_path)
+
+    def from_proxy(request: Request, sender: Peer) -> Identity:
+        """The student the trusted proxy names, or a 403/401 that says why there is none."""
+        if not sender.proxied:
+            raise HTTPException(403, "this page takes its users from its proxy: open it through the proxy's address")
+        named = identity.proxy_user(request.headers.get(options.user_header or ""))
+        if named is None:
+            raise HTTPException(401, f"the proxy did not say who you are (no usable {options.user_header} header)")
+        return named
+
+    def session_of(request: Request) -> Session | None:
+        """The request's signed session, if it is still the user's (a proxy may name another now)."""
+        found = sessions.open(request.cookies.get(SESSION_COOKIE))
+        if found is not None and options.user_header:
+            named = from_proxy(request, where(request))
+            if found.identity.user != named.user:
+                return None
+        return found
+
+    def poster(request: Request, csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Session:
+        """A POST's session: signed, current, and sent by the page itself (its token in the header)."""
+        found = session_of(request)
+        if found is None:
+            raise HTTPException(403, "no session: reload the page")
+        if not identity.same_token(csrf, found.csrf):
+            raise HTTPException(403, "this request did not come from the quiz page: reload the page")
+        return found
+
+    def instructor(request: Request) -> Session:
+        found = session_of(request)
+        if found is None or found.identity.role != "instructor":
+            raise HTTPException(403, "this is for the class's instructors: sign in on the class page")
+        return found
+
+    def set_session(response: Response, session: Session, sender: Peer) -> None:
+        response.set_cookie(SESSION_COOKIE, sessions.seal(session), max_age=sessions.max_age,
+                            path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
+
+    async def earned(who: Identity) -> bool:
+        if store is None:
+            return who.user in earned_here
+        return await asyncio.to_thread(store.earned, who.user, quiz.name)
+
+    async def within_quota(who: Identity, size: int) -> None:
+        if store is None or not (options.quota_attempts or options.quota_bytes):
+            return
+        now = datetime.datetime.now(datetime.UTC)
+        used = await asyncio.to_thread(store.usage, who.user, quiz.name, now - DAY)
+        if options.quota_attempts and used.attempts >= options.quota_attempts:
+            raise Full(3600, status=429, detail=f"you have made {used.attempts} attempts today, the most this page "
+                                                "takes in a day")
+        if options.quota_bytes and used.source_bytes + size > options.quota_bytes:
+            raise Full(3600, status=429, detail="you have sent as much code today as this page takes in a day")
+
+    async def attempt(request: Request, session: Session, body: Source, kind: Literal["run", "submit"]) -> Report:
+        """Grade one attempt fairly, keep it, and give back the whole report (the caller shows what a
+        student may see)."""
+        raw = body.source.encode("utf-8", "surrogatepass")
+        if len(raw) > options.max_source:
+            raise HTTPException(413, f"your file is {len(raw)} bytes; the page takes files up to "
+                                     f"{options.max_source} bytes")
+        who = session.identity
+        key = who.user if not who.anonymous else f"address:{where(request).address}"
+        delay = rate.wait(key)
         if delay:
             await asyncio.sleep(delay)
-        queue.enter()
-        try:
-            grader: Grader = state["grader"]  # type: ignore[assignment]
-            submission = intake.Submission("page", Path(quiz.filename), origin=InMemory(
-                source.encode("utf-8", "surrogatepass")))
-            ticket = await asyncio.to_thread(grader.submit, submission)
+        await within_quota(who, len(raw))
+        grader: Grader = state["grader"]  # type: ignore[assignment]
+        async with turns.turn(key, who.user):
+            submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
+            draw = grader.draw(seeds.randrange(1 << 31))
+            ticket = await asyncio.to_thread(grader.submit, submission, draw)
             if ticket.answer is not None:
                 await asyncio.wrap_future(ticket.answer)
-            return await asyncio.to_thread(grader.report, ticket)
-        finally:
-            queue.leave()
+            report = await asyncio.to_thread(grader.report, ticket)
+        if store is not None:
+            await asyncio.to_thread(store.record, Attempt(
+                user=who.user, name=who.name, quiz=quiz.name, kind=kind,
+                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report))
+        elif kind == "submit" and report.full_marks:
+            earned_here.add(who.user)
+        return report
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html")
+
+    @app.get("/class", include_in_schema=False)
+    async def class_page() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("class.html")), media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
@@ -199,40 +336,110 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
                     for name, value in quiz.public_inputs.items()],
             expected_output=str(state.get("expected", "")), starter=quiz.starter_source,
             variables=list(quiz.variables), show_solution=options.show_solution,
-            solution=quiz.solution_source if options.show_solution == "always" else None)
+            solution=quiz.solution_source if options.show_solution == "always" else None,
+            max_source_bytes=options.max_source)
+
+    @app.get("/api/me", response_model=Me, responses={401: {"description": "the proxy named nobody"},
+                                                      403: {"description": "not reached through the proxy"},
+                                                      429: {"description": "too many new sessions"}})
+    async def me(request: Request, response: Response) -> Me:
+        """Who the page is for: the session (started here, as the proxy or a fresh anonymous id says)."""
+        sender = where(request)
+        found = session_of(request)
+        if found is None:
+            if options.user_header:
+                found = sessions.new(from_proxy(request, sender))
+            else:
+                if starts.wait(f"address:{sender.address}"):
+                    raise Full(60, status=429, detail="too many new sessions from this address")
+                found = sessions.new(identity.anonymous())
+            set_session(response, found, sender)
+        return Me(name=found.identity.name, role=found.identity.role, csrf=found.csrf,
+                  earned_solution=await earned(found.identity))
+
+    @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
+    async def login(request: Request, response: Response, body: Login,
+                    session: Annotated[Session, Depends(poster)]) -> Me:
+        """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's."""
+        if options.admin_token is None or not identity.same_token(body.token, options.admin_token):
+            raise HTTPException(403, "that is not this page's instructor token")
+        promoted = sessions.new(Identity(session.identity.user, session.identity.name, "instructor"))
+        set_session(response, promoted, where(request))
+        return Me(name=promoted.identity.name, role="instructor", csrf=promoted.csrf, earned_solution=True)
 
     @app.post("/api/run", response_model=RunAnswer, responses=BUSY)
-    async def run(request: Request, body: Source) -> RunAnswer:
+    async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)]) -> RunAnswer:
         """Run the file on the public inputs: its printout, and its traceback if it failed there."""
-        report = for_students(await grade(request, body.source))
+        report = for_students(await attempt(request, session, body, "run"))
         error = report.error if report.error is not None and report.error.case == "public" else None
         return RunAnswer(status=_public_status(report), stdout=report.stdout, stderr=report.stderr,
                          output_truncated=report.output_truncated, error=error)
 
     @app.post("/api/check", response_model=Report, responses=BUSY)
-    async def check(request: Request, body: Source) -> Response:
-        """Grade the file as ``gdgrade check`` does: the same report, hidden cases described, not shown.
-        With full marks (and the solution shown after a pass) the answer's ``X-Gdgrade-Solution``
-        header holds the key to ``/api/solution``."""
-        report = for_students(await grade(request, body.source))
-        if recorder is not None:
-            await asyncio.to_thread(recorder.keep, body.source, report)
-        key = report.full_marks and options.show_solution == "after-pass"
+    async def check(request: Request, body: Source, session: Annotated[Session, Depends(poster)]) -> Response:
+        """Grade the file as ``gdgrade check`` does, on hidden cases drawn for this attempt alone: the
+        same report, hidden cases described, not shown."""
+        report = for_students(await attempt(request, session, body, "submit"))
         # the report is a validated model already: written once, not validated and converted again
-        return Response(report.model_dump_json(), media_type="application/json",
-                        headers={"X-Gdgrade-Solution": solution_token} if key else None)
+        return Response(report.model_dump_json(), media_type="application/json")
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
-    async def solution(key: Annotated[str | None, Header(alias="X-Gdgrade-Solution")] = None) -> dict[str, str]:
-        """The reference solution: always, after full marks (with the key ``check`` gave), or never."""
+    async def solution(request: Request) -> dict[str, str]:
+        """The reference solution: always, never, or to a student whose Submit got full marks."""
+        found = session_of(request)
         allowed = options.show_solution == "always" or (
-            options.show_solution == "after-pass" and key is not None and hmac.compare_digest(key, solution_token))
+            options.show_solution == "after-pass" and found is not None
+            and (found.identity.role == "instructor" or await earned(found.identity)))
         if not allowed:
-            raise HTTPException(403, "the solution is shown once the file gets full marks"
+            raise HTTPException(403, "the solution is shown once a Submit gets full marks"
                                 if options.show_solution == "after-pass" else "the solution is not shown here")
         return {"source": quiz.solution_source}
 
+    @app.get("/api/class", response_model=ClassView)
+    async def class_view(session: Annotated[Session, Depends(instructor)]) -> ClassView:
+        """The class as it stands: each student's attempts, best and last score and last mistakes, and
+        the class page's figures over each student's last submit."""
+        rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
+        tally = Tally(quiz)
+        for row in rows:
+            if row.last_report is not None:
+                tally.add(row.last_report)
+        return ClassView(quiz=quiz.name, max_score=sum(step.weight for step in quiz.steps), summary=tally.summary(),
+                         students=[StudentRow(user=row.user, name=row.name, attempts=row.attempts,
+                                              submits=row.submits, best=row.best_score, last=row.last_score,
+                                              last_at=row.last_at,
+                                              mistakes=_mistakes(row.last_report) if row.last_report else [])
+                                   for row in rows])
+
+    @app.get("/healthz", include_in_schema=False)
+    async def alive() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "alive"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        """Readiness: the grader is up, the server is not stopping, and the store answers."""
+        problem = ("starting" if "grader" not in state else "stopping" if turns.stopping else None)
+        if problem is None and store is not None:
+            try:
+                await asyncio.to_thread(store.ping)
+            except StoreUnavailable as down:
+                problem = str(down)
+        return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
+
     return app
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """A submission's bytes as the page sent them."""
+
+    data: bytes
+
+    def read(self, limit: int) -> bytes:
+        if len(self.data) > limit:
+            raise OSError(f"the file is larger than {limit} bytes")
+        return self.data
 
 
 def _grade_now(grader: Grader, source: str, quiz: Quiz) -> Report:

@@ -3,7 +3,7 @@
 // never as HTML.
 (function () {
   "use strict";
-  var quiz = null, storageKey = null, solutionKey = null, escaped = false, saveTimer = null;
+  var quiz = null, me = null, storageKey = null, escaped = false, saveTimer = null;
   var code = document.getElementById("code"), gutter = document.getElementById("gutter");
   var result = document.getElementById("result"), busy = document.getElementById("busy");
   var buttons = ["run", "submit", "reset"].map(function (id) { return document.getElementById(id); });
@@ -164,7 +164,9 @@
 
   function post(path, done) {
     working(path === "api/run" ? "Running…" : "Grading…");
-    fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    if (!me) { working(""); showProblem("The page has no session yet: reload it."); return; }
+    fetch(path, { method: "POST", credentials: "same-origin",
+                  headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf },
                   body: JSON.stringify({ source: code.value }) })
       .then(function (response) {
         return response.json().then(function (body) { return { response: response, body: body }; });
@@ -180,6 +182,12 @@
         done(answer.body, answer.response);
       })
       .catch(function () { working(""); showProblem("The grader cannot be reached. Is gdgrade serve running?"); });
+  }
+
+  function fetchSolution() {
+    fetch("api/solution", { credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (body) { if (body) { offerSolution(body.source); } });
   }
 
   function showProblem(text) {
@@ -271,12 +279,7 @@
       result.replaceChildren.apply(result, parts);
       result.scrollIntoView({ block: "nearest" });
       drawGutter(failingLines);
-      solutionKey = response.headers.get("X-Gdgrade-Solution") || solutionKey;
-      if (solutionKey && quiz.show_solution === "after-pass") {
-        fetch("api/solution", { headers: { "X-Gdgrade-Solution": solutionKey } })
-          .then(function (answer) { return answer.ok ? answer.json() : null; })
-          .then(function (body) { if (body) { offerSolution(body.source); } });
-      }
+      if (report.score >= report.max_score && quiz.show_solution === "after-pass") { fetchSolution(); }
     });
   }
 
@@ -299,8 +302,25 @@
 
   // --- start ------------------------------------------------------------------------------------
 
-  fetch("api/quiz").then(function (response) { return response.json(); }).then(function (about) {
+  function json(response) {
+    return response.json().then(function (body) {
+      if (!response.ok) { throw new Error(body && body.detail ? String(body.detail) : "HTTP " + response.status); }
+      return body;
+    });
+  }
+
+  Promise.all([fetch("api/quiz").then(json), fetch("api/me", { credentials: "same-origin" }).then(json)])
+  .then(function (answers) {
+    var about = answers[0];
     quiz = about;
+    me = answers[1];
+    document.getElementById("who").textContent = me.name ? "Signed in as " + me.name : "";
+    if (me.role === "instructor") {
+      var link = element("a", "", "The class");
+      link.href = "class";
+      document.getElementById("who").appendChild(document.createTextNode(" · "));
+      document.getElementById("who").appendChild(link);
+    }
     storageKey = "gdgrade:" + about.name + ":" + about.filename;
     document.title = about.title + " · gdgrade";
     document.getElementById("title").textContent = about.title;
@@ -320,5 +340,9 @@
     code.value = kept !== null ? kept : about.starter;
     drawGutter({});
     if (about.solution) { offerSolution(about.solution); }
-  }).catch(function () { showProblem("The quiz could not be loaded. Is gdgrade serve running?"); });
+    else if (me.earned_solution && about.show_solution === "after-pass") { fetchSolution(); }
+  }).catch(function (problem) {
+    showProblem("The quiz could not be loaded: " + (problem && problem.message && problem.message !== "Failed to fetch"
+                ? problem.message : "is gdgrade serve running?"));
+  });
 }());

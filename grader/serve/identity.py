@@ -1,0 +1,157 @@
+"""Who is asking: the client's address, the student behind it, and the signed session that carries both.
+
+A page with many students must know whose attempt each is, and must not take that from the client.
+Three ways, one option each: anonymous (a random id the server mints, for a student's own machine),
+a trusted proxy's user header (``--user-header``: honoured only from the proxy's addresses, which
+are also the only ones whose ``X-Forwarded-For`` and ``X-Forwarded-Prefix`` count), and an LMS
+launch. Whoever it is, the session is a cookie signed with a secret every replica shares, holding
+the identity and a token each POST must echo in a header: another site's page can make a browser
+send the cookie, never read the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["student", "instructor"]
+Address = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Address, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+CSRF_HEADER = "X-CSRF-Token"
+USER_BYTES = 200
+"""The longest user name a proxy may send: longer is refused, never cut (two users would merge)."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A student or instructor: ``user`` is the key their attempts are kept under."""
+
+    user: str
+    """``anon:<hex>``, ``proxy:<name>``: the kind is part of the key, so kinds never collide."""
+    name: str | None
+    """What an instructor sees; None for an anonymous student."""
+    role: Role = "student"
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user.startswith("anon:")
+
+
+@dataclass(frozen=True)
+class Session:
+    identity: Identity
+    csrf: str
+    issued: int
+    """Unix seconds: a session older than the server's ``max_age`` is not taken."""
+
+
+class Sessions:
+    """Session cookies: the session as JSON, base64url, then an HMAC-SHA256 of it with ``secret``.
+
+    Nothing in a cookie is read before its signature is checked, and only the fields above are
+    read from it.
+    """
+
+    def __init__(self, secret: bytes, max_age: int):
+        self.secret, self.max_age = secret, max_age
+
+    def new(self, identity: Identity, now: float | None = None) -> Session:
+        return Session(identity, secrets.token_urlsafe(24), int(time.time() if now is None else now))
+
+    def seal(self, session: Session) -> str:
+        payload = json.dumps({"u": session.identity.user, "n": session.identity.name, "r": session.identity.role,
+                              "c": session.csrf, "t": session.issued}, separators=(",", ":")).encode()
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+        return (body + b"." + base64.urlsafe_b64encode(self._mac(body)).rstrip(b"=")).decode()
+
+    def open(self, cookie: str | None, now: float | None = None) -> Session | None:
+        """The session a cookie holds, or None when it is absent, forged, altered or too old."""
+        if not cookie or len(cookie) > 4096 or not cookie.isascii():
+            return None
+        body, _, mac = cookie.encode().partition(b".")
+        try:
+            if not hmac.compare_digest(_unpad(mac), self._mac(body)):
+                return None
+            fields = json.loads(_unpad(body))
+            session = Session(Identity(str(fields["u"]), None if fields["n"] is None else str(fields["n"]),
+                                       "instructor" if fields["r"] == "instructor" else "student"),
+                              str(fields["c"]), int(fields["t"]))
+        except (ValueError, TypeError, KeyError, binascii.Error):
+            return None
+        age = (time.time() if now is None else now) - session.issued
+        return session if 0 <= age <= self.max_age else None
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self.secret, body, hashlib.sha256).digest()
+
+
+def _unpad(text: bytes) -> bytes:
+    """Strict base64url without padding: any other byte is refused, so a cookie has one spelling."""
+    return base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_", validate=True)
+
+
+def same_token(sent: str | None, expected: str) -> bool:
+    """Whether a token from a header matches, in constant time; any text may arrive, ASCII or not."""
+    return sent is not None and hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Where a request comes from, as far as the server can trust it."""
+
+    address: str
+    """The client's address: the proxy's ``X-Forwarded-For`` when the peer is a trusted proxy."""
+    proxied: bool
+    """Whether the peer is a trusted proxy, whose headers count."""
+    prefix: str
+    """The path prefix the page is served under (``X-Forwarded-Prefix`` from a trusted proxy, else
+    the server's ``--root-path``), for the cookie's path."""
+    secure: bool
+    """Whether the browser reached the page over HTTPS (``X-Forwarded-Proto`` from a trusted proxy)."""
+
+
+def trusted(address: str, proxies: Sequence[Address]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def peer(direct: str, headers: dict[str, str], proxies: Sequence[Address], root_path: str) -> Peer:
+    """Who sent a request. ``X-Forwarded-*`` count only from a trusted proxy; the client is the
+    last address in ``X-Forwarded-For`` that is not itself a trusted proxy."""
+    if not trusted(direct, proxies):
+        return Peer(direct, False, root_path, False)
+    address = direct
+    for hop in reversed([part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]):
+        address = hop
+        if not trusted(hop, proxies):
+            break
+    prefix = headers.get("x-forwarded-prefix", root_path).rstrip("/")
+    if not prefix.startswith("/") or not prefix.isascii() or any(c in prefix for c in ";,\r\n\t "):
+        prefix = root_path
+    return Peer(address, True, prefix, headers.get("x-forwarded-proto", "").lower() == "https")
+
+
+def proxy_user(value: str | None) -> Identity | None:
+    """The identity a trusted proxy's user header names, or None when it names nobody usable."""
+    if value is None:
+        return None
+    name = value.strip()
+    if not name or len(name.encode("utf-8", "surrogateescape")) > USER_BYTES or not name.isprintable():
+        return None
+    return Identity(f"proxy:{name}", name)
+
+
+def anonymous() -> Identity:
+    return Identity(f"anon:{secrets.token_hex(12)}", None)

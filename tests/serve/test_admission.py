@@ -1,0 +1,117 @@
+"""Fair turns at the grader: no client owns the queue, one attempt per student at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from grader.serve.admission import Full, Turns
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_a_client_with_many_attempts_waits_behind_everyone_elses_next():
+    async def scenario() -> list[str]:
+        turns, order = Turns(slots=1, capacity=100), []
+        gate = asyncio.Event()
+
+        async def attempt(key: str, student: str) -> None:
+            async with turns.turn(key, student):
+                order.append(student)
+                await gate.wait()
+
+        first = asyncio.create_task(attempt("hostile", "h0"))  # holds the one slot
+        await asyncio.sleep(0)
+        tasks = [asyncio.create_task(attempt("hostile", f"h{n}")) for n in range(1, 6)]
+        await asyncio.sleep(0)
+        tasks += [asyncio.create_task(attempt(f"honest{n}", f"s{n}")) for n in range(3)]
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(first, *tasks)
+        return order
+
+    order = run(scenario())
+    assert order[:5] == ["h0", "h1", "s0", "s1", "s2"]  # each honest key's turn came before the flood's rest
+    assert sorted(order) == sorted(["h0", "h1", "h2", "h3", "h4", "h5", "s0", "s1", "s2"])
+
+
+def test_one_attempt_per_student_and_a_bounded_wait():
+    async def scenario() -> None:
+        turns = Turns(slots=1, capacity=2, seconds_each=0.6)
+        gate = asyncio.Event()
+
+        async def attempt(key: str, student: str) -> None:
+            async with turns.turn(key, student):
+                await gate.wait()
+
+        holding = asyncio.create_task(attempt("a", "ana"))
+        await asyncio.sleep(0)
+        with pytest.raises(Full) as twice:
+            async with turns.turn("a", "ana"):
+                pass
+        assert twice.value.status == 429 and "still being graded" in str(twice.value)
+        waiting = asyncio.create_task(attempt("b", "bo"))
+        await asyncio.sleep(0)
+        assert turns.inside == 2
+        with pytest.raises(Full) as full:
+            async with turns.turn("c", "cy"):
+                pass
+        assert (full.value.status, full.value.retry_after) == (503, 2)
+        gate.set()
+        await asyncio.gather(holding, waiting)
+        assert turns.inside == 0 and turns.busy == 0 and not turns.students
+
+    run(scenario())
+
+
+def test_stopping_answers_every_waiting_attempt_at_once():
+    async def scenario() -> list[object]:
+        turns = Turns(slots=1, capacity=10)
+        gate = asyncio.Event()
+
+        async def attempt(key: str) -> str:
+            async with turns.turn(key, key):
+                await gate.wait()
+                return "graded"
+
+        tasks = [asyncio.create_task(attempt(f"k{n}")) for n in range(4)]
+        await asyncio.sleep(0)
+        turns.stop()
+        gate.set()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        with pytest.raises(Full):
+            async with turns.turn("late", "late"):
+                pass
+        return outcomes
+
+    outcomes = run(scenario())
+    assert outcomes[0] == "graded"  # the one being graded finishes
+    assert all(isinstance(o, Full) and o.status == 503 and "stopping" in str(o) for o in outcomes[1:])
+
+
+def test_a_client_that_leaves_while_waiting_gives_its_place_back():
+    async def scenario() -> Turns:
+        turns = Turns(slots=1, capacity=10)
+        gate = asyncio.Event()
+
+        async def attempt(key: str) -> None:
+            async with turns.turn(key, key):
+                await gate.wait()
+
+        holder = asyncio.create_task(attempt("a"))
+        await asyncio.sleep(0)
+        gone = asyncio.create_task(attempt("b"))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        gate.set()
+        await holder
+        async with turns.turn("c", "c"):
+            assert turns.busy == 1
+        return turns
+
+    turns = run(scenario())
+    assert turns.busy == 0 and not turns.waiting and not turns.students
