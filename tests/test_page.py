@@ -27,7 +27,8 @@ def server(tmp_path_factory):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite")], stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
+                                "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite")],
+                               stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:  # ready once it answers; the deadline only bounds a server that never starts
