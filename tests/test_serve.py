@@ -268,3 +268,46 @@ def test_serve_without_its_extra_says_how_to_install_it():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == "gdgrade: error: gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'\n"
+
+
+def test_a_stop_answers_the_waiting_at_once_and_keeps_what_it_answered(tmp_path):
+    """SIGTERM with one attempt being graded and two waiting: the two get 503 at once, the one is
+    graded, kept and answered, and the server exits 0 without waiting for a queue."""
+    port, db = _free_port(), tmp_path / "attempts.sqlite"
+    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--jobs", "1",
+                               "--db", str(db), "--rate", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    answers: dict[str, httpx.Response] = {}
+    try:
+        _wait_until_serving(server, base)
+        slow = RIGHT + "\nimport time\ntime.sleep(4)\n"
+        sent = [threading.Thread(target=lambda name=name, source=source: answers.__setitem__(
+                    name, browser_session(base).post("/api/check", json={"source": source})))
+                for name, source in (("graded", slow), ("waiting1", RIGHT), ("waiting2", RIGHT))]
+        sent[0].start()
+        deadline = time.monotonic() + 60  # bounds a broken server only
+        while httpx.get(f"{base}/readyz").json()["attempts_inside"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        for thread in sent[1:]:
+            thread.start()
+        while httpx.get(f"{base}/readyz").json()["attempts_inside"] < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        server.send_signal(signal.SIGTERM)
+        for thread in sent:
+            thread.join(timeout=60)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert answers["graded"].status_code == 200 and answers["graded"].json()["score"] == 5
+    for name in ("waiting1", "waiting2"):
+        assert answers[name].status_code == 503 and "stopping" in answers[name].json()["detail"]
+    from grader.serve.store import open_store
+
+    with open_store(str(db)) as store:
+        [row] = store.students("gradient_descent")
+        assert (row.attempts, row.best_score) == (1, 5.0)  # the answered attempt was kept; the refused were not

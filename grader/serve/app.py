@@ -425,7 +425,8 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
                 await asyncio.to_thread(store.ping)
             except StoreUnavailable as down:
                 problem = str(down)
-        return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
+        return JSONResponse({"status": problem or "ready", "attempts_inside": turns.inside},
+                            status_code=503 if problem else 200)
 
     return app
 

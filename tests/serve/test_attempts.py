@@ -149,4 +149,4 @@ def test_a_database_that_is_down_gives_a_clear_answer_and_loses_nothing(quiz, po
         assert ready.status_code == 503
         assert ana.post("/api/check", json={"source": RIGHT}).json()["score"] == 5  # back once it is
         assert [r.attempt.kind for r in store.attempts("proxy:ana", quiz.name)] == ["submit"]
-        assert ana.get("/readyz").json() == {"status": "ready"}
+        assert ana.get("/readyz").json() == {"status": "ready", "attempts_inside": 0}
