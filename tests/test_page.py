@@ -19,6 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
 
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
+ADMIN_TOKEN = "token-for-the-class-page"
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def server(tmp_path_factory):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite")],
-                               stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
+                                "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite"),
+                                "--admin-token", ADMIN_TOKEN], stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:  # ready once it answers; the deadline only bounds a server that never starts
@@ -130,3 +131,28 @@ def test_the_page_fits_a_phone(browser, server):
     assert width <= 390  # nothing wider than the screen: no sideways scrolling
     browser.save_screenshot(str(ARTIFACTS / "page-phone.png"))
     browser.set_window_size(1200, 1600)
+
+
+def test_an_instructor_signs_in_and_sees_the_class(browser, server):
+    browser.get(server)
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    paste(browser, FORGOT)
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))
+    browser.get(server + "/class")
+    token = wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "token")))
+    token.send_keys("not the token", Keys.ENTER)
+    problem = wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "signin-problem")))
+    assert problem.text == "that is not this page's instructor token"
+    token.clear()
+    token.send_keys(ADMIN_TOKEN, Keys.ENTER)
+    wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "students")))
+    wait_for(browser, lambda driver: driver.find_elements(By.CSS_SELECTOR, "#students tbody tr"))
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in browser.find_elements(By.CSS_SELECTOR, "#students tbody tr")]
+    mine = [row for row in rows if row[6] == "del_w: learning rate forgotten"]
+    assert mine and mine[0][1:5] == [mine[0][1], mine[0][2], "4", "4"]
+    assert "del_w" in browser.find_element(By.ID, "variables").text
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "class-page.png"))
+    assert [error for error in console_errors(browser) if "/api/login" not in error] == []  # the wrong token's 403

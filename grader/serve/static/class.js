@@ -30,7 +30,8 @@
   function show(view) {
     document.getElementById("signin").hidden = true;
     document.getElementById("overview").hidden = false;
-    document.getElementById("counts").textContent = view.students.length + " students; "
+    var n = view.students.length;
+    document.getElementById("counts").textContent = n + (n === 1 ? " student; " : " students; ")
       + view.summary.full_marks + " with full marks on their last Submit; mean " + view.summary.mean_score.toFixed(2)
       + " of " + view.max_score + ".";
     var variables = document.querySelector("#variables tbody");
