@@ -508,12 +508,14 @@ def _default_db() -> str:
               help="MiB of code one student may send a day (0: no limit).")
 @click.option("--stop-timeout", type=click.FloatRange(1, 600), default=10.0, show_default=True,
               help="Seconds a stop (Ctrl-C, SIGTERM) waits for attempts being graded; waiting ones get 503 at once.")
+@click.option("--also", "also", multiple=True, metavar="NAME|PATH",
+              help="Another quiz the page serves, at ?quiz=NAME (repeatable; 'all': every quiz gdgrade quizzes lists).")
 @click.option("--record", hidden=True, default=None)
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], root_path: str, admin_token: str | None, rate: float, queue: int | None,
-          max_source: int, quota: int, quota_mib: int, stop_timeout: float, record: str | None, quiz: quiz.Quiz,
-          settings: Settings) -> None:
+          max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...], record: str | None,
+          quiz: quiz.Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
     earned, and the class's live view for instructors (/class).
@@ -549,7 +551,12 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, root_path=root_path.rstrip("/"), admin_token=admin_token,
                       quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed)
-    app = create_app(quiz, settings, options)
+    names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
+    quizzes = {quiz.name: quiz}
+    for name in names:
+        more = load_quiz(name, hint="'--also NAME|PATH'")
+        quizzes.setdefault(more.name, more)
+    app = create_app(list(quizzes.values()), settings, options)
     if host not in ("127.0.0.1", "localhost", "::1") and not user_header:
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)

@@ -151,7 +151,7 @@ def test_an_instructor_signs_in_and_sees_the_class(browser, server):
     rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
             for row in browser.find_elements(By.CSS_SELECTOR, "#students tbody tr")]
     mine = [row for row in rows if row[6] == "del_w: learning rate forgotten"]
-    assert mine and mine[0][1:5] == [mine[0][1], mine[0][2], "4", "4"]
+    assert mine and mine[0][4] == "4"  # their last Submit (this browser may have solved it earlier: best is theirs)
     assert "del_w" in browser.find_element(By.ID, "variables").text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "class-page.png"))

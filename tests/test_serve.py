@@ -311,3 +311,19 @@ def test_a_stop_answers_the_waiting_at_once_and_keeps_what_it_answered(tmp_path)
     with open_store(str(db)) as store:
         [row] = store.students("gradient_descent")
         assert (row.attempts, row.best_score) == (1, 5.0)  # the answered attempt was kept; the refused were not
+
+
+def test_one_server_serves_every_quiz_it_is_given(quiz):
+    from grader.quiz import load
+
+    backprop = load("backprop")
+    with serving([quiz, backprop]) as client:
+        assert client.get("/api/quiz").json()["name"] == quiz.name  # the first is the default
+        about = client.get("/api/quiz", params={"quiz": "backprop"}).json()
+        assert (about["name"], about["filename"]) == ("backprop", "backprop.py")
+        graded = client.post("/api/check", params={"quiz": "backprop"}, json={"source": backprop.solution_source})
+        assert graded.json()["quiz"] == "backprop" and graded.json()["score"] == graded.json()["max_score"]
+        assert client.get("/api/solution", params={"quiz": "backprop"}).status_code == 200
+        assert client.get("/api/solution").status_code == 403  # earned for backprop, not for this quiz
+        unknown = client.get("/api/quiz", params={"quiz": "nope"})
+        assert unknown.status_code == 404 and "gradient_descent, backprop" in unknown.json()["detail"]

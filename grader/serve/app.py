@@ -15,13 +15,13 @@ import contextlib
 import datetime
 import random
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -172,9 +172,22 @@ def _mistakes(report: Report) -> list[str]:
             for check in report.checks if not check.passed]
 
 
-def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -> FastAPI:
-    """The server for ``quiz``: start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
+@dataclass
+class Served:
+    """One quiz the server serves: its grader (a runner pool of its own) once started."""
+
+    quiz: Quiz
+    grader: Grader | None = None
+    expected: str = ""
+    """What the reference solution prints on the public inputs."""
+
+
+def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Options | None = None) -> FastAPI:
+    """The server for ``quizzes`` (the first is the page's default; ``?quiz=NAME`` picks another):
+    start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
     options = options or Options()
+    served = {quiz.name: Served(quiz) for quiz in ([quizzes] if isinstance(quizzes, Quiz) else quizzes)}
+    default = next(iter(served.values()))
     store = options.store
     turns = Turns(options.jobs, options.queue or 32 * max(1, options.jobs))
     rate = Rate(options.rate)
@@ -182,23 +195,25 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
     sessions = Sessions(store.secret("session") if store is not None else secrets.token_bytes(32),
                         options.session_days * 86400)
     seeds = random.Random(options.seed) if options.seed is not None else random.SystemRandom()
-    earned_here: set[str] = set()
+    earned_here: set[tuple[str, str]] = set()
     """Who earned the solution, when no store keeps it."""
-    state: dict[str, object] = {}
     options.stoppers.append(turns.stop)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        grader = Grader(quiz, settings, options.jobs)
         try:
-            solved = await asyncio.to_thread(_grade_now, grader, quiz.solution_source, quiz)
-            state["grader"], state["expected"] = grader, solved.stdout
+            for one in served.values():
+                one.grader = Grader(one.quiz, settings, options.jobs)
+                one.expected = (await asyncio.to_thread(_grade_now, one.grader, one.quiz)).stdout
             yield
         finally:
             turns.stop()
-            grader.close(abort=True)
+            for one in served.values():
+                if one.grader is not None:
+                    one.grader.close(abort=True)
 
-    app = FastAPI(title="gdgrade", summary=f"The quiz page of {quiz.title}", lifespan=lifespan, docs_url=None,
+    titles = ", ".join(one.quiz.title for one in served.values())
+    app = FastAPI(title="gdgrade", summary=f"The quiz page of {titles}", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
     app.state.turns = turns  # for tests and monitoring: how many requests are inside
     app.add_middleware(BodyCap, limit=4 * options.max_source + 4096)  # JSON may spell a byte in up to 6
@@ -228,6 +243,14 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
     async def unsaved(request: Request, problem: StoreUnavailable) -> JSONResponse:
         return JSONResponse({"detail": f"{problem} Your code is still here in the page: try again in a minute."},
                             status_code=503, headers={"Retry-After": "30"})
+
+    def chosen(quiz: Annotated[str | None, Query(max_length=100, description="the quiz [default: the server's "
+                                                                             "first]")] = None) -> Served:
+        if quiz is None:
+            return default
+        if quiz not in served:
+            raise HTTPException(404, f"this server has no quiz {quiz!r}: it serves {', '.join(served)}")
+        return served[quiz]
 
     def where(request: Request) -> Peer:
         direct = request.client.host if request.client else ""
@@ -271,12 +294,12 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         response.set_cookie(SESSION_COOKIE, sessions.seal(session), max_age=sessions.max_age,
                             path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
 
-    async def earned(who: Identity) -> bool:
+    async def earned(who: Identity, quiz: Quiz) -> bool:
         if store is None:
-            return who.user in earned_here
+            return (who.user, quiz.name) in earned_here
         return await asyncio.to_thread(store.earned, who.user, quiz.name)
 
-    async def within_quota(who: Identity, size: int) -> None:
+    async def within_quota(who: Identity, quiz: Quiz, size: int) -> None:
         if store is None or not (options.quota_attempts or options.quota_bytes):
             return
         now = datetime.datetime.now(datetime.UTC)
@@ -287,9 +310,13 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         if options.quota_bytes and used.source_bytes + size > options.quota_bytes:
             raise Full(3600, status=429, detail="you have sent as much code today as this page takes in a day")
 
-    async def attempt(request: Request, session: Session, body: Source, kind: Literal["run", "submit"]) -> Report:
+    async def attempt(request: Request, session: Session, one: Served, body: Source,
+                      kind: Literal["run", "submit"]) -> Report:
         """Grade one attempt fairly, keep it, and give back the whole report (the caller shows what a
         student may see)."""
+        quiz, grader = one.quiz, one.grader
+        if grader is None:
+            raise Full(5, detail="the grader is starting")
         raw = body.source.encode("utf-8", "surrogatepass")
         if len(raw) > options.max_source:
             raise HTTPException(413, f"your file is {len(raw)} bytes; the page takes files up to "
@@ -299,8 +326,7 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         delay = rate.wait(key)
         if delay:
             await asyncio.sleep(delay)
-        await within_quota(who, len(raw))
-        grader: Grader = state["grader"]  # type: ignore[assignment]
+        await within_quota(who, quiz, len(raw))
         async with turns.turn(key, who.user):
             submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
             draw = grader.draw(seeds.randrange(1 << 31))
@@ -313,7 +339,7 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
                 user=who.user, name=who.name, quiz=quiz.name, kind=kind,
                 at=datetime.datetime.now(datetime.UTC), source=body.source, report=report))
         elif kind == "submit" and report.full_marks:
-            earned_here.add(who.user)
+            earned_here.add((who.user, quiz.name))
         return report
 
     @app.get("/", include_in_schema=False)
@@ -326,15 +352,16 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    @app.get("/api/quiz", response_model=QuizPage)
-    async def about() -> QuizPage:
+    @app.get("/api/quiz", response_model=QuizPage, responses={404: {"description": "no such quiz here"}})
+    async def about(one: Annotated[Served, Depends(chosen)]) -> QuizPage:
         """The quiz: its instructions, the public inputs, the expected printout and the starter file."""
+        quiz = one.quiz
         return QuizPage(
             name=quiz.name, title=quiz.title, filename=quiz.filename, instructions=quiz.instructions,
             inputs=[Input(name=name, value=text.printable(repr(value) if not hasattr(value, "tolist") else
                                                           repr(value.tolist())))
                     for name, value in quiz.public_inputs.items()],
-            expected_output=str(state.get("expected", "")), starter=quiz.starter_source,
+            expected_output=one.expected, starter=quiz.starter_source,
             variables=list(quiz.variables), show_solution=options.show_solution,
             solution=quiz.solution_source if options.show_solution == "always" else None,
             max_source_bytes=options.max_source)
@@ -342,7 +369,7 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
     @app.get("/api/me", response_model=Me, responses={401: {"description": "the proxy named nobody"},
                                                       403: {"description": "not reached through the proxy"},
                                                       429: {"description": "too many new sessions"}})
-    async def me(request: Request, response: Response) -> Me:
+    async def me(request: Request, response: Response, one: Annotated[Served, Depends(chosen)]) -> Me:
         """Who the page is for: the session (started here, as the proxy or a fresh anonymous id says)."""
         sender = where(request)
         found = session_of(request)
@@ -355,7 +382,7 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
                 found = sessions.new(identity.anonymous())
             set_session(response, found, sender)
         return Me(name=found.identity.name, role=found.identity.role, csrf=found.csrf,
-                  earned_solution=await earned(found.identity))
+                  earned_solution=await earned(found.identity, one.quiz))
 
     @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
     async def login(request: Request, response: Response, body: Login,
@@ -368,37 +395,41 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
         return Me(name=promoted.identity.name, role="instructor", csrf=promoted.csrf, earned_solution=True)
 
     @app.post("/api/run", response_model=RunAnswer, responses=BUSY)
-    async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)]) -> RunAnswer:
+    async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
+                  one: Annotated[Served, Depends(chosen)]) -> RunAnswer:
         """Run the file on the public inputs: its printout, and its traceback if it failed there."""
-        report = for_students(await attempt(request, session, body, "run"))
+        report = for_students(await attempt(request, session, one, body, "run"))
         error = report.error if report.error is not None and report.error.case == "public" else None
         return RunAnswer(status=_public_status(report), stdout=report.stdout, stderr=report.stderr,
                          output_truncated=report.output_truncated, error=error)
 
     @app.post("/api/check", response_model=Report, responses=BUSY)
-    async def check(request: Request, body: Source, session: Annotated[Session, Depends(poster)]) -> Response:
+    async def check(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
+                    one: Annotated[Served, Depends(chosen)]) -> Response:
         """Grade the file as ``gdgrade check`` does, on hidden cases drawn for this attempt alone: the
         same report, hidden cases described, not shown."""
-        report = for_students(await attempt(request, session, body, "submit"))
+        report = for_students(await attempt(request, session, one, body, "submit"))
         # the report is a validated model already: written once, not validated and converted again
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
-    async def solution(request: Request) -> dict[str, str]:
+    async def solution(request: Request, one: Annotated[Served, Depends(chosen)]) -> dict[str, str]:
         """The reference solution: always, never, or to a student whose Submit got full marks."""
         found = session_of(request)
         allowed = options.show_solution == "always" or (
             options.show_solution == "after-pass" and found is not None
-            and (found.identity.role == "instructor" or await earned(found.identity)))
+            and (found.identity.role == "instructor" or await earned(found.identity, one.quiz)))
         if not allowed:
             raise HTTPException(403, "the solution is shown once a Submit gets full marks"
                                 if options.show_solution == "after-pass" else "the solution is not shown here")
-        return {"source": quiz.solution_source}
+        return {"source": one.quiz.solution_source}
 
     @app.get("/api/class", response_model=ClassView)
-    async def class_view(session: Annotated[Session, Depends(instructor)]) -> ClassView:
+    async def class_view(session: Annotated[Session, Depends(instructor)],
+                         one: Annotated[Served, Depends(chosen)]) -> ClassView:
         """The class as it stands: each student's attempts, best and last score and last mistakes, and
         the class page's figures over each student's last submit."""
+        quiz = one.quiz
         rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
         tally = Tally(quiz)
         for row in rows:
@@ -419,7 +450,8 @@ def create_app(quiz: Quiz, settings: Settings, options: Options | None = None) -
     @app.get("/readyz", include_in_schema=False)
     async def ready() -> JSONResponse:
         """Readiness: the grader is up, the server is not stopping, and the store answers."""
-        problem = ("starting" if "grader" not in state else "stopping" if turns.stopping else None)
+        problem = ("starting" if any(one.grader is None for one in served.values())
+                   else "stopping" if turns.stopping else None)
         if problem is None and store is not None:
             try:
                 await asyncio.to_thread(store.ping)
@@ -443,6 +475,6 @@ class InMemory:
         return self.data
 
 
-def _grade_now(grader: Grader, source: str, quiz: Quiz) -> Report:
+def _grade_now(grader: Grader, quiz: Quiz) -> Report:
     return next(grader.grade([intake.Submission("solution", Path(quiz.filename),
-                                                origin=InMemory(source.encode()))]))
+                                                origin=InMemory(quiz.solution_source.encode()))]))

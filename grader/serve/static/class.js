@@ -2,6 +2,9 @@
 // and the class page's figures. Every string from the server is put on the page as text, never as HTML.
 (function () {
   "use strict";
+  // The quiz this page is for (?quiz=NAME), passed on to every call; none: the server's first quiz.
+  var chosen = new URLSearchParams(location.search).get("quiz");
+  function api(path) { return "api/" + path + (chosen ? "?quiz=" + encodeURIComponent(chosen) : ""); }
   var me = null, timer = null;
   var REFRESH_MS = 10000;
 
@@ -50,7 +53,7 @@
   }
 
   function refresh() {
-    fetch("api/class", { credentials: "same-origin" }).then(json).then(show).catch(function (problem) {
+    fetch(api("class"), { credentials: "same-origin" }).then(json).then(show).catch(function (problem) {
       clearInterval(timer);
       if (problem.status === 403) { document.getElementById("signin").hidden = false; }
       else { document.getElementById("counts").textContent = "The class could not be loaded: " + problem.message; }
@@ -59,7 +62,7 @@
 
   document.getElementById("signin-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    fetch("api/login", { method: "POST", credentials: "same-origin",
+    fetch(api("login"), { method: "POST", credentials: "same-origin",
                          headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf },
                          body: JSON.stringify({ token: document.getElementById("token").value }) })
       .then(json).then(function (answer) { me = answer; start(); })
@@ -76,7 +79,9 @@
     timer = setInterval(refresh, REFRESH_MS);
   }
 
-  fetch("api/me", { credentials: "same-origin" }).then(json).then(function (answer) {
+  document.getElementById("back").href = "./" + location.search;
+  document.getElementById("export").href = api("export.zip");
+  fetch(api("me"), { credentials: "same-origin" }).then(json).then(function (answer) {
     me = answer;
     if (me.role === "instructor") { start(); } else { document.getElementById("signin").hidden = false; }
   }).catch(function (problem) { document.getElementById("counts").textContent = problem.message;

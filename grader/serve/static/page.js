@@ -3,6 +3,9 @@
 // never as HTML.
 (function () {
   "use strict";
+  // The quiz this page is for (?quiz=NAME), passed on to every call; none: the server's first quiz.
+  var chosen = new URLSearchParams(location.search).get("quiz");
+  function api(path) { return "api/" + path + (chosen ? "?quiz=" + encodeURIComponent(chosen) : ""); }
   var quiz = null, me = null, storageKey = null, escaped = false, saveTimer = null;
   var code = document.getElementById("code"), gutter = document.getElementById("gutter");
   var result = document.getElementById("result"), busy = document.getElementById("busy");
@@ -163,7 +166,7 @@
   }
 
   function post(path, done) {
-    working(path === "api/run" ? "Running…" : "Grading…");
+    working(path === api("run") ? "Running…" : "Grading…");
     if (!me) { working(""); showProblem("The page has no session yet: reload it."); return; }
     fetch(path, { method: "POST", credentials: "same-origin",
                   headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf },
@@ -185,7 +188,7 @@
   }
 
   function fetchSolution() {
-    fetch("api/solution", { credentials: "same-origin" })
+    fetch(api("solution"), { credentials: "same-origin" })
       .then(function (answer) { return answer.ok ? answer.json() : null; })
       .then(function (body) { if (body) { offerSolution(body.source); } });
   }
@@ -199,7 +202,7 @@
   }
 
   function run() {
-    post("api/run", function (answer) {
+    post(api("run"), function (answer) {
       failingLines = {};
       drawGutter(failingLines);
       var parts = [element("h2", "", "Test run")];
@@ -236,7 +239,7 @@
   }
 
   function submit() {
-    post("api/check", function (report, response) {
+    post(api("check"), function (report, response) {
       var parts = [element("h2", "", "Your answer: " + report.score + " of " + report.max_score)];
       if (report.score >= report.max_score) {
         parts.push(element("div", "banner good", "That's right: every variable is correct. Well done!"));
@@ -309,7 +312,7 @@
     });
   }
 
-  Promise.all([fetch("api/quiz").then(json), fetch("api/me", { credentials: "same-origin" }).then(json)])
+  Promise.all([fetch(api("quiz")).then(json), fetch(api("me"), { credentials: "same-origin" }).then(json)])
   .then(function (answers) {
     var about = answers[0];
     quiz = about;
@@ -317,7 +320,7 @@
     document.getElementById("who").textContent = me.name ? "Signed in as " + me.name : "";
     if (me.role === "instructor") {
       var link = element("a", "", "The class");
-      link.href = "class";
+      link.href = "class" + location.search;
       document.getElementById("who").appendChild(document.createTextNode(" · "));
       document.getElementById("who").appendChild(link);
     }
