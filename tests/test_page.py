@@ -29,7 +29,8 @@ def server(tmp_path_factory):
         port = probe.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
                                 "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite"),
-                                "--admin-token", ADMIN_TOKEN], stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
+                                "--admin-token", ADMIN_TOKEN],
+                               stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:  # ready once it answers; the deadline only bounds a server that never starts
@@ -47,6 +48,11 @@ def wait_for(browser, condition, seconds: float = 60):
     return WebDriverWait(browser, seconds).until(condition)
 
 
+def wait_ready(browser) -> None:
+    """Until the page has its quiz and its session (the title alone says "gdgrade" before either)."""
+    wait_for(browser, lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+
+
 def result_text(browser) -> str:
     return browser.find_element(By.ID, "result").text
 
@@ -60,7 +66,7 @@ def paste(browser, text: str) -> None:
 def test_a_student_works_through_the_quiz(browser, server, quiz):
     browser.set_window_size(1280, 1000)
     browser.get(server)
-    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    wait_ready(browser)
     assert browser.find_element(By.ID, "title").text == quiz.title
     assert "[-0.02031869 -0.04063738 -0.06095608 -0.08127477]" in browser.find_element(By.ID, "expected").text
     code = browser.find_element(By.ID, "code")
@@ -103,14 +109,14 @@ def test_a_student_works_through_the_quiz(browser, server, quiz):
     browser.find_element(By.ID, "reset-yes").click()
     assert browser.find_element(By.ID, "code").get_attribute("value") == quiz.starter_source
     browser.refresh()
-    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    wait_ready(browser)
     assert browser.find_element(By.ID, "code").get_attribute("value") == quiz.starter_source
     assert console_errors(browser) == []
 
 
 def test_the_editor_indents_and_lets_the_keyboard_out(browser, server):
     browser.get(server)
-    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    wait_ready(browser)
     paste(browser, "")
     code = browser.find_element(By.ID, "code")
     code.send_keys("def f():", Keys.ENTER, "return 1", Keys.ENTER, Keys.TAB, "x")
@@ -126,7 +132,7 @@ def test_the_editor_indents_and_lets_the_keyboard_out(browser, server):
 def test_the_page_fits_a_phone(browser, server):
     browser.set_window_size(390, 844)
     browser.get(server)
-    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    wait_ready(browser)
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390  # nothing wider than the screen: no sideways scrolling
     browser.save_screenshot(str(ARTIFACTS / "page-phone.png"))
@@ -135,7 +141,7 @@ def test_the_page_fits_a_phone(browser, server):
 
 def test_an_instructor_signs_in_and_sees_the_class(browser, server):
     browser.get(server)
-    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    wait_ready(browser)
     paste(browser, FORGOT)
     browser.find_element(By.ID, "submit").click()
     wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))

@@ -344,6 +344,7 @@
     drawGutter({});
     if (about.solution) { offerSolution(about.solution); }
     else if (me.earned_solution && about.show_solution === "after-pass") { fetchSolution(); }
+    document.body.setAttribute("data-ready", "true");  // the quiz and the session are in
   }).catch(function (problem) {
     showProblem("The quiz could not be loaded: " + (problem && problem.message && problem.message !== "Failed to fetch"
                 ? problem.message : "is gdgrade serve running?"));
