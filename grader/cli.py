@@ -339,8 +339,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     _note_other_batch(out, quiz)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for s in submissions for name in outdir.student_files(s.id)),
-                      *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))])
+        folder.claim(gradebook.claimed((s.id for s in submissions), roster,
+                                       any(s.student and s.student.system == "moodle" for s in everything)))
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
         book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
@@ -408,8 +408,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
     _note_other_batch(out, chosen)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
-                      *_import_files(roster, True)])
+        folder.claim(gradebook.claimed((identifier for identifier, _ in order), roster, True))
         book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
@@ -417,11 +416,6 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
             book.add(result)
         summary = book.finish()
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
-
-
-def _import_files(roster: lms.Roster | None, moodle: bool) -> list[str]:
-    """The import files a run may write: claimed, so that a later run without them removes them."""
-    return ([roster.file_name, outdir.UNMATCHED] if roster else []) + ([outdir.FEEDBACK_ZIP] if moodle else [])
 
 
 def read_text(submission: intake.Submission) -> str | None:
