@@ -180,7 +180,9 @@ def test_reports_give_each_students_best_or_last_submit(store, graded, which):
     store.record(attempt(graded, "correct_dot", kind="run", at=T0 + timedelta(minutes=4), source="# a run\n"))
     store.record(attempt(graded, "syntax_error", user="bo", at=T0))
     store.record(attempt(graded, "correct_dot", user="cy", kind="run", at=T0))  # no submit: not exported
-    chosen = list(store.reports("gradient_descent", which))
+    selection = store.reports("gradient_descent", which)
+    assert selection.users == ("ana", "bo") and len(selection) == 2  # known before any report is read
+    chosen = list(selection)
     assert [recorded.attempt.user for recorded in chosen] == ["ana", "bo"]
     assert chosen[0].attempt.source == {"best": "# full again\n", "last": "# last partial\n"}[which]
     assert chosen[1].attempt.report.model_dump() == graded["syntax_error"][1].model_dump()

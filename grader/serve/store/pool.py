@@ -96,7 +96,8 @@ class Pool:
                 connection.execute("COMMIT")
         except self.dialect.errors as problem:
             _close(connection)
-            raise StoreUnavailable(failure.format(why=self.dialect.why(problem)), str(problem).strip()) from None
+            detail = " ".join(str(problem).split())  # one line for a log, whatever the driver wrote
+            raise StoreUnavailable(failure.format(why=self.dialect.why(problem)), detail) from None
         except BaseException:
             _close(connection)  # closing rolls the transaction back
             raise
