@@ -418,6 +418,47 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
+@cli.command("export", short_help="Write the quiz page's stored submits as gdgrade grade writes a batch.")
+@click.option("--db", "url", required=True, metavar="URL",
+              help="The database gdgrade serve --db keeps attempts in: a path, sqlite:///PATH or postgresql://...")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the reports and the batch files.")
+@click.option("--quiz", "quiz_name", default=None,
+              help="The quiz to export: a name, or the path of a quiz folder [default: the only quiz in the database].")
+@click.option("--which", type=click.Choice(["best", "last"]), default="best", show_default=True,
+              help="Each student's submit with the best score (the latest of equals), or their last.")
+@roster_options
+@hide_option
+def export_command(url: str, out: Path, quiz_name: str | None, which: str, roster: lms.Roster | None,
+                   hide_hidden: bool) -> None:
+    """Write each student's best (or last) Submit on the quiz page, kept in the --db database, to --out,
+    exactly as gdgrade grade writes a batch: <user>.json and .html per student, grades.csv, junit.xml,
+    summary.json and .md, index.html, students.js, and with --roster the LMS import file. A student
+    is named by their user on the page; their test runs are not exported."""
+    from grader.serve import export
+    from grader.serve.store import StoreUnavailable, describe, open_store
+
+    try:
+        store = open_store(url, create=False)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="'--db'") from None
+    except StoreUnavailable as problem:
+        raise click.ClickException(f"cannot open --db {describe(url)}: {text.one_line(problem.detail)}") from None
+    with store:
+        try:
+            chosen_quiz = load_quiz(quiz_name or export.only_quiz(store))
+            chosen = export.select(store, chosen_quiz.name, which)  # type: ignore[arg-type]
+            _note_other_batch(out, chosen_quiz)
+            atomic.install_interrupt_handler()
+            with _output_folder(out) as folder:
+                summary = export.write(chosen, folder, chosen_quiz, roster, hide_hidden)
+        except export.NothingToExport as problem:
+            raise click.UsageError(f"--db {describe(url)}: {problem}") from None
+        except StoreUnavailable as problem:
+            raise click.ClickException(f"cannot read --db {describe(url)}: {text.one_line(problem.detail)}") from None
+    _announce(summary, out, f" (each student's {which} submit, from {describe(url)})")
+
+
 def read_text(submission: intake.Submission) -> str | None:
     """A submission's text for its feedback page, read as safely as for grading; None if it is not text."""
     try:
