@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import stat
 import subprocess
@@ -218,6 +219,28 @@ def test_a_stopped_postgresql_gives_a_message_for_students_and_the_store_recover
         store.record(attempt(graded, "error_reversed", at=T0 + timedelta(minutes=1)))
         assert [r.attempt.report.full_marks for r in store.attempts("ana", "gradient_descent")] == [False, True]
         store.close()
+    finally:
+        server.remove()
+
+
+def test_a_full_disk_under_postgresql_gives_students_a_message_and_loses_nothing_saved(graded):
+    """PostgreSQL's real "could not extend file": its tables on a 48 MiB tmpfs, filled by another file."""
+    server = Postgres.start(disk_mib=48)
+    try:
+        with open_store(server.create_database()) as store:
+            store.record(attempt(graded, "correct_dot"))
+            server.fill_disk()
+            large = secrets.token_hex(100_000)  # random: it cannot be compressed into the pages already there
+            with pytest.raises(StoreUnavailable) as raised:
+                store.record(attempt(graded, "error_reversed", source=large))
+            assert str(raised.value) == ("Your attempt could not be saved: the disk of the class's database is "
+                                         "full. Your code is still in the editor: try again in a minute.")
+            assert "could not extend file" in raised.value.detail
+            assert store.usage("ana", "gradient_descent", T0).attempts == 1  # reads go on
+            server.free_disk()
+            store.record(attempt(graded, "error_reversed", source=large, at=T0 + timedelta(minutes=1)))
+            assert [r.attempt.source[:8] for r in store.attempts("ana", "gradient_descent")] == [
+                large[:8], graded["correct_dot"][0][:8]]
     finally:
         server.remove()
 
