@@ -5,7 +5,9 @@
 
 PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` user, in a folder under
 /tmp that user owns: usable even when the checkout sits in a folder of mode 0700. It listens on a
-unix socket in that folder and on no TCP port, so runs side by side never collide. The apt package
+unix socket in that folder and on no TCP port, so runs side by side never collide. Its folder's name
+does not start with "gdgrade": the hostile suite counts any such new name in /tmp as the grader's
+leftover, and another run's server may start meanwhile. The apt package
 ``postgresql`` provides it (the README's test command installs it).
 """
 
@@ -138,7 +140,7 @@ def _folder() -> Path:
     unix socket's path is at most 107 bytes)."""
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
     for base in dict.fromkeys([tempfile.gettempdir(), "/tmp", "/var/tmp"]):
-        folder = Path(tempfile.mkdtemp(prefix="gdgrade-pg-", dir=base))
+        folder = Path(tempfile.mkdtemp(prefix="pg-suite-", dir=base))
         if owner is None:
             return folder
         os.chown(folder, owner.pw_uid, owner.pw_gid)

@@ -71,7 +71,8 @@ def archive(store: Store, quiz: Quiz, destination: Path, which: Which = "best", 
 
     Raises NothingToExport and StoreUnavailable as ``select`` and the store do."""
     chosen = select(store, quiz.name, which)
-    with tempfile.TemporaryDirectory(prefix="gdgrade-export-") as scratch:
+    # beside the zip, not in /tmp: the same disk, and nothing left where another program looks
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=destination.parent) as scratch:
         with OutputFolder(Path(scratch)) as folder:
             summary = write(chosen, folder, quiz, roster, hide_hidden)
         with atomic.AtomicFile(destination, binary=True) as out, \

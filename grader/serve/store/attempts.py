@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grader.report import Report
-from grader.serve.store.model import Attempt, Kind, Recorded, StudentSummary, Usage, Which
+from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
 
 SAVING = "Your attempt could not be saved: {why}. Your code is still in the editor: try again in a minute."
@@ -49,11 +49,6 @@ class Store:
     def __init__(self, pool: Pool):
         self._pool = pool
         self._dialect = pool.dialect
-
-    @property
-    def kind(self) -> str:
-        """"sqlite" or "postgresql"."""
-        return self._dialect.name
 
     def record(self, attempt: Attempt) -> int:
         """Write ``attempt`` and commit it; return its number."""
@@ -166,9 +161,8 @@ class Store:
 
     def _recorded(self, row: tuple[Any, ...]) -> Recorded:
         number, user, name, quiz, kind, at, source, report = row
-        kind_: Kind = kind
         text = bytes(source).decode("utf-8", "surrogatepass")
         graded = Report.model_validate_json(report)
         graded.source_text = text  # what a feedback page shows beside the report
         return Recorded(id=int(number), attempt=Attempt(
-            user=user, name=name, quiz=quiz, kind=kind_, at=self._dialect.time_out(at), source=text, report=graded))
+            user=user, name=name, quiz=quiz, kind=kind, at=self._dialect.time_out(at), source=text, report=graded))

@@ -20,7 +20,6 @@ from grader.serve.store.model import StoreUnavailable
 class Dialect(Protocol):
     """What differs between the databases: connecting, SQL types, transactions and errors."""
 
-    name: str
     errors: tuple[type[Exception], ...]
     """The driver's errors: every one becomes StoreUnavailable."""
     begin_write: str
