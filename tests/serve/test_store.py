@@ -108,6 +108,27 @@ def test_replicas_opening_a_new_database_at_once_migrate_it_once(store_url, grad
     assert raw_rows(store_url, "SELECT COUNT(*) FROM schema_version") == [(len(MIGRATIONS),)]
 
 
+def test_a_class_submitting_at_once_is_all_saved(store, graded):
+    """More threads than connections, each recording: every attempt is saved and numbered once."""
+    numbers, failures = [], []
+
+    def student(number: int) -> None:
+        try:
+            for minute in range(5):
+                numbers.append(store.record(attempt(graded, "error_reversed", user=f"s{number}",
+                                                    at=T0 + timedelta(minutes=minute))))
+        except Exception as problem:  # noqa: BLE001 - the test reports what any thread met
+            failures.append(problem)
+
+    threads = [threading.Thread(target=student, args=(number,)) for number in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(set(numbers)) == 60
+    assert [summary.submits for summary in store.students("gradient_descent")] == [5] * 12
+
+
 def test_usage_counts_a_students_attempts_and_bytes_since_a_time(store, graded):
     for minute, source in enumerate(["a = 1\n", "é = 2\n", "print('three')\n"]):
         store.record(attempt(graded, "error_reversed", kind="run" if minute % 2 else "submit",
