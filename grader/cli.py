@@ -105,6 +105,11 @@ hide_option = click.option(
     help="Student-facing output says that a hidden case failed and how, without its inputs or expected values.")
 
 
+replace_option = click.option(
+    "--replace", is_flag=True,
+    help="Replace the files of another batch that --out holds (without it, such a folder is refused).")
+
+
 def _format_report(result: report.Report, output_format: str) -> str:
     """One report in the chosen format (already the student-facing view when hidden cases are hidden)."""
     if output_format == "json":
@@ -138,25 +143,24 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
 
 
 def _note_other_quiz(submissions: list[intake.Submission], chosen: quiz.Quiz) -> None:
-    """Say so on stderr when the files look like another quiz's: the run probably forgot --quiz."""
-    other = catalog.meant_for_another([s.path.name for s in submissions if not s.nothing], chosen)
-    if other is not None:
-        quiz_meant, count = other
-        files = "the file is" if len(submissions) == 1 else f"{count} of the {len(submissions)} files are"
-        click.echo(f"gdgrade: note: {files} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades; "
-                   f"this run grades quiz {chosen.name} ({chosen.filename}): give --quiz {quiz_meant.name} "
-                   "if that was meant", err=True)
-
-
-def _note_other_batch(out: Path, chosen: quiz.Quiz) -> None:
-    """Say so on stderr when ``out`` holds another quiz's batch: this run replaces its files."""
-    try:
-        earlier = json.loads((out / "summary.json").read_text()).get("quiz")
-    except (OSError, ValueError, AttributeError):
+    """When the files look like another quiz's, the run probably forgot --quiz: when every file does and
+    no --quiz was given, refuse (grading them all with the default quiz gives every student 0);
+    otherwise say so on stderr."""
+    named = [s.path.name for s in submissions if not s.nothing]
+    other = catalog.meant_for_another(named, chosen)
+    if other is None:
         return
-    if isinstance(earlier, str) and earlier != chosen.name:
-        click.echo(f"gdgrade: note: {out} holds a batch of quiz {text.one_line(earlier)[:64]}; this batch of quiz "
-                   f"{chosen.name} replaces its files (give another --out to keep both)", err=True)
+    quiz_meant, count = other
+    files = "the file is" if len(submissions) == 1 else f"{count} of the {len(submissions)} files are"
+    given = click.get_current_context().get_parameter_source("quiz_name") is not click.core.ParameterSource.DEFAULT
+    if count == len(named) and not given:
+        every = "the file is" if count == 1 else f"all {count} files are"
+        raise click.UsageError(f"{every} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades, and no "
+                               f"--quiz was given: give --quiz {quiz_meant.name}, or --quiz {chosen.name} to grade "
+                               f"{'it' if count == 1 else 'them'} as {chosen.filename} all the same")
+    click.echo(f"gdgrade: note: {files} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades; "
+               f"this run grades quiz {chosen.name} ({chosen.filename}): give --quiz {quiz_meant.name} "
+               "if that was meant", err=True)
 
 
 def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Settings) -> report.Report:
@@ -272,6 +276,7 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Submissions graded in parallel [default: number of cores].")
 @click.option("--resume", is_flag=True,
               help="Keep every valid report already in --out for the same file; grade only the rest.")
+@replace_option
 @click.option("--shard", "shard_spec", default=None, metavar="K/N",
               help="Grade only shard K of N (a deterministic split; needs --seed); combine shards with gdgrade merge.")
 @click.option("--layout", type=click.Choice(intake.LAYOUT_NAMES), default="auto", show_default=True,
@@ -281,7 +286,8 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @roster_options
 @hide_option
 @grading_options
-def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
+def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, replace: bool,
+                  shard_spec: str | None,
                   layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool, quiz: quiz.Quiz,
                   settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
@@ -315,7 +321,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       students.js   the overview's table of students, which index.html reads
       <system>-import.csv, unmatched.csv   with --roster
       moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
-    Reports of submissions no longer in the batch are removed.
+    Reports of submissions no longer in this batch are removed; a folder that
+    holds another batch's files is refused unless --replace is given.
     """
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
@@ -336,18 +343,17 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
             raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
                                    "(choose a number and keep it from students)")
         submissions = shard.select(everything, k, n)
-    _note_other_batch(out, quiz)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for s in submissions for name in outdir.student_files(s.id)),
-                      *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))])
+        _claim(folder, [*(name for s in submissions for name in outdir.student_files(s.id)),
+                        *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))],
+               outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
         book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
-                done = {s.id for s in submissions if gradebook.existing_report(
-                    out, s.id, quiz.name, content_digest(s), grader.grading) is not None} if resume else set()
+                done = _resumable(out, submissions, quiz, grader) if resume else set()
                 fresh = grader.grade([s for s in submissions if s.id not in done])
                 with click.progressbar(submissions, label="Grading", file=sys.stderr,
                                        hidden=not sys.stderr.isatty()) as bar:
@@ -381,9 +387,10 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
               help="Folder for the combined reports and batch files.")
 @click.option("--quiz", "quiz_name", default=None,
               help="The quiz folder the shards were graded with, when it is not a quiz gdgrade finds by name.")
+@replace_option
 @roster_options
 @hide_option
-def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lms.Roster | None,
+def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: bool, roster: lms.Roster | None,
           hide_hidden: bool) -> None:
     """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
     try:
@@ -405,11 +412,10 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
-    _note_other_batch(out, chosen)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
-                      *_import_files(roster, True)])
+        _claim(folder, [*(name for identifier, _ in order for name in outdir.student_files(identifier)),
+                        *_import_files(roster, True)], outdir.batch_of("merge", name, shards), replace)
         book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
@@ -430,6 +436,33 @@ def read_text(submission: intake.Submission) -> str | None:
         return decode(submission.read())
     except (OSError, SourceError):
         return None
+
+
+def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Quiz, grader: Grader) -> set[str]:
+    """The ids whose report in ``out`` ``--resume`` keeps; when it keeps none, it says why on stderr."""
+    kept: set[str] = set()
+    declined: dict[str, int] = {}
+    for submission in submissions:
+        found = gradebook.existing_report(out, submission.id, chosen.name, content_digest(submission), grader.grading)
+        if isinstance(found, str):
+            declined[found] = declined.get(found, 0) + 1
+        else:
+            kept.add(submission.id)
+    declined.pop(gradebook.NO_REPORT, None)
+    if not kept:
+        why = "; ".join(f"{count} {why}" for why, count in sorted(declined.items(), key=lambda item: -item[1]))
+        click.echo(f"gdgrade: note: --resume keeps no report: {out} holds "
+                   + (f"none this batch can keep ({why}); grading all {len(submissions)}" if declined
+                      else f"no report of this batch's submissions; grading all {len(submissions)}"), err=True)
+    return kept
+
+
+def _claim(folder: outdir.OutputFolder, names: list[str], batch: dict[str, object], replace: bool) -> None:
+    """``folder.claim``, refused in one line when the folder holds another batch (without ``--replace``)."""
+    try:
+        folder.claim(names, batch, replace)
+    except outdir.OtherBatch as problem:
+        raise click.UsageError(str(problem)) from None
 
 
 def _output_folder(out: Path) -> outdir.OutputFolder:

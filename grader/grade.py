@@ -365,7 +365,8 @@ class Grader:
         self.reference = compare.Reference(quiz, quiz.cases(settings.hidden_cases, self.seed))
         self.grading = Grading(seed=self.seed, hidden_cases=len(self.reference.cases) - 1, timeout=settings.timeout,
                                memory_mib=settings.memory_mib,
-                               tolerances={step.name: (step.rtol, step.atol) for step in quiz.steps})
+                               tolerances={step.name: (step.rtol, step.atol) for step in quiz.steps},
+                               quiz_digest=quiz.digest or None)
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)

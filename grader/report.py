@@ -147,6 +147,8 @@ class Grading(_Model):
     timeout: float
     memory_mib: int
     tolerances: dict[str, tuple[float, float]] = Field(description="each variable's rtol and atol")
+    quiz_digest: str | None = Field(None, description=(
+        "SHA-256 of the files that define the quiz: a report graded by another version of it is graded again"))
 
 
 System = Literal["canvas", "moodle", "blackboard", "brightspace", "gradescope"]

@@ -212,3 +212,36 @@ def test_files_of_one_program_run_once_and_each_report_is_its_own(tmp_path, quiz
     assert "gradient.py:57:" in reports["e"].stderr and "gradient.py:58:" in reports["f"].stderr
     for name in SEES_ITS_DOCSTRING:
         assert [reports[f"{name}{k}"].stdout for k in (1, 2)] == [f"secret of {name}1\n", f"secret of {name}2\n"]
+
+
+def test_resume_keeps_no_report_of_another_gdgrade_or_quiz_version_and_says_why(tmp_path):
+    folder, out = class_folder(tmp_path / "class", 3), tmp_path / "out"
+    assert gdgrade("grade", folder, "--out", out).returncode == 0
+    for path in out.glob("ok*.json"):  # as an older gdgrade wrote them
+        data = json.loads(path.read_text())
+        data["grader_version"] = "0.0.9"
+        path.write_text(json.dumps(data))
+    older = gdgrade("grade", folder, "--out", out, "--resume")
+    assert older.returncode == 0 and "kept" not in older.stdout
+    assert ("gdgrade: note: --resume keeps no report: " f"{out} holds none this batch can keep (3 made by gdgrade "
+            "0.0.9 (this is 0.1.0)); grading all 3") in older.stderr
+    for path in out.glob("ok*.json"):  # graded by another version of the quiz's files
+        data = json.loads(path.read_text())
+        data["grading"]["quiz_digest"] = "0" * 64
+        path.write_text(json.dumps(data))
+    changed = gdgrade("grade", folder, "--out", out, "--resume")
+    assert changed.returncode == 0 and "kept" not in changed.stdout
+    assert "(3 graded with another version of quiz gradient_descent)" in changed.stderr
+    assert "(3 kept from an earlier run)" in gdgrade("grade", folder, "--out", out, "--resume").stdout
+
+
+def test_a_quiz_changed_on_disk_has_another_digest(tmp_path):
+    from grader import catalog
+
+    from .conftest import quiz_with
+
+    folder = quiz_with(tmp_path / "linear")
+    before = catalog.load(str(folder)).digest
+    assert len(before) == 64 and catalog.load(str(folder)).digest == before
+    (folder / "__init__.py").write_text((folder / "__init__.py").read_text() + "\n# a hint reworded\n")
+    assert catalog.load(str(folder)).digest != before

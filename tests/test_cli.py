@@ -236,19 +236,30 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     assert "Score: 4/5" in shown
 
 
-def test_files_of_another_quiz_and_an_out_folder_of_another_batch_are_named(tmp_path):
-    """A run that forgot --quiz is told which quiz its files belong to; a run into a folder holding
-    another quiz's batch is told it replaces it; an --out folder inside the graded folder is skipped."""
+def test_files_of_another_quiz_are_refused_without_quiz_and_named_with_it(tmp_path):
+    """A run that forgot --quiz, on files that are all another quiz's, is refused in one line (it
+    would give everyone 0); with --quiz given, or when only some are, it is told; an --out folder
+    inside the graded folder is skipped."""
     backprop = SUBMISSIONS.parent / "backprop"
     checked = gdgrade("check", backprop / "correct_dot" / "backprop.py", "--seed", SEED)
-    assert ("gdgrade: note: the file is named backprop.py, which quiz backprop grades; this run grades quiz "
-            "gradient_descent (gradient.py): give --quiz backprop if that was meant") in checked.stderr
+    assert checked.returncode == 2 and checked.stderr == (
+        "gdgrade: error: the file is named backprop.py, which quiz backprop grades, and no --quiz was given: give "
+        "--quiz backprop, or --quiz gradient_descent to grade it as gradient.py all the same\n")
     out = tmp_path / "out"
     graded = gdgrade("grade", backprop, "--out", out, "--seed", SEED)
-    assert "note: 20 of the 20 files are named backprop.py, which quiz backprop grades" in graded.stderr
-    again = gdgrade("grade", backprop, "--quiz", "backprop", "--out", out, "--seed", SEED)
-    assert (f"gdgrade: note: {out} holds a batch of quiz gradient_descent; this batch of quiz backprop replaces "
-            "its files (give another --out to keep both)") in again.stderr
+    assert graded.returncode == 2 and not out.exists()
+    assert graded.stderr == ("gdgrade: error: all 20 files are named backprop.py, which quiz backprop grades, and "
+                             "no --quiz was given: give --quiz backprop, or --quiz gradient_descent to grade them as "
+                             "gradient.py all the same\n")
+    anyway = gdgrade("grade", backprop, "--out", out, "--seed", SEED, "--quiz", "gradient_descent")
+    assert anyway.returncode == 0, anyway.stderr
+    assert "note: 20 of the 20 files are named backprop.py, which quiz backprop grades" in anyway.stderr
+    mixed = tmp_path / "mixed"
+    for name in ("a", "b"):
+        shutil.copytree(backprop / "correct_dot", mixed / name)
+    shutil.copytree(SUBMISSIONS / "correct_dot", mixed / "c")
+    noted = gdgrade("grade", mixed, "--out", tmp_path / "mixed-out", "--seed", SEED)
+    assert noted.returncode == 0 and "note: 2 of the 3 files are named backprop.py" in noted.stderr
     assert "note: " not in gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--seed", SEED).stderr
     shutil.copytree(SUBMISSIONS, tmp_path / "class")
     for _ in range(2):

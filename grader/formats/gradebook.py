@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import atomic
+from grader import __version__, atomic, text
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
 from grader.formats.lms import Roster
@@ -137,16 +137,31 @@ def read_report(folder: Path, submission: str) -> Report:
     return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
 
 
+NO_REPORT = "no report"
+"""``existing_report``'s reason when there is no report at all (not one it declined)."""
+
+
 def existing_report(folder: Path, submission: str, quiz: str, digest: str | None,
-                    grading: Grading) -> Report | None:
-    """The report already on disk for ``submission``, if it is valid and of the same file, quiz and
-    grading (seed, hidden cases, limits, tolerances): a report graded otherwise is graded again."""
+                    grading: Grading) -> Report | str:
+    """The report already on disk for ``submission``, if it is valid and of the same file, gdgrade
+    version, quiz (its name and the digest of its files) and grading (seed, hidden cases, limits,
+    tolerances); else why not, in a few words (``NO_REPORT`` when there is none)."""
     try:
         report = read_report(folder, submission)
+    except FileNotFoundError:
+        return NO_REPORT
     except (OSError, ValueError):
-        return None
-    if report.quiz != quiz or report.source_sha256 != digest or digest is None or report.grading != grading:
-        return None
+        return "not a valid report"
+    if report.grader_version != __version__:
+        return f"made by gdgrade {text.one_line(report.grader_version)[:32]} (this is {__version__})"
+    if report.quiz != quiz:
+        return f"of quiz {text.one_line(report.quiz)[:64]}"
+    if report.grading is None or report.grading.quiz_digest != grading.quiz_digest:
+        return f"graded with another version of quiz {quiz}"
+    if report.source_sha256 != digest or digest is None:
+        return "of a file that has changed since"
+    if report.grading != grading:
+        return "graded with another seed, number of hidden cases, limits or tolerances"
     return report
 
 
