@@ -156,6 +156,19 @@ SYSTEM_TITLES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboa
                  "gradescope": "Gradescope"}
 
 
+class Member(_Model):
+    """One submitter of a group submission, as the download names them."""
+
+    name: str | None = None
+    lms_id: str | None = None
+    email: str | None = None
+
+    @field_validator("name", "lms_id", "email")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else name_text(value)
+
+
 class Student(_Model):
     """Who handed a submission in, as their learning-management system's download names them."""
 
@@ -174,6 +187,15 @@ class Student(_Model):
         "submission date, Gradescope's time"))
     entry: str = Field(description="the download's name for the student's files: their folder, or the prefix "
                                    "of their file names")
+    members: list[Member] = Field([], description=(
+        "every submitter of a group submission (Gradescope), the first one first: each gets its grade"))
+
+    def each(self) -> list[Student]:
+        """The student, or each member of a group as a student of their own (for matching to a roster)."""
+        if len(self.members) < 2:
+            return [self]
+        return [self.model_copy(update={"name": member.name, "lms_id": member.lms_id, "email": member.email,
+                                        "members": []}) for member in self.members]
 
     @field_validator("name", "lms_id", "email", "attempt", "entry")
     @classmethod

@@ -99,7 +99,7 @@ def test_canvas_round_trip(tmp_path, zipped):
     got = reports(out)
     assert got["doejane_23456"].student.model_dump() == {
         "system": "canvas", "name": "doejane", "lms_id": "23456", "email": None, "late": True, "attempt": None,
-        "entry": "doejane_23456"}
+        "entry": "doejane_23456", "members": []}
     assert "is a notebook" in got["leebo_34567"].selection and got["leebo_34567"].score == 5
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows[0].startswith("id,student,lms_id,late,status,score")
@@ -377,3 +377,21 @@ def test_every_other_python_file_a_student_handed_in_is_named(tmp_path):
     out = tmp_path / "out"
     assert gdgrade("grade", tmp_path / "class", "--out", out).returncode == 0
     assert reports(out)["kim"].selection == "also handed in, not graded: `gradient (1).py`"
+
+
+def test_every_member_of_a_gradescope_group_gets_the_groups_grade(tmp_path):
+    """A group submission's second and third submitters get the group's grade, or are in unmatched.csv."""
+    files = {"submission_1/gradient.py": RIGHT, "submission_2/gradient.py": FOUR, "submission_metadata.yml": (
+        b"submission_1:\n  :submitters:\n  - :name: Jane Doe\n    :sid: '77'\n    :email: jane@example.edu\n"
+        b"  - :name: John Smith\n    :sid: '78'\n    :email: john@example.edu\n"
+        b"  - :name: Zed Stranger\n    :sid: '79'\n    :email: zed@example.edu\n"
+        b"submission_2:\n  :submitters:\n  - :name: Bo Lee\n    :sid: '80'\n    :email: bo@example.edu\n")}
+    out = run(tmp_path, files, MOODLE_EXPORT, False, "--missing", "zero")
+    rows = {row[0]: row[4] for row in csv.reader(io.StringIO((out / "moodle-import.csv").read_text("utf-8-sig")))}
+    assert (rows["Participant 101"], rows["Participant 102"], rows["Participant 103"], rows["Participant 104"]) == (
+        "100.00", "100.00", "80.00", "0.00")
+    assert (out / "unmatched.csv").read_text().splitlines()[1:] == [
+        "Jane Doe_1,Zed Stranger,79,Gradescope,5,5,\"it came from a Gradescope download, and no roster row's "
+        "Email address, ID number or Username is its id or email\""]
+    group = reports(out)["Jane Doe_1"].student
+    assert [member.name for member in group.members] == ["Jane Doe", "John Smith", "Zed Stranger"]

@@ -99,9 +99,11 @@ class Roster:
         return f"{self.system.name}-import.csv"
 
     def add(self, report: Report) -> None:
-        """Count in one report (the view its student may see, for the comment)."""
-        self.graded.append(_Graded(report.submission, report.student, report.score, report.max_score,
-                                   comment(report), report.status))
+        """Count in one report (the view its student may see, for the comment); a group submission
+        once for each member, so that every member's row gets the group's grade."""
+        for student in report.student.each() if report.student is not None else [None]:
+            self.graded.append(_Graded(report.submission, student, report.score, report.max_score,
+                                       comment(report), report.status))
 
     def _rows_of(self, graded: _Graded, own: dict[str, list[int]], logins: dict[str, list[int]]) -> tuple[
             list[int], str]:
