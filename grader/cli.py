@@ -334,6 +334,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                                f"(looked for {quiz.filename} files in folders and .py files)")
     submissions = everything
     _note_other_quiz(everything, quiz)
+    _check_roster(roster, [(s.id, s.student) for s in everything])
     if shard_spec is not None:
         try:
             k, n = shard.parse(shard_spec)
@@ -405,13 +406,15 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
         raise click.BadParameter(f"the shards were graded with quiz {name!r}, not {chosen.name!r}",
                                  param_hint="'--quiz'")
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
+    handed_in = []
     for identifier, shard_folder in order:  # every report whole before anything is written
         try:
-            gradebook.read_report(shard_folder, identifier)
+            handed_in.append((identifier, gradebook.read_report(shard_folder, identifier).student))
         except (OSError, ValueError) as problem:
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
+    _check_roster(roster, handed_in)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         _claim(folder, [*(name for identifier, _ in order for name in outdir.student_files(identifier)),
@@ -436,6 +439,19 @@ def read_text(submission: intake.Submission) -> str | None:
         return decode(submission.read())
     except (OSError, SourceError):
         return None
+
+
+def _check_roster(roster: lms.Roster | None, handed_in: list[tuple[str, report.Student | None]]) -> None:
+    """A roster that matches no submission is a usage error (another course's, another system's); one that
+    matches only some is said on stderr, with the counts."""
+    if roster is None:
+        return
+    try:
+        note = roster.check(handed_in)
+    except lms.RosterError as problem:
+        raise click.UsageError(str(problem)) from None
+    if note:
+        click.echo(f"gdgrade: note: {note}", err=True)
 
 
 def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Quiz, grader: Grader) -> set[str]:

@@ -395,3 +395,32 @@ def test_every_member_of_a_gradescope_group_gets_the_groups_grade(tmp_path):
         "Email address, ID number or Username is its id or email\""]
     group = reports(out)["Jane Doe_1"].student
     assert [member.name for member in group.members] == ["Jane Doe", "John Smith", "Zed Stranger"]
+
+
+def test_a_roster_of_another_system_or_course_is_refused_and_a_partial_match_said(tmp_path):
+    """No submission matching any row is a usage error naming the likely cause, before anything is
+    graded; a roster that matches only some is said on stderr with the counts."""
+    download = build(tmp_path, CANVAS_DOWNLOAD, True)
+    (tmp_path / "moodle.csv").write_bytes(MOODLE_EXPORT)
+    other_course = CANVAS_EXPORT.replace(b",123", b",923").replace(b",234", b",934").replace(b",345", b",945")
+    (tmp_path / "other.csv").write_bytes(other_course)
+    (tmp_path / "canvas.csv").write_bytes(CANVAS_EXPORT)
+    moodle = gdgrade("grade", download, "--out", tmp_path / "a", "--roster", tmp_path / "moodle.csv")
+    assert moodle.returncode == 2 and not (tmp_path / "a").exists()
+    assert moodle.stderr == (f"gdgrade: error: --roster {tmp_path / 'moodle.csv'} matches none of the 4 submissions: "
+                             "it is a Moodle export, but the submissions come from a Canvas download: give that "
+                             "system's gradebook export\n")
+    other = gdgrade("grade", download, "--out", tmp_path / "b", "--roster", tmp_path / "other.csv",
+                    "--assignment", "Gradient Descent Quiz")
+    assert other.returncode == 2 and other.stderr == (
+        f"gdgrade: error: --roster {tmp_path / 'other.csv'} matches none of the 4 submissions: no row's ID is one "
+        "the download names: is it the export of another course or section?\n")
+    plain = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "c", "--roster", tmp_path / "canvas.csv",
+                    "--assignment", "Gradient Descent Quiz")
+    assert plain.returncode == 2 and "matches none of the 22 submissions: no row's SIS Login ID, SIS User ID or " \
+        "ID is a submission's id, email or folder name" in plain.stderr
+    partial = gdgrade("grade", download, "--out", tmp_path / "d", "--roster", tmp_path / "canvas.csv",
+                      "--assignment", "Gradient Descent Quiz", "--seed", SEED)
+    assert partial.returncode == 0 and partial.stderr == (
+        f"gdgrade: note: --roster {tmp_path / 'canvas.csv'} matches 3 of the 4 submissions: 1 goes to unmatched.csv, "
+        "with the reason\n")

@@ -65,6 +65,7 @@ class Roster:
 
     def __init__(self, path: Path, assignment: str | None = None, points: float | None = None,
                  missing_zero: bool = False):
+        self.path = path
         try:
             self.sheet = read(path)
         except (SheetError, OSError) as problem:
@@ -134,19 +135,52 @@ class Roster:
         value = score / max_score * points if points is not None and max_score > 0 else score
         return self.system.grade(self.sheet, value)
 
-    def finish(self, folder: Path) -> LmsImport:
-        """Write the import file and ``unmatched.csv``; say what was matched."""
+    def _index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The student rows by what this system's download names (``keys``) and by login (``logins``)."""
         sheet, system = self.sheet, self.system
-        students = system.students(sheet)
         own: dict[str, list[int]] = defaultdict(list)
         logins: dict[str, list[int]] = defaultdict(list)
-        for index in students:
+        for index in system.students(sheet):
             for key in dict.fromkeys(system.keys(sheet, sheet.rows[index])):
                 if key:
                     own[key].append(index)
             for login in dict.fromkeys(value.casefold() for value in system.logins(sheet, sheet.rows[index])):
                 if login:
                     logins[login].append(index)
+        return own, logins
+
+    def check(self, handed_in: list[tuple[str, Student | None]]) -> str | None:
+        """Before anything is graded: ``RosterError`` when no submission (``(id, student)``) matches any
+        row, naming the likely cause (another system's or another course's export); a note with the
+        counts when only some do; None when all do."""
+        own, logins = self._index()
+        people = [(identifier, one) for identifier, student in handed_in
+                  for one in (student.each() if student is not None else [None])]
+        matched = sum(bool(self._rows_of(_Graded(identifier, one, 0.0, 0.0, "", Status.COMPLETED), own, logins)[0])
+                      for identifier, one in people)
+        if matched == len(people):
+            return None
+        systems = {one.system for _, one in people if one is not None}
+        if matched:
+            left = len(people) - matched
+            return (f"--roster {self.path} matches {matched} of the {count(len(people), 'submission')}: {left} "
+                    f"{'goes' if left == 1 else 'go'} to {UNMATCHED}, with the reason")
+        if len(systems) == 1 and (came := next(iter(systems))) not in (self.system.name, "gradescope"):
+            cause = (f"it is a {self.system.title} export, but the submissions come from a "
+                     f"{SYSTEM_TITLES[came]} download: give that system's gradebook export")
+        elif systems == {self.system.name}:
+            cause = (f"no row's {self.system.key_name} is one the download names: is it the export of another "
+                     "course or section?")
+        else:
+            cause = (f"no row's {self.system.login_columns()} is a submission's id, email or folder name: is it "
+                     "the export of another course?")
+        raise RosterError(f"--roster {self.path} matches none of the {count(len(people), 'submission')}: {cause}")
+
+    def finish(self, folder: Path) -> LmsImport:
+        """Write the import file and ``unmatched.csv``; say what was matched."""
+        sheet, system = self.sheet, self.system
+        students = system.students(sheet)
+        own, logins = self._index()
         matched: dict[int, list[_Graded]] = defaultdict(list)
         unmatched: list[tuple[_Graded, str]] = []
         held: set[int] = set()
