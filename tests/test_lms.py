@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.report import Report
+from grader.text import exported_cell
 
 from .conftest import SEED, SUBMISSIONS
 
@@ -424,3 +425,24 @@ def test_a_roster_of_another_system_or_course_is_refused_and_a_partial_match_sai
     assert partial.returncode == 0 and partial.stderr == (
         f"gdgrade: note: --roster {tmp_path / 'canvas.csv'} matches 3 of the 4 submissions: 1 goes to unmatched.csv, "
         "with the reason\n")
+
+
+def test_formula_cells_of_the_export_are_neutralised_in_the_import_file(tmp_path):
+    """A name that starts like a formula goes back with a leading ', as in grades.csv; the columns the
+    LMS finds rows by, numbers and Moodle's "-" go back as exported, so the file still imports."""
+    canvas = CANVAS_EXPORT.replace(b'"Smith, John"', b'"=HYPERLINK(""http://x"",""a"")"').replace(
+        b"Section A,,15.00", b"@Section,,15.00")
+    (tmp_path / "canvas").mkdir()
+    (tmp_path / "moodle").mkdir()
+    out = run(tmp_path / "canvas", CANVAS_DOWNLOAD, canvas, True, "--assignment", "Gradient Descent Quiz")
+    rows = (out / "canvas-import.csv").read_text().splitlines()
+    assert rows[2] == "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",12345,S001,jsmith,'@Section,10"
+    assert rows[3] == '"Doe, Jane",23456,S002,jdoe,Section A,8'
+    moodle = MOODLE_EXPORT.replace(b'"Jane Doe"', b'"+Jane Doe"')
+    files = {"Jane Doe_101_assignsubmission_file/gradient.py": RIGHT}
+    out = run(tmp_path / "moodle", files, moodle, False)
+    rows = (out / "moodle-import.csv").read_text("utf-8-sig").splitlines()
+    assert rows[1].startswith("Participant 101,'+Jane Doe,jane@example.edu,Submitted for grading,100.00,100.00,Yes,")
+    assert rows[4] == "Participant 104,Ned Nobody,ned@example.edu,No submission,,100.00,Yes,-,-,"
+    assert [exported_cell(cell) for cell in ("-2.5", "+3", "-", "1,499.00", "-1+2", "=1", "@x", "-x")] == [
+        "-2.5", "+3", "-", "1,499.00", "'-1+2", "'=1", "'@x", "'-x"]

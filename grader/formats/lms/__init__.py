@@ -33,7 +33,7 @@ from grader.formats.lms.system import RosterError, System
 from grader.formats.summary import LmsImport
 from grader.outdir import UNMATCHED
 from grader.report import SYSTEM_TITLES, Report, Status, Student
-from grader.text import count, spreadsheet_cell
+from grader.text import count, exported_cell, spreadsheet_cell
 
 __all__ = ["Roster", "RosterError", "SYSTEMS"]
 SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
@@ -210,6 +210,10 @@ class Roster:
         for index in held:
             grades[index] = ""
         rows, quote_all = system.output(sheet, self.column, grades, comments)
+        keys = {index for index, title in enumerate(rows[0]) if title.strip().casefold() in
+                {key.casefold() for key in system.row_keys}}
+        rows[1:] = [[cell if index in keys else exported_cell(cell) for index, cell in enumerate(row)]
+                    for row in rows[1:]]
         write(folder / self.file_name, sheet, rows, quote_all, system.bom)
         _write_unmatched(folder / UNMATCHED, unmatched)
         filled = sum(1 for index in students if index in comments)

@@ -29,6 +29,7 @@ PARTICIPANT = re.compile(r"(\d+)\s*$")
 class Moodle(System):
     name = "moodle"
     key_name = "Identifier"
+    row_keys = ("Identifier",)
     login_names = ("Email address", "ID number", "Username")
 
     def recognises(self, sheet: Sheet) -> bool:

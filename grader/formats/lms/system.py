@@ -93,6 +93,10 @@ class System:
         """A grade as the import file writes it: up to two decimals, none trailing."""
         return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
+    row_keys: tuple[str, ...] = ()
+    """The columns the system's import finds a row by: written back exactly as exported, whatever they
+    hold (every other cell is made safe for a spreadsheet: ``text.exported_cell``)."""
+
     login_names: tuple[str, ...] = ()
     """The columns whose value a plain submission's folder name may be (a username, a student number)."""
 
