@@ -324,6 +324,14 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     Reports of submissions no longer in this batch are removed; a folder that
     holds another batch's files is refused unless --replace is given.
     """
+    if shard_spec is not None:  # before the submissions are searched: a bad shard is said at once
+        try:
+            k, n = shard.parse(shard_spec)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+        if settings.seed is None:
+            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
+                                   "(choose a number and keep it from students)")
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
     except intake.IntakeError as problem:
@@ -332,18 +340,9 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")
-    submissions = everything
     _note_other_quiz(everything, quiz)
     _check_roster(roster, [(s.id, s.student) for s in everything])
-    if shard_spec is not None:
-        try:
-            k, n = shard.parse(shard_spec)
-        except ValueError as problem:
-            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
-        if settings.seed is None:
-            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
-                                   "(choose a number and keep it from students)")
-        submissions = shard.select(everything, k, n)
+    submissions = shard.select(everything, k, n) if shard_spec is not None else everything
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         _claim(folder, [*(name for s in submissions for name in outdir.student_files(s.id)),

@@ -17,6 +17,8 @@ from grader.report import Report
 
 from .conftest import SEED, SUBMISSIONS
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def gdgrade(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
@@ -70,6 +72,14 @@ def test_check_json_is_a_valid_report():
      "ask for two formats"),
     (["gradescope"], "this is not Gradescope's autograder"),
     (["grade", str(SUBMISSIONS), "--out", "x", "--points", "10"], "need --roster"),
+    (["check", str(ROOT / "README.md")], f"{ROOT / 'README.md'} is not Python: give a .py file, a notebook "
+     "(.ipynb) or a .zip of the work, such as gradient.py"),
+    (["grade", str(ROOT / "README.md"), "--out", "x"], "README.md is not Python"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--roster", str(ROOT / "examples" / "lms" / "canvas" / "submissions.zip")],
+     "submissions.zip cannot be read: it is a zip archive (an LMS download, or an .xlsx workbook), not a CSV file"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--seed", "1", "--shard", "3/2"],
+     "'3/2' asks for shard 3 of 2: K must be from 1 to 2"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--seed", "1", "--shard", "1/0"], "'1/0' asks for 0 shards"),
 ])
 def test_usage_errors_are_one_line_and_exit_two(args, needle):
     result = gdgrade(*args)

@@ -33,7 +33,7 @@ from grader.formats.lms.system import RosterError, System
 from grader.formats.summary import LmsImport
 from grader.outdir import UNMATCHED
 from grader.report import SYSTEM_TITLES, Report, Status, Student
-from grader.text import count, exported_cell, spreadsheet_cell
+from grader.text import count, exported_cell, one_line, spreadsheet_cell
 
 __all__ = ["Roster", "RosterError", "SYSTEMS"]
 SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
@@ -73,7 +73,7 @@ class Roster:
                               f"{problem.strerror if isinstance(problem, OSError) else problem}") from None
         system = next((system for system in SYSTEMS if system.recognises(self.sheet)), None)
         if system is None:
-            first = self.sheet.delimiter.join(self.sheet.header)[:120]
+            first = one_line(self.sheet.delimiter.join(self.sheet.header))[:120]
             raise RosterError(f"--roster {path} is no gradebook export gdgrade knows (Canvas, Moodle, Blackboard, "
                               f"Brightspace, exported with English column names); its first line is {first!r}")
         self.system = system
