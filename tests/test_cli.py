@@ -99,16 +99,25 @@ def test_a_step_summary_that_cannot_be_written_is_a_note_not_a_failure():
 
 
 def test_unreadable_file_is_a_usage_error():
-    folder = Path(tempfile.mkdtemp())
-    folder.chmod(0o755)  # traversable by the unprivileged user, unlike pytest's tmp_path
-    secret = folder / "gradient.py"
-    secret.write_text("h = 1\n")
-    secret.chmod(0)
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                             "-m", "grader", "check", str(secret)], capture_output=True, text=True,
-                            env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"})
-    shutil.rmtree(folder)
-    assert result.returncode == 2 and "is not readable" in result.stderr
+    """A file its user cannot read. Root reads every file, so as root the check runs as the owner of
+    the checkout with no capability: whoever cloned it can reach it, wherever it lives (a home
+    folder or a mktemp -d of mode 0700), and no capability lets them read a file of mode 0."""
+    owner = ROOT.stat().st_uid
+    folder = Path(tempfile.mkdtemp())  # in /tmp, which the owner can enter (pytest's tmp_path is root's alone)
+    try:
+        secret = folder / "gradient.py"
+        secret.write_text("h = 1\n")
+        if os.geteuid() == 0:
+            for path in (folder, secret):
+                os.chown(path, owner, -1)
+        secret.chmod(0)
+        drop = ["setpriv", f"--reuid={owner}", f"--regid={ROOT.stat().st_gid}", "--clear-groups",
+                "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--"] if os.geteuid() == 0 else []
+        result = subprocess.run([*drop, sys.executable, "-m", "grader", "check", str(secret)], capture_output=True,
+                                text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    assert result.returncode == 2 and "is not readable" in result.stderr, result.stderr
 
 
 def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
