@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from .axe import violations
 from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
 
 
@@ -40,12 +41,12 @@ def test_overview_loads_sorts_and_links(browser, site):
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "index.png"))
 
-    header = browser.find_element("xpath", "//table[@id='students']//th[text()='score']")
+    header = browser.find_element("xpath", "//table[@id='students']//th[.='score']//button")
     header.click()
     assert scores(browser) == sorted(scores(browser)) and len(scores(browser)) == 22
     header.click()
     assert scores(browser) == sorted(scores(browser), reverse=True)
-    browser.find_element("xpath", "//table[@id='students']//th[text()='submission']").click()
+    browser.find_element("xpath", "//table[@id='students']//th[.='submission']//button").click()
     names = [row.text.split()[0] for row in browser.find_elements("css selector", "#students tbody tr")]
     assert names == sorted(names)
 
@@ -71,3 +72,37 @@ def test_feedback_page_marks_the_failing_lines(browser, site):
     browser.save_screenshot(str(ARTIFACTS / "feedback.png"))
     browser.find_element("link text", "← class overview").click()
     assert browser.title == "gdgrade: gradient_descent"
+
+
+def test_every_page_gdgrade_writes_has_no_accessibility_violation(browser, site):
+    """axe-core finds nothing on the class overview (as loaded, and once sorted and filtered) or on any
+    student's page, whatever its status: completed, wrong steps, runtime and syntax errors."""
+    pages = ["index.html", *sorted(path.name for path in site.glob("*.html") if path.name != "index.html")]
+    assert len(pages) == 23
+    for page in pages:
+        browser.get((site / page).as_uri())
+        assert violations(browser) == [], page
+    browser.get((site / "index.html").as_uri())
+    browser.find_element("xpath", "//table[@id='students']//th[.='score']//button").click()
+    browser.find_element("id", "filter").send_keys("error")
+    assert violations(browser) == []
+
+
+def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, site):
+    """Each sort header is a button: Tab reaches it, Enter or Space sorts, and aria-sort says which
+    column sorts the table and which way (the others say nothing)."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get((site / "index.html").as_uri())
+    headers = browser.find_elements("css selector", "#students th")
+    assert [header.get_attribute("aria-sort") for header in headers] == [None] * len(headers)
+    score = browser.find_element("xpath", "//table[@id='students']//th[.='score']")
+    button = score.find_element("tag name", "button")
+    browser.find_element("id", "filter").send_keys(Keys.TAB)  # past the pager (disabled: one page) to the headers
+    assert browser.switch_to.active_element.text == "submission"
+    button.send_keys(Keys.ENTER)
+    assert score.get_attribute("aria-sort") == "ascending" and scores(browser) == sorted(scores(browser))
+    button.send_keys(Keys.SPACE)
+    assert score.get_attribute("aria-sort") == "descending"
+    assert scores(browser) == sorted(scores(browser), reverse=True)
+    assert [h.get_attribute("aria-sort") for h in headers if h != score] == [None] * (len(headers) - 1)

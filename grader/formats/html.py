@@ -22,14 +22,16 @@ STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}
-th{background:#f4f4f4}th[data-column]{cursor:pointer}th[data-column]:after{content:" \\2195";color:#999}
+th{background:#f4f4f4}th button{font:inherit;font-weight:bold;color:inherit;background:none;border:0;padding:0;
+cursor:pointer}th button:after{content:" \\2195";color:#595959}th[aria-sort=ascending] button:after{content:" \\2191"}
+th[aria-sort=descending] button:after{content:" \\2193"}th button:focus-visible{outline:2px solid #1a55b8}
 .bar{background:#4a7fd4;height:1em;display:inline-block;vertical-align:middle}
 .chart{display:flex;align-items:flex-end;gap:.5em;height:10em;border-bottom:1px solid #999;padding:0 .5em}
 .chart div{flex:1;text-align:center;font-size:.85em}.chart span{display:block;background:#4a7fd4}
 .correct,.consistent{color:#17702b}.wrong,.hardcoded{color:#b3261e}.missing{color:#8a6d00}
 pre{background:#f7f7f7;padding:.6em;overflow:auto}
 .code td{border:0;padding:0 .6em;font:13px/1.4 ui-monospace,monospace;white-space:pre}
-.code .no{color:#999;text-align:right;user-select:none}.code tr.fail{background:#fde2e0}
+.code .no{color:#595959;text-align:right;user-select:none}.code tr.fail{background:#fde2e0}
 code{background:#f1f1f1;padding:0 .2em;border-radius:3px}
 """
 
@@ -64,10 +66,12 @@ TABLE_SCRIPT = """
     document.getElementById('previous').disabled = page === 0;
     document.getElementById('next').disabled = last >= shown.length;
   }
-  table.querySelectorAll('th[data-column]').forEach(function (th) {
-    th.addEventListener('click', function () {
-      var column = Number(th.dataset.column), ascending = th.dataset.order !== 'asc';
-      th.dataset.order = ascending ? 'asc' : 'desc';
+  var headers = table.querySelectorAll('th[data-column]');
+  headers.forEach(function (th) {
+    th.querySelector('button').addEventListener('click', function () {
+      var column = Number(th.dataset.column), ascending = th.getAttribute('aria-sort') !== 'ascending';
+      headers.forEach(function (other) { other.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
       shown = shown.slice().sort(function (a, b) {
         var x = a[column], y = b[column];
         var order = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
@@ -95,7 +99,7 @@ browser, so the page stays small and fast for a class of any size (and works ope
 def _page(title: str, body: str, script: str = "") -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{GENERATOR}"
             f"<title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>\n{body}\n"
+            f"<style>{STYLE}</style></head><body><main>\n{body}\n</main>"
             + (f"<script>{script}</script>" if script else "") + "</body></html>\n")
 
 
@@ -106,6 +110,12 @@ def prose(text: str) -> str:
 
 def student_link(submission: str) -> str:
     return quote(student_files(submission)[1])
+
+
+def _sortable(column: int, title: str) -> str:
+    """A header of the students' table: a button sorts by its column (from the keyboard too), and
+    ``aria-sort`` tells a screen reader which column sorts the table and which way."""
+    return f"<th scope=\"col\" data-column=\"{column}\"><button type=\"button\">{escape(title)}</button></th>"
 
 
 def index(summary: Summary, variables: list[str]) -> str:
@@ -121,7 +131,7 @@ def index(summary: Summary, variables: list[str]) -> str:
         for name, v in summary.variables.items())
     mistakes = "".join(f"<tr><td><code>{escape(m.variable)}</code></td><td>{escape(m.mistake)}</td>"
                        f"<td>{m.count}</td></tr>" for m in summary.mistakes[:10]) or "<tr><td colspan=3>None</td></tr>"
-    columns = "".join(f"<th data-column=\"{5 + i}\">{escape(name)}</th>" for i, name in enumerate(variables))
+    columns = "".join(_sortable(5 + i, name) for i, name in enumerate(variables))
     body = (
         f"<h1>gdgrade class overview: {escape(summary.quiz)}</h1>"
         f"<p>{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
@@ -136,8 +146,8 @@ def index(summary: Summary, variables: list[str]) -> str:
         "<h2>Students</h2><p><label>Find <input id=\"filter\" type=\"search\" placeholder=\"name or status\">"
         "</label> <button id=\"previous\">previous</button> <span id=\"shown\"></span> "
         "<button id=\"next\">next</button></p>"
-        "<table id=\"students\"><thead><tr><th data-column=\"0\">submission</th><th data-column=\"2\">status</th>"
-        f"<th data-column=\"3\">score</th>{columns}</tr></thead><tbody></tbody></table>"
+        f"<table id=\"students\"><thead><tr>{_sortable(0, 'submission')}{_sortable(2, 'status')}"
+        f"{_sortable(3, 'score')}{columns}</tr></thead><tbody></tbody></table>"
         "<script src=\"students.js\"></script>"
     )
     return _page(f"gdgrade: {summary.quiz}", body, TABLE_SCRIPT)
@@ -172,8 +182,8 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
         + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
         + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
         for check in report.checks)
-    error = (f"<h2>Error</h2><pre>{escape(report.error.traceback)}</pre>" if report.error else "")
-    output = f"<h2>Output</h2><pre>{escape(report.stdout)}</pre>" if report.stdout else ""
+    error = (f"<h2>Error</h2><pre tabindex=\"0\">{escape(report.error.traceback)}</pre>" if report.error else "")
+    output = f"<h2>Output</h2><pre tabindex=\"0\">{escape(report.stdout)}</pre>" if report.stdout else ""
     code = ""
     if source is not None:
         marked = ' class="fail"'
