@@ -54,6 +54,10 @@ PUBLIC_SEED = 20261126
 """The seed gdgrade 0.1 drew every batch's hidden cases from, there for anyone to read."""
 
 
+ATTACK_TIMEOUT = 8
+"""Seconds each hostile file may run: ample for one that ends (filling its scratch space, a fresh
+interpreter under --spawn) on a loaded machine, so that only the endless ones time out."""
+
 def lookup_table(seed: int) -> dict[tuple[float, int], dict[str, object]]:
     """Every variable's right answer for each case drawn from ``seed``, keyed by x[0] and len(x)."""
     quiz = importlib.import_module("grader.quiz").load("gradient_descent")
@@ -197,7 +201,7 @@ def batch(request, tmp_path_factory):
 
     out = base / "out"
     command = ["prlimit", f"--as={GRADER_MEMORY}", "--", sys.executable, "-m", "grader", "grade", str(folder),
-               "--out", str(out), "--jobs", "2", "--timeout", "2", "--memory", "768",
+               "--out", str(out), "--jobs", "2", "--timeout", str(ATTACK_TIMEOUT), "--memory", "768",
                *(["--spawn"] if request.param == "spawn" else [])]
     environment = dict(os.environ, GDGRADE_TEST_SECRET=secret, CI_JOB_TOKEN=secret)
     try:
