@@ -9,6 +9,7 @@ and no temporary behind.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from grader import __version__, atomic, text
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
-from grader.formats.lms import Roster
+from grader.formats.lms import Placed, Roster
 from grader.formats.lms.moodle import FeedbackZip
 from grader.formats.summary import Summary, Tally
 from grader.intake import Submission
@@ -78,7 +79,7 @@ class Gradebook:
             shown = for_students(report) if self.hide_hidden else report
             atomic.write(self.folder / page_name, html.student(shown, report.source_text))
             self.junit.add(shown)
-            self._students.write(html.student_row(report, self.variables) + "\n")
+            self._students.write(json.dumps(html.student_row(report, self.variables)) + "\n")
             scores = {check.name: check.score for check in report.checks}
             self._csv.writerow([spreadsheet_cell(report.submission), *(_identity(report) if self.identity else ()),
                                 report.status.value, f"{report.score:g}", f"{report.max_score:g}",
@@ -111,16 +112,18 @@ class Gradebook:
                 shutil.copyfileobj(self._rows, out.stream)
             self._rows.close()
             self._students.seek(0)
+            placed = self.roster.placed if self.roster is not None else {}
             with AtomicFile(self.folder / "students.js") as out:
                 out.stream.write("window.gdgradeStudents = [\n")
                 for number, line in enumerate(self._students):
-                    out.stream.write(("," if number else "") + line)
+                    out.stream.write(("," if number else "") + (_placed(line, placed) if placed else line))
                 out.stream.write("];\n")
             self._students.close()
             self.junit.finish()
             atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
             atomic.write(self.folder / "summary.md", render.class_markdown(summary))
-            atomic.write(self.folder / "index.html", html.index(summary, self.variables))
+            atomic.write(self.folder / "index.html", html.index(summary, self.variables, self.identity,
+                                                                self.roster is not None))
         return summary
 
     def abandon(self) -> None:
@@ -130,6 +133,15 @@ class Gradebook:
         self.junit.abandon()
         if self._feedback is not None:
             self._feedback.abandon()
+
+
+def _placed(line: str, placed: dict[str, Placed]) -> str:
+    """A row of ``students.js`` with the roster's names for the student and its import mark."""
+    row = json.loads(line)
+    where = placed.get(row[0])
+    if where is not None:
+        row[5], row[7] = where.names or row[5], where.mark
+    return json.dumps(row) + "\n"
 
 
 def read_report(folder: Path, submission: str) -> Report:

@@ -35,7 +35,7 @@ from grader.outdir import UNMATCHED
 from grader.report import SYSTEM_TITLES, Report, Status, Student
 from grader.text import count, exported_cell, one_line, spreadsheet_cell
 
-__all__ = ["Roster", "RosterError", "SYSTEMS"]
+__all__ = ["IMPORTED", "UNMATCHED_MARK", "Placed", "Roster", "RosterError", "SYSTEMS"]
 SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
 
 
@@ -58,6 +58,19 @@ def comment(report: Report) -> str:
     outcomes = "; ".join(f"{check.name} {check.outcome.value}" for check in report.checks)
     return (f"gdgrade: {report.score:g}/{report.max_score:g} ({report.status.value.replace('_', ' ')}). "
             f"{outcomes}. Your feedback page says why.")
+
+
+IMPORTED, UNMATCHED_MARK = "imported", "unmatched"
+"""How a submission fared in the import: its grade is in the import file, or it is in ``unmatched.csv``."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a submission went in the import, for the class page: who the roster says it is, and whether
+    its grade went in (``IMPORTED``) or it is in ``unmatched.csv`` (``UNMATCHED_MARK``)."""
+
+    names: str
+    mark: str
 
 
 class Roster:
@@ -90,6 +103,8 @@ class Roster:
         self.column = column if points is None else dataclasses.replace(column, points=points)
         self.missing_zero = missing_zero
         self.graded: list[_Graded] = []
+        self.placed: dict[str, Placed] = {}
+        """Each submission's names and mark, once ``finish`` has matched them."""
         self.reencoded = (f"the export was {self.sheet.encoding}, separated by {self.sheet.delimiter!r} (a "
                           f"spreadsheet saved it): {self.file_name} is UTF-8 with commas, as {system.title} exports"
                           if (self.sheet.encoding, self.sheet.delimiter) not in (("utf-8", ","), ("utf-16-le", "\t"),
@@ -176,6 +191,19 @@ class Roster:
                      "the export of another course?")
         raise RosterError(f"--roster {self.path} matches none of the {count(len(people), 'submission')}: {cause}")
 
+    def _place(self, matched: dict[int, list[_Graded]], unmatched: list[tuple[_Graded, str]]) -> None:
+        """Fill ``placed``: a submission any of whose people is in ``unmatched.csv`` is marked so (the
+        teacher must look at it); the others went in, under the roster's names."""
+        names: dict[str, list[str]] = defaultdict(list)
+        marks: dict[str, str] = {}
+        for index, found in matched.items():
+            for graded in found:
+                names[graded.id].append(self.system.person(self.sheet, self.sheet.rows[index]))
+                marks.setdefault(graded.id, IMPORTED)
+        for graded, _ in unmatched:
+            marks[graded.id] = UNMATCHED_MARK
+        self.placed = {identifier: Placed(_joined(names[identifier]), mark) for identifier, mark in marks.items()}
+
     def finish(self, folder: Path) -> LmsImport:
         """Write the import file and ``unmatched.csv``; say what was matched."""
         sheet, system = self.sheet, self.system
@@ -209,6 +237,7 @@ class Roster:
             grades[index], comments[index] = self._value(best.score, best.max_score), best.comment
         for index in held:
             grades[index] = ""
+        self._place(matched, unmatched)
         rows, quote_all = system.output(sheet, self.column, grades, comments)
         keys = {index for index, title in enumerate(rows[0]) if title.strip().casefold() in
                 {key.casefold() for key in system.row_keys}}
@@ -222,6 +251,10 @@ class Roster:
                          without_submission=len(students) - filled - len(held),
                          unmatched=len(unmatched), missing="zero" if self.missing_zero else "blank",
                          notes=[note for note in (self.column.note, self.points_note, self.reencoded) if note])
+
+
+def _joined(names: list[str]) -> str:
+    return ", ".join(dict.fromkeys(name for name in names if name))
 
 
 def _write_unmatched(path: Path, unmatched: list[tuple[_Graded, str]]) -> None:

@@ -104,6 +104,17 @@ class System:
         """The row's values in ``login_names``."""
         return [sheet.cell(row, sheet.column(name)).strip() for name in self.login_names]
 
+    def person(self, sheet: Sheet, row: list[str]) -> str:
+        """The row's student as the gradebook names them, for the class page: Canvas's ``Student``
+        (``LastName``, ``FirstName`` in some exports), Moodle's ``Full name``, else first and last name."""
+        for whole in ("Student", "Full name"):
+            if sheet.column(whole) is not None:
+                return sheet.cell(row, sheet.column(whole)).strip()
+        parts = [sheet.cell(row, sheet.column(name)).strip() for pair in (("First Name", "FirstName"),
+                                                                          ("Last Name", "LastName"))
+                 for name in pair if sheet.column(name) is not None]
+        return " ".join(part for part in parts if part)
+
     def login_columns(self) -> str:
         """The columns ``logins`` reads, for messages: "A, B or C"."""
         *others, last = self.login_names
