@@ -24,6 +24,7 @@ import click
 
 from grader import __version__, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
 from grader.formats import github, gradebook, gradescope, junit, lms, render
+from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
 from grader.report import Status
@@ -320,7 +321,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       index.html    the class overview page, linking every student's page
       students.js   the overview's table of students, which index.html reads
       <system>-import.csv, unmatched.csv   with --roster
-      moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
+      moodle-feedback.zip, canvas-feedback.zip   each Moodle or Canvas student's
+                    page, for the LMS's feedback upload
     Reports of submissions no longer in this batch are removed; a folder that
     holds another batch's files is refused unless --replace is given.
     """
@@ -346,7 +348,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         _claim(folder, [*(name for s in submissions for name in outdir.student_files(s.id)),
-                        *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))],
+                        *_import_files(roster, {s.student.system for s in everything if s.student})],
                outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
@@ -417,7 +419,8 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
         _claim(folder, [*(name for identifier, _ in order for name in outdir.student_files(identifier)),
-                        *_import_files(roster, True)], outdir.batch_of("merge", name, shards), replace)
+                        *_import_files(roster, set(FEEDBACK_LAYOUTS))],
+               outdir.batch_of("merge", name, shards), replace)
         book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
@@ -427,9 +430,11 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
-def _import_files(roster: lms.Roster | None, moodle: bool) -> list[str]:
-    """The import files a run may write: claimed, so that a later run without them removes them."""
-    return ([roster.file_name, outdir.UNMATCHED] if roster else []) + ([outdir.FEEDBACK_ZIP] if moodle else [])
+def _import_files(roster: lms.Roster | None, systems: set[str]) -> list[str]:
+    """The import files and feedback zips a run may write (``systems``: those its students come from):
+    claimed, so that a later run without them removes them."""
+    return ([roster.file_name, outdir.UNMATCHED] if roster else []) + [
+        name for system, (name, _) in FEEDBACK_LAYOUTS.items() if system in systems]
 
 
 def read_text(submission: intake.Submission) -> str | None:
@@ -458,7 +463,8 @@ def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Qui
     kept: set[str] = set()
     declined: dict[str, int] = {}
     for submission in submissions:
-        found = gradebook.existing_report(out, submission.id, chosen.name, content_digest(submission), grader.grading)
+        found = gradebook.existing_report(out, submission.id, chosen.name, content_digest(submission),
+                                          grader.grading)
         if isinstance(found, str):
             declined[found] = declined.get(found, 0) + 1
         else:

@@ -25,7 +25,9 @@ GENERATOR = '<meta name="generator" content="gdgrade">'
 MANIFEST = ".gdgrade-files"
 """JSON, named without .json so that globbing the reports does not pick it up."""
 FEEDBACK_ZIP = "moodle-feedback.zip"
-"""Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.moodle``)."""
+"""Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.feedback``)."""
+CANVAS_FEEDBACK_ZIP = "canvas-feedback.zip"
+"""Each Canvas student's feedback page, for Canvas's "Re-Upload Submissions" (``formats.lms.feedback``)."""
 UNMATCHED = "unmatched.csv"
 """The submissions ``--roster`` matched to no row, with the reason."""
 
@@ -75,8 +77,8 @@ def _describe(batch: dict[str, object]) -> str:
 
 
 LMS_FILES = re.compile(rf"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|{re.escape(UNMATCHED)}|"
-                       rf"{re.escape(FEEDBACK_ZIP)})$")
-"""The import files ``--roster`` writes (and Moodle's feedback zip): byte for byte what the LMS reads, so
+                       rf"{re.escape(FEEDBACK_ZIP)}|{re.escape(CANVAS_FEEDBACK_ZIP)})$")
+"""The import files ``--roster`` writes (and the feedback zips): byte for byte what the LMS reads, so
 they carry no mark; one listed in the manifest is gdgrade's."""
 
 

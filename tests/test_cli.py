@@ -75,7 +75,8 @@ def test_check_json_is_a_valid_report():
     (["check", str(ROOT / "README.md")], f"{ROOT / 'README.md'} is not Python: give a .py file, a notebook "
      "(.ipynb) or a .zip of the work, such as gradient.py"),
     (["grade", str(ROOT / "README.md"), "--out", "x"], "README.md is not Python"),
-    (["grade", str(SUBMISSIONS), "--out", "x", "--roster", str(ROOT / "examples" / "lms" / "canvas" / "submissions.zip")],
+    (["grade", str(SUBMISSIONS), "--out", "x", "--roster",
+      str(ROOT / "examples" / "lms" / "canvas" / "submissions.zip")],
      "submissions.zip cannot be read: it is a zip archive (an LMS download, or an .xlsx workbook), not a CSV file"),
     (["grade", str(SUBMISSIONS), "--out", "x", "--seed", "1", "--shard", "3/2"],
      "'3/2' asks for shard 3 of 2: K must be from 1 to 2"),

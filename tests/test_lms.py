@@ -97,6 +97,12 @@ def test_canvas_round_trip(tmp_path, zipped):
     assert (out / "unmatched.csv").read_bytes() == (
         b"id,student,lms_id,download,score,max_score,reason\n"
         b"ghostgus_99999,ghostgus,99999,Canvas,5,5,no roster row's ID is '99999'\n")
+    with zipfile.ZipFile(out / "canvas-feedback.zip") as feedback:  # as Canvas's "Re-Upload Submissions" reads it
+        names = sorted(feedback.namelist())
+        page = feedback.read("feedback_23456_789_gdgrade.html").decode()
+    assert names == ["feedback_12345_678_gdgrade.html", "feedback_23456_789_gdgrade.html",
+                     "feedback_34567_790_gdgrade.html", "feedback_99999_800_gdgrade.html"]
+    assert "4/5" in page and "class overview" not in page and "Handed in by doejane (Canvas id 23456, late)" in page
     got = reports(out)
     assert got["doejane_23456"].student.model_dump() == {
         "system": "canvas", "name": "doejane", "lms_id": "23456", "email": None, "late": True, "attempt": None,

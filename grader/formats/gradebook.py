@@ -19,13 +19,13 @@ from grader import __version__, atomic, text
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
 from grader.formats.lms import Placed, Roster
-from grader.formats.lms.moodle import FeedbackZip
+from grader.formats.lms.feedback import LAYOUTS, FeedbackZip
 from grader.formats.summary import Summary, Tally
 from grader.intake import Submission
 from grader.outdir import OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Grading, Report, for_students
-from grader.text import spreadsheet_cell
+from grader.text import count, spreadsheet_cell
 
 IDENTITY = ("student", "lms_id", "late")
 """``grades.csv``'s columns that name a student from an LMS download."""
@@ -57,7 +57,8 @@ class Gradebook:
         self.tally = Tally(quiz)
         self.junit = junit.Writer(self.folder)
         self.roster, self.identity = roster, identity
-        self._feedback: FeedbackZip | None = None
+        self._feedback: dict[str, FeedbackZip] = {}
+        """A feedback zip per system whose students it holds (``formats.lms.feedback``)."""
         self._rows = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8", newline="")
         self._csv = csv.writer(self._rows, lineterminator="\n")
         self._csv.writerow(["id", *(IDENTITY if identity else ()), "status", "score", "max_score", *self.variables])
@@ -85,15 +86,17 @@ class Gradebook:
                                 report.status.value, f"{report.score:g}", f"{report.max_score:g}",
                                 *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
             self.tally.add(report)
-            moodle = report.student is not None and report.student.system == "moodle"
-            if self.roster is not None or moodle:
+            system = report.student.system if report.student is not None else None
+            if self.roster is not None or system in LAYOUTS:
                 # what goes to a student through their LMS hides the hidden cases
                 private = shown if self.hide_hidden else for_students(report)
                 if self.roster is not None:
                     self.roster.add(private)
-                if moodle:
-                    self._feedback = self._feedback or FeedbackZip(self.folder)
-                    self._feedback.add(report.student, html.student(private, report.source_text, overview=False))
+                if system in LAYOUTS:
+                    if system not in self._feedback:
+                        self._feedback[system] = FeedbackZip(self.folder, system)
+                    self._feedback[system].add(report.student, report.path,  # type: ignore[arg-type]
+                                               html.student(private, report.source_text, overview=False))
             self.written += write
 
     def finish(self, notes: list[str] | None = None) -> Summary:
@@ -103,9 +106,14 @@ class Gradebook:
         """
         with atomic.deferred():
             lms_import = self.roster.finish(self.folder) if self.roster is not None else None
-            if self._feedback is not None:
-                self._feedback.finish()
-            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes or [],
+            notes = list(notes or [])
+            for feedback in self._feedback.values():
+                feedback.finish()
+                if feedback.left_out:
+                    notes.append(f"{count(feedback.left_out, 'page')} could not go into {feedback.name}: the "
+                                 "download names no file of the student's to attach it to (a text entry, anonymous "
+                                 "grading)")
+            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes,
                                          lms_import=lms_import)
             self._rows.seek(0)
             with AtomicFile(self.folder / "grades.csv") as out:
@@ -131,8 +139,8 @@ class Gradebook:
         self._rows.close()
         self._students.close()
         self.junit.abandon()
-        if self._feedback is not None:
-            self._feedback.abandon()
+        for feedback in self._feedback.values():
+            feedback.abandon()
 
 
 def _placed(line: str, placed: dict[str, Placed]) -> str:
