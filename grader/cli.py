@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from grader import __version__, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
+from grader import __version__, adjust, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
@@ -268,6 +268,39 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--late-penalty``, ``--due`` and ``--overrides``: read before anything is graded (a bad one is a
+    usage error), arriving as ``adjustments``, a function of the quiz's variables giving the ``Adjuster``."""
+
+    @click.option("--late-penalty", "late_penalty", default=None, metavar="P%[/day]",
+                  help="Take P% of the maximum off late work (the LMS's late flag, or --due and the download's "
+                       "submission times), once, or for each day or part of a day late with P%/day.")
+    @click.option("--due", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]), default=None,
+                  help="The deadline, in the download's time (for --late-penalty): work handed in after it is late.")
+    @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  default=None, help="A CSV of student,score,variable,comment: the instructor's own scores (a "
+                  "variable's, or the total when variable is empty), applied in every output.")
+    @functools.wraps(command)
+    def wrapper(late_penalty: str | None, due: Any, overrides_path: Path | None, **kwargs: Any) -> Any:
+        if due is not None and late_penalty is None:
+            raise click.UsageError("--due needs --late-penalty")
+        try:
+            penalty = adjust.LatePenalty.parse(late_penalty, due) if late_penalty is not None else None
+        except adjust.AdjustError as problem:
+            raise click.UsageError(str(problem)) from None
+
+        def adjustments(variables: tuple[str, ...]) -> adjust.Adjuster:
+            try:
+                overrides = adjust.read_overrides(overrides_path, variables) if overrides_path else None
+            except adjust.AdjustError as problem:
+                raise click.UsageError(str(problem)) from None
+            return adjust.Adjuster(penalty, overrides)
+
+        return command(adjustments=adjustments, **kwargs)
+
+    return wrapper
+
+
 @cli.command("grade", short_help="Grade every submission in folders or files; write reports and class files.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, readable=True, path_type=Path))
@@ -285,11 +318,12 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--attempts", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
               help="Grade each student's latest attempt in a download, or every attempt (the import takes the best).")
 @roster_options
+@adjust_options
 @hide_option
 @grading_options
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, replace: bool,
-                  shard_spec: str | None,
-                  layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool, quiz: quiz.Quiz,
+                  shard_spec: str | None, layout: str, attempts: str, roster: lms.Roster | None,
+                  adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool, quiz: quiz.Quiz,
                   settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
@@ -334,6 +368,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         if settings.seed is None:
             raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
                                    "(choose a number and keep it from students)")
+    adjuster = adjustments(quiz.variables)
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
     except intake.IntakeError as problem:
@@ -352,7 +387,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
+        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = _resumable(out, submissions, quiz, grader) if resume else set()
@@ -391,9 +426,10 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
               help="The quiz folder the shards were graded with, when it is not a quiz gdgrade finds by name.")
 @replace_option
 @roster_options
+@adjust_options
 @hide_option
 def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: bool, roster: lms.Roster | None,
-          hide_hidden: bool) -> None:
+          adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool) -> None:
     """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
     try:
         manifests = shard.check(shards)
@@ -406,6 +442,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     if chosen.name != name:
         raise click.BadParameter(f"the shards were graded with quiz {name!r}, not {chosen.name!r}",
                                  param_hint="'--quiz'")
+    adjuster = adjustments(chosen.variables)
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
     handed_in = []
     for identifier, shard_folder in order:  # every report whole before anything is written
@@ -421,7 +458,8 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
         _claim(folder, [*(name for identifier, _ in order for name in outdir.student_files(identifier)),
                         *_import_files(roster, set(FEEDBACK_LAYOUTS))],
                outdir.batch_of("merge", name, shards), replace)
-        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
+        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests),
+                                   adjuster)
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
             result.source_text = read_text(intake.reopen(identifier, result.path))

@@ -211,6 +211,14 @@ class Student(_Model):
         return f"{self.name or self.entry} ({', '.join(about)})"
 
 
+class Adjustment(_Model):
+    """A change to the grader's score the instructor asked for: a late penalty or an override."""
+
+    kind: Literal["late_penalty", "override"]
+    points: float = Field(description="added to the score (a penalty is negative)")
+    reason: str = Field(description="why, in one line, for the student")
+
+
 class Report(_Model):
     schema_version: str = SCHEMA_VERSION
     grader_version: str = __version__
@@ -225,6 +233,9 @@ class Report(_Model):
     status: Status
     score: float
     max_score: float
+    graded_score: float | None = Field(None, description=(
+        "the grader's score before any adjustment (absent when there is none): score is what counts"))
+    adjustments: list[Adjustment] = Field([], description="late penalty and overrides, in the order applied")
     checks: list[Check]
     stdout: str = ""
     stderr: str = ""

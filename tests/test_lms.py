@@ -452,3 +452,78 @@ def test_formula_cells_of_the_export_are_neutralised_in_the_import_file(tmp_path
     assert rows[4] == "Participant 104,Ned Nobody,ned@example.edu,No submission,,100.00,Yes,-,-,"
     assert [exported_cell(cell) for cell in ("-2.5", "+3", "-", "1,499.00", "-1+2", "=1", "@x", "-x")] == [
         "-2.5", "+3", "-", "1,499.00", "'-1+2", "'=1", "'@x", "'-x"]
+
+
+def test_a_late_penalty_and_overrides_reach_every_output_and_survive_resume(tmp_path):
+    """10% off late work (Canvas's late flag), a variable set by hand and a total set by hand: the
+    report, grades.csv, the import file, the class page's rows and the student's page all agree; a
+    rerun with --resume changes nothing, and one without the options gives the grader's scores back."""
+    download = build(tmp_path, CANVAS_DOWNLOAD, True)
+    (tmp_path / "export.csv").write_bytes(CANVAS_EXPORT)
+    (tmp_path / "overrides.csv").write_text("student,score,variable,comment\n34567,0,del_w,copied from a friend\n"
+                                            "Smith_John_typo,5,,\nsmithjohn_12345,4.5,,late by agreement\n")
+    out = tmp_path / "out"
+    options = ["--roster", tmp_path / "export.csv", "--assignment", "Gradient Descent Quiz", "--seed", SEED,
+               "--late-penalty", "10%", "--overrides", tmp_path / "overrides.csv"]
+    first = gdgrade("grade", download, "--out", out, *options)
+    assert first.returncode == 0, first.stderr
+
+    def scores() -> tuple[dict[str, float], list[str], list[str]]:
+        got = {name: r.score for name, r in reports(out).items()}
+        csv_rows = [line.split(",")[0] + "," + line.split(",")[5] for line in
+                    (out / "grades.csv").read_text().splitlines()[1:]]
+        imported = (out / "canvas-import.csv").read_text().splitlines()[2:5]
+        return got, csv_rows, imported
+
+    assert "Note: 1 of the overrides names no student of this batch: smith_john_typo." in first.stdout
+    got, csv_rows, imported = scores()
+    assert got == {"doejane_23456": 3.5, "leebo_34567": 4.0, "smithjohn_12345": 4.5, "ghostgus_99999": 5.0}
+    assert csv_rows == ["doejane_23456,3.5", "ghostgus_99999,5", "leebo_34567,4", "smithjohn_12345,4.5"]
+    assert imported == ['"Smith, John",12345,S001,jsmith,Section A,9', '"Doe, Jane",23456,S002,jdoe,Section A,7',
+                        '"Lee, Bo",34567,S003,blee,Section B,8']
+    jane = reports(out)["doejane_23456"]
+    assert (jane.graded_score, [(a.kind, a.points) for a in jane.adjustments]) == (4.0, [("late_penalty", -0.5)])
+    assert '"doejane_23456", "doejane_23456.html", "completed", 3.5' in (out / "students.js").read_text()
+    page = (out / "leebo_34567.html").read_text()
+    assert "Your instructor set <code>del_w</code> to 0 of 1: copied from a friend." in page
+    assert "The grader gave 5/5; your score is 4/5." in page
+    resumed = gdgrade("grade", download, "--out", out, "--resume", *options)
+    assert resumed.returncode == 0 and "(4 kept from an earlier run)" in resumed.stdout
+    assert scores() == (got, csv_rows, imported)
+    plain = gdgrade("grade", download, "--out", out, "--resume", *options[:6])
+    assert plain.returncode == 0 and {name: r.score for name, r in reports(out).items()} == {
+        "doejane_23456": 4.0, "leebo_34567": 5.0, "smithjohn_12345": 5.0, "ghostgus_99999": 5.0}
+    assert all(r.adjustments == [] and r.graded_score is None for r in reports(out).values())
+
+
+@pytest.mark.parametrize("options, needle", [
+    (["--late-penalty", "ten"], "--late-penalty 'ten' is not a share of the score"),
+    (["--late-penalty", "10%/day"], "a penalty per day needs --due"),
+    (["--due", "2026-11-26"], "--due needs --late-penalty"),
+    (["--overrides", "BAD"], "line 2: give a student and a score of 0 or more"),
+    (["--overrides", "VARIABLE"], "line 2: 'dw' is not a variable of the quiz"),
+])
+def test_a_bad_late_penalty_or_overrides_file_is_one_line(tmp_path, options, needle):
+    (tmp_path / "BAD").write_text("student,score\nana,lots\n")
+    (tmp_path / "VARIABLE").write_text("student,score,variable\nana,1,dw\n")
+    result = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "out", *options, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and needle in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_penalty_per_day_counts_days_from_the_download_times():
+    from datetime import datetime
+
+    from grader.adjust import LatePenalty, submitted_at
+    from grader.report import Status, Student
+
+    penalty = LatePenalty.parse("20%/day", datetime(2026, 11, 20, 9, 0))
+    assert submitted_at("Nov 26, 2026 517 PM") == datetime(2026, 11, 26, 17, 17)
+    assert submitted_at("2026-11-26 17:34:00.861687000 Z") == datetime(2026, 11, 26, 17, 34)
+    for attempt, days, points in (("2026-11-20 08:59:59", 0, None), ("2026-11-20 09:00:01", 1, -1.0),
+                                  ("2026-11-22 10:00:00", 3, -3.0), ("2026-12-30 10:00:00", 41, -4.0)):
+        report = Report(quiz="q", submission="s", path="p", status=Status.COMPLETED, score=4.0, max_score=5.0,
+                        checks=[], duration_s=0.0, student=Student(system="blackboard", attempt=attempt, entry="e"))
+        assert penalty.days_late(report) == days
+        change = penalty.adjustment(report, 4.0)
+        assert (change.points if change else None) == points

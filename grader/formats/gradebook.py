@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader import __version__, atomic, text
+from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
 from grader.formats.lms import Placed, Roster
@@ -49,9 +50,11 @@ class Gradebook:
     """
 
     def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False, roster: Roster | None = None,
-                 identity: bool = False):
+                 identity: bool = False, adjuster: Adjuster | None = None):
         """``roster``: the gradebook export to fill in (``--roster``); ``identity``: whether the batch's
-        submissions came from an LMS download, so that ``grades.csv`` names each student."""
+        submissions came from an LMS download, so that ``grades.csv`` names each student; ``adjuster``:
+        the late penalty and overrides, applied to each report before anything of it is written."""
+        self.adjuster = adjuster or Adjuster()
         self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
         self.variables = list(quiz.variables)
         self.tally = Tally(quiz)
@@ -74,6 +77,9 @@ class Gradebook:
         the submission's files and counts are all done.
         """
         report_name, page_name = student_files(report.submission)
+        adjusted = self.adjuster.apply(report)
+        write = write or (adjusted.score, adjusted.adjustments) != (report.score, report.adjustments)
+        report = adjusted
         with atomic.deferred():
             if write:
                 atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
@@ -106,7 +112,7 @@ class Gradebook:
         """
         with atomic.deferred():
             lms_import = self.roster.finish(self.folder) if self.roster is not None else None
-            notes = list(notes or [])
+            notes = list(notes or []) + [note for note in (self.adjuster.unused(),) if note]
             for feedback in self._feedback.values():
                 feedback.finish()
                 if feedback.left_out:

@@ -247,6 +247,10 @@ def _about(report: Report) -> str:
     if report.selection:
         lines.append(prose(report.selection[0].upper() + report.selection[1:]) + ".")
     lines += [prose(warning[0].upper() + warning[1:]) + "." for warning in report.warnings]
+    lines += [prose(change.reason[0].upper() + change.reason[1:]) + "." for change in report.adjustments]
+    if report.adjustments:
+        lines.append(f"The grader gave {report.graded_score:g}/{report.max_score:g}; "
+                     f"your score is {report.score:g}/{report.max_score:g}.")
     return "".join(f"<p class=\"note\">{line}</p>" for line in lines)
 
 
