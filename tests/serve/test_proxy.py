@@ -3,29 +3,16 @@ the page, its assets and its API under /quiz/, a session and attempts through th
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import httpx
 
 from grader.report import Report
-from grader.serve.identity import CSRF_HEADER
 
 from ..conftest import SUBMISSIONS
 from .nginx import location_prefix, readme_block
+from .students import student
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
-
-
-@contextlib.contextmanager
-def student(base: str) -> Iterator[httpx.Client]:
-    """A browser on the page through the proxy: its cookies, and the session's token on each POST."""
-    with httpx.Client(base_url=base, timeout=120) as client:
-        me = client.get("api/me")
-        assert me.status_code == 200, me.text
-        client.headers[CSRF_HEADER] = me.json()["csrf"]
-        yield client
 
 
 def test_the_readme_block_is_the_one_the_proxy_runs():
