@@ -15,7 +15,9 @@ import asyncio
 import collections
 import functools
 import logging
+import math
 import resource
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,6 +33,8 @@ _BUSY = b"too many connections: try again shortly\n"
 REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n"
            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_BUSY), _BUSY))
 """What a connection past the caps is told before it is closed."""
+LOG_EVERY = 60.0
+"""Seconds between two warnings that connections are refused."""
 logger = logging.getLogger("uvicorn.error")
 
 
@@ -74,15 +78,16 @@ class Gate:
         self.limits = limits
         self.open = 0
         self.by_client: collections.Counter[str] = collections.Counter()
-        self.refusing = False
+        self.said_at = -math.inf
 
     def admit(self, client: str) -> bool:
         full = self.open >= self.limits.total or (
             self.by_client[client] >= self.limits.per_client and not trusted(client, self.limits.proxies))
         if full:
-            if not self.refusing:  # said once each time the server fills, not once per connection
-                logger.warning("refusing connections: %d open, %d from %s", self.open, self.by_client[client], client)
-            self.refusing = True
+            if time.monotonic() - self.said_at >= LOG_EVERY:  # an attack is a line a minute, not one per connection
+                self.said_at = time.monotonic()
+                logger.warning("refusing connections: %d open, %d of them from %s", self.open,
+                               self.by_client[client], client)
             return False
         self.open += 1
         self.by_client[client] += 1
@@ -93,7 +98,6 @@ class Gate:
         self.by_client[client] -= 1
         if self.by_client[client] <= 0:
             del self.by_client[client]
-        self.refusing = False
 
 
 class Guarded(HttpToolsProtocol):

@@ -22,6 +22,8 @@ from .servers import Server, serving
 DEADLINE = 120.0
 """Seconds a condition may take on a loaded machine; only bounds a test that would otherwise hang."""
 PARTIAL = b"GET /api/quiz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Never-Ends: "
+UNFINISHED_BODY = (b"POST /api/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: 1000\r\n\r\n{\"source\": \"")
 
 
 @contextlib.contextmanager
@@ -85,10 +87,12 @@ def silent(opened: list[socket.socket], ended: dict[socket.socket, bytes]) -> in
 
 
 def test_connections_that_never_finish_their_headers_are_closed_and_honest_clients_answered(tmp_path):
-    """300 connections that sent part of a request (today's main keeps each open forever), and one
-    that keeps sending a byte at a time: each is closed, and an honest request is answered meanwhile."""
+    """300 connections that sent part of a request's headers (today's main keeps each open forever),
+    one whose body stops halfway, and one that keeps sending a byte at a time: each is closed, and
+    an honest request is answered meanwhile."""
     with serving(tmp_path, ["--jobs", "1", "--header-timeout", "2"], contained=True) as server:
-        with connections(server, 300, send=PARTIAL) as slow, connections(server, 1, send=PARTIAL) as dribbling:
+        with (connections(server, 300, send=PARTIAL) as slow, connections(server, 1, send=PARTIAL) as dribbling,
+              connections(server, 1, send=UNFINISHED_BODY) as unfinished):
             answer = httpx.get(f"{server.url}/api/quiz", timeout=60)
             assert answer.status_code == 200 and answer.json()["name"] == "gradient_descent"
             deadline = time.monotonic() + DEADLINE
@@ -107,6 +111,7 @@ def test_connections_that_never_finish_their_headers_are_closed_and_honest_clien
                 pytest.fail("a connection sending its headers a byte at a time was never closed")
             closed = answers(slow, len(slow))
             assert len(closed) == 300 and set(closed.values()) == {b""}  # closed, nothing answered
+            assert len(answers(unfinished, 1)) == 1
             assert httpx.get(f"{server.url}/api/quiz", timeout=60).status_code == 200
 
 
