@@ -6,6 +6,14 @@ the README's own location block proxying to it. ``proxy_next_upstream`` sends a 
 replica could not take (refused, reset before an answer) to the next one; a request already sent
 with a method that is not idempotent (a POST) is not sent twice, so an attempt is graded once.
 nginx's access log names the replica that answered each request (``answered_by``).
+
+In a test, through the ``replicas`` fixture (tests/serve/conftest.py)::
+
+    both = replicas(["--db", url, "--jobs", "1"], ["--db", url, "--jobs", "1"])
+    with student(both.url) as browser:          # tests/serve/students.py: session and token
+        ...                                     # load from threads, each keeping what was answered
+        both.kill(0)                            # SIGKILL: the other replica takes what follows
+    # then open_store(url): every answered attempt is there
 """
 
 from __future__ import annotations
