@@ -639,12 +639,19 @@ def _default_db() -> str:
               help="Seconds a stop (Ctrl-C, SIGTERM) waits for attempts being graded; waiting ones get 503 at once.")
 @click.option("--also", "also", multiple=True, metavar="NAME|PATH",
               help="Another quiz the page serves, at ?quiz=NAME (repeatable; 'all': every quiz gdgrade quizzes lists).")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds a connection has to send a request's headers (a body may pause no longer); then it "
+                   "is closed.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Connections open at once, a tenth of them from one address (a trusted proxy's: no share); "
+                   "more get 503.")
 @click.option("--record", hidden=True, default=None)
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], root_path: str, admin_token: str | None, rate: float, queue: int | None,
-          max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...], record: str | None,
-          quiz: quiz.Quiz, settings: Settings) -> None:
+          max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...],
+          header_timeout: float, max_connections: int, record: str | None, quiz: quiz.Quiz,
+          settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
     earned, and the class's live view for instructors (/class).
@@ -656,9 +663,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
                                "gdgrade export --db URL --out DIR (the batch's files)")
     try:
-        import uvicorn
-
-        from grader.serve import identity
+        from grader.serve import connections, identity, listen
         from grader.serve.app import Options, create_app
         from grader.serve.store import StoreUnavailable, describe, open_store
     except ImportError:
@@ -669,6 +674,16 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
+    limits = connections.fit_descriptors(connections.Limits(
+        header_timeout=header_timeout, total=max_connections, per_client=connections.per_client(max_connections),
+        proxies=proxies))
+    if limits.total < max_connections:
+        click.echo(f"gdgrade: warning: --max-connections {max_connections} is more than this process may open "
+                   f"files; serving at most {limits.total}", err=True)
+    try:  # before any work: a port in use is a usage error, not a grader started for nothing
+        sockets = listen.bind(host, port)
+    except listen.CannotListen as problem:
+        raise click.UsageError(str(problem)) from None
     url = db or _default_db()
     try:
         store = None if url == "none" else open_store(url)
@@ -690,21 +705,19 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)
     kept = "keeping nothing" if store is None else f"keeping attempts in {describe(url)}"
-    click.echo(f"Serving {quiz.title} on http://{host}:{port}/, {kept} (Ctrl-C stops)", err=True)
+    where = f"http://{f'[{host}]' if ':' in host else host}:{sockets[0].getsockname()[1]}/"  # port 0: the one bound
 
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
-            for stop in options.stoppers:  # waiting attempts are answered 503 now, not after the queue
-                stop()
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+    def stopping() -> None:
+        for stop in options.stoppers:  # waiting attempts are answered 503 now, not after the queue
+            stop()
 
     # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again for whoever
     # handled it before: here, that means a clean stop (what systemd and Docker send), exit code 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: sys.exit(0))
-    try:
-        Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False, log_level="warning",
-                              timeout_graceful_shutdown=int(math.ceil(stop_timeout)))).run()
+    try:  # said once it is true: the page answers there
+        listen.serve(app, sockets, limits, stop_timeout=stop_timeout, on_stop=stopping, on_ready=lambda: click.echo(
+            f"Serving {quiz.title} on {where}, {kept} (Ctrl-C stops)", err=True))
     finally:
         if store is not None:
             store.close()
