@@ -621,6 +621,10 @@ def _default_db() -> str:
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="An address or network whose X-Forwarded-* and user header count (repeatable) "
                    "[default: this machine, 127.0.0.0/8 and ::1].")
+@click.option("--proxy-secret", envvar="GDGRADE_PROXY_SECRET", default=None, metavar="TEXT",
+              help="Trust the proxy's headers (user, X-Forwarded-*) only on requests that carry this in "
+                   "X-Gdgrade-Proxy: on a machine other accounts share, they reach 127.0.0.1 too "
+                   "[env GDGRADE_PROXY_SECRET].")
 @click.option("--root-path", default="", metavar="PREFIX",
               help="The path prefix the proxy serves the page under, when it does not send X-Forwarded-Prefix.")
 @click.option("--admin-token", envvar="GDGRADE_ADMIN_TOKEN", default=None, metavar="TOKEN",
@@ -648,8 +652,8 @@ def _default_db() -> str:
 @click.option("--record", hidden=True, default=None)
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
-          trusted_proxies: tuple[str, ...], root_path: str, admin_token: str | None, rate: float, queue: int | None,
-          max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...],
+          trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
+          rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...],
           header_timeout: float, max_connections: int, record: str | None, quiz: quiz.Quiz,
           settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
@@ -693,8 +697,8 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.ClickException(f"cannot use --db {describe(url)}: {problem} ({problem.detail})") from None
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
-                      trusted_proxies=proxies, root_path=root_path.rstrip("/"), admin_token=admin_token,
-                      quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed)
+                      trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
+                      admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed)
     names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
     quizzes = {quiz.name: quiz}
     for name in names:

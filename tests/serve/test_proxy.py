@@ -53,3 +53,35 @@ def test_a_student_tests_and_submits_through_the_proxy(proxied):
         assert browser.get("api/solution").status_code == 200  # earned, through the same session
     without_token = httpx.post(proxied.url + "api/check", json={"source": RIGHT}, timeout=60)
     assert without_token.status_code == 403  # no session, no token: not the page's own request
+
+
+def test_the_proxys_login_names_the_student(tmp_path):
+    """The README's block inside a server block that asks for a login (here nginx's basic auth), with
+    the proxy's secret added: with --user-header X-Remote-User each attempt is kept under the name
+    the proxy logged in, and a client that reaches gdgrade without the proxy gets no name at all."""
+    from grader.serve.store import open_store
+
+    from .nginx import nginx
+    from .servers import serving
+
+    (tmp_path / "users").write_text("ana:{PLAIN}ana-pw\nbo:{PLAIN}bo-pw\n")
+    db = tmp_path / "attempts.sqlite"
+    arguments = ["--user-header", "X-Remote-User", "--db", str(db), "--proxy-secret", "s3cret"]
+    with serving(tmp_path / "server", arguments) as server:
+        login = f'        auth_basic "the class";\n        auth_basic_user_file {tmp_path / "users"};\n'
+        block = readme_block(f"127.0.0.1:{server.port}").rstrip("}") + '    proxy_set_header X-Gdgrade-Proxy "s3cret";\n}'
+        block = "\n".join("        " + line for line in block.splitlines())
+        with nginx(login + block) as proxy:
+            page = proxy.url + location_prefix(readme_block("x"))
+            assert httpx.get(page + "api/me", timeout=60).status_code == 401  # nginx asks for the login
+            for name in ("ana", "bo"):
+                with httpx.Client(base_url=page, timeout=120, auth=(name, f"{name}-pw")) as browser:
+                    me = browser.get("api/me").json()
+                    assert me["name"] == name
+                    browser.headers["X-CSRF-Token"] = me["csrf"]
+                    source = FORGOT if name == "bo" else RIGHT
+                    assert browser.post("api/check", json={"source": source}).status_code == 200
+            direct = httpx.get(server.url.rstrip("/") + "/api/me", headers={"X-Remote-User": "ana"}, timeout=60)
+            assert direct.status_code == 403  # another account on the machine, past the proxy: no secret, no name
+    with open_store(str(db)) as store:
+        assert {(row.name, row.best_score) for row in store.students("gradient_descent")} == {("ana", 5.0), ("bo", 4.0)}
