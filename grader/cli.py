@@ -653,8 +653,8 @@ def _default_db() -> str:
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
-          rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...],
-          header_timeout: float, max_connections: int, record: str | None, quiz: quiz.Quiz,
+          rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
+          also: tuple[str, ...], header_timeout: float, max_connections: int, record: str | None, quiz: quiz.Quiz,
           settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once

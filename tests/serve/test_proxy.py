@@ -69,7 +69,8 @@ def test_the_proxys_login_names_the_student(tmp_path):
     arguments = ["--user-header", "X-Remote-User", "--db", str(db), "--proxy-secret", "s3cret"]
     with serving(tmp_path / "server", arguments) as server:
         login = f'        auth_basic "the class";\n        auth_basic_user_file {tmp_path / "users"};\n'
-        block = readme_block(f"127.0.0.1:{server.port}").rstrip("}") + '    proxy_set_header X-Gdgrade-Proxy "s3cret";\n}'
+        secret = '    proxy_set_header X-Gdgrade-Proxy "s3cret";\n}'
+        block = readme_block(f"127.0.0.1:{server.port}").rstrip("}") + secret
         block = "\n".join("        " + line for line in block.splitlines())
         with nginx(login + block) as proxy:
             page = proxy.url + location_prefix(readme_block("x"))
