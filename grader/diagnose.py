@@ -2,19 +2,20 @@
 
 ``diagnose`` tries, in order: a known mistake of the quiz's catalogue, integers that cut fractions,
 a list's operators, a given's public value typed in, the formula one change away from the step's
-own, the formula over the quiz's quantities that gives the value
+own (``grader.nearby``), the formula over the quiz's quantities that gives the value
 (``grader.explain``), and the shape. A new class of mistake is added here, or in the quiz's
 catalogue; judging (``grader.compare``) does not change.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from grader import explain
+from grader import explain, nearby
 from grader.evidence import Context, as_array, describe_shape
 from grader.protocol import Numeric
 from grader.quiz import Mistake, Step, TooLarge, apply, close, expression, parameters
@@ -97,8 +98,8 @@ def diagnose(context: Context, step: Step, judged: Sequence[int], mistake: Mista
         return Diagnosis(kind="list", explanation=f"`{step.name}` is a Python list, repeated rather than multiplied",
                          hint="`*` repeats a list and `+` joins two: make it a numpy array (np.array(...)) so "
                               "that operators work element by element.")
-    found = _public_value(context, step, ran, targets) or (_search(context, step, ran, targets) if shows_work
-                                                            else None)
+    found = _public_value(context, step, ran, targets) or (
+        (_nearby(context, step, ran, targets) or _search(context, step, ran, targets)) if shows_work else None)
     if found is not None:
         return found
     if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
@@ -148,9 +149,93 @@ def _public_value(context: Context, step: Step, ran: Sequence[int],
                         kind="public_value",
                         explanation=(f"`{step.name}` uses {shown}, the public case's `{name}`, as a fixed number: "
                                      f"it is right there, and wrong in every case with another `{name}`"),
-                        expression=re.sub(rf"\b{name}\b", shown, expression(formulation) or ""),
+                        expression=explain.substituted(expression(formulation) or "", name, float(fixed)),
                         hint=f"Write `{name}`, not its value {shown}: the hidden cases give `{name}` other values.")
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _variants(formulation: Callable[..., object], quantities: tuple[str, ...], vectors: tuple[str, ...],
+              functions: tuple[tuple[str, Callable[..., object]], ...]) -> list[nearby.Variant]:
+    """The step's formulas one change away, made once per batch (the same for every submission)."""
+    return nearby.variants(formulation, quantities, vectors, dict(functions))
+
+
+def _nearby(context: Context, step: Step, ran: Sequence[int],
+            targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+    """The step's own formula with one change that gives the value in every case (the nearest such
+    change, by ``nearby.rank``); else the step's formula plus or times a constant."""
+    if len(ran) < 2 or any(target is None for target in targets):
+        return None
+    quiz = context.quiz
+    quantities = (*quiz.input_names, *quiz.variables[:quiz.variables.index(step.name)])
+    public = context.reference.cases[0]
+    vectors = tuple(name for name in quiz.input_names if np.ndim(public[name]) == 1)
+    cases = [context.own[index] for index in ran]
+    found = []
+    for formulation in step.formulations:
+        for variant in _variants(formulation, quantities, vectors, tuple(quiz.functions.items())):
+            if all(own is not None and _gives(variant, own, target, step) for own, target in zip(cases, targets)):
+                found.append(variant)
+                break
+    if found:
+        best = min(found, key=nearby.rank)
+        return Diagnosis(kind="formula", explanation=f"`{step.name}` equals `{best.text}` in every case: {best.change}",
+                         expression=best.text, hint=best.hint)
+    return _constant_change(context, step, ran, targets)
+
+
+def _gives(variant: nearby.Variant, values: Mapping[str, object], target: np.ndarray | None, step: Step) -> bool:
+    try:
+        return target is not None and close(target, nearby.evaluate(variant, values), step.rtol, step.atol)
+    except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
+        return False
+
+
+def _constant_change(context: Context, step: Step, ran: Sequence[int],
+                     targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+    """The step's formula with one number added (a bias nobody asked for) or multiplied in, the
+    same number in every case."""
+    for formulation in step.formulations:
+        rights = _outputs(context, formulation, ran)
+        if rights is None or any(r.shape != t.shape for r, t in zip(rights, targets)):  # type: ignore[union-attr]
+            continue
+        needed = expression(formulation) or step.description
+        with np.errstate(all="ignore"):
+            added = [t - r for r, t in zip(rights, targets)]  # type: ignore[operator]
+            times = [t / r for r, t in zip(rights, targets)]  # type: ignore[operator]
+        for operator, differences in (("+", added), ("*", times)):
+            number = float(np.ravel(differences[0])[0]) if differences[0].size else math.nan
+            if not math.isfinite(number) or number == (0.0 if operator == "+" else 1.0):
+                continue
+            if not all(np.allclose(d, number, rtol=1e-7, atol=step.atol) for d in differences):
+                continue
+            shown = f"{number:.6g}"
+            if operator == "+":
+                formula = explain.printed(f"({needed}) {'-' if number < 0 else '+'} {abs(number):.6g}")
+                text = f"{shown} is added to `{needed}`, a term the step does not have"
+                hint = f"This step is `{needed}` with nothing added: leave out the {shown}."
+            else:
+                formula = explain.printed(f"{shown} * ({needed})")
+                text = f"it is {shown} times `{needed}`"
+                hint = f"This step is `{needed}` itself: leave out the factor {shown}."
+            return Diagnosis(kind="formula", explanation=f"`{step.name}` equals `{formula}` in every case: {text}",
+                             expression=formula, hint=hint)
+    return None
+
+
+def _outputs(context: Context, formulation: Callable[..., object],
+                    ran: Sequence[int]) -> list[np.ndarray] | None:
+    """The formulation applied to the student's own upstream values in each case; None when it
+    cannot be applied in one."""
+    outputs = []
+    for index in ran:
+        own = context.own[index]
+        try:
+            outputs.append(apply(formulation, own or {}))
+        except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
+            return None
+    return outputs
 
 
 def _search(context: Context, step: Step, ran: Sequence[int],

@@ -91,7 +91,7 @@ class CaseDetail(_Model):
     problem: str | None = Field(None, description="why this case does not match, if it does not")
 
 
-DiagnosisKind = Literal["known_mistake", "expression", "dtype", "list", "shape", "exception", "not_reached",
+DiagnosisKind = Literal["known_mistake", "formula", "expression", "dtype", "list", "shape", "exception", "not_reached",
                         "changed_input", "inside_function", "public_value"]
 
 
@@ -99,7 +99,9 @@ class Diagnosis(_Model):
     """Why a check fails, as precisely as gdgrade can tell."""
 
     kind: DiagnosisKind = Field(description=(
-        "known_mistake: a mistake in the quiz's catalogue; expression: a formula over the quiz's quantities "
+        "known_mistake: a mistake in the quiz's catalogue; formula: the step's own formula with one change (a "
+        "dropped bracket, a swapped operand, another function, a sign, another quantity, a missing or extra "
+        "factor or term, a square, a mean) gives the value; expression: a formula over the quiz's quantities "
         "gives the value; dtype: integers where fractions are needed; list: a Python list's operators; shape: "
         "the wrong shape; exception: the code raised while computing it; not_reached: the code stopped "
         "before it; changed_input: it uses the student's own value for a given; inside_function: computed "
