@@ -2,8 +2,8 @@
 
 A wrong value is best explained by the right formula with one slip in it, not by whichever short
 formula happens to give it. ``variants`` makes every formula one change away from a step's
-formulation: brackets dropped, operands swapped, a sign lost or added, a function exchanged for
-another of the quiz's or left out, one quantity used for another, a factor missing or extra; the
+formulation: brackets dropped, operands swapped, one operator for another, a sign lost or added, a
+function exchanged for another of the quiz's or left out, one quantity used for another, a factor missing or extra; the
 same changes inside each of the quiz's functions the formula calls (``your `sigmoid` uses ...``);
 and the classes of mistake that wrap a whole step: its square (a loss for the error), a mean for a
 sum, an extra additive term. Each says what changed, in a few words, and how to put it right.
@@ -35,7 +35,9 @@ WRAPPED = {
     "term": "This step is `{base}`, with nothing added or taken away.",
 }
 """The hint of each class of change to the whole step."""
-ORDER = ("brackets", "swap", "sign", "function", "name", "factor", "loss", "mean", "term")
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+"""An arithmetic operator may be written for another (``v - (1 - v)`` for ``v * (1 - v)``)."""
+ORDER = ("brackets", "swap", "operator", "sign", "function", "name", "factor", "loss", "mean", "term")
 """Which change is preferred when several give the value: the smallest slip first."""
 
 
@@ -159,6 +161,10 @@ def _local(tree: ast.expr, quantities: Sequence[str],
                     continue
                 if ast.dump(flat) != ast.dump(tree):
                     yield "brackets", flat, f"({_text(child)})", ""
+            for operator, symbol in OPERATORS.items() if type(node.op) in OPERATORS else ():
+                if type(node.op) is not operator:
+                    changed = _replaced(tree, index, ast.BinOp(node.left, operator(), node.right))
+                    yield "operator", changed, OPERATORS[type(node.op)], symbol
             if isinstance(node.op, (ast.Sub, ast.Div)):
                 swapped = _replaced(tree, index, ast.BinOp(node.right, node.op, node.left))
                 around = _around(tree, {index})
@@ -298,7 +304,7 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
     for inside, inlined, start in _inlined(tree, functions):
         body = _nodes(inlined)[start]
         for kind, changed, before, after in _local(body, [n for n in quantities if n in _names(body)], []):
-            if kind in ("brackets", "swap", "sign"):
+            if kind in ("brackets", "swap", "operator", "sign"):
                 add(kind, _replaced(inlined, start, changed), *_said(kind, before, after, inside), inside=True)
     for kind, changed, change in _wraps(tree, quantities, vectors):
         base = _text(tree)

@@ -32,10 +32,10 @@ def test_diagnose_names_a_known_mistake_without_judging(quiz, cases):
 
 
 def test_diagnose_finds_the_formula_of_an_unknown_mistake(quiz, cases):
-    context = context_of(quiz, cases, del_w=lambda learnrate, error_term, x: learnrate * error_term / x)
+    context = context_of(quiz, cases, del_w=lambda learnrate, error_term, x: error_term * x / learnrate)
     found = diagnose.diagnose(context, quiz.step("del_w"), list(range(len(cases))), None, True)
     assert found is not None and found.kind == "expression"
-    assert found.expression == "learnrate * error_term / x"
+    assert found.expression == "x * error_term / learnrate"
 
 
 def diagnosis_of(quiz, cases, step, function):
@@ -143,3 +143,11 @@ def test_every_printed_formula_gives_the_students_value_back(quiz, cases, data):
         assert np.broadcast_shapes(printed.shape, wanted.shape) == wanted.shape, (found, formula)
         assert np.allclose(np.broadcast_to(printed, wanted.shape), wanted, rtol=1e-5, atol=1e-6), \
             (found.expression, formula)
+
+
+def test_one_operator_for_another_is_named(quiz, cases):
+    found = diagnosis_of(quiz, cases, "error_term", lambda error, nn_output: error * (nn_output - (1 - nn_output)))
+    assert found.kind == "formula" and found.expression == "error * (sigmoid(h) - (1 - sigmoid(h)))"
+    assert found.explanation.endswith("your `sigmoid_prime` uses `-` where it needs `*`")
+    found = diagnosis_of(quiz, cases, "del_w", lambda learnrate, error_term, x: learnrate * error_term / x)
+    assert found.explanation.endswith("it uses `/` where it needs `*`")
