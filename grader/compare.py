@@ -30,6 +30,7 @@ from grader.evidence import (
     as_array,
     changed_givens,
     describe_shape,
+    extra_axes,
     not_assigned,
 )
 from grader.protocol import Missing, Numeric, Other, StudentValue
@@ -81,7 +82,7 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
     detail["actual_shape"] = list(value.shape)
     if value.values is not None and len(value.values) <= KEPT_VALUES:
         detail["actual"] = _plain(value)
-    if tuple(value.shape) != expected.shape:
+    if tuple(value.shape) != expected.shape and (step.strict_shape or not extra_axes(value.shape, expected.shape)):
         return CaseDetail(passed=False, failure="shape", problem=f"wrong shape: expected "
                           f"{describe_shape(expected.shape)}, got {describe_shape(value.shape)}", **detail)
     if value.values is None:
@@ -240,6 +241,17 @@ def _stop_story(context: Context, index: int, name: str) -> str:
     return f"your code {how} {reached} in {case_phrase(case)}{where}{assumption}"
 
 
+def _shape_note(context: Context, step: Step, values: Sequence[StudentValue | None], judged: Sequence[int]) -> str:
+    """What a right value in another shape is told: the shape it has where another is asked, and that
+    the extra length-one axes are accepted."""
+    for index in judged:
+        value, wanted = values[index], context.reference.expected[index][step.name].shape
+        if isinstance(value, Numeric) and tuple(value.shape) != wanted:
+            return (f", as {describe_shape(value.shape)} where {describe_shape(wanted)} is asked: the numbers are "
+                    "right and the extra length-one axes are accepted (`np.squeeze` removes them)")
+    return ""
+
+
 def check_step(context: Context, step: Step, stopped: str) -> Check:
     """Decide one variable's outcome and explain it."""
     name = f"`{step.name}`"
@@ -282,6 +294,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
             mistake_name, hint = mistake.name, mistake.hint
             message += f". This matches a known mistake: {mistake.name}"
             diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
+        diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
     elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
         outcome = Outcome.WRONG
         failed_case = case_name(1)
@@ -298,6 +311,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         else:
             message = f"{name} is correct in " + (f"all {count(len(details), 'case')}" if len(details) > 1
                                                   else "the public case")
+        message += _shape_note(context, step, values, judged)
     elif step.name in facts.literals:
         outcome = Outcome.HARDCODED
         message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
@@ -319,7 +333,8 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
-        diagnosis = diagnose.diagnose(context, step, judged, mistake, shows_work)
+        diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
+                                         [index for index in judged if not details[index].passed])
         message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
     passed = outcome in PASSING
     return Check(
@@ -329,7 +344,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         score=step.weight if passed else 0.0,
         max_score=step.weight,
         message=message,
-        hint=hint or (diagnosis.hint if diagnosis else None),
+        hint=(diagnosis.hint if diagnosis and diagnosis.hint else hint),
         mistake=mistake_name,
         line=facts.lines.get(step.name),
         failed_case=failed_case,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from grader import explain, nearby
-from grader.evidence import Context, as_array, describe_shape
+from grader.evidence import Context, as_array, describe_shape, extra_axes
 from grader.protocol import Numeric
 from grader.quiz import Mistake, Step, TooLarge, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
@@ -102,6 +102,21 @@ def diagnose(context: Context, step: Step, judged: Sequence[int], mistake: Mista
         (_nearby(context, step, ran, targets) or _search(context, step, ran, targets)) if shows_work else None)
     if found is not None:
         return found
+    if targets and all(t is not None and t.ndim == e.ndim == 1 and 0 < t.size < e.size
+                       and close(t, e[:t.size], step.rtol, step.atol) for t, e in zip(targets, expected)):
+        sizes = {t.size for t in targets}  # type: ignore[union-attr]
+        first = f"the first {sizes.pop()}" if len(sizes) == 1 else "the first few"
+        return Diagnosis(kind="partial", explanation=(
+            f"`{step.name}` holds only {first} of its entries, each of them right: it is computed for that many "
+            "inputs alone, not for every one"), hint=f"Compute every entry at once, from the whole arrays: {needed}.")
+    reshaped = [(t.shape, e.shape) for t, e in zip(targets, expected) if t is not None and t.shape != e.shape]
+    if reshaped and all(t is not None and (t.shape == e.shape or extra_axes(t.shape, e.shape))
+                        and close(t.reshape(e.shape), e, step.rtol, step.atol) for t, e in zip(targets, expected)):
+        shape, wanted = reshaped[0]
+        return Diagnosis(kind="shape", explanation=(
+            f"`{step.name}` has every number right, as {describe_shape(shape)} where {describe_shape(wanted)} is "
+            "needed: this quiz asks for that shape exactly"), hint=f"Drop the extra length-one axes: "
+            f"`np.squeeze({step.name})`, or compute it without `keepdims=True` or a reshape.")
     if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
         return Diagnosis(kind="shape", explanation=_shape_story(step.name, ran, targets, expected),  # type: ignore[arg-type]
                          expression=None, hint=f"The step is {needed}." if needed else None)
@@ -274,3 +289,40 @@ def _search(context: Context, step: Step, ran: Sequence[int],
     else:
         explanation += f", where the step needs `{needed}`"
     return Diagnosis(kind=kind, explanation=explanation, expression=formula)
+
+
+def with_idioms(context: Context, step: Step, diagnosis: Diagnosis | None, failing: Sequence[int]) -> Diagnosis | None:
+    """The diagnosis of a wrong step, told as well what in the file fits only some values: a reshape
+    to the public case's sizes when the step fails in a hidden case (``failing`` are the cases it
+    fails), a ``.T`` of a 1-D value the step reads. A known mistake keeps its name and gets the
+    note in its hint; anything vaguer gives way to it."""
+    spans = context.facts.spans.get(step.name, ())
+    if not spans:
+        return diagnosis
+    last = max(end for _, end in spans)
+    used = context.facts.names_used.get(step.name, frozenset())
+    inside = {idiom for idiom in context.facts.idioms if any(start <= idiom.line <= end for start, end in spans)}
+    public = context.own[0] or {}
+    note = None
+    for idiom in context.facts.idioms:
+        if idiom.line > last:
+            continue
+        if idiom.kind == "fixed_reshape" and any(index > 0 for index in failing):
+            note = Diagnosis(kind="fixed_size", explanation=(
+                f"`{idiom.text}` (line {idiom.line}) fixes the sizes to the public case's, and the hidden cases "
+                "have other numbers of inputs"), hint=f"Let numpy work out the size that changes: "
+                f"`{idiom.suggestion}`, or `{idiom.name}[:, None]` for a column.")
+            break
+        if (idiom.kind == "transpose" and (idiom in inside or idiom.name in used or idiom.assigned in used)
+                and np.ndim(public.get(idiom.name, np.zeros((1, 1)))) == 1):
+            note = Diagnosis(kind="transpose_1d", explanation=(
+                f"`{idiom.text}` (line {idiom.line}) is `{idiom.name}` unchanged: a 1-D array has no second axis "
+                "to swap"), hint=f"Make `{idiom.name}` a column with `{idiom.name}[:, None]` (or a row with "
+                f"`{idiom.name}[None, :]`).")
+            break
+    if note is None:
+        return diagnosis
+    if diagnosis is not None and diagnosis.kind in ("known_mistake", "formula", "expression", "public_value"):
+        return diagnosis.model_copy(update={"hint": f"{diagnosis.hint} {note.explanation}: {note.hint}"
+                                            if diagnosis.hint else f"{note.explanation}: {note.hint}"})
+    return note

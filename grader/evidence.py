@@ -15,6 +15,7 @@ import numpy as np
 
 from grader.protocol import Missing, Numeric, StudentValue
 from grader.quiz import Inputs, Quiz, apply, close
+from grader.source import Idiom
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,18 @@ class Facts:
     functions: Mapping[str, str] = field(default_factory=dict)
     names_used: Mapping[str, frozenset[str]] = field(default_factory=dict)
     given: Mapping[str, StudentValue] = field(default_factory=dict)
+    idioms: Sequence[Idiom] = ()
+    """Constructs that fit only some values (a fixed reshape, ``.T``), where the file uses them."""
 
 
 def describe_shape(shape: Sequence[int]) -> str:
     return "a scalar" if len(shape) == 0 else f"shape {tuple(shape)}"
+
+
+def extra_axes(shape: Sequence[int], wanted: Sequence[int]) -> bool:
+    """Whether ``shape`` is ``wanted`` with length-one axes added or dropped (``(1,)`` for a scalar,
+    ``(1, n)`` or ``(n, 1)`` for ``(n,)``): the same numbers in the same order, in another shape."""
+    return tuple(shape) != tuple(wanted) and [n for n in shape if n != 1] == [n for n in wanted if n != 1]
 
 
 def as_array(value: StudentValue | None) -> np.ndarray | None:

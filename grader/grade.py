@@ -289,7 +289,8 @@ def _finish(submission: intake.Submission, grader: Grader, source: Source, diges
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         runs[message.case] = compare.CaseRun(message.values, _stop(message), message.found_in)
     given = run.cases[0].given if run.cases and status is not Status.INVALID_RESULT else {}
-    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, source.names_used, given)
+    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, source.names_used, given,
+                          source.idioms)
     stopped = STOPPED.get(status, "the run stopped before reporting it")
     checks = compare.check_all(reference, runs, facts, stopped)
     warnings += _notes(reference, runs, facts, checks, error)

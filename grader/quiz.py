@@ -137,6 +137,10 @@ class Step:
     weight: float = 1.0
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
+    strict_shape: bool = False
+    """By default a value whose numbers are right in a shape with extra length-one axes (``(1,)``
+    for a scalar, from ``keepdims=True``; a ``(1, n)`` row for a vector) passes, with a note; a
+    strict step asks for its shape exactly."""
 
     @property
     def upstream(self) -> tuple[str, ...]:

@@ -92,7 +92,8 @@ class CaseDetail(_Model):
 
 
 DiagnosisKind = Literal["known_mistake", "formula", "expression", "dtype", "list", "shape", "exception", "not_reached",
-                        "changed_input", "inside_function", "public_value"]
+                        "changed_input", "inside_function", "public_value", "fixed_size", "transpose_1d",
+                        "partial"]
 
 
 class Diagnosis(_Model):
@@ -105,7 +106,9 @@ class Diagnosis(_Model):
         "gives the value; dtype: integers where fractions are needed; list: a Python list's operators; shape: "
         "the wrong shape; exception: the code raised while computing it; not_reached: the code stopped "
         "before it; changed_input: it uses the student's own value for a given; inside_function: computed "
-        "inside a function the script never ran; public_value: a given's public value typed in as a number"))
+        "inside a function the script never ran; public_value: a given's public value typed in as a number; "
+        "fixed_size: a reshape to the public case's sizes, in a step that fails where the sizes change; "
+        "transpose_1d: a `.T` of a 1-D array, which changes nothing; partial: only the first entries, each right"))
     explanation: str = Field(description="one sentence in the student's terms")
     expression: str | None = Field(None, description="the formula found, as Python over the quiz's names")
     hint: str | None = None
