@@ -214,9 +214,10 @@ def _size(shape: tuple[int, ...], bare: bool = False) -> str:
     return str(shape) if bare else f"shape {shape}"
 
 
-def _stop_story(context: Context, index: int, name: str) -> str:
+def _stop_story(context: Context, index: int, name: str, about: str | None = None) -> str:
     """What happened where case ``index`` stopped at step ``name``: the line, the exception, the case
-    and the lengths of its inputs that differ from the public case's (what the code seems to assume)."""
+    and the lengths of its inputs that differ from the public case's (what the code seems to assume).
+    ``about``: the step the message is about, when another (one the code never reached)."""
     stop = context.runs[index].stop  # type: ignore[union-attr]
     assert stop is not None
     case = case_name(index)
@@ -235,9 +236,10 @@ def _stop_story(context: Context, index: int, name: str) -> str:
         where = f", where `{input_name}` has {_size(size)} ({_size(public_size, bare=True)} in the public case)"
         if stop.error == "IndexError":
             assumption = f": it seems to assume {_size(public_size)}, as in the public case"
-    reached = "while computing it" if context.charged[index] == name and any(
-        start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ())) \
-        else f"before computing `{name}`"
+    inside = context.charged[index] == name and any(
+        start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ()))
+    reached = (f"before computing `{name}`" if not inside
+               else "while computing it" if about in (None, name) else f"while computing `{name}`")
     return f"your code {how} {reached} in {case_phrase(case)}{where}{assumption}"
 
 
@@ -272,8 +274,10 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         outcome = Outcome.MISSING
         if public is None:
             message = f"{name} was not computed: {stopped}"
+            diagnosis = Diagnosis(kind="not_reached", explanation=message)
         elif not context.reached(step.name, 0):
-            message = f"{name} was not computed: {_stop_story(context, 0, context.charged[0] or step.name)}"
+            message = (f"{name} was not reached: "
+                       f"{_stop_story(context, 0, context.charged[0] or step.name, step.name)}")
             diagnosis = Diagnosis(kind="not_reached", explanation=message)
         elif public.kind == "missing" and step.name in facts.functions:
             function = facts.functions[step.name]
@@ -298,7 +302,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
     elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
         outcome = Outcome.WRONG
         failed_case = case_name(1)
-        first = _stop_story(context, 1, context.charged[1] or step.name).removeprefix("your code ")
+        first = _stop_story(context, 1, context.charged[1] or step.name, step.name).removeprefix("your code ")
         message = (f"{name} could not be judged: only the public case, whose answer is known, reached it; "
                    f"your code stopped before it in every hidden case (the first time: it {first})")
         diagnosis = Diagnosis(kind="not_reached", explanation=message)

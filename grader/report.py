@@ -129,6 +129,20 @@ class Check(_Model):
     found_in: str | None = Field(None, description="the function the value was found in, when not at top level")
     cases: list[CaseDetail] = []
 
+    @property
+    def predicate(self) -> str:
+        """The message without the variable's name it opens with, for views that show the name beside
+        it (a name column): ``is wrong in the public case: ...``. Every message compare writes opens
+        with the name in backticks."""
+        return self.message.removeprefix(f"`{self.name}` ")
+
+    @property
+    def marks_line(self) -> bool:
+        """Whether views mark this check's line as failing: a failing step the code reached (a step it
+        never reached did not fail there)."""
+        return (not self.passed and self.line is not None
+                and not (self.diagnosis is not None and self.diagnosis.kind == "not_reached"))
+
 
 class StudentError(_Model):
     case: str

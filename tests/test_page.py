@@ -129,3 +129,20 @@ def test_the_page_fits_a_phone(browser, server):
     assert width <= 390  # nothing wider than the screen: no sideways scrolling
     browser.save_screenshot(str(ARTIFACTS / "page-phone.png"))
     browser.set_window_size(1200, 1600)
+
+
+def test_after_a_crash_the_page_marks_only_the_failing_line_and_names_each_variable_once(browser, server):
+    from .formats.test_student_page import CRASH
+
+    browser.get(server)
+    wait_for(browser, expected_conditions.title_contains("gdgrade"))
+    paste(browser, CRASH)
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: "Your answer: 0 of 5" in result_text(driver))
+    marked = [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span.fail")]
+    assert marked == ["12"]
+    items = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.checks li")]
+    assert items[0].startswith("wrongh is wrong: your code stopped at line 12")  # outcome, name, message
+    assert items[1].startswith("missingnn_output was not reached: your code stopped at line 12 with NameError "
+                               "while computing h")
+    assert console_errors(browser) == []

@@ -165,10 +165,10 @@ def _about(report: Report) -> str:
 def student(report: Report, source: str | None, overview: bool = True) -> str:
     """One student's feedback: each variable's outcome and message, and their code with failing lines marked.
     ``overview``: link back to the class overview beside it (not in a page sent to a student alone)."""
-    failing = {check.line for check in report.checks if not check.passed and check.line}
+    failing = {check.line for check in report.checks if check.marks_line}
     checks = "".join(
         f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
-        f"</code></td><td>{prose(check.message)}"
+        f"</code></td><td>{prose(check.predicate)}"
         + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
         + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
         for check in report.checks)

@@ -1,0 +1,42 @@
+"""A student's feedback page (grader/formats/html.py) after a crash: each name once, only the
+line that failed marked."""
+
+from __future__ import annotations
+
+import re
+
+from grader import intake
+from grader.formats import html
+
+CRASH = """import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+w = np.array([0.5, -0.5, 0.3, 0.1])
+h = np.dot(x, w) + bias_never_defined
+nn_output = sigmoid(h)
+error = y - nn_output
+error_term = error * nn_output * (1 - nn_output)
+del_w = learnrate * error_term * x
+"""
+
+
+def test_a_crash_marks_only_its_line_and_names_each_variable_once(fork_grader, tmp_path):
+    path = tmp_path / "gradient.py"
+    path.write_text(CRASH)
+    report = next(iter(fork_grader.grade(intake.find([path]).submissions)))
+    checks = {check.name: check for check in report.checks}
+    assert checks["nn_output"].message == ("`nn_output` was not reached: your code stopped at line 12 with "
+                                           "`NameError` while computing `h` in the public case")
+    page = html.student(report, CRASH)
+    assert re.findall(r'<tr id="L(\d+)" class="fail">', page) == ["12"]
+    assert ("<code>h</code></td><td>is wrong: your code stopped at line 12 with <code>NameError</code> while "
+            "computing it in the public case") in page
+    assert "<code>h</code></td><td><code>h</code>" not in page
+    assert "<code>nn_output</code></td><td>was not reached" in page
