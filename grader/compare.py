@@ -222,7 +222,8 @@ def _stop_story(context: Context, index: int, name: str, about: str | None = Non
     assert stop is not None
     case = case_name(index)
     line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
-    how = f"ran out of time at line {line}" if stop.timeout else f"stopped at line {line} with {code_span(stop.error)}"
+    at = context.facts.place(line)
+    how = f"ran out of time at {at}" if stop.timeout else f"stopped at {at} with {code_span(stop.error)}"
     lengths = []
     public, here = context.reference.cases[0], context.reference.cases[index]
     for input_name, value in here.items():
@@ -351,6 +352,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         hint=(diagnosis.hint if diagnosis and diagnosis.hint else hint),
         mistake=mistake_name,
         line=facts.lines.get(step.name),
+        place=facts.place(facts.lines[step.name]) if step.name in facts.lines else None,
         failed_case=failed_case,
         diagnosis=None if passed else diagnosis,
         found_in=found_in,

@@ -307,16 +307,17 @@ def with_idioms(context: Context, step: Step, diagnosis: Diagnosis | None, faili
     for idiom in context.facts.idioms:
         if idiom.line > last:
             continue
+        at = context.facts.place(idiom.line)
         if idiom.kind == "fixed_reshape" and any(index > 0 for index in failing):
             note = Diagnosis(kind="fixed_size", explanation=(
-                f"`{idiom.text}` (line {idiom.line}) fixes the sizes to the public case's, and the hidden cases "
+                f"`{idiom.text}` ({at}) fixes the sizes to the public case's, and the hidden cases "
                 "have other numbers of inputs"), hint=f"Let numpy work out the size that changes: "
                 f"`{idiom.suggestion}`, or `{idiom.name}[:, None]` for a column.")
             break
         if (idiom.kind == "transpose" and (idiom in inside or idiom.name in used or idiom.assigned in used)
                 and np.ndim(public.get(idiom.name, np.zeros((1, 1)))) == 1):
             note = Diagnosis(kind="transpose_1d", explanation=(
-                f"`{idiom.text}` (line {idiom.line}) is `{idiom.name}` unchanged: a 1-D array has no second axis "
+                f"`{idiom.text}` ({at}) is `{idiom.name}` unchanged: a 1-D array has no second axis "
                 "to swap"), hint=f"Make `{idiom.name}` a column with `{idiom.name}[:, None]` (or a row with "
                 f"`{idiom.name}[None, :]`).")
             break

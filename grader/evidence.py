@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.protocol import Missing, Numeric, StudentValue
 from grader.quiz import Inputs, Quiz, apply, close
-from grader.source import Idiom
+from grader.source import Idiom, place
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ class Facts:
     names_used: Mapping[str, frozenset[str]] = field(default_factory=dict)
     given: Mapping[str, StudentValue] = field(default_factory=dict)
     idioms: Sequence[Idiom] = ()
+    cells: tuple[int, ...] = ()
+    """A notebook's cell markers (``grader.source.Source.cells``), to tell a line as its cell's."""
+
+    def place(self, line: int) -> str:
+        """``line 12``, or in a notebook ``cell 3, line 2``."""
+        return place(line, self.cells)
     """Constructs that fit only some values (a fixed reshape, ``.T``), where the file uses them."""
 
 

@@ -124,6 +124,8 @@ class Check(_Model):
     hint: str | None = None
     mistake: str | None = Field(None, description="the known mistake the value matches")
     line: int | None = Field(None, description="line of the last top-level assignment")
+    place: str | None = Field(None, description="that line as the student finds it: `line 12`, or in a notebook "
+                              "`cell 3, line 2`")
     failed_case: str | None = Field(None, description="the case the message describes, when it names one")
     diagnosis: Diagnosis | None = Field(None, description="why it fails, for a check that does not pass")
     found_in: str | None = Field(None, description="the function the value was found in, when not at top level")
@@ -149,6 +151,8 @@ class StudentError(_Model):
     type: str
     message: str
     line: int | None
+    place: str | None = Field(None, description="where it raised as the student finds it: `line 12`, or in a "
+                              "notebook `cell 3, line 2`")
     traceback: str
 
 

@@ -27,6 +27,15 @@ class SourceError(Exception):
         self.unreadable = unreadable
 
 
+def place(line: int, cells: tuple[int, ...]) -> str:
+    """A line of the graded script as the student finds it: ``line 12``, or in a notebook ``cell 3,
+    line 2`` (the line within the cell)."""
+    marker = max((start for start in cells if start < line), default=None)
+    if marker is None:
+        return f"line {line}"
+    return f"cell {cells.index(marker) + 1}, line {line - marker}"
+
+
 @dataclass(frozen=True)
 class Idiom:
     """A construct that fits only some values, where the file uses it: ``fixed_reshape`` (a reshape
@@ -86,6 +95,9 @@ class Source:
     two mistakes with equal values the student wrote."""
     defined: frozenset[str] = frozenset()
     """The names of every function and class the text defines: names a run may show for a hidden case."""
+    cells: tuple[int, ...] = ()
+    """For a notebook's script (it opens with ``# %% cell 1``): the line of each cell's marker, so a
+    line can be told as the cell and the line in it."""
     idioms: tuple[Idiom, ...] = ()
     """Constructs that fit only some values (``Idiom``), in the order of the tree's walk."""
     looks: str = ""
@@ -248,8 +260,18 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
-    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, tuple(_idioms(tree)),
-                  _looks(text))
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
+                  tuple(_idioms(tree)), _looks(text))
+
+
+_CELL = re.compile(r"^# %% cell \d+$", re.MULTILINE)
+
+
+def _cells(text: str) -> tuple[int, ...]:
+    """The lines of a notebook script's cell markers (``grader.intake.notebook``); none for a file."""
+    if not text.startswith("# %% cell 1\n"):
+        return ()
+    return tuple(text.count("\n", 0, match.start()) + 1 for match in _CELL.finditer(text))
 
 
 _COSMETIC = re.compile(r'#[^\n]*|\s+|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')

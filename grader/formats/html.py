@@ -170,7 +170,8 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
         f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
         f"</code></td><td>{prose(check.predicate)}"
         + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
-        + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
+        + (f" <a href=\"#L{check.line}\">{escape(check.place or f'line {check.line}')}</a>" if check.line else "")
+        + "</td></tr>"
         for check in report.checks)
     error = (f"<h2>Error</h2><pre>{escape(report.error.traceback)}</pre>" if report.error else "")
     output = f"<h2>Output</h2><pre>{escape(report.stdout)}</pre>" if report.stdout else ""
