@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from grader import __version__, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
+from grader import feedback as levels
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
@@ -100,6 +101,11 @@ def cli(context: click.Context) -> None:
 FORMATS = ("text", "json", "gradescope", "junit", "markdown")
 GRADESCOPE_HOME = Path("/autograder")
 
+feedback_option = click.option(
+    "--feedback", type=click.Choice(levels.LEVELS), default=None,
+    help="How much student-facing output gives away: full; hints (each mistake and where it is, never the formula "
+         "of a step not yet earned); outcomes (only which steps are right) [default: the quiz's, full].")
+
 hide_option = click.option(
     "--hide-hidden-cases", "hide_hidden", is_flag=True,
     help="Student-facing output says that a hidden case failed and how, without its inputs or expected values.")
@@ -170,9 +176,10 @@ def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Setting
               help="How to print the report.")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @hide_option
+@feedback_option
 @grading_options
-def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz: quiz.Quiz,
-          settings: Settings) -> None:
+def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feedback: levels.Level | None,
+          quiz: quiz.Quiz, settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise.
 
     FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
@@ -188,6 +195,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     _note_other_quiz([submission], quiz)
     result = _grade_one(submission, quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
+    shown = levels.at_level(shown, feedback or quiz.feedback)  # a student's own run: every format
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
@@ -202,9 +210,10 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
 @click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("/autograder/results/results.json"), show_default=True, help="Where to write results.")
 @hide_option
+@feedback_option
 @grading_options
-def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, quiz: quiz.Quiz,
-                       settings: Settings) -> None:
+def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, feedback: levels.Level | None,
+                       quiz: quiz.Quiz, settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
     context = click.get_current_context()
     defaults = all(context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
@@ -222,7 +231,8 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     else:
         try:
             result = _grade_one(chosen, quiz, settings)
-            results = gradescope.results(report.for_students(result) if hide_hidden else result)
+            shown = report.for_students(result) if hide_hidden else result
+            results = gradescope.results(levels.at_level(shown, feedback or quiz.feedback))
         except click.ClickException as problem:  # results.json is written whatever happens
             results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
     try:
@@ -280,10 +290,11 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Grade each student's latest attempt in a download, or every attempt (the import takes the best).")
 @roster_options
 @hide_option
+@feedback_option
 @grading_options
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
-                  layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool, quiz: quiz.Quiz,
-                  settings: Settings) -> None:
+                  layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool,
+                  feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
     \b
@@ -343,7 +354,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                       *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))])
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
+        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), feedback)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = {s.id for s in submissions if gradebook.existing_report(
@@ -482,9 +493,10 @@ def _announce(summary: Summary, out: Path, note: str) -> None:
               help="Requests per second each client may make on average; a client above it is slowed (0: no limit).")
 @click.option("--queue", type=click.IntRange(min=1), default=None,
               help="Requests graded or waiting at once; beyond it, 503 with Retry-After [default: 32 per job].")
+@feedback_option
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Path | None, rate: float,
-          queue: int | None, quiz: quiz.Quiz, settings: Settings) -> None:
+          queue: int | None, feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, hidden cases included), Reset, and the solution.
 
@@ -497,7 +509,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, record: Pa
     except ImportError:
         raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, record=record,  # type: ignore[arg-type]
-                      rate=rate, queue=queue)
+                      rate=rate, queue=queue, feedback=feedback or quiz.feedback)  # type: ignore[arg-type]
     try:
         app = create_app(quiz, settings, options)
     except OSError as problem:

@@ -282,10 +282,10 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
             diagnosis = Diagnosis(kind="not_reached", explanation=message)
         elif public.kind == "missing" and step.name in facts.functions:
             function = facts.functions[step.name]
-            message = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
-                       f"call {code_span(function + '()')} at the end of the file, or compute it at top level "
-                       f"({step.description})")
-            diagnosis = Diagnosis(kind="inside_function", explanation=message)
+            located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
+                       f"call {code_span(function + '()')} at the end of the file, or compute it at top level")
+            message = f"{located} ({step.description})"
+            diagnosis = Diagnosis(kind="inside_function", explanation=message, located=located)
         else:
             message = f"{name} is {details[0].problem}: compute {step.description}"
     elif charged:

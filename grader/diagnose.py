@@ -196,6 +196,7 @@ def _nearby(context: Context, step: Step, ran: Sequence[int],
     if found:
         best = min(found, key=nearby.rank)
         return Diagnosis(kind="formula", explanation=f"`{step.name}` equals `{best.text}` in every case: {best.change}",
+                         located=f"`{step.name}` equals `{best.text}` in every case: {best.located}",
                          expression=best.text, hint=best.hint)
     return _constant_change(context, step, ran, targets)
 
@@ -229,13 +230,16 @@ def _constant_change(context: Context, step: Step, ran: Sequence[int],
             if operator == "+":
                 formula = explain.printed(f"({needed}) {'-' if number < 0 else '+'} {abs(number):.6g}")
                 text = f"{shown} is added to `{needed}`, a term the step does not have"
+                located = f"{shown} is added, a term the step does not have"
                 hint = f"This step is `{needed}` with nothing added: leave out the {shown}."
             else:
                 formula = explain.printed(f"{shown} * ({needed})")
                 text = f"it is {shown} times `{needed}`"
+                located = f"it is {shown} times what the step needs"
                 hint = f"This step is `{needed}` itself: leave out the factor {shown}."
             return Diagnosis(kind="formula", explanation=f"`{step.name}` equals `{formula}` in every case: {text}",
-                             expression=formula, hint=hint)
+                             located=f"`{step.name}` equals `{formula}` in every case: {located}", expression=formula,
+                             hint=hint)
     return None
 
 
@@ -288,7 +292,8 @@ def _search(context: Context, step: Step, ran: Sequence[int],
         explanation += f": {difference}" + (f" (`{needed}`)" if len(explain.factors(needed) or ()) > 1 else "")
     else:
         explanation += f", where the step needs `{needed}`"
-    return Diagnosis(kind=kind, explanation=explanation, expression=formula)
+    located = f"`{step.name}` equals `{formula}` in every case, which is not the step's formula"
+    return Diagnosis(kind=kind, explanation=explanation, located=located, expression=formula)
 
 
 def with_idioms(context: Context, step: Step, diagnosis: Diagnosis | None, failing: Sequence[int]) -> Diagnosis | None:

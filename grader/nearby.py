@@ -47,6 +47,8 @@ class Variant:
 
     text: str
     change: str
+    located: str
+    """The change without the step's own formula: the mistake and where it is."""
     hint: str
     kind: str
     inside: bool
@@ -206,22 +208,25 @@ def _local(tree: ast.expr, quantities: Sequence[str],
         yield "factor", _product([*factors, ast.Name(quantity, ast.Load())]), "", quantity
 
 
-def _wraps(tree: ast.expr, quantities: Sequence[str], vectors: Sequence[str]) -> Iterator[tuple[str, ast.expr, str]]:
+def _wraps(tree: ast.expr, quantities: Sequence[str],
+           vectors: Sequence[str]) -> Iterator[tuple[str, ast.expr, str, str]]:
     """The whole step changed as classes do: squared (a loss), averaged where a sum is asked, a
-    quantity added or taken away."""
+    quantity added or taken away. Each with what changed, with and without the step's formula."""
     for quantity in quantities:
         for operator, sign in ((ast.Add(), "+"), (ast.Sub(), "-")):
-            yield "term", ast.BinOp(tree, operator, ast.Name(quantity, ast.Load())), \
-                f"it has an extra term `{sign} {quantity}`"
+            said = f"it has an extra term `{sign} {quantity}`"
+            yield "term", ast.BinOp(tree, operator, ast.Name(quantity, ast.Load())), said, said
     square = ast.BinOp(tree, ast.Pow(), ast.Constant(2))
     base = _text(tree)
-    yield "loss", square, f"it is the square of `{base}`, a loss, where the step needs `{base}` itself"
+    yield "loss", square, f"it is the square of `{base}`, a loss, where the step needs `{base}` itself", \
+        "it is squared, a loss, where the step needs the value itself"
     yield "loss", ast.BinOp(ast.Constant(0.5), ast.Mult(), square), \
-        f"it is half the square of `{base}`, a loss, where the step needs `{base}` itself"
+        f"it is half the square of `{base}`, a loss, where the step needs `{base}` itself", \
+        "it is half a square, a loss, where the step needs the value itself"
     for vector in vectors:
         length = ast.Call(ast.Name("len", ast.Load()), [ast.Name(vector, ast.Load())], [])
-        yield "mean", ast.BinOp(tree, ast.Div(), length), \
-            f"it is divided by `len({vector})`: a mean where the step needs a sum"
+        said = f"it is divided by `len({vector})`: a mean where the step needs a sum"
+        yield "mean", ast.BinOp(tree, ast.Div(), length), said, said
     for node in ast.walk(tree):
         call = node if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
         if call is None or call.func.attr not in ("dot", "sum") or not isinstance(call.func.value, ast.Name):
@@ -229,7 +234,8 @@ def _wraps(tree: ast.expr, quantities: Sequence[str], vectors: Sequence[str]) ->
         inner = call.args[0] if call.func.attr == "sum" else ast.BinOp(call.args[0], ast.Mult(), call.args[1])
         mean = ast.Call(ast.Attribute(call.func.value, "mean", ast.Load()), [inner], [])
         index = _nodes(tree).index(call)
-        yield "mean", _replaced(tree, index, mean), f"`{_text(mean)}` is a mean where the step needs `{_text(call)}`"
+        yield "mean", _replaced(tree, index, mean), f"`{_text(mean)}` is a mean where the step needs `{_text(call)}`", \
+            f"`{_text(mean)}` is a mean where the step needs a sum"
 
 
 def _inlined(tree: ast.expr, functions: Mapping[str, Callable[..., object]]) -> Iterator[tuple[str, ast.expr, int]]:
@@ -256,23 +262,27 @@ class _Bind(ast.NodeTransformer):
         return copy.deepcopy(self.argument) if node.id == self.parameter else node
 
 
-def _said(kind: str, before: str, after: str, inside: str | None) -> tuple[str, str]:
-    """What changed and how to put it right, in the step's terms."""
+def _said(kind: str, before: str, after: str, inside: str | None) -> tuple[str, str, str]:
+    """What changed, the same without the step's own formula (what ``--feedback hints`` shows: the
+    mistake and where it is), and how to put it right, in the step's terms."""
     yours = f"your `{inside}` uses" if inside else "it uses"
+    there = f" in your `{inside}`" if inside else ""
     if kind == "brackets":
-        return (f"the brackets around `{before}` are missing",
+        return (f"the brackets around `{before}` are missing", f"the brackets around `{before}` are missing{there}",
                 f"`*` and `/` are done before `+` and `-`: keep `{before}` in brackets.")
     if kind == "factor":
         if after:
-            return f"it has an extra factor `{after}`", f"Leave out the factor `{after}`."
-        return f"the factor `{before}` is missing", f"Multiply by `{before}` as well."
+            return f"it has an extra factor `{after}`", f"it has an extra factor `{after}`", \
+                f"Leave out the factor `{after}`."
+        return f"the factor `{before}` is missing", "a factor is missing", f"Multiply by `{before}` as well."
     if kind == "name" and inside is None:
-        return (f"it uses `{after}` where the step needs `{before}`",
+        return (f"it uses `{after}` where the step needs `{before}`", f"`{after}` is not the quantity the step needs",
                 f"Check which quantity goes here: `{before}`, not `{after}`.")
     if kind == "swap":
         return f"{yours} `{after}` where it needs `{before}`: the order is reversed", \
-            f"The order matters here: `{before}`, not `{after}`."
-    return f"{yours} `{after}` where it needs `{before}`", f"Write `{before}`, not `{after}`."
+            f"the order in `{after}` is reversed{there}", f"The order matters here: `{before}`, not `{after}`."
+    return f"{yours} `{after}` where it needs `{before}`", f"`{after}` is not what the step needs{there}", \
+        f"Write `{before}`, not `{after}`."
 
 
 def variants(function: Callable[..., object], quantities: Sequence[str], vectors: Sequence[str],
@@ -286,7 +296,7 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
     found: list[Variant] = []
     seen = {ast.dump(tree)}
 
-    def add(kind: str, changed: ast.expr, change: str, hint: str, inside: bool = False) -> None:
+    def add(kind: str, changed: ast.expr, change: str, located: str, hint: str, inside: bool = False) -> None:
         key = ast.dump(changed)
         if key in seen:
             return
@@ -297,7 +307,7 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
         except (SyntaxError, ValueError, TypeError):
             return
         reads = tuple(sorted(_names(changed) & set(quantities)))
-        found.append(Variant(text, change, hint, kind, inside, code, reads, namespace))
+        found.append(Variant(text, change, located, hint, kind, inside, code, reads, namespace))
 
     for kind, changed, before, after in _local(tree, quantities, labels):
         add(kind, changed, *_said(kind, before, after, None))
@@ -306,9 +316,8 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
         for kind, changed, before, after in _local(body, [n for n in quantities if n in _names(body)], []):
             if kind in ("brackets", "swap", "operator", "sign"):
                 add(kind, _replaced(inlined, start, changed), *_said(kind, before, after, inside), inside=True)
-    for kind, changed, change in _wraps(tree, quantities, vectors):
-        base = _text(tree)
-        add(kind, changed, change, WRAPPED[kind].format(base=base))
+    for kind, changed, change, located in _wraps(tree, quantities, vectors):
+        add(kind, changed, change, located, WRAPPED[kind].format(base=_text(tree)))
     found.sort(key=rank)
     return found
 

@@ -110,6 +110,9 @@ class Diagnosis(_Model):
         "fixed_size: a reshape to the public case's sizes, in a step that fails where the sizes change; "
         "transpose_1d: a `.T` of a 1-D array, which changes nothing; partial: only the first entries, each right"))
     explanation: str = Field(description="one sentence in the student's terms")
+    located: str | None = Field(None, description=(
+        "the explanation without the step's own formula, where the explanation quotes it: the mistake and "
+        "where it is, what --feedback hints shows"))
     expression: str | None = Field(None, description="the formula found, as Python over the quiz's names")
     hint: str | None = None
 

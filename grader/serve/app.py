@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from grader import intake, text
+from grader.feedback import Level
 from grader.grade import Grader, Settings
 from grader.quiz import Quiz
 from grader.report import Report, Status, StudentError, for_students
@@ -111,6 +112,8 @@ class Options:
     """Requests per second each client may make on average (0: no limit)."""
     queue: int | None = None
     """Requests graded or waiting at once [default: 32 per job: a class pressing Submit together waits]."""
+    feedback: Level = "full"
+    """How much the page's feedback gives away (``--feedback``, ``grader.feedback``)."""
 
 
 def _public_status(report: Report) -> Status:
