@@ -15,18 +15,9 @@ from grader.feedback import at_level
 from grader.formats import gradescope, html, junit, render
 
 from .conftest import SEED, quiz_with
+from .snippets import GIVENS
 
-WRONG = """import numpy as np
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-learnrate = 0.5
-x = np.array([1, 2, 3, 4])
-y = np.array(0.5)
-w = np.array([0.5, -0.5, 0.3, 0.1])
+WRONG = GIVENS + """
 h = np.dot(x, w)
 nn_output = sigmoid(h)
 error = nn_output - y

@@ -8,18 +8,8 @@ from nbclient import NotebookClient
 from grader import jupyter
 
 from .conftest import SEED
+from .snippets import GIVENS
 
-GIVENS = """import numpy as np
-
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-learnrate = 0.5
-x = np.array([1, 2, 3, 4])
-y = np.array(0.5)
-w = np.array([0.5, -0.5, 0.3, 0.1])"""
 STEPS = """%precision 3
 h = np.dot(x, w)
 nn_output = sigmoid(h)

@@ -8,17 +8,9 @@ import re
 from grader import intake
 from grader.formats import html
 
-CRASH = """import numpy as np
+from ..snippets import GIVENS
 
-
-def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-learnrate = 0.5
-x = np.array([1, 2, 3, 4])
-y = np.array(0.5)
-w = np.array([0.5, -0.5, 0.3, 0.1])
+CRASH = GIVENS + """
 h = np.dot(x, w) + bias_never_defined
 nn_output = sigmoid(h)
 error = y - nn_output
