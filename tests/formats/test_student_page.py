@@ -32,3 +32,14 @@ def test_a_crash_marks_only_its_line_and_names_each_variable_once(fork_grader, t
             "computing it in the public case") in page
     assert "<code>h</code></td><td><code>h</code>" not in page
     assert "<code>nn_output</code></td><td>was not reached" in page
+
+
+def test_every_message_opens_with_its_name_so_views_show_it_once(fork_grader):
+    """``Check.predicate`` leaves the opening name out beside a name column: every message must open with it."""
+    from ..conftest import SUBMISSIONS
+
+    reports = list(fork_grader.grade(intake.find([SUBMISSIONS]).submissions))
+    checks = [check for report in reports for check in report.checks]
+    assert len(checks) >= 100
+    assert all(check.message.startswith(f"`{check.name}` ") for check in checks)
+    assert all(not check.predicate.startswith(f"`{check.name}`") for check in checks)
