@@ -12,7 +12,8 @@ from ..conftest import SUBMISSIONS
 
 CELLS = [
     "%matplotlib inline\nimport numpy as np\n!pip install numpy",
-    "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n\ndef sigmoid_prime(x):\n    return sigmoid(x) * (1 - sigmoid(x))",
+    "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n\n"
+    "def sigmoid_prime(x):\n    return sigmoid(x) * (1 - sigmoid(x))",
     "learnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\nw = np.array([0.5, -0.5, 0.3, 0.1])",
     "%time h = np.dot(x, w)\nnn_output = sigmoid(h)\nerror = y - nn_output",
     "files = !ls\nif True:\n    %who\nerror_term = error * sigmoid_prime(h)\ndel_w = learnrate * error_term * x",
