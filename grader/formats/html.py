@@ -180,6 +180,8 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
     """One student's feedback: each variable's outcome and message, and their code with failing lines marked.
     ``overview``: link back to the class overview beside it (not in a page sent to a student alone)."""
     failing = {check.line for check in report.checks if check.marks_line}
+    if report.error is not None and report.error.line is not None:  # the line that raised, a step's or not
+        failing.add(report.error.line)
     error = (f"<h2>Error</h2><pre>{escape(report.error.traceback)}</pre>" if report.error else "")
     output = f"<h2>Output</h2><pre>{escape(report.stdout)}</pre>" if report.stdout else ""
     code = ""

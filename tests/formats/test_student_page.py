@@ -43,3 +43,18 @@ def test_every_message_opens_with_its_name_so_views_show_it_once(fork_grader):
     assert len(checks) >= 100
     assert all(check.message.startswith(f"`{check.name}` ") for check in checks)
     assert all(not check.predicate.startswith(f"`{check.name}`") for check in checks)
+
+
+def test_the_line_that_raised_is_marked_even_when_it_is_no_steps(graders):
+    from grader import quiz
+    from grader.grade import Settings
+
+    from ..conftest import SEED
+    from ..test_collected import COLLECTED
+
+    path = COLLECTED / "backprop" / "reshape_to_three.py"
+    grader = graders(Settings(seed=SEED), quiz.load("backprop"))
+    report = next(iter(grader.grade(intake.find([path], "backprop.py").submissions)))
+    page = html.student(report, path.read_text())
+    assert report.error.line == 30  # x_col = x.reshape(3, 1), in a hidden case with 2 inputs
+    assert re.findall(r'<tr id="L(\d+)" class="fail">', page) == ["30", "31"]  # and the step it stopped

@@ -244,6 +244,7 @@
       }
       if (report.error) { parts.push(element("h3", "", "Your code raised an error")); parts.push(traceback(report.error)); }
       failingLines = {};
+      if (report.error && report.error.line) { failingLines[report.error.line] = true; }  // the line that raised
       var checks = element("ul", "checks");
       report.checks.forEach(function (check) {
         var item = element("li");
