@@ -5,7 +5,9 @@
 For the gradient-descent quiz's last step (del_w: the most quantities to search) and a middle one
 (error), times the search for a value it explains at once (one term), one it explains with three
 factors, and one it cannot explain (the whole space searched), over the quiz's public case and 4
-hidden cases. Prints the median milliseconds of each.
+hidden cases. Prints the median milliseconds of each; then, in the same run, the one-change search
+(grader/nearby.py, through ``diagnose``) for a value it explains and for one it cannot, which is
+what it adds before the formula search.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import time
 
 import numpy as np
 
-from grader import explain
+from grader import diagnose, explain
 from grader.compare import Reference
+from grader.evidence import CaseRun, Context, Facts
+from grader.protocol import Numeric
 from grader.quiz import load
 
 
@@ -57,6 +61,29 @@ def main() -> None:
         for label, make in targets_of.items():
             elapsed, found = median_ms(make(values), terms, step, repeats)
             print(f"  {label:<28} {elapsed:7.2f} ms   found: {found}")
+
+    reference = Reference(quiz, cases)
+    step = quiz.step("error_term")
+    for label, wrong in (("brackets dropped", lambda s: s["error"] * s["nn_output"] * 1 - s["nn_output"]),
+                         ("nothing near it", lambda s: np.sin(s["error"]) * 3.7)):
+        runs = []
+        for solved in reference.upstream:
+            values = {**solved, "error_term": wrong(solved)}
+            runs.append(CaseRun({name: numeric(values[name]) for name in quiz.variables}))
+        times, found = [], None
+        for _ in range(repeats):
+            context = Context(reference, runs, Facts())
+            began = time.perf_counter()
+            found = diagnose._nearby(context, step, list(range(len(cases))), [  # noqa: SLF001 - what is measured
+                np.asarray(run.values["error_term"].values).reshape(run.values["error_term"].shape) for run in runs])
+            times.append(time.perf_counter() - began)
+        print(f"nearby, error_term: {label:<20} {statistics.median(times) * 1000:7.2f} ms   found: "
+              f"{found.expression if found else 'none'}")
+
+
+def numeric(value) -> Numeric:  # noqa: ANN001 - an array or a number
+    array = np.asarray(value, dtype=np.float64)
+    return Numeric(kind="numeric", type="ndarray", shape=list(array.shape), values=array.ravel().tolist())
 
 
 if __name__ == "__main__":

@@ -20,3 +20,10 @@ for _variable, _value in ONE_THREAD.items():
     os.environ.setdefault(_variable, _value)
 
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext grader`` in a notebook: the ``%gdgrade`` magic (``grader.jupyter``)."""
+    from grader import jupyter
+
+    jupyter.register(ipython)

@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 from grader import __version__, adjust, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
+from grader import feedback as levels
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
@@ -102,6 +103,11 @@ def cli(context: click.Context) -> None:
 FORMATS = ("text", "json", "gradescope", "junit", "markdown")
 GRADESCOPE_HOME = Path("/autograder")
 
+feedback_option = click.option(
+    "--feedback", type=click.Choice(levels.LEVELS), default=None,
+    help="How much student-facing output gives away: full; hints (each mistake and where it is, never the formula "
+         "of a step not yet earned); outcomes (only which steps are right) [default: the quiz's, full].")
+
 hide_option = click.option(
     "--hide-hidden-cases", "hide_hidden", is_flag=True,
     help="Student-facing output says that a hidden case failed and how, without its inputs or expected values.")
@@ -176,9 +182,10 @@ def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Setting
               help="How to print the report.")
 @click.option("--json", "as_json", is_flag=True, help="Short for --format json.")
 @hide_option
+@feedback_option
 @grading_options
-def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz: quiz.Quiz,
-          settings: Settings) -> None:
+def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feedback: levels.Level | None,
+          quiz: quiz.Quiz, settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise.
 
     FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
@@ -194,6 +201,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
     _note_other_quiz([submission], quiz)
     result = _grade_one(submission, quiz, settings)
     shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
+    shown = levels.at_level(shown, feedback or quiz.feedback)  # a student's own run: every format
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
@@ -208,9 +216,10 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, quiz
 @click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("/autograder/results/results.json"), show_default=True, help="Where to write results.")
 @hide_option
+@feedback_option
 @grading_options
-def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, quiz: quiz.Quiz,
-                       settings: Settings) -> None:
+def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, feedback: levels.Level | None,
+                       quiz: quiz.Quiz, settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
     context = click.get_current_context()
     defaults = all(context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
@@ -228,7 +237,8 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
     else:
         try:
             result = _grade_one(chosen, quiz, settings)
-            results = gradescope.results(report.for_students(result) if hide_hidden else result)
+            shown = report.for_students(result) if hide_hidden else result
+            results = gradescope.results(levels.at_level(shown, feedback or quiz.feedback))
         except click.ClickException as problem:  # results.json is written whatever happens
             results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
     try:
@@ -321,11 +331,12 @@ def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @roster_options
 @adjust_options
 @hide_option
+@feedback_option
 @grading_options
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, replace: bool,
                   shard_spec: str | None, layout: str, attempts: str, roster: lms.Roster | None,
-                  adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool, quiz: quiz.Quiz,
-                  settings: Settings) -> None:
+                  adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool,
+                  feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
     \b
@@ -388,7 +399,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster)
+        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster,
+                                   feedback)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = _resumable(out, submissions, quiz, grader) if resume else set()
@@ -650,12 +662,13 @@ def _default_db() -> str:
               help="Connections open at once, a tenth of them from one address (a trusted proxy's: no share); "
                    "more get 503.")
 @click.option("--record", hidden=True, default=None)
+@feedback_option
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
           rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
-          also: tuple[str, ...], header_timeout: float, max_connections: int, record: str | None, quiz: quiz.Quiz,
-          settings: Settings) -> None:
+          also: tuple[str, ...], header_timeout: float, max_connections: int, record: str | None,
+          feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
     earned, and the class's live view for instructors (/class).
@@ -698,7 +711,8 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
-                      admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed)
+                      admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
+                      feedback=feedback)
     names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
     quizzes = {quiz.name: quiz}
     for name in names:

@@ -228,11 +228,32 @@ def factors(expression: str) -> list[str] | None:
         if isinstance(part, (ast.Name, ast.Call, ast.Subscript, ast.Attribute)) or (
                 isinstance(part, ast.BinOp) and isinstance(part.op, ast.Sub)):
             text = ast.unparse(part)
+            if isinstance(part, ast.BinOp):  # a difference keeps its brackets as a factor: `(1 - v)`
+                text = f"({text})"
             found.append(f"1/{text}" if inverted else text)
             return True
         return False
 
     return found if walk(node, False) else None
+
+
+def printed(formula: str) -> str:
+    """A formula as ``ast.unparse`` writes it: with exactly the brackets its precedence needs."""
+    return ast.unparse(ast.parse(formula, mode="eval").body)
+
+
+def substituted(formula: str, name: str, value: float) -> str:
+    """``formula`` with the quantity ``name`` replaced by the number ``value``, bracketed where
+    precedence needs it (``(-0.5) ** 2``, not ``-0.5 ** 2``)."""
+    number: ast.expr = ast.Constant(abs(value))
+    if value < 0 or (value == 0 and str(value).startswith("-")):
+        number = ast.UnaryOp(ast.USub(), number)
+
+    class Replace(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 - ast's visitor protocol
+            return number if node.id == name else node
+
+    return ast.unparse(Replace().visit(ast.parse(formula, mode="eval")).body)
 
 
 def ordered_like(found: str, needed: str) -> str:
@@ -245,7 +266,7 @@ def ordered_like(found: str, needed: str) -> str:
     missing = [index for index, factor in enumerate(want) if factor not in have]
     spare = iter(missing)
     keyed = [(place[factor] if factor in place else next(spare, len(want)), factor) for factor in have]
-    return " * ".join(factor for _, factor in sorted(keyed, key=lambda pair: pair[0]))
+    return printed(" * ".join(factor for _, factor in sorted(keyed, key=lambda pair: pair[0])))
 
 
 def difference(found: str, needed: str) -> str | None:

@@ -25,7 +25,7 @@ from grader.report import Check, Grading, Report, Sandbox, Status, StudentError,
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse, decode
+from grader.source import Source, SourceError, analyse, decode, place
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -119,10 +119,12 @@ def _first_error(run: Run, source: Source) -> StudentError | None:
     for message in run.cases:
         if message.error is not None:
             frames, raised = message.error.frames, f"{message.error.type}: {message.error.message}"
-            trace = "\n".join(f"  line {f.line}, in {f.function}\n    {_source_line(source, f.line)}"
+            trace = "\n".join(f"  {place(f.line, source.cells)}, in {f.function}\n    {_source_line(source, f.line)}"
                               for f in frames)
+            line = frames[-1].line if frames else None
             return StudentError(case=case_name(message.case), type=message.error.type,
-                                message=message.error.message, line=frames[-1].line if frames else None,
+                                message=message.error.message, line=line,
+                                place=place(line, source.cells) if line is not None else None,
                                 traceback=f"Traceback (your code):\n{trace}\n{raised}" if frames else raised)
     return None
 
@@ -273,8 +275,9 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
                                          for value in runs[index].values.values()):  # type: ignore[union-attr]
             what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
                     else f"raised {text.code_span(error.type)}")
-            notes.append(f"your code {what} at line {error.line}, after computing every checked value: the values "
-                         "were graded and the error costs nothing (but fix it: the quiz's page would stop there)")
+            notes.append(f"your code {what} at {facts.place(error.line)}, after computing every checked value: "
+                         "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
+                         "there)")
     return notes
 
 
@@ -292,7 +295,8 @@ def _finish(submission: intake.Submission, grader: Grader, draw: Draw, source: S
     for message in [] if status is Status.INVALID_RESULT else run.cases:  # forged results earn nothing
         runs[message.case] = compare.CaseRun(message.values, _stop(message), message.found_in)
     given = run.cases[0].given if run.cases and status is not Status.INVALID_RESULT else {}
-    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, source.names_used, given)
+    facts = compare.Facts(source.literals, source.lines, source.spans, source.functions, source.names_used, given,
+                          source.idioms, source.cells)
     stopped = STOPPED.get(status, "the run stopped before reporting it")
     checks = compare.check_all(reference, runs, facts, stopped)
     warnings += _notes(reference, runs, facts, checks, error)

@@ -137,6 +137,10 @@ class Step:
     weight: float = 1.0
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
+    strict_shape: bool = False
+    """By default a value whose numbers are right in a shape with extra length-one axes (``(1,)``
+    for a scalar, from ``keepdims=True``; a ``(1, n)`` row for a vector) passes, with a note; a
+    strict step asks for its shape exactly."""
 
     @property
     def upstream(self) -> tuple[str, ...]:
@@ -179,6 +183,10 @@ class Quiz:
     instructions: str = field(default="", repr=False)
     """What the quiz asks, for its page: paragraphs between blank lines, lines that start ``- `` as
     a list, names in backticks."""
+    feedback: str = "full"
+    """How much student-facing output gives away unless ``--feedback`` says otherwise
+    (``grader.feedback``): ``full``, ``hints`` (the mistake and where, never a step's formula) or
+    ``outcomes`` (which steps are right)."""
     varies: Mapping[str, str] | None = None
     """What the hidden cases change, by input: ``"values"`` (its numbers) or ``"shape"`` (its size
     as well, so that code written for the public case's sizes fails). None: every input's values.

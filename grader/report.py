@@ -91,20 +91,28 @@ class CaseDetail(_Model):
     problem: str | None = Field(None, description="why this case does not match, if it does not")
 
 
-DiagnosisKind = Literal["known_mistake", "expression", "dtype", "list", "shape", "exception", "not_reached",
-                        "changed_input", "inside_function", "public_value"]
+DiagnosisKind = Literal["known_mistake", "formula", "expression", "dtype", "list", "shape", "exception", "not_reached",
+                        "changed_input", "inside_function", "public_value", "fixed_size", "transpose_1d",
+                        "partial"]
 
 
 class Diagnosis(_Model):
     """Why a check fails, as precisely as gdgrade can tell."""
 
     kind: DiagnosisKind = Field(description=(
-        "known_mistake: a mistake in the quiz's catalogue; expression: a formula over the quiz's quantities "
+        "known_mistake: a mistake in the quiz's catalogue; formula: the step's own formula with one change (a "
+        "dropped bracket, a swapped operand, another function, a sign, another quantity, a missing or extra "
+        "factor or term, a square, a mean) gives the value; expression: a formula over the quiz's quantities "
         "gives the value; dtype: integers where fractions are needed; list: a Python list's operators; shape: "
         "the wrong shape; exception: the code raised while computing it; not_reached: the code stopped "
         "before it; changed_input: it uses the student's own value for a given; inside_function: computed "
-        "inside a function the script never ran; public_value: a given's public value typed in as a number"))
+        "inside a function the script never ran; public_value: a given's public value typed in as a number; "
+        "fixed_size: a reshape to the public case's sizes, in a step that fails where the sizes change; "
+        "transpose_1d: a `.T` of a 1-D array, which changes nothing; partial: only the first entries, each right"))
     explanation: str = Field(description="one sentence in the student's terms")
+    located: str | None = Field(None, description=(
+        "the explanation without the step's own formula, where the explanation quotes it: the mistake and "
+        "where it is, what --feedback hints shows"))
     expression: str | None = Field(None, description="the formula found, as Python over the quiz's names")
     hint: str | None = None
 
@@ -119,10 +127,26 @@ class Check(_Model):
     hint: str | None = None
     mistake: str | None = Field(None, description="the known mistake the value matches")
     line: int | None = Field(None, description="line of the last top-level assignment")
+    place: str | None = Field(None, description="that line as the student finds it: `line 12`, or in a notebook "
+                              "`cell 3, line 2`")
     failed_case: str | None = Field(None, description="the case the message describes, when it names one")
     diagnosis: Diagnosis | None = Field(None, description="why it fails, for a check that does not pass")
     found_in: str | None = Field(None, description="the function the value was found in, when not at top level")
     cases: list[CaseDetail] = []
+
+    @property
+    def predicate(self) -> str:
+        """The message without the variable's name it opens with, for views that show the name beside
+        it (a name column): ``is wrong in the public case: ...``. Every message compare writes opens
+        with the name in backticks."""
+        return self.message.removeprefix(f"`{self.name}` ")
+
+    @property
+    def marks_line(self) -> bool:
+        """Whether views mark this check's line as failing: a failing step the code reached (a step it
+        never reached did not fail there)."""
+        return (not self.passed and self.line is not None
+                and not (self.diagnosis is not None and self.diagnosis.kind == "not_reached"))
 
 
 class StudentError(_Model):
@@ -130,6 +154,8 @@ class StudentError(_Model):
     type: str
     message: str
     line: int | None
+    place: str | None = Field(None, description="where it raised as the student finds it: `line 12`, or in a "
+                              "notebook `cell 3, line 2`")
     traceback: str
 
 

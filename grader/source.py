@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,54 @@ class SourceError(Exception):
         super().__init__(message)
         self.line = line
         self.unreadable = unreadable
+
+
+def place(line: int, cells: tuple[int, ...]) -> str:
+    """A line of the graded script as the student finds it: ``line 12``, or in a notebook ``cell 3,
+    line 2`` (the line within the cell)."""
+    marker = max((start for start in cells if start < line), default=None)
+    if marker is None:
+        return f"line {line}"
+    return f"cell {cells.index(marker) + 1}, line {line - marker}"
+
+
+@dataclass(frozen=True)
+class Idiom:
+    """A construct that fits only some values, where the file uses it: ``fixed_reshape`` (a reshape
+    to sizes written as numbers, ``x.reshape(3, 1)``) or ``transpose`` (``x.T``, which does nothing
+    to a 1-D array)."""
+
+    kind: str
+    line: int
+    name: str
+    """The name it is applied to."""
+    text: str
+    """The construct as written, normalised (``x.reshape(3, 1)``)."""
+    suggestion: str = ""
+    """What fits every size, for a fixed reshape: ``x.reshape(-1, 1)``."""
+    assigned: str = ""
+    """The name the statement holding it assigns (``x_col = x.T``: x_col), if one."""
+
+
+def _idioms(tree: ast.Module) -> Iterator[Idiom]:
+    """Every fixed reshape and transpose of a plain name in the file, with the name its statement
+    assigns (a step may read it through that name)."""
+    assigned = {id(node): statement.targets[0].id for statement in ast.walk(tree)
+                if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+                for node in ast.walk(statement.value)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
+            yield Idiom("transpose", node.lineno, node.value.id, ast.unparse(node), "", assigned.get(id(node), ""))
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "reshape"
+                and isinstance(node.func.value, ast.Name) and not node.keywords):
+            continue
+        sizes = node.args[0].elts if len(node.args) == 1 and isinstance(node.args[0], ast.Tuple) else node.args
+        numbers = [size.value for size in sizes if isinstance(size, ast.Constant) and type(size.value) is int]
+        if sizes and len(numbers) == len(sizes) and -1 not in numbers and max(numbers) > 1:
+            largest = numbers.index(max(numbers))
+            fitted = ", ".join("-1" if index == largest else str(number) for index, number in enumerate(numbers))
+            yield Idiom("fixed_reshape", node.lineno, node.func.value.id, ast.unparse(node),
+                        f"{node.func.value.id}.reshape({fitted})", assigned.get(id(node), ""))
 
 
 @dataclass(frozen=True)
@@ -45,6 +94,11 @@ class Source:
     two mistakes with equal values the student wrote."""
     defined: frozenset[str] = frozenset()
     """The names of every function and class the text defines: names a run may show for a hidden case."""
+    cells: tuple[int, ...] = ()
+    """For a notebook's script (it opens with ``# %% cell 1``): the line of each cell's marker, so a
+    line can be told as the cell and the line in it."""
+    idioms: tuple[Idiom, ...] = ()
+    """Constructs that fit only some values (``Idiom``), in the order of the tree's walk."""
 
 
 def decode(raw: bytes) -> str:
@@ -202,4 +256,15 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
-    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined)
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
+                  tuple(_idioms(tree)))
+
+
+_CELL = re.compile(r"^# %% cell \d+$", re.MULTILINE)
+
+
+def _cells(text: str) -> tuple[int, ...]:
+    """The lines of a notebook script's cell markers (``grader.intake.notebook``); none for a file."""
+    if not text.startswith("# %% cell 1\n"):
+        return ()
+    return tuple(text.count("\n", 0, match.start()) + 1 for match in _CELL.finditer(text))

@@ -332,3 +332,37 @@ def test_a_student_reads_where_a_hidden_case_stopped_whatever_the_diagnosis(back
     assert for_students(report).checks[0].message == (
         "`delta_w_i_h` is wrong: your code stopped at line 36 with `ValueError` while computing it in hidden "
         "case 1. This matches a known mistake: no column axis on x")
+
+
+def test_right_numbers_with_extra_length_one_axes_pass_with_a_note(quiz, cases):
+    student = [chain(quiz, inputs, h=lambda x, w: np.sum(x * w, keepdims=True),
+                     del_w=lambda learnrate, error_term, x: (learnrate * error_term * x)[None, :]) for inputs in cases]
+    checks = {c.name: c for c in judge(quiz, cases, student)}
+    assert all(check.outcome is Outcome.CORRECT for check in checks.values())
+    assert checks["h"].message == ("`h` is correct in all 5 cases, as shape (1,) where a scalar is asked: the numbers "
+                                   "are right and the extra length-one axes are accepted (`np.squeeze` removes them)")
+    assert "as shape (1, 4) where shape (4,) is asked" in checks["del_w"].message
+    assert checks["error"].cases[0].actual_shape == [1]
+
+
+def test_a_strict_step_asks_for_its_shape_exactly(quiz, cases):
+    import dataclasses
+
+    strict = dataclasses.replace(quiz, steps=tuple(dataclasses.replace(step, strict_shape=step.name == "h")
+                                                   for step in quiz.steps))
+    student = [chain(strict, inputs, h=lambda x, w: np.sum(x * w, keepdims=True)) for inputs in cases]
+    checks = {c.name: c for c in judge(strict, cases, student)}
+    assert checks["h"].outcome is Outcome.WRONG
+    assert checks["h"].diagnosis.kind == "shape"
+    assert checks["h"].diagnosis.explanation == ("`h` has every number right, as shape (1,) where a scalar is needed: "
+                                                 "this quiz asks for that shape exactly")
+    assert checks["h"].hint.startswith("Drop the extra length-one axes: `np.squeeze(h)`")
+    assert checks["nn_output"].outcome is Outcome.CORRECT  # not strict: the same extra axis passes there
+    assert checks["nn_output"].cases[0].actual_shape == [1]
+
+
+def test_a_shape_that_differs_in_more_than_length_one_axes_still_fails(quiz, cases):
+    student = [chain(quiz, inputs, del_w=lambda learnrate, error_term, x: np.tile(learnrate * error_term * x, (2, 1)))
+               for inputs in cases]
+    checks = {c.name: c for c in judge(quiz, cases, student)}
+    assert checks["del_w"].outcome is Outcome.WRONG and checks["del_w"].cases[0].failure == "shape"

@@ -125,7 +125,9 @@ def test_backprop_diagnoses(reports):
                                    "every case: you used `weights_input_hidden` where the step needs `x[:, None]` "
                                    "(`learnrate * hidden_error_term * x[:, None]`)")
     slope = graded["sigmoid_not_slope"].checks[6].diagnosis
-    assert slope.kind == "expression" and "the factor `1 - hidden_layer_output` is missing" in slope.explanation
+    assert slope.kind == "formula" and slope.explanation == (
+        "`hidden_error_term` equals `output_error_term * weights_hidden_output * sigmoid(hidden_layer_input)` in "
+        "every case: it uses `sigmoid(hidden_layer_input)` where it needs `sigmoid_prime(hidden_layer_input)`")
 
 
 def test_backprop_errors_name_the_sizes_of_the_hidden_case(reports):

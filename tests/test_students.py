@@ -40,14 +40,15 @@ EXPECTED = {
     "error_for_error_term": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (
         "known_mistake", "error_term already includes the sigmoid's derivative")}, None),
     "plus_instead_of_minus": (Status.COMPLETED, [C, C, W, K, K], {"error": (
-        "expression", "`error` equals `y + nn_output` in every case, where the step needs `y - nn_output`")},
+        "formula", "`error` equals `y + nn_output` in every case: it uses `+` where it needs `-`")},
         None),
     "output_for_derivative": (Status.COMPLETED, [C, C, C, W, K], {"error_term": (
         "known_mistake", "The sigmoid's derivative at h is nn_output * (1 - nn_output), not nn_output")}, None),
     "error_against_h": (Status.COMPLETED, [C, C, W, K, K], {"error": (
         "known_mistake", "not with h")}, None),
     "divides_by_x": (Status.COMPLETED, [C, C, C, C, W], {"del_w": (
-        "expression", "`del_w` equals `learnrate * error_term / x` in every case")}, None),
+        "formula", "`del_w` equals `learnrate * error_term / x` in every case: it uses `/` where it needs `*`")},
+        None),
     "list_of_steps": (Status.COMPLETED, [C, C, C, C, C], {}, None),  # a list: it does not matter here
     "assumes_four_inputs": (Status.RUNTIME_ERROR, [W, W, W, W, W], {
         "h": ("exception", "stopped at line 25 with `AssertionError` before computing `h`"),

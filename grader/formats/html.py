@@ -254,16 +254,26 @@ def _about(report: Report) -> str:
     return "".join(f"<p class=\"note\">{line}</p>" for line in lines)
 
 
+def checks_table(report: Report, links: bool = True) -> str:
+    """Each variable's outcome and feedback, a table (a student's page, and a notebook's output);
+    ``links``: each place links to its line of the code listed below it."""
+    rows = "".join(
+        f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
+        f"</code></td><td>{prose(check.predicate)}"
+        + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
+        + ((f" <a href=\"#L{check.line}\">{escape(check.place or f'line {check.line}')}</a>" if links else "")
+           if check.line else "")
+        + "</td></tr>"
+        for check in report.checks)
+    return f"<table id=\"checks\"><tr><th>outcome</th><th>variable</th><th>feedback</th></tr>{rows}</table>"
+
+
 def student(report: Report, source: str | None, overview: bool = True) -> str:
     """One student's feedback: each variable's outcome and message, and their code with failing lines marked.
     ``overview``: link back to the class overview beside it (not in a page sent to a student alone)."""
-    failing = {check.line for check in report.checks if not check.passed and check.line}
-    checks = "".join(
-        f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
-        f"</code></td><td>{prose(check.message)}"
-        + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
-        + (f" <a href=\"#L{check.line}\">line {check.line}</a>" if check.line else "") + "</td></tr>"
-        for check in report.checks)
+    failing = {check.line for check in report.checks if check.marks_line}
+    if report.error is not None and report.error.line is not None:  # the line that raised, a step's or not
+        failing.add(report.error.line)
     error = (f"<h2>Error</h2><pre tabindex=\"0\">{escape(report.error.traceback)}</pre>" if report.error else "")
     output = f"<h2>Output</h2><pre tabindex=\"0\">{escape(report.stdout)}</pre>" if report.stdout else ""
     code = ""
@@ -276,7 +286,7 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
     body = (f"{back}<h1>{escape(report.submission)}: "
             f"{report.score:g}/{report.max_score:g}</h1><p>Status: <b>{escape(report.status.value)}</b></p>"
             f"{_about(report)}"
-            f"<table id=\"checks\"><tr><th>outcome</th><th>variable</th><th>feedback</th></tr>{checks}</table>"
+            f"{checks_table(report)}"
             f"{error}{output}{code}")
     return _page(f"{report.submission}: gdgrade", body)
 

@@ -8,6 +8,11 @@ makes it something other than Python (``%%bash``, ``%%writefile``) becomes comme
 Every cell starts with a ``# %% cell N`` line (the "percent" cell marker editors understand), so
 the student can find each line they are told about. Markdown and raw cells are left out. Both
 notebook formats in use are read: version 4, and version 3's worksheets.
+
+A notebook downloaded as Python (Jupyter's "Download as .py": ``# In[3]:`` before each cell, each
+magic or shell line turned into a ``get_ipython()...`` call) is read the same way by ``downloaded``:
+those calls become comments, on the same lines, so it is graded as its notebook is and every line
+number is the file's own.
 """
 
 from __future__ import annotations
@@ -109,3 +114,24 @@ def script(raw: bytes) -> str:
     if not cells:
         raise NotebookError("it has no code cells")
     return "\n\n".join(f"# %% cell {number}\n{_cell(source)}" for number, source in enumerate(cells, 1)) + "\n"
+
+
+_IPYTHON_CALL = re.compile(r"(?:[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*=[ \t]*)?get_ipython\(\)")
+"""A statement that is a call of IPython's (``get_ipython().run_line_magic(...)``), or gives a name
+its output (``files = get_ipython().getoutput('ls')``)."""
+_CELL_MARKER = re.compile(r"# In\[[ \d]*\]:[ \t]*\r?$", re.MULTILINE)
+
+
+def downloaded(text: str) -> str:
+    """A notebook downloaded as Python, with IPython's calls as comments (``pass`` and a comment where
+    a statement is needed); any other text unchanged."""
+    if "get_ipython()" not in text or not _CELL_MARKER.search(text):
+        return text
+    lines = text.split("\n")
+    starts = _statement_starts(text)
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        if index in starts and _IPYTHON_CALL.match(stripped):
+            indent = line[:len(line) - len(stripped)]
+            lines[index] = f"{indent}pass  # {stripped}" if indent else f"# {line}"
+    return "\n".join(lines)

@@ -42,12 +42,20 @@ class Submission:
 
     def read(self) -> bytes:
         """The bytes graded, refusing links, special files and anything over 1 MiB; for a notebook, its
-        code cells joined as a script (see ``notebook``)."""
+        code cells joined as a script, and for a notebook downloaded as Python, its IPython calls as
+        comments (see ``notebook``)."""
         if self.problem:
             raise OSError(self.problem)
         origin = self.origin or OnDisk(self.path)
         if not is_notebook(self.path.name):
-            return origin.read(MAX_SOURCE_BYTES)
+            raw = origin.read(MAX_SOURCE_BYTES)
+            if b"get_ipython()" not in raw:
+                return raw
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return raw  # not text as a notebook download is: read as it is
+            return notebook.downloaded(text).encode("utf-8")
         try:
             code = notebook.script(origin.read(MAX_NOTEBOOK_BYTES)).encode("utf-8", "backslashreplace")
         except notebook.NotebookError as problem:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from grader import intake, text
+from grader.feedback import Level, at_level
 from grader.formats.summary import Summary, Tally
 from grader.grade import Grader, Settings
 from grader.quiz import Quiz
@@ -163,6 +164,8 @@ class Options:
     """Seeds the draws of hidden cases (tests); None draws every attempt's seed from the system."""
     stoppers: list[Callable[[], None]] = field(default_factory=list)
     """Filled by ``create_app``: call each when the server begins to stop."""
+    feedback: Level | None = None
+    """How much the page's feedback gives away (``--feedback``, ``grader.feedback``); None: each quiz's own."""
 
 
 def _public_status(report: Report) -> Status:
@@ -315,6 +318,10 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         if options.quota_bytes and used.source_bytes + size > options.quota_bytes:
             raise Full(3600, status=429, detail="you have sent as much code today as this page takes in a day")
 
+    def shown(report: Report, one: Served) -> Report:
+        """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""
+        return at_level(for_students(report), options.feedback or one.quiz.feedback)  # type: ignore[arg-type]
+
     async def attempt(request: Request, session: Session, one: Served, body: Source,
                       kind: Literal["run", "submit"]) -> Report:
         """Grade one attempt fairly, keep it, and give back the whole report (the caller shows what a
@@ -403,7 +410,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
                   one: Annotated[Served, Depends(chosen)]) -> RunAnswer:
         """Run the file on the public inputs: its printout, and its traceback if it failed there."""
-        report = for_students(await attempt(request, session, one, body, "run"))
+        report = shown(await attempt(request, session, one, body, "run"), one)
         error = report.error if report.error is not None and report.error.case == "public" else None
         return RunAnswer(status=_public_status(report), stdout=report.stdout, stderr=report.stderr,
                          output_truncated=report.output_truncated, error=error)
@@ -413,7 +420,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
                     one: Annotated[Served, Depends(chosen)]) -> Response:
         """Grade the file as ``gdgrade check`` does, on hidden cases drawn for this attempt alone: the
         same report, hidden cases described, not shown."""
-        report = for_students(await attempt(request, session, one, body, "submit"))
+        report = shown(await attempt(request, session, one, body, "submit"), one)
         # the report is a validated model already: written once, not validated and converted again
         return Response(report.model_dump_json(), media_type="application/json")
 

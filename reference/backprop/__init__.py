@@ -89,6 +89,14 @@ def error_reversed(target, output):
     return output - target
 
 
+def error_squared(target, output):
+    return (target - output) ** 2
+
+
+def output_slope_of_its_input(error, output_layer_in):
+    return error * output_layer_in * (1 - output_layer_in)
+
+
 def no_output_derivative(error):
     return error
 
@@ -99,6 +107,18 @@ def derivative_of_the_output(error, output):
 
 def derivative_at_the_output_layer(output_error_term, weights_hidden_output, output):
     return output_error_term * weights_hidden_output * output * (1 - output)
+
+
+def slope_of_the_error_share(output_error_term, weights_hidden_output):
+    return output_error_term * weights_hidden_output * (1 - output_error_term * weights_hidden_output)
+
+
+def hidden_slope_of_its_input(output_error_term, weights_hidden_output, hidden_layer_input):
+    return output_error_term * weights_hidden_output * hidden_layer_input * (1 - hidden_layer_input)
+
+
+def error_sent_back(error, weights_hidden_output, hidden_layer_output):
+    return error * weights_hidden_output * hidden_layer_output * (1 - hidden_layer_output)
 
 
 def hidden_weights_left_out(output_error_term, hidden_layer_output):
@@ -234,6 +254,12 @@ QUIZ = Quiz(
                 "The output unit is a sigmoid unit too: output = sigmoid(output_layer_in)."),
         Mistake("error", "error sign reversed", error_reversed,
                 "The error is how far the output falls short of the target: target - output."),
+        Mistake("error", "squared error (the loss)", error_squared,
+                "(target - output) ** 2 is the loss that training makes small; the error this step asks for is the "
+                "plain difference target - output."),
+        Mistake("output_error_term", "the output's slope formula applied to its input", output_slope_of_its_input,
+                "output * (1 - output) is the sigmoid's slope written with its output: give it output, not "
+                "output_layer_in."),
         Mistake("output_error_term", "no derivative", no_output_derivative,
                 "The error term also carries the sigmoid's slope at the output unit: multiply by "
                 "output * (1 - output)."),
@@ -243,6 +269,15 @@ QUIZ = Quiz(
         Mistake("hidden_error_term", "derivative taken at the output layer", derivative_at_the_output_layer,
                 "Each hidden unit's error term uses the slope of that hidden unit's own sigmoid, "
                 "hidden_layer_output * (1 - hidden_layer_output), not the output unit's."),
+        Mistake("hidden_error_term", "slope of the error share, not of the hidden output", slope_of_the_error_share,
+                "The slope is each hidden unit's own, hidden_layer_output * (1 - hidden_layer_output); the unit's "
+                "share of the error, output_error_term * weights_hidden_output, is what that slope multiplies."),
+        Mistake("hidden_error_term", "the hidden slope formula applied to the hidden input", hidden_slope_of_its_input,
+                "hidden_layer_output * (1 - hidden_layer_output) is the slope written with the hidden units' "
+                "output: give it hidden_layer_output, not hidden_layer_input."),
+        Mistake("hidden_error_term", "error instead of the output error term", error_sent_back,
+                "What is sent back to the hidden layer is the output unit's error term, which includes the output's "
+                "slope: output_error_term, not error."),
         Mistake("hidden_error_term", "weights left out of the hidden error term", hidden_weights_left_out,
                 "A hidden unit shares in the output's error through its weight to the output unit: multiply the "
                 "output error term by weights_hidden_output."),

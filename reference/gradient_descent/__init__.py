@@ -59,6 +59,10 @@ def h_from_two_inputs(x, w):
     return x[0] * w[0] + x[1] * w[1]
 
 
+def h_mean(x, w):
+    return np.mean(x * w)
+
+
 def no_activation(h):
     return h
 
@@ -75,6 +79,10 @@ def error_squared(y, nn_output):
     return (y - nn_output) ** 2
 
 
+def error_half_squared(y, nn_output):
+    return 0.5 * (y - nn_output) ** 2
+
+
 def error_from_h(y, h):
     return y - h
 
@@ -89,6 +97,10 @@ def sigmoid_not_derivative(error, h):
 
 def derivative_of_output(error, nn_output):
     return error * sigmoid_prime(nn_output)
+
+
+def output_slope_of_h(error, h):
+    return error * h * (1 - h)
 
 
 def output_not_derivative(error, nn_output):
@@ -113,6 +125,10 @@ def w_instead_of_x(learnrate, error_term, w):
 
 def del_w_summed(learnrate, error_term, x):
     return np.sum(learnrate * error_term * x)
+
+
+def del_w_averaged(learnrate, error_term, x):
+    return learnrate * error_term * x / len(x)
 
 
 def del_w_negated(learnrate, error_term, x):
@@ -182,6 +198,8 @@ QUIZ = Quiz(
                 "h is one number: sum the products of inputs and weights, np.dot(x, w)."),
         Mistake("h", "only two inputs", h_from_two_inputs,
                 "The example had two inputs; this quiz has len(x) of them. Use np.dot(x, w)."),
+        Mistake("h", "mean instead of the sum", h_mean,
+                "h sums the products of inputs and weights; a mean divides that sum by len(x). Use np.dot(x, w)."),
         Mistake("nn_output", "no activation", no_activation,
                 "The output is the activation of h: nn_output = sigmoid(h)."),
         Mistake("nn_output", "derivative instead of the sigmoid", derivative_as_output,
@@ -190,6 +208,9 @@ QUIZ = Quiz(
                 "The error is target minus output: y - nn_output, not nn_output - y."),
         Mistake("error", "error squared", error_squared,
                 "The error here is the plain difference y - nn_output, not its square."),
+        Mistake("error", "half the squared error (the loss)", error_half_squared,
+                "0.5 * (y - nn_output) ** 2 is the loss that gradient descent makes small; the error this step "
+                "asks for is the plain difference y - nn_output."),
         Mistake("error", "h instead of the output", error_from_h,
                 "The error compares the target with what the network outputs, nn_output, not with h."),
         Mistake("error_term", "no derivative", no_derivative,
@@ -199,6 +220,9 @@ QUIZ = Quiz(
         Mistake("error_term", "derivative of the output instead of h", derivative_of_output,
                 "The derivative is taken at h: sigmoid_prime(h), or nn_output * (1 - nn_output);"
                 " not sigmoid_prime(nn_output)."),
+        Mistake("error_term", "the output's slope formula applied to h", output_slope_of_h,
+                "nn_output * (1 - nn_output) is the sigmoid's slope written with its output: give it nn_output, "
+                "not h (or write sigmoid_prime(h), which takes h)."),
         Mistake("error_term", "the output instead of its derivative", output_not_derivative,
                 "The sigmoid's derivative at h is nn_output * (1 - nn_output), not nn_output itself."),
         Mistake("del_w", "learning rate forgotten", learnrate_forgotten,
@@ -211,6 +235,9 @@ QUIZ = Quiz(
                 "Each weight changes in proportion to its input x, not to the weight w."),
         Mistake("del_w", "del_w summed to a scalar", del_w_summed,
                 "del_w has one entry per weight: do not sum it."),
+        Mistake("del_w", "averaged over the inputs", del_w_averaged,
+                "Each weight moves by learnrate * error_term times its own input: nothing is averaged, so do not "
+                "divide by len(x)."),
         Mistake("del_w", "del_w negated", del_w_negated,
                 "With error = y - nn_output the step is +learnrate * error_term * x."),
     ),

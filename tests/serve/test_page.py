@@ -164,4 +164,20 @@ def test_the_page_works_behind_the_readmes_nginx_block(browser, proxied, quiz):
     assert "Hint: The step is scaled by the learning rate" in result_text(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "page-behind-nginx.png"))
+
+
+def test_after_a_crash_the_page_marks_only_the_failing_line_and_names_each_variable_once(browser, server):
+    from ..formats.test_student_page import CRASH
+
+    browser.get(server)
+    wait_ready(browser)
+    paste(browser, CRASH)
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: "Your answer: 0 of 5" in result_text(driver))
+    marked = [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span.fail")]
+    assert marked == ["12"]
+    items = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.checks li")]
+    assert items[0].startswith("wrongh is wrong: your code stopped at line 12")  # outcome, name, message
+    assert items[1].startswith("missingnn_output was not reached: your code stopped at line 12 with NameError "
+                               "while computing h")
     assert console_errors(browser) == []

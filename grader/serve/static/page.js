@@ -255,14 +255,18 @@
       }
       if (report.error) { parts.push(element("h3", "", "Your code raised an error")); parts.push(traceback(report.error)); }
       failingLines = {};
+      if (report.error && report.error.line) { failingLines[report.error.line] = true; }  // the line that raised
       var checks = element("ul", "checks");
       report.checks.forEach(function (check) {
         var item = element("li");
         item.appendChild(element("span", "outcome " + check.outcome, check.outcome));
         item.appendChild(element("code", "", check.name));
         item.appendChild(document.createTextNode(" "));
-        prose(item, check.message);
-        if (!check.passed && check.line) {
+        // the name is shown just before: the message's opening name is left out (every message opens with it)
+        var opening = "`" + check.name + "` ";
+        prose(item, check.message.indexOf(opening) === 0 ? check.message.slice(opening.length) : check.message);
+        var reached = !(check.diagnosis && check.diagnosis.kind === "not_reached");
+        if (!check.passed && check.line && reached) {
           failingLines[check.line] = true;
           var jump = element("button", "line", "line " + check.line);
           jump.type = "button";

@@ -1,0 +1,188 @@
+"""What one submission gave in every case, beside the reference: the facts both judging a value
+(``grader.compare``) and explaining it (``grader.diagnose``) read.
+
+A ``Context`` is one submission against a batch's ``Reference``; the student's own values are
+turned into arrays only when a step needs them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.protocol import Missing, Numeric, StudentValue
+from grader.quiz import Inputs, Quiz, apply, close
+from grader.source import Idiom, place
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a case's run raised: the lines of the student's frames (outermost first), the exception."""
+
+    lines: tuple[int, ...]
+    error: str
+    timeout: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """What one case reported: the values by name, where it stopped if it raised, and the names
+    whose value came from inside a function (and which)."""
+
+    values: Mapping[str, StudentValue]
+    stop: Stop | None = None
+    found_in: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What reading the file told (``grader.source``), and the student's own values for the givens."""
+
+    literals: frozenset[str] = frozenset()
+    lines: Mapping[str, int] = field(default_factory=dict)
+    spans: Mapping[str, Sequence[tuple[int, int]]] = field(default_factory=dict)
+    functions: Mapping[str, str] = field(default_factory=dict)
+    names_used: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    given: Mapping[str, StudentValue] = field(default_factory=dict)
+    idioms: Sequence[Idiom] = ()
+    cells: tuple[int, ...] = ()
+    """A notebook's cell markers (``grader.source.Source.cells``), to tell a line as its cell's."""
+
+    def place(self, line: int) -> str:
+        """``line 12``, or in a notebook ``cell 3, line 2``."""
+        return place(line, self.cells)
+    """Constructs that fit only some values (a fixed reshape, ``.T``), where the file uses them."""
+
+
+def describe_shape(shape: Sequence[int]) -> str:
+    return "a scalar" if len(shape) == 0 else f"shape {tuple(shape)}"
+
+
+def extra_axes(shape: Sequence[int], wanted: Sequence[int]) -> bool:
+    """Whether ``shape`` is ``wanted`` with length-one axes added or dropped (``(1,)`` for a scalar,
+    ``(1, n)`` or ``(n, 1)`` for ``(n,)``): the same numbers in the same order, in another shape."""
+    return tuple(shape) != tuple(wanted) and [n for n in shape if n != 1] == [n for n in wanted if n != 1]
+
+
+def as_array(value: StudentValue | None) -> np.ndarray | None:
+    """The student's value as an array, or None when it is not usable as numbers."""
+    return value.array() if isinstance(value, Numeric) else None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One reference value, kept both as an array and as plain floats for fast comparison."""
+
+    array: np.ndarray
+    shape: tuple[int, ...]
+    values: tuple[float, ...]
+    plain: object
+    """The value as JSON data (a float or nested lists), for the report."""
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> Expected:
+        return cls(array, tuple(array.shape), tuple(array.ravel().tolist()), array.tolist())
+
+
+class Reference:
+    """The expected values of every step in every case, computed once per batch."""
+
+    def __init__(self, quiz: Quiz, cases: Sequence[Inputs]):
+        self.quiz = quiz
+        self.cases = list(cases)
+        self.arrays = [quiz.solve(inputs) for inputs in self.cases]
+        self.expected = [{name: Expected.of(array) for name, array in solved.items()} for solved in self.arrays]
+        self.upstream = [{**inputs, **solved} for inputs, solved in zip(self.cases, self.arrays)]
+        largest = max((array.size for solved in self.arrays for array in solved.values()), default=1)
+        self.usable_size = max(64, 4 * largest)
+        """Student values larger than this are compared, never computed with: no right upstream value is."""
+
+
+
+class Context:
+    """One submission against the reference; the student's own arrays are built only when needed."""
+
+    def __init__(self, reference: Reference, runs: Sequence[CaseRun | None], facts: Facts):
+        self.reference, self.runs, self.facts = reference, runs, facts
+        self.quiz = reference.quiz
+
+    @functools.cached_property
+    def own(self) -> list[dict[str, object] | None]:
+        """Per case: the inputs overlaid with the student's own usable step values."""
+        own: list[dict[str, object] | None] = []
+        for inputs, run in zip(self.reference.cases, self.runs):
+            if run is None:
+                own.append(None)
+                continue
+            usable = {name: as_array(value) for name, value in run.values.items()}
+            own.append({**inputs, **{name: array for name, array in usable.items()
+                                     if array is not None and array.size <= self.reference.usable_size}})
+        return own
+
+    @functools.cached_property
+    def changed_givens(self) -> dict[str, np.ndarray | None]:
+        return changed_givens(self.facts, self.reference.cases[0])
+
+    def outputs(self, function, index: int) -> list[np.ndarray]:  # noqa: ANN001 - a quiz function
+        """``function`` applied to the student's own upstream values, then to the reference's."""
+        results = []
+        for values in (self.own[index], self.reference.upstream[index]):
+            if values is None:
+                continue
+            try:
+                results.append(apply(function, values))
+            except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
+                continue
+        return results
+
+    def value(self, name: str, index: int) -> StudentValue | None:
+        run = self.runs[index]
+        return None if run is None else run.values[name]
+
+    @functools.cached_property
+    def charged(self) -> list[str | None]:
+        """Per case: the step that case's stop is charged to, if the run raised there.
+
+        The step whose assignment holds a line of the traceback (even if an earlier line gave it a
+        value: ``total += a[i] * b[i]`` in a loop); else the first step the file assigns that the code had
+        not reached; else none (it raised after every value was made).
+        """
+        charged: list[str | None] = []
+        for run in self.runs:
+            step_name = None
+            if run is not None and run.stop is not None:
+                assigned = [step.name for step in self.quiz.steps if self.facts.spans.get(step.name)]
+                holding = [name for name in assigned if any(start <= line <= end for line in run.stop.lines
+                                                             for start, end in self.facts.spans[name])]
+                after = [name for name in assigned if not_assigned(run.values[name])
+                         and min(start for start, _ in self.facts.spans[name]) > run.stop.lines[-1]]
+                step_name = (holding or after or [None])[0]
+            charged.append(step_name)
+        return charged
+
+    def reached(self, name: str, index: int) -> bool:
+        """Whether the code reached ``name`` in case ``index``. A case that never ran counts as reached
+        (it is judged as a failure, as before), and so does a name the file never assigns (it is
+        simply not defined)."""
+        run = self.runs[index]
+        return (run is None or run.stop is None or not not_assigned(run.values[name])
+                or not self.facts.spans.get(name) or self.charged[index] == name)
+
+
+def not_assigned(value: StudentValue) -> bool:
+    """The code never assigned it (as against ``None``, or a value of another kind)."""
+    return isinstance(value, Missing) and value.kind == "missing"
+
+
+def changed_givens(facts: Facts, public: Inputs) -> dict[str, np.ndarray | None]:
+    """The givens the file sets to something other than the quiz's public value (to within 1e-9),
+    each with the file's value as an array, or None when it is not a number."""
+    changed = {}
+    for name, value in facts.given.items():
+        array = as_array(value)
+        if name in public and (array is None or not close(array, np.asarray(public[name], np.float64), 1e-9, 1e-12)):
+            changed[name] = array
+    return changed

@@ -1,0 +1,92 @@
+"""A notebook downloaded as Python (``# In[ ]:`` markers, ``get_ipython()`` calls) is graded like
+the notebook itself."""
+
+from __future__ import annotations
+
+import json
+
+from grader import intake
+from grader.intake import notebook
+
+from ..conftest import SUBMISSIONS
+
+CELLS = [
+    "%matplotlib inline\nimport numpy as np\n!pip install numpy",
+    "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n\n"
+    "def sigmoid_prime(x):\n    return sigmoid(x) * (1 - sigmoid(x))",
+    "learnrate = 0.5\nx = np.array([1, 2, 3, 4])\ny = np.array(0.5)\nw = np.array([0.5, -0.5, 0.3, 0.1])",
+    "%time h = np.dot(x, w)\nnn_output = sigmoid(h)\nerror = y - nn_output",
+    "files = !ls\nif True:\n    %who\nerror_term = error * sigmoid_prime(h)\ndel_w = learnrate * error_term * x",
+]
+DOWNLOADED = """#!/usr/bin/env python
+# coding: utf-8
+
+# In[1]:
+
+
+get_ipython().run_line_magic('matplotlib', 'inline')
+import numpy as np
+get_ipython().system('pip install numpy')
+
+
+# In[2]:
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid_prime(x):
+    return sigmoid(x) * (1 - sigmoid(x))
+
+
+# In[ ]:
+
+
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+w = np.array([0.5, -0.5, 0.3, 0.1])
+
+
+# In[4]:
+
+
+h = np.dot(x, w)
+nn_output = sigmoid(h)
+error = y - nn_output
+
+
+# In[5]:
+
+
+files = get_ipython().getoutput('ls')
+if True:
+    get_ipython().run_line_magic('who', '')
+error_term = error * sigmoid_prime(h)
+del_w = learnrate * error_term * x
+"""
+
+
+def test_ipython_calls_become_comments_on_their_own_lines():
+    read = notebook.downloaded(DOWNLOADED).splitlines()
+    assert len(read) == len(DOWNLOADED.splitlines())
+    assert read[6] == "# get_ipython().run_line_magic('matplotlib', 'inline')"
+    assert read[42] == "# files = get_ipython().getoutput('ls')"
+    assert read[44] == "    pass  # get_ipython().run_line_magic('who', '')"
+    plain = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
+    assert notebook.downloaded(plain) == plain  # a file without the markers is left as it is
+
+
+def test_a_downloaded_notebook_scores_as_the_notebook(fork_grader, tmp_path):
+    (tmp_path / "as_py").mkdir()
+    (tmp_path / "as_py" / "gradient.py").write_text(DOWNLOADED)
+    (tmp_path / "as_ipynb").mkdir()
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": source} for source in CELLS]}
+    (tmp_path / "as_ipynb" / "gradient.ipynb").write_text(json.dumps(document))
+    reports = {report.submission: report for report in fork_grader.grade(intake.find([tmp_path]).submissions)}
+    assert reports["as_ipynb"].score == 5
+    assert reports["as_py"].score == 5 and reports["as_py"].status.value == "completed"
+    assert [check.line for check in reports["as_py"].checks] == [35, 36, 37, 46, 47]  # the file's own lines
