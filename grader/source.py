@@ -248,12 +248,15 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         computing = [binding for binding in found if not _is_none(binding[2])]
         at_top = [binding for binding in computing if binding[3] is None]
         lines[name] = (at_top or computing or found)[-1][1].lineno
-        read = [binding[1] if binding[2] is None else binding[2] for binding in computing]  # the value, if known
-        names_used[name] = frozenset(node.id for part in read for node in ast.walk(part)
+        # the value if known, else the statement; each node once: ``(h, h, ..., h) = 0`` or ``h = h = ... = v``
+        # binds a name many times to one node, and walking it once per binding would be quadratic
+        read = {id(part): part for part in (binding[1] if binding[2] is None else binding[2] for binding in computing)}
+        names_used[name] = frozenset(node.id for part in read.values() for node in ast.walk(part)
                                      if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
         if computing and not at_top:
             functions[name] = str(computing[-1][3])
-        if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
+        values = {id(value): value for _, _, value, _ in computing}
+        if computing and all(value is not None and is_constant(value) for value in values.values()):
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
     return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),

@@ -71,3 +71,33 @@ def test_an_element_changed_in_place_computes_the_array():
     source = analyse(code.encode(), "gradient.py", VARIABLES)
     assert source.spans["del_w"] == [(2, 2), (4, 4)] and source.lines["del_w"] == 4
     assert source.literals == frozenset()
+
+
+@pytest.mark.parametrize("text", [
+    "(" + ",".join(["h"] * 4000) + ") = 0\n",
+    "h = " * 2000 + "a + b\n",
+    "h = h = h = h = " + " + ".join(["a"] * 2000) + "\n",
+    "for " + ",".join(["h"] * 4000) + " in x:\n    pass\n",
+    "del_w = [" + ",".join(["error_term"] * 3000) + "] = " + "(" * 50 + "1" + ")" * 50 + "\n",
+], ids=["tuple_targets", "chained_targets", "chained_value", "for_targets", "list_target"])
+def test_reading_a_file_visits_each_node_a_bounded_number_of_times(text, monkeypatch):
+    """A 16 KiB file that binds one name thousands of times in one statement once cost the grader
+    two minutes of CPU (every binding walked the whole statement). Counted, not timed: the nodes
+    reading visits stay within a small multiple of the tree's size."""
+    import ast
+
+    from grader import source
+
+    size = sum(1 for _ in ast.walk(ast.parse(text)))
+    visited = 0
+    walk = ast.walk
+
+    def counting(node):
+        nonlocal visited
+        for each in walk(node):
+            visited += 1
+            yield each
+
+    monkeypatch.setattr(source.ast, "walk", counting)
+    source.analyse(text.encode(), "gradient.py", ("h", "nn_output", "error", "error_term", "del_w"))
+    assert visited <= 20 * size, (visited, size)
