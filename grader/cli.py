@@ -650,7 +650,7 @@ def _default_db() -> str:
 @click.option("--quota", type=click.IntRange(min=0), default=500, show_default=True,
               help="Attempts one student may make a day (0: no limit).")
 @click.option("--quota-mib", type=click.IntRange(min=0), default=8, show_default=True,
-              help="MiB of code one student may send a day (0: no limit).")
+              help="MiB one student's attempts (files and reports) may take in the database a day (0: no limit).")
 @click.option("--stop-timeout", type=click.FloatRange(1, 600), default=10.0, show_default=True,
               help="Seconds a stop (Ctrl-C, SIGTERM) waits for attempts being graded; waiting ones get 503 at once.")
 @click.option("--also", "also", multiple=True, metavar="NAME|PATH",

@@ -156,7 +156,7 @@ class Options:
     quota_attempts: int = 500
     """Attempts one student may make a day (0: no limit)."""
     quota_bytes: int = 8 << 20
-    """Bytes of source one student may send a day (0: no limit)."""
+    """Bytes one student's attempts may take in the store a day, files and reports (0: no limit)."""
     session_days: int = 30
     new_sessions_per_hour: int = 60
     """Anonymous sessions one address may start an hour: each is a new student to the quotas."""
@@ -315,8 +315,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         if options.quota_attempts and used.attempts >= options.quota_attempts:
             raise Full(3600, status=429, detail=f"you have made {used.attempts} attempts today, the most this page "
                                                 "takes in a day")
-        if options.quota_bytes and used.source_bytes + size > options.quota_bytes:
-            raise Full(3600, status=429, detail="you have sent as much code today as this page takes in a day")
+        if options.quota_bytes and used.stored_bytes + size > options.quota_bytes:
+            raise Full(3600, status=429, detail="your attempts today take as much room as this page keeps for one "
+                                                "student a day")
 
     def shown(report: Report, one: Served) -> Report:
         """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""

@@ -136,11 +136,12 @@ def test_usage_counts_a_students_attempts_and_bytes_since_a_time(store, graded):
     store.record(attempt(graded, "error_reversed", user="bo", source="x" * 1000))
     store.record(attempt(graded, "error_reversed", quiz="backprop", source="x" * 1000))
     assert store.usage("ana", "gradient_descent", T0).attempts == 3
-    assert store.usage("ana", "gradient_descent", T0).source_bytes == 6 + 7 + 15
-    assert store.usage("ana", "gradient_descent", T0 + timedelta(minutes=1)).source_bytes == 7 + 15
+    report = len(graded["error_reversed"][1].model_dump_json())  # each attempt keeps its report too
+    assert store.usage("ana", "gradient_descent", T0).stored_bytes == 6 + 7 + 15 + 3 * report
+    assert store.usage("ana", "gradient_descent", T0 + timedelta(minutes=1)).stored_bytes == 7 + 15 + 2 * report
     assert store.usage("ana", "gradient_descent", T0 + timedelta(minutes=1, microseconds=1)).attempts == 1
     assert store.usage("ana", "gradient_descent", T0 + timedelta(hours=1)).attempts == 0
-    assert store.usage("nobody", "gradient_descent", T0).source_bytes == 0
+    assert store.usage("nobody", "gradient_descent", T0).stored_bytes == 0
     # the time zone a caller counts in does not change the answer
     eastern = timezone(timedelta(hours=-5))
     assert store.usage("ana", "gradient_descent", (T0 + timedelta(minutes=2)).astimezone(eastern)).attempts == 1

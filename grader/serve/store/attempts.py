@@ -63,12 +63,14 @@ class Store:
         return int(number)
 
     def usage(self, user: str, quiz: str, since: datetime) -> Usage:
-        """How many attempts ``user`` made at ``quiz`` from ``since`` on, and their files' bytes."""
+        """How many attempts ``user`` made at ``quiz`` from ``since`` on, and what they take in the
+        database: their files and their reports (a short file may print a long report)."""
         with self._pool.session(None, READING) as session:
             ((count, size),) = session.rows(
-                "SELECT COUNT(*), COALESCE(SUM(source_bytes), 0) FROM attempts WHERE user_id = ? AND quiz = ? "
+                "SELECT COUNT(*), COALESCE(SUM(source_bytes + LENGTH(report)), 0) FROM attempts "
+                "WHERE user_id = ? AND quiz = ? "
                 "AND at >= ?", user, quiz, self._dialect.time_in(since))
-        return Usage(attempts=int(count), source_bytes=int(size))
+        return Usage(attempts=int(count), stored_bytes=int(size))
 
     def earned(self, user: str, quiz: str) -> bool:
         """Whether ``user`` has a submit of ``quiz`` with full marks (what unlocks the solution)."""

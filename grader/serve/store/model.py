@@ -65,7 +65,8 @@ class Usage:
     """What a student has used of a quiz since a time: for quotas."""
 
     attempts: int
-    source_bytes: int
+    stored_bytes: int
+    """Their files' bytes and their reports' characters: what the quota bounds."""
 
 
 @dataclass(frozen=True)
