@@ -658,6 +658,8 @@ def _default_db() -> str:
 @click.option("--header-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
               help="Seconds a connection has to send a request's headers (a body may pause no longer); then it "
                    "is closed.")
+@click.option("--body-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds a request's body may take in all, however steadily it trickles in; then it is closed.")
 @click.option("--max-connections", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Connections open at once, a tenth of them from one address (a trusted proxy's: no share); "
                    "more get 503.")
@@ -667,7 +669,7 @@ def _default_db() -> str:
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
           rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
-          also: tuple[str, ...], header_timeout: float, max_connections: int, record: str | None,
+          also: tuple[str, ...], header_timeout: float, body_timeout: float, max_connections: int, record: str | None,
           feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
@@ -692,8 +694,8 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
     limits = connections.fit_descriptors(connections.Limits(
-        header_timeout=header_timeout, total=max_connections, per_client=connections.per_client(max_connections),
-        proxies=proxies))
+        header_timeout=header_timeout, body_timeout=body_timeout, total=max_connections,
+        per_client=connections.per_client(max_connections), proxies=proxies))
     if limits.total < max_connections:
         click.echo(f"gdgrade: warning: --max-connections {max_connections} is more than this process may open "
                    f"files; serving at most {limits.total}", err=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import ipaddress
 import logging
 import math
 import resource
@@ -43,6 +44,8 @@ class Limits:
     """How long a client may take to send a request, and how many connections may be open."""
 
     header_timeout: float = 5.0
+    body_timeout: float = 30.0
+    """Seconds a request's body may take in all, however steadily it trickles in."""
     total: int = 1000
     per_client: int = 100
     proxies: tuple[Address, ...] = LOOPBACK
@@ -81,23 +84,35 @@ class Gate:
         self.said_at = -math.inf
 
     def admit(self, client: str) -> bool:
+        share = self.by_client[neighbourhood(client)]
         full = self.open >= self.limits.total or (
-            self.by_client[client] >= self.limits.per_client and not trusted(client, self.limits.proxies))
+            share >= self.limits.per_client and not trusted(client, self.limits.proxies))
         if full:
             if time.monotonic() - self.said_at >= LOG_EVERY:  # an attack is a line a minute, not one per connection
                 self.said_at = time.monotonic()
-                logger.warning("refusing connections: %d open, %d of them from %s", self.open,
-                               self.by_client[client], client)
+                logger.warning("refusing connections: %d open, %d of them from %s's network", self.open, share,
+                               client)
             return False
         self.open += 1
-        self.by_client[client] += 1
+        self.by_client[neighbourhood(client)] += 1
         return True
 
     def leave(self, client: str) -> None:
         self.open -= 1
-        self.by_client[client] -= 1
-        if self.by_client[client] <= 0:
-            del self.by_client[client]
+        near = neighbourhood(client)
+        self.by_client[near] -= 1
+        if self.by_client[near] <= 0:
+            del self.by_client[near]
+
+
+def neighbourhood(address: str) -> str:
+    """The share a client's address counts against: its /24 (IPv4) or /64 (IPv6), since one client
+    commonly holds many addresses of one network, and ten of them must not take every connection."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 64}", strict=False))
 
 
 class Guarded(HttpToolsProtocol):
@@ -109,6 +124,8 @@ class Guarded(HttpToolsProtocol):
         self.address: str | None = None
         """The client's address, once the gate let the connection in."""
         self.reading_body = False
+        self.body_by = math.inf
+        """When the body being read must be whole (the loop's clock)."""
         self.deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -141,6 +158,7 @@ class Guarded(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
         self.reading_body = True
+        self.body_by = self.loop.time() + self.gate.limits.body_timeout
         self._arm()
 
     def on_message_complete(self) -> None:
@@ -156,7 +174,10 @@ class Guarded(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self.deadline = self.loop.call_later(self.gate.limits.header_timeout, self._too_slow)
+        delay = self.gate.limits.header_timeout
+        if self.reading_body:  # a pause, or the whole body's time, whichever ends first
+            delay = max(0.0, min(delay, self.body_by - self.loop.time()))
+        self.deadline = self.loop.call_later(delay, self._too_slow)
 
     def _disarm(self) -> None:
         if self.deadline is not None:
@@ -165,7 +186,7 @@ class Guarded(HttpToolsProtocol):
 
     def _too_slow(self) -> None:
         self.deadline = None
-        if self.reading_body and self.flow.read_paused:  # the server stopped reading, not the client
+        if self.reading_body and self.flow.read_paused and self.loop.time() < self.body_by:  # we stopped reading
             self._arm()
             return
         if self.transport.get_write_buffer_size():  # an answer is still on its way: let it go first

@@ -116,13 +116,13 @@ def test_connections_that_never_finish_their_headers_are_closed_and_honest_clien
 
 
 def test_connections_past_the_caps_are_refused_and_one_address_cannot_take_them_all(tmp_path):
-    """--max-connections 100: ten per address. Eight addresses open 15 each: 5 of each are refused
+    """--max-connections 100: ten per network (/24). Eight networks open 15 each: 5 of each are refused
     with 503. Then the honest client still gets in; the proxy's address (127.0.0.1, the only one
     trusted here) has no share, only the total, which holds."""
     with serving(tmp_path, ["--jobs", "1", "--max-connections", "100", "--header-timeout", "600",
                             "--trusted-proxy", "127.0.0.1"], contained=True) as server:
         with contextlib.ExitStack() as stack:
-            per_address = [stack.enter_context(connections(server, 15, f"127.0.0.{2 + n}")) for n in range(8)]
+            per_address = [stack.enter_context(connections(server, 15, f"127.0.{1 + n}.2")) for n in range(8)]
             ended = [answers(opened, 5) for opened in per_address]
             assert [refused(each) for each in ended] == [5] * 8
             answer = httpx.get(f"{server.url}/api/quiz", timeout=60)  # 80 open: room for an honest client
@@ -133,13 +133,45 @@ def test_connections_past_the_caps_are_refused_and_one_address_cannot_take_them_
             assert refused(answers(proxied, 20)) in (20, 21)
 
 
+def test_a_body_that_trickles_in_is_closed_once_its_time_is_up(tmp_path):
+    """A byte of body every 0.2 s never pauses long enough for the pause deadline: the body's own
+    deadline (--body-timeout) closes it all the same, and an honest client is answered meanwhile."""
+    with serving(tmp_path, ["--jobs", "1", "--header-timeout", "2", "--body-timeout", "3"], contained=True) as server:
+        with connections(server, 1, send=UNFINISHED_BODY) as trickling:
+            assert httpx.get(f"{server.url}/api/quiz", timeout=60).status_code == 200
+            deadline = time.monotonic() + DEADLINE
+            sent = 0
+            while time.monotonic() < deadline and sent < 990:  # never the whole 1000 bytes
+                try:
+                    trickling[0].send(b"x")
+                    sent += 1
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    break  # closed by the server
+                time.sleep(0.2)
+                with contextlib.suppress(BlockingIOError):
+                    if trickling[0].recv(1) == b"":
+                        break
+            assert time.monotonic() < deadline and sent < 990, "a trickling body was never closed"
+
+
+def test_a_network_shares_one_clients_part(tmp_path):
+    gate = Gate(Limits(total=100, per_client=2))
+    assert [gate.admit("192.0.2.1"), gate.admit("192.0.2.2"), gate.admit("192.0.2.3")] == [True, True, False]
+    assert gate.admit("198.51.100.1") is True  # another network
+    assert [gate.admit("2001:db8::1"), gate.admit("2001:db8::ffff"), gate.admit("2001:db8::2")] == [True, True, False]
+    gate.leave("192.0.2.2")
+    assert gate.admit("192.0.2.9") is True
+
+
 def test_the_gate_counts_each_address_and_the_total():
     gate = Gate(Limits(total=4, per_client=2, proxies=(ipaddress.ip_network("10.0.0.0/24"),)))
     assert [gate.admit("a"), gate.admit("a"), gate.admit("a")] == [True, True, False]
     assert [gate.admit("10.0.0.1"), gate.admit("10.0.0.1"), gate.admit("10.0.0.1")] == [True, True, False]
     assert gate.admit("b") is False  # the total is reached
     gate.leave("a")
-    assert gate.admit("b") is True and gate.by_client == {"a": 1, "10.0.0.1": 2, "b": 1}
+    assert gate.admit("b") is True and gate.by_client == {"a": 1, "10.0.0.0/24": 2, "b": 1}
     for client in ("a", "10.0.0.1", "10.0.0.1", "b"):
         gate.leave(client)
     assert gate.open == 0 and not gate.by_client
