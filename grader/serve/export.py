@@ -27,6 +27,12 @@ class NothingToExport(LookupError):
     """The store holds no submit of the quiz asked for (the message says what it does hold)."""
 
 
+def login(user: str) -> str:
+    """A student's id in an export: the name the proxy logged them in with (``proxy:ana`` is
+    ``ana``, what a roster's login column holds), else the page's own key."""
+    return user.removeprefix("proxy:") if user.startswith("proxy:") and len(user) > len("proxy:") else user
+
+
 def only_quiz(store: Store) -> str:
     """The quiz the store holds attempts of, when there is one; NothingToExport says why otherwise."""
     quizzes = store.quizzes()
@@ -52,12 +58,12 @@ def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: dict[str, obj
     """Write ``chosen`` to ``folder`` as ``batch`` (``outdir.batch_of``); ``roster`` (a fresh one each
     export) fills the LMS import file. What the same export wrote there earlier for students no
     longer in it is removed; a folder holding another batch raises ``OtherBatch`` unless ``replace``."""
-    folder.claim(gradebook.claimed(chosen.users, roster, ()), batch, replace)
+    folder.claim(gradebook.claimed(map(login, chosen.users), roster, ()), batch, replace)
     book = gradebook.Gradebook(folder, quiz, hide_hidden, roster)
     try:
         for recorded in chosen:
             report = recorded.attempt.report
-            named = report.model_copy(update={"submission": recorded.attempt.user})
+            named = report.model_copy(update={"submission": login(recorded.attempt.user)})
             named.source_text = report.source_text
             book.add(named)
     except BaseException:  # the database went away, or an interrupt: no batch file is half-written
