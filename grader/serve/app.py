@@ -13,6 +13,7 @@ relative addresses, so it works under any path prefix a proxy gives it.
 import asyncio
 import contextlib
 import datetime
+import logging
 import random
 import secrets
 import shutil
@@ -42,6 +43,7 @@ from grader.serve.identity import CSRF_HEADER, Identity, Peer, Session, Sessions
 from grader.serve.store import Attempt, Store, StoreUnavailable, Which
 
 ShowSolution = Literal["after-pass", "always", "never"]
+logger = logging.getLogger("gdgrade.serve")
 BUSY: dict[int | str, dict[str, object]] = {
     403: {"description": "no session, or the request did not come from the page"},
     413: {"description": "the file is larger than the page takes"},
@@ -249,6 +251,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     @app.exception_handler(StoreUnavailable)
     async def unsaved(request: Request, problem: StoreUnavailable) -> JSONResponse:
+        logger.warning("the attempt store failed: %s", problem.detail or problem)  # the operator's word of it
         return JSONResponse({"detail": f"{problem} Your code is still here in the page: try again in a minute."},
                             status_code=503, headers={"Retry-After": "30"})
 
@@ -262,8 +265,10 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     def where(request: Request) -> Peer:
         direct = request.client.host if request.client else ""
-        return identity.peer(direct, {key: value for key, value in request.headers.items()},
-                             options.trusted_proxies, options.root_path, options.proxy_secret)
+        first: dict[str, str] = {}
+        for key, value in request.headers.items():  # a repeated header counts once, as everywhere here: the first
+            first.setdefault(key, value)
+        return identity.peer(direct, first, options.trusted_proxies, options.root_path, options.proxy_secret)
 
     def from_proxy(request: Request, sender: Peer) -> Identity:
         """The student the trusted proxy names, or a 403/401 that says why there is none."""

@@ -152,6 +152,10 @@ def proxy_user(value: str | None) -> Identity | None:
     """The identity a trusted proxy's user header names, or None when it names nobody usable."""
     if value is None:
         return None
+    try:  # HTTP headers arrive as Latin-1 text; a proxy sends a login's UTF-8 bytes (José, 名前)
+        value = value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass  # not UTF-8: taken as Latin-1, as it came
     name = value.strip()
     if not name or len(name.encode("utf-8", "surrogateescape")) > USER_BYTES or not name.isprintable():
         return None

@@ -47,6 +47,8 @@ def test_forwarded_headers_count_only_from_a_trusted_proxy():
 def test_a_proxy_user_names_one_student_or_nobody():
     assert identity.proxy_user(" ana ") == Identity("proxy:ana", "ana")
     assert identity.proxy_user("Zoë Ö") == Identity("proxy:Zoë Ö", "Zoë Ö")
+    for name in ("José", "名前", "Łukasz Ćwik"):  # as a header brings them: UTF-8 bytes read as Latin-1
+        assert identity.proxy_user(name.encode().decode("latin-1")) == Identity(f"proxy:{name}", name)
     for nobody in (None, "", "   ", "a" * 201, "ana\x00bo", "ana\nbo"):
         assert identity.proxy_user(nobody) is None
     assert identity.anonymous().anonymous and identity.anonymous() != identity.anonymous()

@@ -18,7 +18,7 @@ from grader.report import Report
 from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
 
-SAVING = "Your attempt could not be saved: {why}. Your code is still in the editor: try again in a minute."
+SAVING = "Your attempt could not be saved: {why}."
 READING = "The class's records could not be read: {why}."
 COLUMNS = "id, user_id, name, quiz, kind, at, source, report"
 BATCH = 64
