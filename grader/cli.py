@@ -714,7 +714,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
                       admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
-                      feedback=feedback)
+                      feedback=feedback, stop_timeout=stop_timeout)
     names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
     quizzes = {quiz.name: quiz}
     for name in names:

@@ -12,7 +12,9 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,6 +47,8 @@ class Turns:
             collections.OrderedDict()
         self.students: set[str] = set()
         self.stopping = False
+        self._stopped: asyncio.Event | None = None
+        """Set when the server begins to stop (made on the event loop, when first needed)."""
 
     @property
     def inside(self) -> int:
@@ -106,9 +110,30 @@ class Turns:
                 return
         self.busy -= 1
 
+    async def unless_stopping(self, work: Awaitable[T], grace: float) -> T:
+        """``work``'s result; if the server begins to stop meanwhile, ``work`` has ``grace`` seconds
+        more, then the attempt is answered 503 (never cut off without an answer)."""
+        if self._stopped is None:
+            self._stopped = asyncio.Event()
+            if self.stopping:
+                self._stopped.set()
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                await asyncio.wait({task}, timeout=grace)
+            if not task.done():
+                raise Full(10, detail="the server stopped before your attempt was graded")
+            return task.result()
+        finally:
+            stopped.cancel()
+
     def stop(self) -> None:
         """The server is stopping: every waiting attempt is answered now (503), none starts."""
         self.stopping = True
+        if self._stopped is not None:
+            self._stopped.set()
         for queue in self.waiting.values():
             for turn in queue:
                 if not turn.done():

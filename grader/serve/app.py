@@ -164,6 +164,8 @@ class Options:
     """Anonymous sessions one address may start an hour: each is a new student to the quotas."""
     seed: int | None = None
     """Seeds the draws of hidden cases (tests); None draws every attempt's seed from the system."""
+    stop_timeout: float = 10.0
+    """Seconds a stopping server still grades an attempt it began; then it answers 503."""
     stoppers: list[Callable[[], None]] = field(default_factory=list)
     """Filled by ``create_app``: call each when the server begins to stop."""
     feedback: Level | None = None
@@ -350,7 +352,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             draw = grader.draw(seeds.randrange(1 << 31))
             ticket = await asyncio.to_thread(grader.submit, submission, draw)
             if ticket.answer is not None:
-                await asyncio.wrap_future(ticket.answer)
+                await turns.unless_stopping(asyncio.wrap_future(ticket.answer), options.stop_timeout)
             report = await asyncio.to_thread(grader.report, ticket)
         if store is not None:
             await asyncio.to_thread(store.record, Attempt(

@@ -77,5 +77,7 @@ def serve(app: Any, sockets: list[socket.socket], limits: Limits, *, on_ready: C
     """Serve ``app`` on ``sockets`` (from ``bind``) until SIGINT or SIGTERM, with ``limits`` on
     connections; a stop waits ``stop_timeout`` seconds at most for requests in flight."""
     config = uvicorn.Config(app, http=protocol(limits), proxy_headers=False,  # type: ignore[arg-type]
-                            log_level="warning", timeout_graceful_shutdown=math.ceil(stop_timeout))
+                            log_level="warning",
+                            # the app answers what it cannot finish 503 at stop_timeout; uvicorn cuts off after
+                            timeout_graceful_shutdown=math.ceil(stop_timeout) + 2)
     _Server(config, on_ready, on_stop).run(sockets=sockets)

@@ -115,3 +115,22 @@ def test_a_client_that_leaves_while_waiting_gives_its_place_back():
 
     turns = run(scenario())
     assert turns.busy == 0 and not turns.waiting and not turns.students
+
+
+def test_an_attempt_a_stop_catches_is_answered_503_once_its_grace_is_over():
+    async def scenario() -> tuple[object, object]:
+        turns = Turns(slots=2, capacity=10)
+        endless: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        quick: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        caught = asyncio.create_task(turns.unless_stopping(endless, grace=0.05))
+        finishing = asyncio.create_task(turns.unless_stopping(quick, grace=60))
+        await asyncio.sleep(0)
+        turns.stop()
+        await asyncio.sleep(0)
+        quick.set_result("graded")  # within its grace: answered as graded
+        outcomes = await asyncio.gather(caught, finishing, return_exceptions=True)
+        return outcomes[0], outcomes[1]
+
+    caught, finished = run(scenario())
+    assert isinstance(caught, Full) and caught.status == 503 and "stopped before your attempt" in str(caught)
+    assert finished == "graded"
