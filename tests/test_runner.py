@@ -42,12 +42,14 @@ def test_stdout_is_the_public_case_only(graders, path, quiz, tmp_path):
 
 def test_infinite_loop_times_out_and_keeps_earlier_variables(graders, path, quiz, tmp_path):
     code = solution(quiz).replace("del_w = learnrate * error_term * x", "while True:\n    pass")
-    report = run(graders, path, tmp_path, code, timeout=3.0)  # each case gets 0.48 s to reach the loop
+    # each case gets 1.6 s to reach the loop: room for a fresh interpreter on a loaded machine (at 3 s a
+    # case, 0.48 s, a hidden case could be left with no time to start, and h be charged for it)
+    report = run(graders, path, tmp_path, code, timeout=10.0)
     assert report.status is Status.TIMEOUT
     outcomes = [c.outcome for c in report.checks]
     assert outcomes == [Outcome.CORRECT] * 4 + [Outcome.MISSING]
     assert report.score == 4
-    assert report.duration_s < 3 * 3.0  # stopped by the deadline, not left to run
+    assert report.duration_s < 3 * 10.0  # stopped by the deadline, not left to run
 
 
 def test_signal_proof_hang_is_killed(graders, path, quiz, tmp_path):
