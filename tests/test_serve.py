@@ -327,3 +327,15 @@ def test_one_server_serves_every_quiz_it_is_given(quiz):
         assert client.get("/api/solution").status_code == 403  # earned for backprop, not for this quiz
         unknown = client.get("/api/quiz", params={"quiz": "nope"})
         assert unknown.status_code == 404 and "gradient_descent, backprop" in unknown.json()["detail"]
+
+
+def test_another_servers_cookie_of_the_same_name_does_not_hide_this_ones(client):
+    """One host may run several pages (ports, prefixes): the browser then sends each one's cookie,
+    the longer path first; the session is whichever value this server signed."""
+    own = client.cookies["gdgrade_session"]
+    foreign = another(client).start()
+    foreign.cookies.clear()
+    for order in (f"gdgrade_session=x.y; gdgrade_session={own}", f"gdgrade_session={own}; gdgrade_session=x.y"):
+        answer = foreign.post("/api/run", json={"source": RIGHT},
+                              headers={"cookie": order, CSRF_HEADER: client.headers[CSRF_HEADER]})
+        assert answer.status_code == 200, (order, answer.text)

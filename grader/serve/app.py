@@ -283,7 +283,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     def session_of(request: Request) -> Session | None:
         """The request's signed session, if it is still the user's (a proxy may name another now)."""
-        found = sessions.open(request.cookies.get(SESSION_COOKIE))
+        found = next(filter(None, map(sessions.open, _cookies(request, SESSION_COOKIE))), None)
         if found is not None and options.user_header:
             named = from_proxy(request, where(request))
             if found.identity.user != named.user:
@@ -408,7 +408,10 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     async def login(request: Request, response: Response, body: Login,
                     session: Annotated[Session, Depends(poster)]) -> Me:
         """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's."""
-        if options.admin_token is None or not identity.same_token(body.token, options.admin_token):
+        if options.admin_token is None:
+            raise HTTPException(403, "this server has no instructor token: start it with --admin-token "
+                                     "(or GDGRADE_ADMIN_TOKEN)")
+        if not identity.same_token(body.token, options.admin_token):
             raise HTTPException(403, "that is not this page's instructor token")
         promoted = sessions.new(Identity(session.identity.user, session.identity.name, "instructor"))
         set_session(response, promoted, where(request))
@@ -514,6 +517,17 @@ class InMemory:
         if len(self.data) > limit:
             raise OSError(f"the file is larger than {limit} bytes")
         return self.data
+
+
+def _cookies(request: Request, name: str) -> list[str]:
+    """Every value the browser sent for cookie ``name``: one host may run several servers (ports,
+    path prefixes), each with its own cookie of that name, and only one of them is this server's."""
+    values = []
+    for part in request.headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            values.append(value.strip('"'))
+    return values
 
 
 def _grade_now(grader: Grader, quiz: Quiz) -> Report:

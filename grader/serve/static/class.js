@@ -80,7 +80,13 @@
   }
 
   document.getElementById("back").href = "./" + location.search;
-  document.getElementById("export").href = api("export.zip");
+  ["best", "last"].forEach(function (which) {
+    document.getElementById("export-" + which).href = api("export.zip") + (chosen ? "&" : "?") + "which=" + which;
+  });
+  fetch(api("quiz")).then(json).then(function (about) {
+    document.getElementById("title").textContent = "The class: " + about.title;
+    document.title = about.title + " · the class · gdgrade";
+  });
   fetch(api("me"), { credentials: "same-origin" }).then(json).then(function (answer) {
     me = answer;
     if (me.role === "instructor") { start(); } else { document.getElementById("signin").hidden = false; }

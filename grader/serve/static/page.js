@@ -321,13 +321,11 @@
     var about = answers[0];
     quiz = about;
     me = answers[1];
-    document.getElementById("who").textContent = me.name ? "Signed in as " + me.name : "";
-    if (me.role === "instructor") {
-      var link = element("a", "", "The class");
-      link.href = "class" + location.search;
-      document.getElementById("who").appendChild(document.createTextNode(" · "));
-      document.getElementById("who").appendChild(link);
-    }
+    var who = document.getElementById("who");
+    who.textContent = me.name ? "Signed in as " + me.name + " · " : "";
+    var link = element("a", "", me.role === "instructor" ? "The class" : "For instructors: the class");
+    link.href = "class" + location.search;
+    who.appendChild(link);
     storageKey = "gdgrade:" + about.name + ":" + about.filename;
     document.title = about.title + " · gdgrade";
     document.getElementById("title").textContent = about.title;
