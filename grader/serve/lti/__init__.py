@@ -22,7 +22,7 @@ from grader.serve.lti.config import LtiConfig, Platform, load
 from grader.serve.lti.keys import ToolKey
 from grader.serve.lti.outbox import Outbox
 from grader.serve.lti.routes import Host, router
-from grader.serve.lti.verify import KeySets
+from grader.serve.lti.verify import REFETCH_SECONDS, KeySets
 from grader.serve.store import Store
 from grader.serve.store.lti import Passback, Policy
 
@@ -38,6 +38,9 @@ class Lti:
     """Seconds before the first retry of a score the LMS did not take; doubling from there."""
     retry_most: float = 300.0
     """The longest wait between tries."""
+    key_refetch: float = REFETCH_SECONDS
+    """Seconds between fetches of a platform's keys for a key id not seen: rotation is followed at once,
+    while forged launches naming random key ids cannot make the tool hammer the platform."""
     _outbox: Outbox | None = field(default=None, init=False, repr=False)
 
     def frame_ancestors(self) -> str:
@@ -48,7 +51,7 @@ class Lti:
     def attach(self, app: FastAPI, store: Store, host: Host) -> None:
         """Serve ``/lti/...`` on ``app``; the outbox starts with ``start``."""
         key = ToolKey.kept_in(store)
-        app.include_router(router(self.config, store, key, KeySets(), host))
+        app.include_router(router(self.config, store, key, KeySets(refetch=self.key_refetch), host))
         self._outbox = Outbox(store.lti, Scores(self.config, key), self.retry_first, self.retry_most)
 
     def start(self) -> None:

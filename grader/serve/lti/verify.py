@@ -79,11 +79,11 @@ def role_of(roles: object) -> Role:
 class KeySets:
     """Each platform's public keys, from its JWKS URL (PyJWT's client, which caches them)."""
 
-    def __init__(self, lifespan: float = 3600):
+    def __init__(self, lifespan: float = 3600, refetch: float = REFETCH_SECONDS):
         self._clients: dict[str, PyJWKClient] = {}
         self._fetched: dict[str, float] = {}
         self._lock = threading.Lock()
-        self.lifespan = lifespan
+        self.lifespan, self.refetch = lifespan, refetch
 
     def key(self, platform: Platform, kid: str | None) -> PyJWK:
         """The key the platform signed with; fetched again once when ``kid`` is new. Blocks."""
@@ -92,7 +92,7 @@ class KeySets:
                 platform.jwks_url, cache_keys=False, cache_jwk_set=True, lifespan=int(self.lifespan), timeout=10))
         try:
             found = _match(client.get_signing_keys(), kid)
-            if found is None and time.monotonic() - self._fetched.get(platform.jwks_url, -1e9) > REFETCH_SECONDS:
+            if found is None and time.monotonic() - self._fetched.get(platform.jwks_url, -1e9) >= self.refetch:
                 self._fetched[platform.jwks_url] = time.monotonic()
                 found = _match(client.get_signing_keys(refresh=True), kid)
         except jwt.PyJWKClientError as problem:

@@ -187,6 +187,21 @@ def test_the_tool_publishes_one_key_which_it_keeps(client, platform, tmp_path):
         assert again.get("/lti/jwks").json()["keys"][0]["kid"] == kid != keys[0]["kid"]
 
 
+def test_a_platform_that_rotates_its_key_is_followed(platform, tmp_path):
+    with tool(platform, str(tmp_path / "a.sqlite"), key_refetch=0) as client:
+        assert launch(browser_for(client), platform, "ivan").status_code == 303  # its keys are cached now
+        old = platform.key
+        platform.key = rsa_pem()
+        try:
+            assert launch(browser_for(client), platform, "ivan").status_code == 303
+            browser = browser_for(client)
+            state, nonce = login(browser, platform)
+            late = browser.post("/lti/launch", data={"state": state, "id_token": signed(platform, nonce, old)})
+            assert late.status_code == 401  # a launch signed with the retired key is not taken
+        finally:
+            platform.key = old
+
+
 def test_a_role_that_teaches_is_an_instructor():
     from grader.serve.lti.verify import role_of
 
