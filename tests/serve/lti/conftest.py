@@ -93,9 +93,10 @@ def launch(browser: TestClient, platform: Platform, user: str, role: str = "Lear
 
 
 @contextlib.contextmanager
-def serving_tool(platform: Platform, folder, port: int, *extra: str):
+def serving_tool(platform: Platform, folder, port: int, db: str | None = None, public: int | None = None):
     """``gdgrade serve --lti-config`` for ``platform`` on 127.0.0.1:``port`` (another site than the
-    platform's localhost), its store an SQLite file in ``folder``."""
+    platform's localhost), its store ``db`` (an SQLite file in ``folder``), the tool's public address
+    http://127.0.0.1:``public`` (``port``: a replica behind a balancer has another's)."""
     import json
     import signal
     import subprocess
@@ -103,10 +104,10 @@ def serving_tool(platform: Platform, folder, port: int, *extra: str):
     import time
 
     config = folder / "lti.json"
-    config.write_text(json.dumps({"url": f"http://127.0.0.1:{port}", "platforms": [platform.config()]}))
+    config.write_text(json.dumps({"url": f"http://127.0.0.1:{public or port}", "platforms": [platform.config()]}))
     process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                "--jobs", "1", "--also", "backprop", "--db", str(folder / "attempts.sqlite"),
-                                "--lti-config", str(config), "--lti-retry-most", "2", "--rate", "0", *extra],
+                                "--jobs", "1", "--also", "backprop", "--db", db or str(folder / "attempts.sqlite"),
+                                "--lti-config", str(config), "--lti-retry-most", "2", "--rate", "0"],
                                stderr=subprocess.PIPE, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -143,3 +143,38 @@ def test_a_browser_that_keeps_no_cookies_in_the_lms_frame_is_told_to_open_a_new_
     browser.get(f"{lms.issuer}/launch?user=hal&link=gd")  # which works
     wait_ready(browser)
     assert browser.find_element(By.ID, "who").text == "Signed in as Hal Example"
+
+
+def test_two_replicas_on_one_postgresql_send_each_score_once(lms_browser, postgres, tmp_path):
+    """Two servers share the database and its outbox; a student's page moves from one to the other (the
+    session cookie is the database's, the host's cookies ignore the port). The platform is down while
+    both take Submits, then back: each score arrives once, each student's in order."""
+    first, second = free_port(), free_port()
+    platform = Platform(f"http://127.0.0.1:{first}", links={"gd": Link("Gradient descent",
+                                                                      {"quiz": "gradient_descent"})}).start()
+    url = postgres.create_database()
+    try:
+        with serving_tool(platform, tmp_path, first, url) as one, \
+                serving_tool(platform, tmp_path, second, url, public=first) as two:
+            for user in ("ida", "jon"):
+                lms_browser.delete_all_cookies()
+                lms_browser.get(f"{platform.issuer}/launch?user={user}&link=gd")
+                wait_ready(lms_browser)
+                with platform.down():
+                    submit(lms_browser, FORGOT, "Your answer: 4 of 5")  # on the first
+                    lms_browser.get(f"{two}/?quiz=gradient_descent")
+                    wait_ready(lms_browser)
+                    submit(lms_browser, RIGHT, "Your answer: 5 of 5")  # on the second
+                    lms_browser.get(f"{one}/?quiz=gradient_descent")
+                    wait_ready(lms_browser)
+                    submit(lms_browser, FORGOT, "Your answer: 4 of 5")  # on the first again
+                    with open_store(url) as store:
+                        whose = f"lti:{platform.issuer}|{user}"
+                        wait_until(lambda: any(row.tries >= 2 for row in store.lti.outbox(whose)))  # noqa: B023
+            with open_store(url) as store:
+                wait_until(lambda: all(row.sent is not None for row in store.lti.outbox()))
+            for user in ("ida", "jon"):
+                assert sent_to(platform, user) == [(4, "Submitted"), (5, "Completed"), (5, "Completed")]
+            assert platform.refused == []
+    finally:
+        platform.stop()
