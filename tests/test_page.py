@@ -27,10 +27,16 @@ def server(tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    with serving(port, ["--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite"),
+                        "--admin-token", ADMIN_TOKEN], tmp_path_factory.mktemp("serve")) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(port: int, arguments: list[str], folder):
+    """``gdgrade serve`` on 127.0.0.1:``port`` with ``arguments``, in ``folder``, until the block ends: its address."""
     process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                "--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite"),
-                                "--admin-token", ADMIN_TOKEN],
-                               stderr=subprocess.PIPE, cwd=tmp_path_factory.mktemp("serve"))
+                                *arguments], stderr=subprocess.PIPE, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:  # ready once it answers; the deadline only bounds a server that never starts
@@ -39,9 +45,11 @@ def server(tmp_path_factory):
                 break
         assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
         time.sleep(0.1)
-    yield base
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    try:
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
 
 
 def wait_for(browser, condition, seconds: float = 60):

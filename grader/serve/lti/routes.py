@@ -54,9 +54,14 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
     records = store.lti
     lti = APIRouter(prefix="/lti", include_in_schema=False)
 
-    def refuse(request: Request, problem: Refused) -> Response:
-        sender = host.peer(request)
-        log.warning("LTI refused %s from %s: %s", request.url.path, sender.address, problem)
+    def refuse(request: Request, problem: Refused | StoreUnavailable | ValueError) -> Response:
+        """The page for a request not taken, and its line in the log: a store that is down is a 503; a
+        ValueError, a request that does not parse."""
+        if isinstance(problem, StoreUnavailable):
+            problem = Refused(str(problem).rstrip("."), 503)
+        elif not isinstance(problem, Refused):
+            problem = Refused(f"the request to {request.url.path} is malformed")
+        log.warning("LTI refused %s from %s: %s", request.url.path, host.peer(request).address, problem)
         return pages.refusal(str(problem), problem.status, host.frame_ancestors)
 
     async def form(request: Request) -> dict[str, str]:
@@ -80,8 +85,8 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
         to the platform's authorization endpoint."""
         try:
             fields = await form(request)
-        except ValueError:
-            return refuse(request, Refused("the login request is malformed"))
+        except ValueError as problem:
+            return refuse(request, problem)
         issuer, hint = fields.get("iss", ""), fields.get("login_hint")
         platform = config.platform(issuer, fields.get("client_id"))
         if platform is None:
@@ -97,7 +102,7 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
         try:
             await asyncio.to_thread(records.begin_login, state, nonce, platform.issuer, datetime.now(UTC))
         except StoreUnavailable as problem:
-            return refuse(request, Refused(str(problem).rstrip("."), 503))
+            return refuse(request, problem)
         parameters = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
                       "prompt": "none", "client_id": platform.client_id, "redirect_uri": config.address("lti/launch"),
                       "login_hint": hint, "state": state, "nonce": nonce}
@@ -139,12 +144,8 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
                             subject=claims.subject, quiz=claims.quiz, lineitem=claims.lineitem,
                             return_url=claims.return_url, data=claims.data)
             await asyncio.to_thread(records.add_launch, record, now)
-        except Refused as problem:
+        except (Refused, StoreUnavailable, ValueError) as problem:
             return refuse(request, problem)
-        except StoreUnavailable as problem:
-            return refuse(request, Refused(str(problem).rstrip("."), 503))
-        except ValueError:
-            return refuse(request, Refused("the launch request is malformed"))
         session = host.sessions.new(claims.identity, launch=record.id)
         log.info("LTI launch of %s (%s) from %s, quiz %s", claims.identity.user, claims.identity.role, issuer,
                  claims.quiz)
@@ -178,12 +179,8 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             begun = await asyncio.to_thread(records.launch, session.launch)
             if begun is None or begun.return_url is None:
                 raise Refused("this session was not opened to choose a quiz: add the activity again", 403)
-        except Refused as problem:
+        except (Refused, StoreUnavailable, ValueError) as problem:
             return refuse(request, problem)
-        except StoreUnavailable as problem:
-            return refuse(request, Refused(str(problem).rstrip("."), 503))
-        except ValueError:
-            return refuse(request, Refused("the choice is malformed"))
         item = {"type": "ltiResourceLink", "title": chosen.title, "url": config.address("lti/launch"),
                 "custom": {"quiz": chosen.name},
                 "lineItem": {"scoreMaximum": sum(step.weight for step in chosen.steps), "label": chosen.title,

@@ -4,6 +4,7 @@ client on https://testserver, so the browser-like client keeps Secure cookies) o
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from grader.serve.identity import CSRF_HEADER
 from grader.serve.lti import Lti, LtiConfig
 from grader.serve.store import open_store
 from tests.conftest import SEED, chromium
+from tests.test_page import serving
 
 from .platform import Link, Platform
 
@@ -97,31 +99,11 @@ def serving_tool(platform: Platform, folder, port: int, db: str | None = None, p
     """``gdgrade serve --lti-config`` for ``platform`` on 127.0.0.1:``port`` (another site than the
     platform's localhost), its store ``db`` (an SQLite file in ``folder``), the tool's public address
     http://127.0.0.1:``public`` (``port``: a replica behind a balancer has another's)."""
-    import json
-    import signal
-    import subprocess
-    import sys
-    import time
-
     config = folder / "lti.json"
     config.write_text(json.dumps({"url": f"http://127.0.0.1:{public or port}", "platforms": [platform.config()]}))
-    process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                "--jobs", "1", "--also", "backprop", "--db", db or str(folder / "attempts.sqlite"),
-                                "--lti-config", str(config), "--lti-retry-most", "2", "--rate", "0"],
-                               stderr=subprocess.PIPE, cwd=folder)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:  # ready once it answers; the deadline only bounds a server that never starts
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                break
-        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
-        time.sleep(0.1)
-    try:
+    with serving(port, ["--jobs", "1", "--also", "backprop", "--db", db or str(folder / "attempts.sqlite"),
+                        "--lti-config", str(config), "--lti-retry-most", "2", "--rate", "0"], folder) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
 
 
 def free_port() -> int:
