@@ -95,6 +95,11 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
                                               else ""), 403))
         if not hint:
             return refuse(request, Refused("the login request names no user (login_hint)"))
+        deployment = fields.get("lti_deployment_id")
+        if deployment is not None and deployment not in platform.deployment_ids:
+            return refuse(request, Refused(f"the launch comes from a deployment of the tool ({deployment!r}) that "
+                                           "is not registered here: ask the LMS admin to add it to the tool's "
+                                           "configuration", 403))
         target = fields.get("target_link_uri", "")
         if not target.startswith(config.url.rstrip("/") + "/"):
             return refuse(request, Refused(f"the launch is for {target!r}, not this tool ({config.url})"))

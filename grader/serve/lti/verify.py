@@ -176,6 +176,10 @@ def _claims(claims: dict[str, Any], platform: Platform) -> Claims:
     if kind == DEEP_LINKING_REQUEST:
         if not isinstance(settings, dict) or not isinstance(settings.get("deep_link_return_url"), str):
             raise Refused("the Deep Linking request says nowhere to return the chosen quiz")
+        accepted = settings.get("accept_types")
+        if isinstance(accepted, list) and "ltiResourceLink" not in accepted:
+            raise Refused("this place in the LMS takes no link to a tool (accept_types): add the quiz as an "
+                          "activity or assignment instead")
         return_url = settings["deep_link_return_url"]
         data = settings.get("data") if isinstance(settings.get("data"), str) else None
     return Claims(platform=platform, deployment_id=deployment, message_type=kind, subject=subject, identity=identity,

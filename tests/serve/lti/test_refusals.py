@@ -117,6 +117,10 @@ def test_a_launch_from_another_browser_is_refused(client, platform, caplog):
     ({LTI + "message_type": "LtiDeepLinkingRequest",
       "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {"deep_link_return_url": "http://x/"}},
      403, "only the course's instructors"),
+    ({LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
+      "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {"deep_link_return_url": "http://x/",
+                                                                            "accept_types": ["file"]}},
+     400, "takes no link to a tool"),
 ])
 def test_a_launch_with_one_thing_wrong_is_refused_and_logged(client, platform, caplog, change, status, words):
     browser = browser_for(client)
@@ -146,6 +150,7 @@ def test_an_altered_launch_is_refused(client, platform, caplog):
     ({"client_id": "another-tool"}, 403, "not registered for the platform"),
     ({"target_link_uri": "https://evil.example/lti/launch"}, 400, "not this tool"),
     ({"login_hint": ""}, 400, "names no user"),
+    ({"lti_deployment_id": "deployment-2"}, 403, "deployment of the tool ('deployment-2')"),
 ])
 def test_a_login_for_another_platform_or_tool_is_refused(client, platform, caplog, change, status, words):
     params = {"iss": platform.issuer, "login_hint": "mallory", "target_link_uri": f"{TOOL}/lti/launch",
