@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from grader.quiz import Quiz
 from grader.serve import identity
@@ -31,6 +32,20 @@ from grader.serve.store import Store, StoreUnavailable
 from grader.serve.store.lti import Launch
 
 log = logging.getLogger("gdgrade.lti")
+
+
+class Sent(BaseModel):
+    """A score for the LMS: when the student earned it, and whether (when) the LMS took it."""
+
+    user: str
+    score: float
+    max_score: float
+    at: datetime
+    sent: datetime | None = Field(description="when the LMS took it; None while it waits")
+    tries: int
+    problem: str | None = Field(description="why the last try failed, while it waits")
+
+
 LOGIN_MINUTES = 10
 """How long a login may take to come back as a launch."""
 STATE_COOKIE = "gdgrade_lti_"
@@ -198,6 +213,20 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = begun.data
         log.info("LTI deep link: %s chose %s for %s", session.identity.user, chosen.name, begun.issuer)
         return pages.post_back(begun.return_url, key.sign(claims), host.frame_ancestors)
+
+    @lti.get("/grades", response_model=list[Sent])
+    async def grades(request: Request) -> list[Sent]:
+        """For the activity's instructors: each score owed to the LMS column of their launch, sent or
+        waiting (and why it waits)."""
+        session = host.session_of(request)
+        if session is None or session.identity.role != "instructor" or session.launch is None:
+            raise HTTPException(403, "this is for the instructors of an activity: launch it from the LMS")
+        begun = await asyncio.to_thread(records.launch, session.launch)
+        if begun is None or begun.lineitem is None:
+            return []
+        rows = await asyncio.to_thread(records.outbox, None, begun.lineitem)
+        return [Sent(user=row.user, score=row.score, max_score=row.max_score, at=row.at, sent=row.sent,
+                     tries=row.tries, problem=row.problem) for row in rows]
 
     @lti.get("/jwks")
     async def jwks() -> JSONResponse:

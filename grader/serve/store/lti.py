@@ -152,11 +152,13 @@ class LtiRecords:
             session.rows("UPDATE lti_outbox SET due = ?, lease = NULL, problem = ? WHERE id = ?",
                          self._dialect.time_in(due), problem[:500], number)
 
-    def outbox(self, user: str | None = None) -> list[Outgoing]:
-        """Every score in the outbox (of ``user``), sent or not, oldest first: for the operator."""
+    def outbox(self, user: str | None = None, lineitem: str | None = None) -> list[Outgoing]:
+        """Every score in the outbox (of ``user``, for ``lineitem``), sent or not, oldest first."""
+        where = " AND ".join(f"{column} = ?" for column, value in (("user_id", user), ("lineitem", lineitem))
+                             if value is not None)
         with self._pool.session(None, SENDING) as session:
-            rows = (session.rows(f"SELECT {OUTBOX} FROM lti_outbox WHERE user_id = ? ORDER BY id", user)
-                    if user is not None else session.rows(f"SELECT {OUTBOX} FROM lti_outbox ORDER BY id"))
+            rows = session.rows(f"SELECT {OUTBOX} FROM lti_outbox{' WHERE ' + where if where else ''} ORDER BY id",
+                                *(value for value in (user, lineitem) if value is not None))
         return [self._outgoing(row) for row in rows]
 
     def _outgoing(self, row: tuple[Any, ...]) -> Outgoing:

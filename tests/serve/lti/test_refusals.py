@@ -181,6 +181,9 @@ def test_a_learner_sees_only_their_own_and_an_instructor_the_class(client, platf
     rows = teacher.get("/api/class?quiz=gradient_descent").json()["students"]
     assert {row["name"]: row["best"] for row in rows if row["name"] in ("Erin Example", "Frank Example")} == {
         "Erin Example": 5}
+    owed = [row for row in teacher.get("/lti/grades").json() if row["user"].endswith("|erin")]
+    assert [(row["score"], row["max_score"]) for row in owed] == [(5, 5)]  # (the LMS here cannot reach the tool)
+    assert learner.get("/lti/grades").status_code == 403
 
 
 def test_the_tool_publishes_one_key_which_it_keeps(client, platform, tmp_path):
