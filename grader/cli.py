@@ -340,8 +340,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     _note_other_batch(out, quiz)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for s in submissions for name in outdir.student_files(s.id)),
-                      *_import_files(roster, any(s.student and s.student.system == "moodle" for s in everything))])
+        folder.claim(gradebook.claimed((s.id for s in submissions), roster,
+                                       any(s.student and s.student.system == "moodle" for s in everything)))
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
         book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
@@ -409,8 +409,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
     _note_other_batch(out, chosen)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim([*(name for identifier, _ in order for name in outdir.student_files(identifier)),
-                      *_import_files(roster, True)])
+        folder.claim(gradebook.claimed((identifier for identifier, _ in order), roster, True))
         book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
@@ -420,9 +419,45 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
     _announce(summary, out, f" (merged from {text.count(len(manifests), 'shard')})")
 
 
-def _import_files(roster: lms.Roster | None, moodle: bool) -> list[str]:
-    """The import files a run may write: claimed, so that a later run without them removes them."""
-    return ([roster.file_name, outdir.UNMATCHED] if roster else []) + ([outdir.FEEDBACK_ZIP] if moodle else [])
+@cli.command("export", short_help="Write the quiz page's stored submits as gdgrade grade writes a batch.")
+@click.option("--db", "url", required=True, metavar="URL",
+              help="The database gdgrade serve --db keeps attempts in: a path, sqlite:///PATH or postgresql://...")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the reports and the batch files.")
+@click.option("--quiz", "quiz_name", default=None,
+              help="The quiz to export: a name, or the path of a quiz folder [default: the only quiz in the database].")
+@click.option("--which", type=click.Choice(["best", "last"]), default="best", show_default=True,
+              help="Each student's submit with the best score (the latest of equals), or their last.")
+@roster_options
+@hide_option
+def export_command(url: str, out: Path, quiz_name: str | None, which: str, roster: lms.Roster | None,
+                   hide_hidden: bool) -> None:
+    """Write each student's best (or last) Submit on the quiz page, kept in the --db database, to --out,
+    exactly as gdgrade grade writes a batch: <user>.json and .html per student, grades.csv, junit.xml,
+    summary.json and .md, index.html, students.js, and with --roster the LMS import file. A student
+    is named by their user on the page; their test runs are not exported."""
+    from grader.serve import export
+    from grader.serve.store import StoreUnavailable, describe, open_store
+
+    try:
+        store = open_store(url, create=False)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="'--db'") from None
+    except StoreUnavailable as problem:
+        raise click.ClickException(f"cannot open --db {describe(url)}: {text.one_line(problem.detail)}") from None
+    with store:
+        try:
+            chosen_quiz = load_quiz(quiz_name or export.only_quiz(store))
+            chosen = export.select(store, chosen_quiz.name, which)  # type: ignore[arg-type]
+            _note_other_batch(out, chosen_quiz)
+            atomic.install_interrupt_handler()
+            with _output_folder(out) as folder:
+                summary = export.write(chosen, folder, chosen_quiz, roster, hide_hidden)
+        except export.NothingToExport as problem:
+            raise click.UsageError(f"--db {describe(url)}: {problem}") from None
+        except StoreUnavailable as problem:
+            raise click.ClickException(f"cannot read --db {describe(url)}: {text.one_line(problem.detail)}") from None
+    _announce(summary, out, f" (each student's {which} submit, from {describe(url)})")
 
 
 def read_text(submission: intake.Submission) -> str | None:

@@ -21,7 +21,7 @@ from grader.formats.lms import Roster
 from grader.formats.lms.moodle import FeedbackZip
 from grader.formats.summary import Summary, Tally
 from grader.intake import Submission
-from grader.outdir import OutputFolder, student_files
+from grader.outdir import FEEDBACK_ZIP, UNMATCHED, OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Grading, Report, for_students
 from grader.text import spreadsheet_cell
@@ -130,6 +130,13 @@ class Gradebook:
         self.junit.abandon()
         if self._feedback is not None:
             self._feedback.abandon()
+
+
+def claimed(submissions: Iterable[str], roster: Roster | None, moodle: bool) -> list[str]:
+    """Every per-student and import file a batch of ``submissions`` may write: what its run claims
+    (``OutputFolder.claim``) before writing any, so that a later run without them removes them."""
+    return [*(name for submission in submissions for name in student_files(submission)),
+            *([roster.file_name, UNMATCHED] if roster else []), *([FEEDBACK_ZIP] if moodle else [])]
 
 
 def read_report(folder: Path, submission: str) -> Report:

@@ -15,6 +15,8 @@ import contextlib
 import datetime
 import random
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -26,17 +28,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from grader import intake, text
 from grader.formats.summary import Summary, Tally
 from grader.grade import Grader, Settings
 from grader.quiz import Quiz
 from grader.report import Report, Status, StudentError, for_students
-from grader.serve import identity
+from grader.serve import export, identity
 from grader.serve.admission import BodyCap, Full, Rate, Turns
 from grader.serve.identity import CSRF_HEADER, Identity, Peer, Session, Sessions
 from grader.serve.lti import Host, Lti
-from grader.serve.store import Attempt, Store, StoreUnavailable
+from grader.serve.store import Attempt, Store, StoreUnavailable, Which
 
 ShowSolution = Literal["after-pass", "always", "never"]
 BUSY: dict[int | str, dict[str, object]] = {
@@ -462,6 +465,27 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
                                               last_at=row.last_at,
                                               mistakes=_mistakes(row.last_report) if row.last_report else [])
                                    for row in rows])
+
+    @app.get("/api/export.zip", response_class=FileResponse,
+             responses={403: {"description": "not an instructor"}, 404: {"description": "nothing to export"}})
+    async def export_zip(session: Annotated[Session, Depends(instructor)], one: Annotated[Served, Depends(chosen)],
+                         which: Which = "best") -> FileResponse:
+        """The class's submits as ``gdgrade export`` writes them (reports, pages, grades.csv, the class
+        page), in one zip: each student's best submit, or their last."""
+        if store is None:
+            raise HTTPException(404, "this server keeps no attempts (--db none): there is nothing to export")
+        scratch = Path(tempfile.mkdtemp(prefix="export-"))
+        target = scratch / f"{one.quiz.name}-{which}.zip"
+        try:
+            await asyncio.to_thread(export.archive, store, one.quiz, target, which)
+        except export.NothingToExport as nothing:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise HTTPException(404, str(nothing)) from None
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return FileResponse(target, media_type="application/zip", filename=target.name,
+                            background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True))
 
     if options.lti is not None and store is not None:
         options.lti.attach(app, store, Host(quizzes={name: one.quiz for name, one in served.items()},

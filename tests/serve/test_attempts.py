@@ -6,6 +6,9 @@ Each runs on SQLite and on a real PostgreSQL (the ``store_url`` fixture).
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import zipfile
 
 import pytest
 
@@ -150,3 +153,22 @@ def test_a_database_that_is_down_gives_a_clear_answer_and_loses_nothing(quiz, po
         assert ana.post("/api/check", json={"source": RIGHT}).json()["score"] == 5  # back once it is
         assert [r.attempt.kind for r in store.attempts("proxy:ana", quiz.name)] == ["submit"]
         assert ana.get("/readyz").json() == {"status": "ready", "attempts_inside": 0}
+
+
+def test_the_instructor_downloads_the_class_as_gdgrade_export_writes_it(quiz, store_url, tmp_path):
+    with class_server(quiz, store_url, admin_token="t") as (app, store):
+        ana, teacher = student(app, "ana"), student(app, "teacher")
+        assert teacher.get("/api/export.zip").status_code == 403
+        teacher.headers["X-CSRF-Token"] = teacher.post("/api/login", json={"token": "t"}).json()["csrf"]
+        nothing = teacher.get("/api/export.zip")
+        assert nothing.status_code == 404 and "no submit of quiz gradient_descent" in nothing.json()["detail"]
+        ana.post("/api/check", json={"source": RIGHT})
+        ana.post("/api/check", json={"source": FORGOT})
+        for which, score in (("best", "5"), ("last", "4")):
+            download = teacher.get("/api/export.zip", params={"which": which})
+            assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+            with zipfile.ZipFile(io.BytesIO(download.content)) as bundle:
+                names = set(bundle.namelist())
+                assert {"grades.csv", "summary.json", "index.html", "junit.xml"} <= names
+                grades = list(csv.DictReader(io.StringIO(bundle.read("grades.csv").decode("utf-8-sig"))))
+            assert [(row["id"], row["score"]) for row in grades] == [("proxy:ana", score)]

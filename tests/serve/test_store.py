@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import stat
 import subprocess
@@ -107,6 +108,27 @@ def test_replicas_opening_a_new_database_at_once_migrate_it_once(store_url, grad
     assert raw_rows(store_url, "SELECT COUNT(*) FROM schema_version") == [(len(MIGRATIONS),)]
 
 
+def test_a_class_submitting_at_once_is_all_saved(store, graded):
+    """More threads than connections, each recording: every attempt is saved and numbered once."""
+    numbers, failures = [], []
+
+    def student(number: int) -> None:
+        try:
+            for minute in range(5):
+                numbers.append(store.record(attempt(graded, "error_reversed", user=f"s{number}",
+                                                    at=T0 + timedelta(minutes=minute))))
+        except Exception as problem:  # noqa: BLE001 - the test reports what any thread met
+            failures.append(problem)
+
+    threads = [threading.Thread(target=student, args=(number,)) for number in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(set(numbers)) == 60
+    assert [summary.submits for summary in store.students("gradient_descent")] == [5] * 12
+
+
 def test_usage_counts_a_students_attempts_and_bytes_since_a_time(store, graded):
     for minute, source in enumerate(["a = 1\n", "é = 2\n", "print('three')\n"]):
         store.record(attempt(graded, "error_reversed", kind="run" if minute % 2 else "submit",
@@ -180,7 +202,9 @@ def test_reports_give_each_students_best_or_last_submit(store, graded, which):
     store.record(attempt(graded, "correct_dot", kind="run", at=T0 + timedelta(minutes=4), source="# a run\n"))
     store.record(attempt(graded, "syntax_error", user="bo", at=T0))
     store.record(attempt(graded, "correct_dot", user="cy", kind="run", at=T0))  # no submit: not exported
-    chosen = list(store.reports("gradient_descent", which))
+    selection = store.reports("gradient_descent", which)
+    assert selection.users == ("ana", "bo") and len(selection) == 2  # known before any report is read
+    chosen = list(selection)
     assert [recorded.attempt.user for recorded in chosen] == ["ana", "bo"]
     assert chosen[0].attempt.source == {"best": "# full again\n", "last": "# last partial\n"}[which]
     assert chosen[1].attempt.report.model_dump() == graded["syntax_error"][1].model_dump()
@@ -198,6 +222,9 @@ def test_a_stopped_postgresql_gives_a_message_for_students_and_the_store_recover
     try:
         store = open_store(server.create_database())
         store.record(attempt(graded, "correct_dot"))
+        server.stop()  # a restart between two attempts: the idle connection is dead, the next attempt saved
+        server.resume()
+        store.record(attempt(graded, "correct_dot", at=T0 + timedelta(seconds=1)))
         server.stop()
         with pytest.raises(StoreUnavailable) as raised:
             store.record(attempt(graded, "error_reversed"))
@@ -214,8 +241,30 @@ def test_a_stopped_postgresql_gives_a_message_for_students_and_the_store_recover
         server.resume()
         store.ping()
         store.record(attempt(graded, "error_reversed", at=T0 + timedelta(minutes=1)))
-        assert [r.attempt.report.full_marks for r in store.attempts("ana", "gradient_descent")] == [False, True]
+        assert [r.attempt.report.full_marks for r in store.attempts("ana", "gradient_descent")] == [False, True, True]
         store.close()
+    finally:
+        server.remove()
+
+
+def test_a_full_disk_under_postgresql_gives_students_a_message_and_loses_nothing_saved(graded):
+    """PostgreSQL's real "could not extend file": its tables on a 48 MiB tmpfs, filled by another file."""
+    server = Postgres.start(disk_mib=48)
+    try:
+        with open_store(server.create_database()) as store:
+            store.record(attempt(graded, "correct_dot"))
+            server.fill_disk()
+            large = secrets.token_hex(100_000)  # random: it cannot be compressed into the pages already there
+            with pytest.raises(StoreUnavailable) as raised:
+                store.record(attempt(graded, "error_reversed", source=large))
+            assert str(raised.value) == ("Your attempt could not be saved: the disk of the class's database is "
+                                         "full. Your code is still in the editor: try again in a minute.")
+            assert "could not extend file" in raised.value.detail
+            assert store.usage("ana", "gradient_descent", T0).attempts == 1  # reads go on
+            server.free_disk()
+            store.record(attempt(graded, "error_reversed", source=large, at=T0 + timedelta(minutes=1)))
+            assert [r.attempt.source[:8] for r in store.attempts("ana", "gradient_descent")] == [
+                large[:8], graded["correct_dot"][0][:8]]
     finally:
         server.remove()
 

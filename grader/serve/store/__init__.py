@@ -11,21 +11,22 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from grader.serve.store.attempts import Store
+from grader.serve.store.attempts import Chosen, Store
 from grader.serve.store.model import Attempt, Kind, Recorded, StoreUnavailable, StudentSummary, Usage, Which
 from grader.serve.store.pool import Dialect, Pool
 from grader.serve.store.schema import migrate
 
-__all__ = ["Attempt", "Kind", "Recorded", "Store", "StoreUnavailable", "StudentSummary", "Usage", "Which",
+__all__ = ["Attempt", "Chosen", "Kind", "Recorded", "Store", "StoreUnavailable", "StudentSummary", "Usage", "Which",
            "describe", "open_store"]
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")
 
 
-def open_store(url: str, connections: int = 8) -> Store:
+def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
     """The store at ``url``: a path or ``sqlite:///path`` (``sqlite:////abs/path``) for SQLite in that file,
     ``postgresql://...`` for PostgreSQL. Its tables are made or migrated before it returns.
+    ``create=False``: an SQLite file must exist already (a reader such as ``gdgrade export``).
 
     ValueError for a URL that names no database gdgrade can use; StoreUnavailable when the
     database cannot be opened or reached.
@@ -42,6 +43,8 @@ def open_store(url: str, connections: int = 8) -> Store:
         path = url[len("sqlite:///"):] if name else url
         if (name and not url.startswith("sqlite:///")) or path in ("", ":memory:") or "?" in path:
             raise ValueError(f"{describe(url)} names no database file: give a path, or sqlite:///PATH")
+        if not create and not Path(path).is_file():
+            raise ValueError(f"there is no database file {path}")
         from grader.serve.store.sqlite import SQLite
         try:
             dialect = SQLite(Path(path))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets as random_bytes
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from grader.report import Report
 from grader.serve.store.lti import LtiRecords, Passback, enqueue
-from grader.serve.store.model import Attempt, Kind, Recorded, StudentSummary, Usage, Which
+from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
 
 SAVING = "Your attempt could not be saved: {why}. Your code is still in the editor: try again in a minute."
@@ -27,17 +28,28 @@ ORDERS: dict[Which, str] = {"best": "score DESC, at DESC, id DESC", "last": "at 
 SECRET_BYTES = 32
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """One submit per student (``Store.reports``): who at once, their attempts as they are iterated."""
+
+    users: tuple[str, ...]
+    numbers: tuple[int, ...]
+    read: Callable[[list[int]], list[Recorded]] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[Recorded]:
+        for start in range(0, len(self.numbers), BATCH):
+            yield from self.read(list(self.numbers[start:start + BATCH]))
+
+
 class Store:
     """Every attempt on the quiz page, in one database (``open_store`` makes one)."""
 
     def __init__(self, pool: Pool):
         self._pool = pool
         self._dialect = pool.dialect
-
-    @property
-    def kind(self) -> str:
-        """"sqlite" or "postgresql"."""
-        return self._dialect.name
 
     @property
     def lti(self) -> LtiRecords:
@@ -119,21 +131,19 @@ class Store:
                 last_report=report))
         return summaries
 
-    def reports(self, quiz: str, which: Which = "best") -> Iterator[Recorded]:
+    def reports(self, quiz: str, which: Which = "best") -> Chosen:
         """Each student's chosen submit of ``quiz``, with its file and full report, by user: for an export.
 
-        Read a batch at a time, so a class of any size costs the memory of a few reports.
+        Who is known at once (``Chosen.users``); the submits are read a batch at a time as they are
+        iterated, so a class of any size costs the memory of a few reports.
         """
         with self._pool.session(None, READING) as session:
             chosen = session.rows(
                 "SELECT user_id, id FROM (SELECT user_id, id, ROW_NUMBER() OVER (PARTITION BY user_id "
                 f"ORDER BY {ORDERS[which]}) AS pick FROM attempts WHERE quiz = ? AND kind = 'submit') AS ranked "
                 "WHERE pick = 1", quiz)
-        numbers = [number for _, number in sorted(chosen)]
-        for start in range(0, len(numbers), BATCH):
-            with self._pool.session(None, READING) as session:
-                found = {recorded.id: recorded for recorded in self._fetch(session, numbers[start:start + BATCH])}
-            yield from (found[number] for number in numbers[start:start + BATCH])
+        ordered = sorted(chosen)
+        return Chosen(tuple(user for user, _ in ordered), tuple(int(number) for _, number in ordered), self._read)
 
     def ping(self) -> None:
         """Return when the database answers (a readiness probe); StoreUnavailable otherwise."""
@@ -149,6 +159,11 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _read(self, numbers: list[int]) -> list[Recorded]:
+        with self._pool.session(None, READING) as session:
+            found = {recorded.id: recorded for recorded in self._fetch(session, numbers)}
+        return [found[number] for number in numbers]
+
     def _fetch(self, session: Any, numbers: list[int]) -> Iterator[Recorded]:
         for start in range(0, len(numbers), BATCH):
             part = numbers[start:start + BATCH]
@@ -157,9 +172,8 @@ class Store:
 
     def _recorded(self, row: tuple[Any, ...]) -> Recorded:
         number, user, name, quiz, kind, at, source, report = row
-        kind_: Kind = kind
         text = bytes(source).decode("utf-8", "surrogatepass")
         graded = Report.model_validate_json(report)
         graded.source_text = text  # what a feedback page shows beside the report
         return Recorded(id=int(number), attempt=Attempt(
-            user=user, name=name, quiz=quiz, kind=kind_, at=self._dialect.time_out(at), source=text, report=graded))
+            user=user, name=name, quiz=quiz, kind=kind, at=self._dialect.time_out(at), source=text, report=graded))

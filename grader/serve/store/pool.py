@@ -20,7 +20,6 @@ from grader.serve.store.model import StoreUnavailable
 class Dialect(Protocol):
     """What differs between the databases: connecting, SQL types, transactions and errors."""
 
-    name: str
     errors: tuple[type[Exception], ...]
     """The driver's errors: every one becomes StoreUnavailable."""
     begin_write: str
@@ -99,7 +98,8 @@ class Pool:
                 connection.execute("COMMIT")
         except self.dialect.errors as problem:
             _close(connection)
-            raise StoreUnavailable(failure.format(why=self.dialect.why(problem)), str(problem).strip()) from None
+            detail = " ".join(str(problem).split())  # one line for a log, whatever the driver wrote
+            raise StoreUnavailable(failure.format(why=self.dialect.why(problem)), detail) from None
         except BaseException:
             _close(connection)  # closing rolls the transaction back
             raise

@@ -17,7 +17,6 @@ UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08
 
 
 class PostgreSQL:
-    name = "postgresql"
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
     begin_write = "BEGIN"
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot for a whole summary

@@ -18,7 +18,6 @@ CONNECT_ERRORS = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite
 
 
 class SQLite:
-    name = "sqlite"
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
     begin_write = "BEGIN IMMEDIATE"  # the write lock up front: two writers never deadlock upgrading
     begin_read = "BEGIN"
