@@ -233,7 +233,6 @@ def test_the_quiz_page_serves_the_quiz_folder_it_is_given(quiz_folder):
 
     from grader.grade import Settings
     from grader.serve.app import Options, create_app
-
     from grader.serve.identity import CSRF_HEADER
 
     app = create_app(catalog.load(str(quiz_folder)), Settings(seed=5, timeout=5), Options(jobs=1))
