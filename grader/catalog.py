@@ -168,6 +168,8 @@ def _from_entry_point(point: metadata.EntryPoint) -> Quiz:
     quiz = _quiz_of(loaded, where) if isinstance(loaded, ModuleType) else loaded
     if not isinstance(quiz, Quiz):
         raise QuizError(f"{where} gives a {type(quiz).__name__}, not a grader.quiz.Quiz")
+    if not quiz.digest and point.module in sys.modules:
+        quiz = dataclasses.replace(quiz, digest=definition_digest(sys.modules[point.module]))
     return _checked(quiz, point.name, where)
 
 
@@ -207,7 +209,28 @@ def _quiz_of(module: ModuleType, where: str) -> Quiz:
         raise QuizError(f"{where} defines no QUIZ (a grader.quiz.Quiz): see docs/writing-a-quiz.md")
     if not isinstance(quiz, Quiz):
         raise QuizError(f"QUIZ in {where} is a {type(quiz).__name__}, not a grader.quiz.Quiz")
-    return quiz
+    return dataclasses.replace(quiz, digest=definition_digest(module))
+
+
+DIGEST_FILES = 1000
+"""A quiz folder's files that its digest reads, at most: a quiz is small; this bounds a mistake."""
+
+
+def definition_digest(module: ModuleType) -> str:
+    """SHA-256 of the files that define a quiz: every file in its package's folder (its code, its
+    solution and starter, its data), or its module's file; a quiz changed on disk gets another."""
+    origin = getattr(module, "__file__", None)
+    if not origin:
+        return ""
+    root = Path(origin).parent if hasattr(module, "__path__") else None
+    files = sorted(path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+                   )[:DIGEST_FILES] if root is not None else [Path(origin)]
+    digest = hashlib.sha256()
+    for path in files:
+        name = str(path.relative_to(root)) if root is not None else path.name
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _checked(quiz: Quiz, name: str | None, where: str) -> Quiz:

@@ -23,8 +23,9 @@ from typing import Any
 
 import click
 
-from grader import __version__, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
+from grader import __version__, adjust, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
 from grader.formats import github, gradebook, gradescope, junit, lms, render
+from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
 from grader.report import Status
@@ -106,6 +107,11 @@ hide_option = click.option(
     help="Student-facing output says that a hidden case failed and how, without its inputs or expected values.")
 
 
+replace_option = click.option(
+    "--replace", is_flag=True,
+    help="Replace the files of another batch that --out holds (without it, such a folder is refused).")
+
+
 def _format_report(result: report.Report, output_format: str) -> str:
     """One report in the chosen format (already the student-facing view when hidden cases are hidden)."""
     if output_format == "json":
@@ -139,25 +145,24 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
 
 
 def _note_other_quiz(submissions: list[intake.Submission], chosen: quiz.Quiz) -> None:
-    """Say so on stderr when the files look like another quiz's: the run probably forgot --quiz."""
-    other = catalog.meant_for_another([s.path.name for s in submissions if not s.nothing], chosen)
-    if other is not None:
-        quiz_meant, count = other
-        files = "the file is" if len(submissions) == 1 else f"{count} of the {len(submissions)} files are"
-        click.echo(f"gdgrade: note: {files} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades; "
-                   f"this run grades quiz {chosen.name} ({chosen.filename}): give --quiz {quiz_meant.name} "
-                   "if that was meant", err=True)
-
-
-def _note_other_batch(out: Path, chosen: quiz.Quiz) -> None:
-    """Say so on stderr when ``out`` holds another quiz's batch: this run replaces its files."""
-    try:
-        earlier = json.loads((out / "summary.json").read_text()).get("quiz")
-    except (OSError, ValueError, AttributeError):
+    """When the files look like another quiz's, the run probably forgot --quiz: when every file does and
+    no --quiz was given, refuse (grading them all with the default quiz gives every student 0);
+    otherwise say so on stderr."""
+    named = [s.path.name for s in submissions if not s.nothing]
+    other = catalog.meant_for_another(named, chosen)
+    if other is None:
         return
-    if isinstance(earlier, str) and earlier != chosen.name:
-        click.echo(f"gdgrade: note: {out} holds a batch of quiz {text.one_line(earlier)[:64]}; this batch of quiz "
-                   f"{chosen.name} replaces its files (give another --out to keep both)", err=True)
+    quiz_meant, count = other
+    files = "the file is" if len(submissions) == 1 else f"{count} of the {len(submissions)} files are"
+    given = click.get_current_context().get_parameter_source("quiz_name") is not click.core.ParameterSource.DEFAULT
+    if count == len(named) and not given:
+        every = "the file is" if count == 1 else f"all {count} files are"
+        raise click.UsageError(f"{every} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades, and no "
+                               f"--quiz was given: give --quiz {quiz_meant.name}, or --quiz {chosen.name} to grade "
+                               f"{'it' if count == 1 else 'them'} as {chosen.filename} all the same")
+    click.echo(f"gdgrade: note: {files} named {quiz_meant.filename}, which quiz {quiz_meant.name} grades; "
+               f"this run grades quiz {chosen.name} ({chosen.filename}): give --quiz {quiz_meant.name} "
+               "if that was meant", err=True)
 
 
 def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Settings) -> report.Report:
@@ -264,6 +269,39 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--late-penalty``, ``--due`` and ``--overrides``: read before anything is graded (a bad one is a
+    usage error), arriving as ``adjustments``, a function of the quiz's variables giving the ``Adjuster``."""
+
+    @click.option("--late-penalty", "late_penalty", default=None, metavar="P%[/day]",
+                  help="Take P% of the maximum off late work (the LMS's late flag, or --due and the download's "
+                       "submission times), once, or for each day or part of a day late with P%/day.")
+    @click.option("--due", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]), default=None,
+                  help="The deadline, in the download's time (for --late-penalty): work handed in after it is late.")
+    @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  default=None, help="A CSV of student,score,variable,comment: the instructor's own scores (a "
+                  "variable's, or the total when variable is empty), applied in every output.")
+    @functools.wraps(command)
+    def wrapper(late_penalty: str | None, due: Any, overrides_path: Path | None, **kwargs: Any) -> Any:
+        if due is not None and late_penalty is None:
+            raise click.UsageError("--due needs --late-penalty")
+        try:
+            penalty = adjust.LatePenalty.parse(late_penalty, due) if late_penalty is not None else None
+        except adjust.AdjustError as problem:
+            raise click.UsageError(str(problem)) from None
+
+        def adjustments(variables: tuple[str, ...]) -> adjust.Adjuster:
+            try:
+                overrides = adjust.read_overrides(overrides_path, variables) if overrides_path else None
+            except adjust.AdjustError as problem:
+                raise click.UsageError(str(problem)) from None
+            return adjust.Adjuster(penalty, overrides)
+
+        return command(adjustments=adjustments, **kwargs)
+
+    return wrapper
+
+
 @cli.command("grade", short_help="Grade every submission in folders or files; write reports and class files.")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, readable=True, path_type=Path))
@@ -273,6 +311,7 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Submissions graded in parallel [default: number of cores].")
 @click.option("--resume", is_flag=True,
               help="Keep every valid report already in --out for the same file; grade only the rest.")
+@replace_option
 @click.option("--shard", "shard_spec", default=None, metavar="K/N",
               help="Grade only shard K of N (a deterministic split; needs --seed); combine shards with gdgrade merge.")
 @click.option("--layout", type=click.Choice(intake.LAYOUT_NAMES), default="auto", show_default=True,
@@ -280,10 +319,12 @@ def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--attempts", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
               help="Grade each student's latest attempt in a download, or every attempt (the import takes the best).")
 @roster_options
+@adjust_options
 @hide_option
 @grading_options
-def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, shard_spec: str | None,
-                  layout: str, attempts: str, roster: lms.Roster | None, hide_hidden: bool, quiz: quiz.Quiz,
+def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, replace: bool,
+                  shard_spec: str | None, layout: str, attempts: str, roster: lms.Roster | None,
+                  adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool, quiz: quiz.Quiz,
                   settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
@@ -315,9 +356,20 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
       index.html    the class overview page, linking every student's page
       students.js   the overview's table of students, which index.html reads
       <system>-import.csv, unmatched.csv   with --roster
-      moodle-feedback.zip   each Moodle student's page, for Moodle's feedback upload
-    Reports of submissions no longer in the batch are removed.
+      moodle-feedback.zip, canvas-feedback.zip   each Moodle or Canvas student's
+                    page, for the LMS's feedback upload
+    Reports of submissions no longer in this batch are removed; a folder that
+    holds another batch's files is refused unless --replace is given.
     """
+    if shard_spec is not None:  # before the submissions are searched: a bad shard is said at once
+        try:
+            k, n = shard.parse(shard_spec)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+        if settings.seed is None:
+            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
+                                   "(choose a number and keep it from students)")
+    adjuster = adjustments(quiz.variables)
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
     except intake.IntakeError as problem:
@@ -326,29 +378,20 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     if not everything:
         raise click.UsageError(f"no submissions found in {', '.join(map(str, paths))} "
                                f"(looked for {quiz.filename} files in folders and .py files)")
-    submissions = everything
     _note_other_quiz(everything, quiz)
-    if shard_spec is not None:
-        try:
-            k, n = shard.parse(shard_spec)
-        except ValueError as problem:
-            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
-        if settings.seed is None:
-            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
-                                   "(choose a number and keep it from students)")
-        submissions = shard.select(everything, k, n)
-    _note_other_batch(out, quiz)
+    _check_roster(roster, [(s.id, s.student) for s in everything])
+    submissions = shard.select(everything, k, n) if shard_spec is not None else everything
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(gradebook.claimed((s.id for s in submissions), roster,
-                                       any(s.student and s.student.system == "moodle" for s in everything)))
+        _claim(folder, gradebook.claimed((s.id for s in submissions), roster,
+                                         {s.student.system for s in everything if s.student}),
+               outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything))
+        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
-                done = {s.id for s in submissions if gradebook.existing_report(
-                    out, s.id, quiz.name, content_digest(s), grader.grading) is not None} if resume else set()
+                done = _resumable(out, submissions, quiz, grader) if resume else set()
                 fresh = grader.grade([s for s in submissions if s.id not in done])
                 with click.progressbar(submissions, label="Grading", file=sys.stderr,
                                        hidden=not sys.stderr.isatty()) as bar:
@@ -382,10 +425,12 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
               help="Folder for the combined reports and batch files.")
 @click.option("--quiz", "quiz_name", default=None,
               help="The quiz folder the shards were graded with, when it is not a quiz gdgrade finds by name.")
+@replace_option
 @roster_options
+@adjust_options
 @hide_option
-def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lms.Roster | None,
-          hide_hidden: bool) -> None:
+def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: bool, roster: lms.Roster | None,
+          adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool) -> None:
     """Combine the --out folders of every shard of a batch into one folder, refusing overlaps and gaps."""
     try:
         manifests = shard.check(shards)
@@ -398,19 +443,23 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
     if chosen.name != name:
         raise click.BadParameter(f"the shards were graded with quiz {name!r}, not {chosen.name!r}",
                                  param_hint="'--quiz'")
+    adjuster = adjustments(chosen.variables)
     order = sorted((identifier, folder) for folder, manifest in manifests for identifier in manifest.submissions)
+    handed_in = []
     for identifier, shard_folder in order:  # every report whole before anything is written
         try:
-            gradebook.read_report(shard_folder, identifier)
+            handed_in.append((identifier, gradebook.read_report(shard_folder, identifier).student))
         except (OSError, ValueError) as problem:
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
-    _note_other_batch(out, chosen)
+    _check_roster(roster, handed_in)
     atomic.install_interrupt_handler()
     with _output_folder(out) as folder:
-        folder.claim(gradebook.claimed((identifier for identifier, _ in order), roster, True))
-        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests))
+        _claim(folder, gradebook.claimed((identifier for identifier, _ in order), roster, set(FEEDBACK_LAYOUTS)),
+               outdir.batch_of("merge", name, shards), replace)
+        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests),
+                                   adjuster)
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
             result.source_text = read_text(intake.reopen(identifier, result.path))
@@ -430,8 +479,9 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, roster: lm
               help="Each student's submit with the best score (the latest of equals), or their last.")
 @roster_options
 @hide_option
+@replace_option
 def export_command(url: str, out: Path, quiz_name: str | None, which: str, roster: lms.Roster | None,
-                   hide_hidden: bool) -> None:
+                   hide_hidden: bool, replace: bool) -> None:
     """Write each student's best (or last) Submit on the quiz page, kept in the --db database, to --out,
     exactly as gdgrade grade writes a batch: <user>.json and .html per student, grades.csv, junit.xml,
     summary.json and .md, index.html, students.js, and with --roster the LMS import file. A student
@@ -449,14 +499,17 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: str, roste
         try:
             chosen_quiz = load_quiz(quiz_name or export.only_quiz(store))
             chosen = export.select(store, chosen_quiz.name, which)  # type: ignore[arg-type]
-            _note_other_batch(out, chosen_quiz)
             atomic.install_interrupt_handler()
             with _output_folder(out) as folder:
-                summary = export.write(chosen, folder, chosen_quiz, roster, hide_hidden)
+                summary = export.write(chosen, folder, chosen_quiz,
+                                       outdir.batch_of(f"export --which {which}", chosen_quiz.name, [describe(url)]),
+                                       roster, hide_hidden, replace)
         except export.NothingToExport as problem:
             raise click.UsageError(f"--db {describe(url)}: {problem}") from None
         except StoreUnavailable as problem:
             raise click.ClickException(f"cannot read --db {describe(url)}: {text.one_line(problem.detail)}") from None
+        except outdir.OtherBatch as problem:
+            raise click.UsageError(str(problem)) from None
     _announce(summary, out, f" (each student's {which} submit, from {describe(url)})")
 
 
@@ -466,6 +519,47 @@ def read_text(submission: intake.Submission) -> str | None:
         return decode(submission.read())
     except (OSError, SourceError):
         return None
+
+
+def _check_roster(roster: lms.Roster | None, handed_in: list[tuple[str, report.Student | None]]) -> None:
+    """A roster that matches no submission is a usage error (another course's, another system's); one that
+    matches only some is said on stderr, with the counts."""
+    if roster is None:
+        return
+    try:
+        note = roster.check(handed_in)
+    except lms.RosterError as problem:
+        raise click.UsageError(str(problem)) from None
+    if note:
+        click.echo(f"gdgrade: note: {note}", err=True)
+
+
+def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Quiz, grader: Grader) -> set[str]:
+    """The ids whose report in ``out`` ``--resume`` keeps; when it keeps none, it says why on stderr."""
+    kept: set[str] = set()
+    declined: dict[str, int] = {}
+    for submission in submissions:
+        found = gradebook.existing_report(out, submission.id, chosen.name, content_digest(submission),
+                                          grader.grading)
+        if isinstance(found, str):
+            declined[found] = declined.get(found, 0) + 1
+        else:
+            kept.add(submission.id)
+    declined.pop(gradebook.NO_REPORT, None)
+    if not kept:
+        why = "; ".join(f"{count} {why}" for why, count in sorted(declined.items(), key=lambda item: -item[1]))
+        click.echo(f"gdgrade: note: --resume keeps no report: {out} holds "
+                   + (f"none this batch can keep ({why}); grading all {len(submissions)}" if declined
+                      else f"no report of this batch's submissions; grading all {len(submissions)}"), err=True)
+    return kept
+
+
+def _claim(folder: outdir.OutputFolder, names: list[str], batch: dict[str, object], replace: bool) -> None:
+    """``folder.claim``, refused in one line when the folder holds another batch (without ``--replace``)."""
+    try:
+        folder.claim(names, batch, replace)
+    except outdir.OtherBatch as problem:
+        raise click.UsageError(str(problem)) from None
 
 
 def _output_folder(out: Path) -> outdir.OutputFolder:
@@ -527,6 +621,10 @@ def _default_db() -> str:
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="An address or network whose X-Forwarded-* and user header count (repeatable) "
                    "[default: this machine, 127.0.0.0/8 and ::1].")
+@click.option("--proxy-secret", envvar="GDGRADE_PROXY_SECRET", default=None, metavar="TEXT",
+              help="Trust the proxy's headers (user, X-Forwarded-*) only on requests that carry this in "
+                   "X-Gdgrade-Proxy: on a machine other accounts share, they reach 127.0.0.1 too "
+                   "[env GDGRADE_PROXY_SECRET].")
 @click.option("--root-path", default="", metavar="PREFIX",
               help="The path prefix the proxy serves the page under, when it does not send X-Forwarded-Prefix.")
 @click.option("--admin-token", envvar="GDGRADE_ADMIN_TOKEN", default=None, metavar="TOKEN",
@@ -545,6 +643,12 @@ def _default_db() -> str:
               help="Seconds a stop (Ctrl-C, SIGTERM) waits for attempts being graded; waiting ones get 503 at once.")
 @click.option("--also", "also", multiple=True, metavar="NAME|PATH",
               help="Another quiz the page serves, at ?quiz=NAME (repeatable; 'all': every quiz gdgrade quizzes lists).")
+@click.option("--header-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds a connection has to send a request's headers (a body may pause no longer); then it "
+                   "is closed.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Connections open at once, a tenth of them from one address (a trusted proxy's: no share); "
+                   "more get 503.")
 @click.option("--lti-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Be an LTI 1.3 tool for the platforms FILE registers: students come from LMS "
                                    "launches, each Submit's score goes to the LMS gradebook (see gdgrade lti config).")
@@ -556,10 +660,11 @@ def _default_db() -> str:
 @click.option("--record", hidden=True, default=None)
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
-          trusted_proxies: tuple[str, ...], root_path: str, admin_token: str | None, rate: float, queue: int | None,
-          max_source: int, quota: int, quota_mib: int, stop_timeout: float, also: tuple[str, ...],
-          lti_config: Path | None, grade_policy: str, lti_retry_most: float, record: str | None,
-          quiz: quiz.Quiz, settings: Settings) -> None:
+          trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
+          rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
+          also: tuple[str, ...], header_timeout: float, max_connections: int, lti_config: Path | None,
+          grade_policy: str, lti_retry_most: float, record: str | None, quiz: quiz.Quiz,
+          settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
     earned, and the class's live view for instructors (/class).
@@ -571,9 +676,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
                                "gdgrade export --db URL --out DIR (the batch's files)")
     try:
-        import uvicorn
-
-        from grader.serve import identity
+        from grader.serve import connections, identity, listen
         from grader.serve.app import Options, create_app
         from grader.serve.store import StoreUnavailable, describe, open_store
     except ImportError:
@@ -585,6 +688,16 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
     lti = _lti(lti_config, grade_policy, lti_retry_most, user_header, db)
+    limits = connections.fit_descriptors(connections.Limits(
+        header_timeout=header_timeout, total=max_connections, per_client=connections.per_client(max_connections),
+        proxies=proxies))
+    if limits.total < max_connections:
+        click.echo(f"gdgrade: warning: --max-connections {max_connections} is more than this process may open "
+                   f"files; serving at most {limits.total}", err=True)
+    try:  # before any work: a port in use is a usage error, not a grader started for nothing
+        sockets = listen.bind(host, port)
+    except listen.CannotListen as problem:
+        raise click.UsageError(str(problem)) from None
     url = db or _default_db()
     try:
         store = None if url == "none" else open_store(url)
@@ -594,8 +707,9 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.ClickException(f"cannot use --db {describe(url)}: {problem} ({problem.detail})") from None
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
-                      trusted_proxies=proxies, root_path=root_path.rstrip("/"), admin_token=admin_token,
-                      quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed, lti=lti)
+                      trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
+                      admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
+                      lti=lti)
     names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
     quizzes = {quiz.name: quiz}
     for name in names:
@@ -606,21 +720,19 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)
     kept = "keeping nothing" if store is None else f"keeping attempts in {describe(url)}"
-    click.echo(f"Serving {quiz.title} on http://{host}:{port}/, {kept} (Ctrl-C stops)", err=True)
+    where = f"http://{f'[{host}]' if ':' in host else host}:{sockets[0].getsockname()[1]}/"  # port 0: the one bound
 
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: object) -> None:
-            for stop in options.stoppers:  # waiting attempts are answered 503 now, not after the queue
-                stop()
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+    def stopping() -> None:
+        for stop in options.stoppers:  # waiting attempts are answered 503 now, not after the queue
+            stop()
 
     # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again for whoever
     # handled it before: here, that means a clean stop (what systemd and Docker send), exit code 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda *_: sys.exit(0))
-    try:
-        Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False, log_level="warning",
-                              timeout_graceful_shutdown=int(math.ceil(stop_timeout)))).run()
+    try:  # said once it is true: the page answers there
+        listen.serve(app, sockets, limits, stop_timeout=stop_timeout, on_stop=stopping, on_ready=lambda: click.echo(
+            f"Serving {quiz.title} on {where}, {kept} (Ctrl-C stops)", err=True))
     finally:
         if store is not None:
             store.close()

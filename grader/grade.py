@@ -25,12 +25,12 @@ from grader.report import Check, Grading, Report, Sandbox, Status, StudentError,
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
-from grader.source import Source, SourceError, analyse, decode, program_key
+from grader.source import Source, SourceError, analyse, decode
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
-"""How many distinct programs' runs a batch keeps for files that are the same program laid out
-otherwise (comments, blank lines, docstrings): within that many, each program runs once."""
+"""How many distinct files' runs a batch keeps for byte-identical copies: within that many, each
+distinct text runs once."""
 SHARED_ANSWER_BYTES = 64 << 10
 """A run whose output and results are larger is not kept for others (memory stays flat)."""
 FILE_BYTES, SCRATCH_BYTES, SCRATCH_FILES = 16 * MIB, 32 * MIB, 1024
@@ -313,24 +313,6 @@ def _finish(submission: intake.Submission, grader: Grader, draw: Draw, source: S
 
 
 @dataclass
-class _Program:
-    """A run kept for other files of the same program: its answer, the text that ran, and that
-    text's program key once a file that looks alike asks (most files never need it)."""
-
-    answer: Future[dict[str, object]]
-    text: str
-    key: str | None = ""
-    """The text's ``program_key``: "" until asked, None when its runs are not to be shared."""
-
-    def same(self, text: str) -> bool:
-        """Whether ``text`` is this program: the same bytes, or the same tree (``program_key``)."""
-        if text == self.text:
-            return True
-        if self.key == "":
-            self.key = program_key(self.text)
-        return self.key is not None and program_key(text) == self.key
-
-
 @dataclass(frozen=True)
 class Draw:
     """One draw of the hidden cases: the expected values in every case, and the grading record that
@@ -352,8 +334,6 @@ class Ticket:
     digest: str | None
     text: str | None
     answer: Future[dict[str, object]] | None
-    borrowed: str | None = None
-    """The text of the file whose run ``answer`` is, when that is another file of the same program."""
 
 
 def content_digest(submission: intake.Submission) -> str | None:
@@ -379,10 +359,10 @@ class Grader:
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
-        self._programs: collections.OrderedDict[str, _Program] = collections.OrderedDict()
-        """Recent runs by what their files look like (``Source.looks``)."""
+        self._programs: collections.OrderedDict[str, Future[dict[str, object]]] = collections.OrderedDict()
+        """Recent runs by the SHA-256 of the file's bytes (``Ticket.digest``)."""
         self.runs = 0
-        """How many runs the sandbox was given (files of one program share a run)."""
+        """How many runs the sandbox was given (byte-identical files share a run)."""
 
     def draw(self, seed: int | None = None) -> Draw:
         """Hidden cases drawn from ``seed`` (None: a fresh seed), as many as the settings say."""
@@ -390,7 +370,8 @@ class Grader:
         reference = compare.Reference(self.quiz, self.quiz.cases(self.settings.hidden_cases, seed))
         return Draw(reference, Grading(seed=seed, hidden_cases=len(reference.cases) - 1, timeout=self.settings.timeout,
                                        memory_mib=self.settings.memory_mib,
-                                       tolerances={step.name: (step.rtol, step.atol) for step in self.quiz.steps}))
+                                       tolerances={step.name: (step.rtol, step.atol) for step in self.quiz.steps},
+                                       quiz_digest=self.quiz.digest or None))
 
     def missing_layers(self) -> dict[str, str]:
         """Sandbox layers this machine cannot apply, with the reason."""
@@ -406,56 +387,46 @@ class Grader:
         self.close(abort=kind is not None)
 
     def submit(self, submission: intake.Submission, draw: Draw | None = None) -> Ticket:
-        """Read one submission and start its run, unless a kept run is of the same program (the same
-        bytes, or the same tree: ``_Program``): ``report`` turns the ticket into its report once
-        ``ticket.answer`` is done. With a ``draw`` of its own the file runs on those hidden cases,
-        alone: runs are shared only within the batch's draw."""
+        """Read one submission and start its run, unless a kept run is of the same bytes: ``report`` turns
+        the ticket into its report once ``ticket.answer`` is done. With a ``draw`` of its own the file
+        runs on those hidden cases, alone: runs are shared only within the batch's draw.
+
+        Only byte-identical files share a run. Every file runs under the same name, so a run is a
+        function of its bytes alone (and the batch's inputs): sharing it gives a copy exactly what its
+        own run would. Files that differ in anything, a comment or a docstring, run for themselves: a program
+        can read its own text in more ways than any list of names could catch."""
         started = time.monotonic()
         try:
             source, digest, text = _prepare(submission, self.quiz)
         except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
             source, digest, text = problem, None, None
-        answer, borrowed = None, None
+        answer = None
         if isinstance(source, Source) and draw is not None:
             answer = self._run(source.text, draw)
         elif isinstance(source, Source):
-            program = self._programs.get(source.looks)
-            if program is not None and program.same(source.text):
-                self._programs.move_to_end(source.looks)
-                answer, borrowed = program.answer, None if program.text == source.text else program.text
-            if answer is None:
-                answer = self._run(source.text)
-                self._programs[source.looks] = _Program(answer, source.text)
+            key = digest or ""
+            answer = self._programs.get(key)
+            if answer is not None:
+                self._programs.move_to_end(key)
+            else:
+                answer = self._programs[key] = self._run(source.text)
                 if len(self._programs) > PROGRAMS_KEPT:
                     self._programs.popitem(last=False)
-        return Ticket(submission, draw or self.batch, started, source, digest, text, answer, borrowed)
+        return Ticket(submission, draw or self.batch, started, source, digest, text, answer)
 
     def _run(self, source: str, draw: Draw | None = None) -> Future[dict[str, object]]:
         self.runs += 1
         return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
 
-    def _parsed(self, answer: dict[str, object]) -> Run:
-        return parse_run(answer, len(self.reference.cases), self.quiz.variables)
-
     def _answer(self, ticket: Ticket) -> Run:
-        """The ticket's run, validated. Another file's run of the same program serves only when
-        nothing in it depends on where a line is: it wrote nothing to stderr (a warning names its
-        line and quotes it) and raised in no case (an error names its lines, and in Python 3.11 a
-        multi-line expression's line depends on its layout); otherwise this file runs itself, and
-        the kept run is lent to no other layout again."""
+        """The ticket's run, validated; a run too large to keep (``SHARED_ANSWER_BYTES``) is lent to no
+        later copy."""
         answer = ticket.answer.result()  # type: ignore[union-attr]
-        program = self._programs.get(ticket.source.looks)  # type: ignore[union-attr]
-        kept = program is not None and program.answer is ticket.answer
-        if kept and len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > \
-                SHARED_ANSWER_BYTES:
-            del self._programs[ticket.source.looks]  # type: ignore[union-attr]
-        run = self._parsed(answer)
-        if ticket.borrowed is None or not (answer.get("stderr") or run.problems or
-                                           any(message.error is not None for message in run.cases)):
-            return run
-        if kept:
-            program.key = None  # type: ignore[union-attr]
-        return self._parsed(self._run(ticket.source.text).result())  # type: ignore[union-attr]
+        key = ticket.digest or ""
+        if self._programs.get(key) is ticket.answer and \
+                len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
+            del self._programs[key]
+        return parse_run(answer, len(self.reference.cases), self.quiz.variables)
 
     def report(self, ticket: Ticket) -> Report:
         """The report of a submitted ticket (waiting for its run if it is not done): always one."""
@@ -474,7 +445,7 @@ class Grader:
         """Reports for ``submissions``, in order.
 
         At most ``window`` submissions are in flight, so memory stays flat however large the
-        batch. Files of one program run once among the last ``PROGRAMS_KEPT`` programs (each
+        batch. Byte-identical files run once among the last ``PROGRAMS_KEPT`` distinct texts (each
         still gets its own report).
         """
         window = window or 4 * self.jobs

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import atomic
+from grader import atomic, text
 
 GENERATOR = '<meta name="generator" content="gdgrade">'
 """The mark every page gdgrade writes carries: how a later run knows the file is its own."""
@@ -25,7 +25,9 @@ GENERATOR = '<meta name="generator" content="gdgrade">'
 MANIFEST = ".gdgrade-files"
 """JSON, named without .json so that globbing the reports does not pick it up."""
 FEEDBACK_ZIP = "moodle-feedback.zip"
-"""Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.moodle``)."""
+"""Each Moodle student's feedback page, for Moodle's feedback upload (``formats.lms.feedback``)."""
+CANVAS_FEEDBACK_ZIP = "canvas-feedback.zip"
+"""Each Canvas student's feedback page, for Canvas's "Re-Upload Submissions" (``formats.lms.feedback``)."""
 UNMATCHED = "unmatched.csv"
 """The submissions ``--roster`` matched to no row, with the reason."""
 
@@ -53,9 +55,31 @@ class FolderBusy(Exception):
     """Another gdgrade run is writing to the folder."""
 
 
+class OtherBatch(Exception):
+    """The folder holds another batch's files, which this run would remove or orphan."""
+
+
+def batch_of(command: str, quiz: str, inputs: Iterable[Path | str], shard: str | None = None) -> dict[str, object]:
+    """What makes a batch the same batch graded again: the command, the quiz, the inputs (paths
+    resolved; a database's URL as given) and the shard. A run may remove the stale files of its own
+    batch, never another's."""
+    return {"command": command, "quiz": quiz, "shard": shard,
+            "inputs": sorted(str(item.resolve()) if isinstance(item, Path) else item for item in inputs)}
+
+
+def _describe(batch: dict[str, object]) -> str:
+    inputs = batch.get("inputs")
+    shown = ", ".join(text.one_line(str(path))[:200] for path in inputs[:3]) if isinstance(inputs, list) else "?"
+    if isinstance(inputs, list) and len(inputs) > 3:
+        shown += f" and {len(inputs) - 3} more"
+    shard = f", shard {text.one_line(str(batch['shard']))[:20]}" if batch.get("shard") else ""
+    what = "merged from" if batch.get("command") == "merge" else "graded from"
+    return f"quiz {text.one_line(str(batch.get('quiz')))[:64]}{shard}, {what} {shown}"
+
+
 LMS_FILES = re.compile(rf"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|{re.escape(UNMATCHED)}|"
-                       rf"{re.escape(FEEDBACK_ZIP)})$")
-"""The import files ``--roster`` writes (and Moodle's feedback zip): byte for byte what the LMS reads, so
+                       rf"{re.escape(FEEDBACK_ZIP)}|{re.escape(CANVAS_FEEDBACK_ZIP)})$")
+"""The import files ``--roster`` writes (and the feedback zips): byte for byte what the LMS reads, so
 they carry no mark; one listed in the manifest is gdgrade's."""
 
 
@@ -94,26 +118,41 @@ class OutputFolder:
         except OSError:
             os.close(self._lock)
             raise
-        self._owned = self._read_manifest()
+        self._owned, self._earlier = self._read_manifest()
+        self._batch: dict[str, object] | None = None
 
-    def _read_manifest(self) -> set[str]:
+    def _read_manifest(self) -> tuple[set[str], dict[str, object] | None]:
+        """The files earlier runs wrote, and the batch they were of (None: not recorded)."""
         try:
-            files = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))["files"]
+            manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+            files = manifest["files"]
         except (OSError, ValueError, KeyError, TypeError):
-            return set()
+            return set(), None
         if not isinstance(files, list):  # a manifest someone edited: trust none of it
-            return set()
-        return {name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")}
+            return set(), None
+        batch = manifest.get("batch")
+        return ({name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")},
+                batch if isinstance(batch, dict) else None)
 
     def _write_manifest(self, names: Iterable[str]) -> None:
-        atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names)}, indent=1) + "\n")
+        atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names), "batch": self._batch}, indent=1) + "\n")
 
-    def claim(self, names: Iterable[str]) -> None:
+    def claim(self, names: Iterable[str], batch: dict[str, object], replace: bool = False) -> None:
         """Record, before writing any, the per-student files (and import files) this run may write.
 
         Written first, so that if the run is killed, the next one still knows they are gdgrade's.
+        A folder holding another ``batch``'s files (``batch_of``) is refused (``OtherBatch``) unless
+        ``replace``: this run would remove them, or leave them out of its class files. A folder
+        whose earlier batch is not recorded is refused only when this run would remove something.
         """
-        self._planned = set(names)
+        planned = set(names)
+        present = {name for name in self._owned if os.path.lexists(self.path / name)}
+        other = self._earlier != batch if self._earlier is not None else bool(present - planned)
+        if other and present and not replace:
+            earlier = _describe(self._earlier) if self._earlier is not None else "an earlier batch"
+            raise OtherBatch(f"--out {self.path} holds the reports of another batch ({earlier}): give another "
+                             "--out, or --replace to replace them")
+        self._planned, self._batch = planned, batch
         self._write_manifest(self._owned | self._planned)
 
     def release_stale(self) -> int:

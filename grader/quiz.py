@@ -183,6 +183,9 @@ class Quiz:
     """What the hidden cases change, by input: ``"values"`` (its numbers) or ``"shape"`` (its size
     as well, so that code written for the public case's sizes fails). None: every input's values.
     ``gdgrade quiz check`` holds the generator to this claim."""
+    digest: str = field(default="", repr=False, compare=False)
+    """SHA-256 of the files that define the quiz, set when it is loaded (``catalog``): ``--resume``
+    keeps no report graded by another version of the quiz."""
 
     @property
     def input_names(self) -> tuple[str, ...]:

@@ -147,11 +147,26 @@ class Grading(_Model):
     timeout: float
     memory_mib: int
     tolerances: dict[str, tuple[float, float]] = Field(description="each variable's rtol and atol")
+    quiz_digest: str | None = Field(None, description=(
+        "SHA-256 of the files that define the quiz: a report graded by another version of it is graded again"))
 
 
 System = Literal["canvas", "moodle", "blackboard", "brightspace", "gradescope"]
 SYSTEM_TITLES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard", "brightspace": "Brightspace",
                  "gradescope": "Gradescope"}
+
+
+class Member(_Model):
+    """One submitter of a group submission, as the download names them."""
+
+    name: str | None = None
+    lms_id: str | None = None
+    email: str | None = None
+
+    @field_validator("name", "lms_id", "email")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return None if value is None else name_text(value)
 
 
 class Student(_Model):
@@ -172,6 +187,15 @@ class Student(_Model):
         "submission date, Gradescope's time"))
     entry: str = Field(description="the download's name for the student's files: their folder, or the prefix "
                                    "of their file names")
+    members: list[Member] = Field([], description=(
+        "every submitter of a group submission (Gradescope), the first one first: each gets its grade"))
+
+    def each(self) -> list[Student]:
+        """The student, or each member of a group as a student of their own (for matching to a roster)."""
+        if len(self.members) < 2:
+            return [self]
+        return [self.model_copy(update={"name": member.name, "lms_id": member.lms_id, "email": member.email,
+                                        "members": []}) for member in self.members]
 
     @field_validator("name", "lms_id", "email", "attempt", "entry")
     @classmethod
@@ -185,6 +209,14 @@ class Student(_Model):
         about += [f"attempt of {self.attempt}"] if self.attempt else []
         about += ["late"] if self.late else []
         return f"{self.name or self.entry} ({', '.join(about)})"
+
+
+class Adjustment(_Model):
+    """A change to the grader's score the instructor asked for: a late penalty or an override."""
+
+    kind: Literal["late_penalty", "override"]
+    points: float = Field(description="added to the score (a penalty is negative)")
+    reason: str = Field(description="why, in one line, for the student")
 
 
 class Report(_Model):
@@ -201,6 +233,9 @@ class Report(_Model):
     status: Status
     score: float
     max_score: float
+    graded_score: float | None = Field(None, description=(
+        "the grader's score before any adjustment (absent when there is none): score is what counts"))
+    adjustments: list[Adjustment] = Field([], description="late penalty and overrides, in the order applied")
     checks: list[Check]
     stdout: str = ""
     stderr: str = ""

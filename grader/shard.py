@@ -49,8 +49,10 @@ def parse(text: str, environment: Mapping[str, str] | None = None) -> tuple[int,
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
         raise ValueError(f"{text!r} is not of the form K/N (e.g. 2/4), auto or auto/N") from None
+    if n < 1:
+        raise ValueError(f"{text!r} asks for {n} shards: N must be at least 1")
     if not 1 <= k <= n:
-        raise ValueError(f"{text!r}: K must be between 1 and N")
+        raise ValueError(f"{text!r} asks for shard {k} of {n}: K must be from 1 to {n}")
     return k, n
 
 

@@ -8,9 +8,7 @@ is a literal (a hard-coded answer).
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
-import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,9 +45,6 @@ class Source:
     two mistakes with equal values the student wrote."""
     defined: frozenset[str] = frozenset()
     """The names of every function and class the text defines: names a run may show for a hidden case."""
-    looks: str = ""
-    """A digest of the text without comments, whitespace and triple-quoted strings: files of one
-    program mostly share it, so only they need their trees compared (``program_key``)."""
 
 
 def decode(raw: bytes) -> str:
@@ -207,72 +202,4 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         if computing and all(value is not None and is_constant(value) for _, _, value, _ in computing):
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
-    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _looks(text))
-
-
-_COSMETIC = re.compile(r'#[^\n]*|\s+|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-
-
-def _looks(text: str) -> str:
-    """The text's digest with what rarely changes a program taken out: cheap (a regular expression,
-    no tree), and rough (a ``#`` in a string goes too): a hint, which ``program_key`` confirms."""
-    return hashlib.sha256(_COSMETIC.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-SHARED_IMPORTS = frozenset({"numpy", "math"})
-TEXT_SEEING = frozenset({
-    "sys", "inspect", "linecache", "traceback", "warnings", "open", "exec", "eval", "compile", "globals", "locals",
-    "vars", "getattr", "setattr", "delattr", "help", "importlib", "builtins", "os", "io", "pathlib", "breakpoint",
-    "info", "source", "lookfor", "memoryview", "input", "loadtxt", "genfromtxt", "fromfile", "fromregex", "load",
-    "memmap", "DataSource", "lib", "ctypeslib", "f2py", "testing", "format", "format_map", "Formatter"})
-"""Names through which a program could read its own text, docstrings or line numbers, or any file
-(``"{0.__doc__}".format(f)`` reads an attribute no name in the tree spells): a program that uses
-any of them, any name starting with ``_`` (``__doc__``, ``__file__``, ``_getframe``) or a frame
-attribute (``f_lineno``, ``gi_frame``) anywhere (a ``match`` pattern's attributes too) runs for
-itself alone."""
-_FRAME_ATTRIBUTE = re.compile(r"^(?:f|tb|co|gi|cr|ag)_")
-
-
-def _without_docstrings(tree: ast.Module) -> None:
-    """Drop the docstring of the module and of every function and class, in place."""
-    for node in [tree, *(statement for statement, _ in _statements(tree.body))]:
-        body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body and \
-                isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
-                isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-
-
-def _sees_its_text(tree: ast.Module) -> bool:
-    """Whether any identifier in the tree (every field that holds a name: ``Name.id``, ``attr``,
-    ``alias.name``, ``module``, ``arg``, a ``match`` pattern's ``kwd_attrs``...) is one a program
-    could read its own text through, or an import is of anything but numpy and math."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if any(module.partition(".")[0] not in SHARED_IMPORTS for module in modules) or \
-                    (isinstance(node, ast.ImportFrom) and node.level):
-                return True
-        for _, value in ast.iter_fields(node):
-            for name in (value if isinstance(value, list) else [value]):
-                if isinstance(name, str) and (name.startswith("_") or _FRAME_ATTRIBUTE.match(name) or
-                                              set(name.split(".")) & TEXT_SEEING):
-                    return True
-    return False
-
-
-def program_key(text: str) -> str | None:
-    """What two files must share to behave alike whatever their comments, blank lines, layout and
-    docstrings: the digest of the tree without them. None when the program might see its own text
-    (and so differ from a file that only looks different): see ``TEXT_SEEING``. Its runs are
-    shared only when they raised nothing (an error names a line: see ``grade.Grader``)."""
-    try:
-        tree = ast.parse(text)
-        _without_docstrings(tree)
-        if _sees_its_text(tree):
-            return None
-        return hashlib.sha256(ast.dump(tree).encode("utf-8", "surrogatepass")).hexdigest()
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a tree too deep to dump runs for itself
-        return None
+    return Source(text, frozenset(literals), lines, spans, functions, names_used, defined)

@@ -72,6 +72,15 @@ def spreadsheet_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+_PLAIN = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)|-")
+
+
+def exported_cell(value: str) -> str:
+    """A cell of an LMS's own export, written back for it to import: as ``spreadsheet_cell``, except that
+    a number (``-2.5``) and Moodle's ``-`` (no date) stay as they are, since the LMS reads them."""
+    return value if _PLAIN.fullmatch(value) else spreadsheet_cell(value)
+
+
 def code_span(value: str) -> str:
     """``value`` as inline Markdown code, whatever backticks it holds (on one line)."""
     value = one_line(value)

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -53,6 +54,10 @@ ODD_PARTS = {
 PUBLIC_SEED = 20261126
 """The seed gdgrade 0.1 drew every batch's hidden cases from, there for anyone to read."""
 
+
+ATTACK_TIMEOUT = 8
+"""Seconds each hostile file may run: ample for one that ends (filling its scratch space, a fresh
+interpreter under --spawn) on a loaded machine, so that only the endless ones time out."""
 
 def lookup_table(seed: int) -> dict[tuple[float, int], dict[str, object]]:
     """Every variable's right answer for each case drawn from ``seed``, keyed by x[0] and len(x)."""
@@ -193,13 +198,17 @@ def batch(request, tmp_path_factory):
     os.mkfifo(folder / "fifo" / "gradient.py")
     (folder / "linked_folder").symlink_to(canary_dir, target_is_directory=True)
     before = {"submissions": _digest(folder), "canary": _digest(canary_dir)}
+    # gdgrade's own temporaries go to a folder of this batch's: other runs on the machine write to /tmp too
+    own_tmp = Path(tempfile.mkdtemp(prefix="adversarial-tmp-"))
+    own_tmp.chmod(0o755)
+    request.addfinalizer(lambda: cleanup.remove_tree(str(own_tmp)))
     tmp_before = set(os.listdir("/tmp"))
 
     out = base / "out"
     command = ["prlimit", f"--as={GRADER_MEMORY}", "--", sys.executable, "-m", "grader", "grade", str(folder),
-               "--out", str(out), "--jobs", "2", "--timeout", "2", "--memory", "768",
+               "--out", str(out), "--jobs", "2", "--timeout", str(ATTACK_TIMEOUT), "--memory", "768",
                *(["--spawn"] if request.param == "spawn" else [])]
-    environment = dict(os.environ, GDGRADE_TEST_SECRET=secret, CI_JOB_TOKEN=secret)
+    environment = dict(os.environ, GDGRADE_TEST_SECRET=secret, CI_JOB_TOKEN=secret, TMPDIR=str(own_tmp))
     try:
         finished, outcome = run_contained(f"gdgrade-test-{token}", "2", command, env=environment,
                                           cwd=folder)  # as an instructor who cd-ed there
@@ -209,6 +218,7 @@ def batch(request, tmp_path_factory):
         "outcome": outcome, "stderr": finished.stderr, "stdout": finished.stdout, "out": out, "folder": folder,
         "canary": canary_dir, "before": before, "secret": secret, "memory_secret": memory_secret, "token": token,
         "arrived": listener.arrived, "new_tmp": set(os.listdir("/tmp")) - tmp_before, "odd": odd,
+        "own_tmp_left": os.listdir(own_tmp),
     }
 
 
@@ -317,7 +327,8 @@ def test_nothing_outside_scratch_changed(batch):
     folder, canary = batch["folder"], batch["canary"]
     assert _digest(folder) == batch["before"]["submissions"]
     assert _digest(canary) == batch["before"]["canary"]
-    assert not [name for name in batch["new_tmp"] if batch["token"] in name or name.startswith("gdgrade")]
+    assert batch["own_tmp_left"] == []  # gdgrade's scratch roots and temporaries, all gone
+    assert not [name for name in batch["new_tmp"] if batch["token"] in name]
     for name in ("fill_disk_bytes", "fill_disk_files", "deep_folders"):
         assert "filled its scratch space" in reports(batch)[name].warnings[-1]
     assert not Path(f"/dev/shm/gdgrade-pwned-{batch['token']}").exists()

@@ -172,46 +172,65 @@ def test_same_submission_twice_gives_the_same_report(fork_grader):
     assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})
 
 
-SEES_ITS_DOCSTRING = {  # a pair of files that differ only in a docstring, and print it
-    "match": ("def f():\n    \"\"\"{doc}\"\"\"\nmatch f:\n    case object(__doc__=doc):\n        print(doc)\n"),
-    "format": "def f():\n    \"\"\"{doc}\"\"\"\nprint('{{0.__doc__}}'.format(f))\n",
-    "dunder": "def f():\n    \"\"\"{doc}\"\"\"\nprint(f.__doc__)\n",
-}
+READS_ITS_DOCSTRING = (  # the scale of del_w is the docstring's number, read through a name no list could hold
+    'def f():\n    """{scale}"""\n\n\nscale = float(np.ma.core.operator.attrgetter("__doc__")(f))\n')
 
 
-def test_files_of_one_program_run_once_and_each_report_is_its_own(tmp_path, quiz):
-    """Comments, blank lines, layout and docstrings aside, one program runs once. A program that
-    could see its own text, or whose run raised or printed a warning (each names a line, which
-    depends on the layout), runs for itself; so does every copy of a file that borrowed a run."""
+def test_only_byte_identical_files_share_a_run(tmp_path, quiz):
+    """Copies of one file run once; files that differ in anything (a docstring, a comment, the
+    layout) run for themselves, so that a file which reads its own text is graded on its own run:
+    two files with one syntax tree that score 5/5 and 4/5 alone get 5/5 and 4/5 in one batch."""
     right = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
+    scaled = right.replace("del_w = learnrate * error_term * x", "del_w = scale * learnrate * error_term * x")
+    assert scaled != right
+    reads = {scale: scaled.replace("# TODO: Calculate change in weights", READS_ITS_DOCSTRING.format(scale=scale)
+                                   + "# TODO: Calculate change in weights") for scale in ("1.0", "2.0")}
     crash = (SUBMISSIONS / "crash_halfway" / "gradient.py").read_text()
-    warns = right + "overflow = np.exp(1000.0)\n"
-    files = {
-        "a": right,
-        "b": '"""My work."""\n\n\n' + right.replace("# TODO", "#").replace("np.dot(x, w)", "np.dot(x,w)  # dot"),
-        "b-copy": None,  # byte-identical to b, which borrowed a's run
-        "c": crash,
-        "d": "\n\n" + crash,  # raised: runs itself, and names its own line
-        "d-copy": "\n\n" + crash,  # as does its copy (not given c's run as d's)
-        "e": warns,
-        "f": "\n" + warns,  # printed a warning: runs itself
-        **{f"{name}{k}": text.format(doc=f"secret of {name}{k}") for name, text in SEES_ITS_DOCSTRING.items()
-           for k in (1, 2)},
-    }
-    files["b-copy"] = files["b"]
+    files = {"a": right, "a-copy": right, "b": "# mine\n" + right, "one": reads["1.0"], "two": reads["2.0"],
+             "two-copy": reads["2.0"], "c": crash, "d": "\n\n" + crash}
     folder = tmp_path / "class"
     for name, text in files.items():
         (folder / name).mkdir(parents=True)
         (folder / name / "gradient.py").write_text(text)
     with Grader(quiz, Settings(seed=5), 2) as grader:
         reports = {r.submission: r for r in grader.grade(intake.find([folder]).submissions)}
-        assert grader.runs == len(files) - 2  # b and b-copy share a's run; everything else ran for itself
-    assert reports["a"].stdout == reports["b"].stdout == reports["b-copy"].stdout and reports["b"].score == 5
-    assert [reports[name].error.line for name in ("c", "d", "d-copy")] == [49, 51, 51]  # each file's own line
-    assert "line 51, in <module>\n    del_w = learnrate * error_term * inputs" in reports["d"].error.traceback
-    assert "gradient.py:57:" in reports["e"].stderr and "gradient.py:58:" in reports["f"].stderr
-    for name in SEES_ITS_DOCSTRING:
-        assert [reports[f"{name}{k}"].stdout for k in (1, 2)] == [f"secret of {name}1\n", f"secret of {name}2\n"]
+        assert grader.runs == len(set(files.values())) == 6
+    assert {name: r.score for name, r in reports.items()} == {
+        "a": 5, "a-copy": 5, "b": 5, "one": 5, "two": 4, "two-copy": 4, "c": 4, "d": 4}
+    assert [reports[name].error.line for name in ("c", "d")] == [49, 51]  # each file's own line
+
+
+def test_resume_keeps_no_report_of_another_gdgrade_or_quiz_version_and_says_why(tmp_path):
+    folder, out = class_folder(tmp_path / "class", 3), tmp_path / "out"
+    assert gdgrade("grade", folder, "--out", out).returncode == 0
+    for path in out.glob("ok*.json"):  # as an older gdgrade wrote them
+        data = json.loads(path.read_text())
+        data["grader_version"] = "0.0.9"
+        path.write_text(json.dumps(data))
+    older = gdgrade("grade", folder, "--out", out, "--resume")
+    assert older.returncode == 0 and "kept" not in older.stdout
+    assert ("gdgrade: note: --resume keeps no report: " f"{out} holds none this batch can keep (3 made by gdgrade "
+            "0.0.9 (this is 0.1.0)); grading all 3") in older.stderr
+    for path in out.glob("ok*.json"):  # graded by another version of the quiz's files
+        data = json.loads(path.read_text())
+        data["grading"]["quiz_digest"] = "0" * 64
+        path.write_text(json.dumps(data))
+    changed = gdgrade("grade", folder, "--out", out, "--resume")
+    assert changed.returncode == 0 and "kept" not in changed.stdout
+    assert "(3 graded with another version of quiz gradient_descent)" in changed.stderr
+    assert "(3 kept from an earlier run)" in gdgrade("grade", folder, "--out", out, "--resume").stdout
+
+
+def test_a_quiz_changed_on_disk_has_another_digest(tmp_path):
+    from grader import catalog
+
+    from .conftest import quiz_with
+
+    folder = quiz_with(tmp_path / "linear")
+    before = catalog.load(str(folder)).digest
+    assert len(before) == 64 and catalog.load(str(folder)).digest == before
+    (folder / "__init__.py").write_text((folder / "__init__.py").read_text() + "\n# a hint reworded\n")
+    assert catalog.load(str(folder)).digest != before
 
 
 def test_a_draw_of_its_own_grades_the_file_on_those_cases(fork_grader):

@@ -17,6 +17,8 @@ from grader.report import Report
 
 from .conftest import SEED, SUBMISSIONS
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def gdgrade(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
@@ -70,6 +72,15 @@ def test_check_json_is_a_valid_report():
      "ask for two formats"),
     (["gradescope"], "this is not Gradescope's autograder"),
     (["grade", str(SUBMISSIONS), "--out", "x", "--points", "10"], "need --roster"),
+    (["check", str(ROOT / "README.md")], f"{ROOT / 'README.md'} is not Python: give a .py file, a notebook "
+     "(.ipynb) or a .zip of the work, such as gradient.py"),
+    (["grade", str(ROOT / "README.md"), "--out", "x"], "README.md is not Python"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--roster",
+      str(ROOT / "examples" / "lms" / "canvas" / "submissions.zip")],
+     "submissions.zip cannot be read: it is a zip archive (an LMS download, or an .xlsx workbook), not a CSV file"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--seed", "1", "--shard", "3/2"],
+     "'3/2' asks for shard 3 of 2: K must be from 1 to 2"),
+    (["grade", str(SUBMISSIONS), "--out", "x", "--seed", "1", "--shard", "1/0"], "'1/0' asks for 0 shards"),
 ])
 def test_usage_errors_are_one_line_and_exit_two(args, needle):
     result = gdgrade(*args)
@@ -89,16 +100,25 @@ def test_a_step_summary_that_cannot_be_written_is_a_note_not_a_failure():
 
 
 def test_unreadable_file_is_a_usage_error():
-    folder = Path(tempfile.mkdtemp())
-    folder.chmod(0o755)  # traversable by the unprivileged user, unlike pytest's tmp_path
-    secret = folder / "gradient.py"
-    secret.write_text("h = 1\n")
-    secret.chmod(0)
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                             "-m", "grader", "check", str(secret)], capture_output=True, text=True,
-                            env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"})
-    shutil.rmtree(folder)
-    assert result.returncode == 2 and "is not readable" in result.stderr
+    """A file its user cannot read. Root reads every file, so as root the check runs as the owner of
+    the checkout with no capability: whoever cloned it can reach it, wherever it lives (a home
+    folder or a mktemp -d of mode 0700), and no capability lets them read a file of mode 0."""
+    owner = ROOT.stat().st_uid
+    folder = Path(tempfile.mkdtemp())  # in /tmp, which the owner can enter (pytest's tmp_path is root's alone)
+    try:
+        secret = folder / "gradient.py"
+        secret.write_text("h = 1\n")
+        if os.geteuid() == 0:
+            for path in (folder, secret):
+                os.chown(path, owner, -1)
+        secret.chmod(0)
+        drop = ["setpriv", f"--reuid={owner}", f"--regid={ROOT.stat().st_gid}", "--clear-groups",
+                "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--"] if os.geteuid() == 0 else []
+        result = subprocess.run([*drop, sys.executable, "-m", "grader", "check", str(secret)], capture_output=True,
+                                text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    assert result.returncode == 2 and "is not readable" in result.stderr, result.stderr
 
 
 def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
@@ -236,19 +256,30 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     assert "Score: 4/5" in shown
 
 
-def test_files_of_another_quiz_and_an_out_folder_of_another_batch_are_named(tmp_path):
-    """A run that forgot --quiz is told which quiz its files belong to; a run into a folder holding
-    another quiz's batch is told it replaces it; an --out folder inside the graded folder is skipped."""
+def test_files_of_another_quiz_are_refused_without_quiz_and_named_with_it(tmp_path):
+    """A run that forgot --quiz, on files that are all another quiz's, is refused in one line (it
+    would give everyone 0); with --quiz given, or when only some are, it is told; an --out folder
+    inside the graded folder is skipped."""
     backprop = SUBMISSIONS.parent / "backprop"
     checked = gdgrade("check", backprop / "correct_dot" / "backprop.py", "--seed", SEED)
-    assert ("gdgrade: note: the file is named backprop.py, which quiz backprop grades; this run grades quiz "
-            "gradient_descent (gradient.py): give --quiz backprop if that was meant") in checked.stderr
+    assert checked.returncode == 2 and checked.stderr == (
+        "gdgrade: error: the file is named backprop.py, which quiz backprop grades, and no --quiz was given: give "
+        "--quiz backprop, or --quiz gradient_descent to grade it as gradient.py all the same\n")
     out = tmp_path / "out"
     graded = gdgrade("grade", backprop, "--out", out, "--seed", SEED)
-    assert "note: 20 of the 20 files are named backprop.py, which quiz backprop grades" in graded.stderr
-    again = gdgrade("grade", backprop, "--quiz", "backprop", "--out", out, "--seed", SEED)
-    assert (f"gdgrade: note: {out} holds a batch of quiz gradient_descent; this batch of quiz backprop replaces "
-            "its files (give another --out to keep both)") in again.stderr
+    assert graded.returncode == 2 and not out.exists()
+    assert graded.stderr == ("gdgrade: error: all 20 files are named backprop.py, which quiz backprop grades, and "
+                             "no --quiz was given: give --quiz backprop, or --quiz gradient_descent to grade them as "
+                             "gradient.py all the same\n")
+    anyway = gdgrade("grade", backprop, "--out", out, "--seed", SEED, "--quiz", "gradient_descent")
+    assert anyway.returncode == 0, anyway.stderr
+    assert "note: 20 of the 20 files are named backprop.py, which quiz backprop grades" in anyway.stderr
+    mixed = tmp_path / "mixed"
+    for name in ("a", "b"):
+        shutil.copytree(backprop / "correct_dot", mixed / name)
+    shutil.copytree(SUBMISSIONS / "correct_dot", mixed / "c")
+    noted = gdgrade("grade", mixed, "--out", tmp_path / "mixed-out", "--seed", SEED)
+    assert noted.returncode == 0 and "note: 2 of the 3 files are named backprop.py" in noted.stderr
     assert "note: " not in gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--seed", SEED).stderr
     shutil.copytree(SUBMISSIONS, tmp_path / "class")
     for _ in range(2):

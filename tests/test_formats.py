@@ -201,13 +201,14 @@ def test_shards_merge_into_the_whole_batch(tmp_path, batch):
     counts = [len(json.loads((folder / "shard.json").read_text())["submissions"]) for folder in shards]
     assert sum(counts) == 22 and all(counts)
     merged = tmp_path / "merged"
-    merged.mkdir()
-    (merged / "summary.json").write_text('{"quiz": "backprop"}\n')  # an earlier batch of another quiz
-    result = gdgrade("merge", *shards, "--out", merged)
+    backprop = SUBMISSIONS.parent / "backprop" / "correct_dot"
+    assert gdgrade("grade", backprop, "--quiz", "backprop", "--out", merged).returncode == 0  # another batch
+    refused = gdgrade("merge", *shards, "--out", merged)
+    assert refused.returncode == 2 and f"--out {merged} holds the reports of another batch (quiz backprop, " \
+        f"graded from {backprop})" in refused.stderr
+    result = gdgrade("merge", *shards, "--out", merged, "--replace")
     assert result.returncode == 0, result.stderr
     assert "(merged from 3 shards)" in result.stdout
-    assert f"note: {merged} holds a batch of quiz backprop; this batch of quiz gradient_descent replaces" \
-        in result.stderr
     whole, combined = (json.loads((folder / "summary.json").read_text()) for folder in (batch, merged))
     for key in ("submissions", "mean_score", "score_distribution", "statuses", "variables", "failed_runs"):
         assert whole[key] == combined[key], key

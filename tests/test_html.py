@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from .axe import violations
 from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
 
 
@@ -40,12 +41,12 @@ def test_overview_loads_sorts_and_links(browser, site):
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "index.png"))
 
-    header = browser.find_element("xpath", "//table[@id='students']//th[text()='score']")
+    header = browser.find_element("xpath", "//table[@id='students']//th[.='score']//button")
     header.click()
     assert scores(browser) == sorted(scores(browser)) and len(scores(browser)) == 22
     header.click()
     assert scores(browser) == sorted(scores(browser), reverse=True)
-    browser.find_element("xpath", "//table[@id='students']//th[text()='submission']").click()
+    browser.find_element("xpath", "//table[@id='students']//th[.='submission']//button").click()
     names = [row.text.split()[0] for row in browser.find_elements("css selector", "#students tbody tr")]
     assert names == sorted(names)
 
@@ -71,3 +72,89 @@ def test_feedback_page_marks_the_failing_lines(browser, site):
     browser.save_screenshot(str(ARTIFACTS / "feedback.png"))
     browser.find_element("link text", "← class overview").click()
     assert browser.title == "gdgrade: gradient_descent"
+
+
+def test_every_page_gdgrade_writes_has_no_accessibility_violation(browser, site):
+    """axe-core finds nothing on the class overview (as loaded, and once sorted and filtered) or on any
+    student's page, whatever its status: completed, wrong steps, runtime and syntax errors."""
+    pages = ["index.html", *sorted(path.name for path in site.glob("*.html") if path.name != "index.html")]
+    assert len(pages) == 23
+    for page in pages:
+        browser.get((site / page).as_uri())
+        assert violations(browser) == [], page
+    browser.get((site / "index.html").as_uri())
+    browser.find_element("xpath", "//table[@id='students']//th[.='score']//button").click()
+    browser.find_element("id", "filter").send_keys("error")
+    assert violations(browser) == []
+
+
+def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, site):
+    """Each sort header is a button: Tab reaches it, Enter or Space sorts, and aria-sort says which
+    column sorts the table and which way (the others say nothing)."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get((site / "index.html").as_uri())
+    headers = browser.find_elements("css selector", "#students th")
+    assert [header.get_attribute("aria-sort") for header in headers] == [None] * len(headers)
+    score = browser.find_element("xpath", "//table[@id='students']//th[.='score']")
+    button = score.find_element("tag name", "button")
+    browser.find_element("id", "by-mistake").send_keys(Keys.TAB)  # past the pager (disabled: one page) to the headers
+    assert browser.switch_to.active_element.text == "submission"
+    button.send_keys(Keys.ENTER)
+    assert score.get_attribute("aria-sort") == "ascending" and scores(browser) == sorted(scores(browser))
+    button.send_keys(Keys.SPACE)
+    assert score.get_attribute("aria-sort") == "descending"
+    assert scores(browser) == sorted(scores(browser), reverse=True)
+    assert [h.get_attribute("aria-sort") for h in headers if h != score] == [None] * (len(headers) - 1)
+
+
+@pytest.fixture(scope="module")
+def lms_site(tmp_path_factory) -> Path:
+    """The Canvas example graded with its gradebook: one late student, one not on the roster."""
+    root = Path(__file__).resolve().parent.parent / "examples" / "lms" / "canvas"
+    out = tmp_path_factory.mktemp("lms-site") / "out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(root / "submissions.zip"), "--out", str(out),
+                             "--roster", str(root / "gradebook.csv"), "--assignment", "Gradient Descent Quiz",
+                             "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def table(browser) -> list[list[str]]:
+    """The students' table as shown: each cell's text, a variable's letter with its outcome."""
+    return [[cell.text + (f"={cell.find_element('tag name', 'abbr').get_attribute('title')}"
+                          if cell.find_elements("tag name", "abbr") else "")
+             for cell in row.find_elements("css selector", "td")]
+            for row in browser.find_elements("css selector", "#students tbody tr")]
+
+
+def test_the_class_page_of_an_lms_batch_names_students_and_their_import(browser, lms_site):
+    """Roster names, not the download's mangled ids; a late column; who went into the import file and
+    who is in unmatched.csv; each variable's outcome as a letter with a colour and a legend; filters
+    by outcome, known mistake and import; and no accessibility violation, filtered or not."""
+    from selenium.webdriver.support.ui import Select
+
+    browser.get((lms_site / "index.html").as_uri())
+    assert console_errors(browser) == []
+    headers = [th.text for th in browser.find_elements("css selector", "#students th")]
+    assert headers[:6] == ["submission", "student", "late", "import", "status", "score"]
+    rows = table(browser)
+    assert rows[0] == ["doejane_23456", "Doe, Jane", "late", "imported", "completed", "4/5", "C=correct",
+                       "C=correct", "C=correct", "C=correct", "W=wrong"]
+    assert rows[1][:4] == ["ghostgus_99999", "ghostgus", "on time", "unmatched"]  # not on the roster: its own name
+    assert [row[1] for row in rows] == ["Doe, Jane", "ghostgus", "Lee, Bo", "Smith, John"]
+    wrong = browser.find_element("css selector", "#students td.oW")
+    assert wrong.value_of_css_property("color") == "rgba(179, 38, 30, 1)"
+    legend = browser.find_element("id", "legend").text
+    assert "C correct (passes)" in legend and "F consistent" in legend and "W wrong" in legend
+    assert violations(browser) == []
+    Select(browser.find_element("id", "by-outcome")).select_by_visible_text("del_w wrong")
+    assert [row[0] for row in table(browser)] == ["doejane_23456"]
+    Select(browser.find_element("id", "by-outcome")).select_by_visible_text("any")
+    Select(browser.find_element("id", "by-mistake")).select_by_visible_text("del_w: learning rate forgotten (1)")
+    assert [row[0] for row in table(browser)] == ["doejane_23456"]
+    Select(browser.find_element("id", "by-mistake")).select_by_visible_text("any")
+    Select(browser.find_element("id", "by-import")).select_by_visible_text("in unmatched.csv")
+    assert [row[0] for row in table(browser)] == ["ghostgus_99999"]
+    assert violations(browser) == []
+    browser.save_screenshot(str(ARTIFACTS / "lms-index.png"))

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.report import Report
+from grader.text import exported_cell
 
 from .conftest import SEED, SUBMISSIONS
 
@@ -96,10 +97,16 @@ def test_canvas_round_trip(tmp_path, zipped):
     assert (out / "unmatched.csv").read_bytes() == (
         b"id,student,lms_id,download,score,max_score,reason\n"
         b"ghostgus_99999,ghostgus,99999,Canvas,5,5,no roster row's ID is '99999'\n")
+    with zipfile.ZipFile(out / "canvas-feedback.zip") as feedback:  # as Canvas's "Re-Upload Submissions" reads it
+        names = sorted(feedback.namelist())
+        page = feedback.read("feedback_23456_789_gdgrade.html").decode()
+    assert names == ["feedback_12345_678_gdgrade.html", "feedback_23456_789_gdgrade.html",
+                     "feedback_34567_790_gdgrade.html", "feedback_99999_800_gdgrade.html"]
+    assert "4/5" in page and "class overview" not in page and "Handed in by doejane (Canvas id 23456, late)" in page
     got = reports(out)
     assert got["doejane_23456"].student.model_dump() == {
         "system": "canvas", "name": "doejane", "lms_id": "23456", "email": None, "late": True, "attempt": None,
-        "entry": "doejane_23456"}
+        "entry": "doejane_23456", "members": []}
     assert "is a notebook" in got["leebo_34567"].selection and got["leebo_34567"].score == 5
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows[0].startswith("id,student,lms_id,late,status,score")
@@ -377,3 +384,146 @@ def test_every_other_python_file_a_student_handed_in_is_named(tmp_path):
     out = tmp_path / "out"
     assert gdgrade("grade", tmp_path / "class", "--out", out).returncode == 0
     assert reports(out)["kim"].selection == "also handed in, not graded: `gradient (1).py`"
+
+
+def test_every_member_of_a_gradescope_group_gets_the_groups_grade(tmp_path):
+    """A group submission's second and third submitters get the group's grade, or are in unmatched.csv."""
+    files = {"submission_1/gradient.py": RIGHT, "submission_2/gradient.py": FOUR, "submission_metadata.yml": (
+        b"submission_1:\n  :submitters:\n  - :name: Jane Doe\n    :sid: '77'\n    :email: jane@example.edu\n"
+        b"  - :name: John Smith\n    :sid: '78'\n    :email: john@example.edu\n"
+        b"  - :name: Zed Stranger\n    :sid: '79'\n    :email: zed@example.edu\n"
+        b"submission_2:\n  :submitters:\n  - :name: Bo Lee\n    :sid: '80'\n    :email: bo@example.edu\n")}
+    out = run(tmp_path, files, MOODLE_EXPORT, False, "--missing", "zero")
+    rows = {row[0]: row[4] for row in csv.reader(io.StringIO((out / "moodle-import.csv").read_text("utf-8-sig")))}
+    assert (rows["Participant 101"], rows["Participant 102"], rows["Participant 103"], rows["Participant 104"]) == (
+        "100.00", "100.00", "80.00", "0.00")
+    assert (out / "unmatched.csv").read_text().splitlines()[1:] == [
+        "Jane Doe_1,Zed Stranger,79,Gradescope,5,5,\"it came from a Gradescope download, and no roster row's "
+        "Email address, ID number or Username is its id or email\""]
+    group = reports(out)["Jane Doe_1"].student
+    assert [member.name for member in group.members] == ["Jane Doe", "John Smith", "Zed Stranger"]
+
+
+def test_a_roster_of_another_system_or_course_is_refused_and_a_partial_match_said(tmp_path):
+    """No submission matching any row is a usage error naming the likely cause, before anything is
+    graded; a roster that matches only some is said on stderr with the counts."""
+    download = build(tmp_path, CANVAS_DOWNLOAD, True)
+    (tmp_path / "moodle.csv").write_bytes(MOODLE_EXPORT)
+    other_course = CANVAS_EXPORT.replace(b",123", b",923").replace(b",234", b",934").replace(b",345", b",945")
+    (tmp_path / "other.csv").write_bytes(other_course)
+    (tmp_path / "canvas.csv").write_bytes(CANVAS_EXPORT)
+    moodle = gdgrade("grade", download, "--out", tmp_path / "a", "--roster", tmp_path / "moodle.csv")
+    assert moodle.returncode == 2 and not (tmp_path / "a").exists()
+    assert moodle.stderr == (f"gdgrade: error: --roster {tmp_path / 'moodle.csv'} matches none of the 4 submissions: "
+                             "it is a Moodle export, but the submissions come from a Canvas download: give that "
+                             "system's gradebook export\n")
+    other = gdgrade("grade", download, "--out", tmp_path / "b", "--roster", tmp_path / "other.csv",
+                    "--assignment", "Gradient Descent Quiz")
+    assert other.returncode == 2 and other.stderr == (
+        f"gdgrade: error: --roster {tmp_path / 'other.csv'} matches none of the 4 submissions: no row's ID is one "
+        "the download names: is it the export of another course or section?\n")
+    plain = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "c", "--roster", tmp_path / "canvas.csv",
+                    "--assignment", "Gradient Descent Quiz")
+    assert plain.returncode == 2 and "matches none of the 22 submissions: no row's SIS Login ID, SIS User ID or " \
+        "ID is a submission's id, email or folder name" in plain.stderr
+    partial = gdgrade("grade", download, "--out", tmp_path / "d", "--roster", tmp_path / "canvas.csv",
+                      "--assignment", "Gradient Descent Quiz", "--seed", SEED)
+    assert partial.returncode == 0 and partial.stderr == (
+        f"gdgrade: note: --roster {tmp_path / 'canvas.csv'} matches 3 of the 4 submissions: 1 goes to unmatched.csv, "
+        "with the reason\n")
+
+
+def test_formula_cells_of_the_export_are_neutralised_in_the_import_file(tmp_path):
+    """A name that starts like a formula goes back with a leading ', as in grades.csv; the columns the
+    LMS finds rows by, numbers and Moodle's "-" go back as exported, so the file still imports."""
+    canvas = CANVAS_EXPORT.replace(b'"Smith, John"', b'"=HYPERLINK(""http://x"",""a"")"').replace(
+        b"Section A,,15.00", b"@Section,,15.00")
+    (tmp_path / "canvas").mkdir()
+    (tmp_path / "moodle").mkdir()
+    out = run(tmp_path / "canvas", CANVAS_DOWNLOAD, canvas, True, "--assignment", "Gradient Descent Quiz")
+    rows = (out / "canvas-import.csv").read_text().splitlines()
+    assert rows[2] == "\"'=HYPERLINK(\"\"http://x\"\",\"\"a\"\")\",12345,S001,jsmith,'@Section,10"
+    assert rows[3] == '"Doe, Jane",23456,S002,jdoe,Section A,8'
+    moodle = MOODLE_EXPORT.replace(b'"Jane Doe"', b'"+Jane Doe"')
+    files = {"Jane Doe_101_assignsubmission_file/gradient.py": RIGHT}
+    out = run(tmp_path / "moodle", files, moodle, False)
+    rows = (out / "moodle-import.csv").read_text("utf-8-sig").splitlines()
+    assert rows[1].startswith("Participant 101,'+Jane Doe,jane@example.edu,Submitted for grading,100.00,100.00,Yes,")
+    assert rows[4] == "Participant 104,Ned Nobody,ned@example.edu,No submission,,100.00,Yes,-,-,"
+    assert [exported_cell(cell) for cell in ("-2.5", "+3", "-", "1,499.00", "-1+2", "=1", "@x", "-x")] == [
+        "-2.5", "+3", "-", "1,499.00", "'-1+2", "'=1", "'@x", "'-x"]
+
+
+def test_a_late_penalty_and_overrides_reach_every_output_and_survive_resume(tmp_path):
+    """10% off late work (Canvas's late flag), a variable set by hand and a total set by hand: the
+    report, grades.csv, the import file, the class page's rows and the student's page all agree; a
+    rerun with --resume changes nothing, and one without the options gives the grader's scores back."""
+    download = build(tmp_path, CANVAS_DOWNLOAD, True)
+    (tmp_path / "export.csv").write_bytes(CANVAS_EXPORT)
+    (tmp_path / "overrides.csv").write_text("student,score,variable,comment\n34567,0,del_w,copied from a friend\n"
+                                            "Smith_John_typo,5,,\nsmithjohn_12345,4.5,,late by agreement\n")
+    out = tmp_path / "out"
+    options = ["--roster", tmp_path / "export.csv", "--assignment", "Gradient Descent Quiz", "--seed", SEED,
+               "--late-penalty", "10%", "--overrides", tmp_path / "overrides.csv"]
+    first = gdgrade("grade", download, "--out", out, *options)
+    assert first.returncode == 0, first.stderr
+
+    def scores() -> tuple[dict[str, float], list[str], list[str]]:
+        got = {name: r.score for name, r in reports(out).items()}
+        csv_rows = [line.split(",")[0] + "," + line.split(",")[5] for line in
+                    (out / "grades.csv").read_text().splitlines()[1:]]
+        imported = (out / "canvas-import.csv").read_text().splitlines()[2:5]
+        return got, csv_rows, imported
+
+    assert "Note: 1 of the overrides names no student of this batch: smith_john_typo." in first.stdout
+    got, csv_rows, imported = scores()
+    assert got == {"doejane_23456": 3.5, "leebo_34567": 4.0, "smithjohn_12345": 4.5, "ghostgus_99999": 5.0}
+    assert csv_rows == ["doejane_23456,3.5", "ghostgus_99999,5", "leebo_34567,4", "smithjohn_12345,4.5"]
+    assert imported == ['"Smith, John",12345,S001,jsmith,Section A,9', '"Doe, Jane",23456,S002,jdoe,Section A,7',
+                        '"Lee, Bo",34567,S003,blee,Section B,8']
+    jane = reports(out)["doejane_23456"]
+    assert (jane.graded_score, [(a.kind, a.points) for a in jane.adjustments]) == (4.0, [("late_penalty", -0.5)])
+    assert '"doejane_23456", "doejane_23456.html", "completed", 3.5' in (out / "students.js").read_text()
+    page = (out / "leebo_34567.html").read_text()
+    assert "Your instructor set <code>del_w</code> to 0 of 1: copied from a friend." in page
+    assert "The grader gave 5/5; your score is 4/5." in page
+    resumed = gdgrade("grade", download, "--out", out, "--resume", *options)
+    assert resumed.returncode == 0 and "(4 kept from an earlier run)" in resumed.stdout
+    assert scores() == (got, csv_rows, imported)
+    plain = gdgrade("grade", download, "--out", out, "--resume", *options[:6])
+    assert plain.returncode == 0 and {name: r.score for name, r in reports(out).items()} == {
+        "doejane_23456": 4.0, "leebo_34567": 5.0, "smithjohn_12345": 5.0, "ghostgus_99999": 5.0}
+    assert all(r.adjustments == [] and r.graded_score is None for r in reports(out).values())
+
+
+@pytest.mark.parametrize("options, needle", [
+    (["--late-penalty", "ten"], "--late-penalty 'ten' is not a share of the score"),
+    (["--late-penalty", "10%/day"], "a penalty per day needs --due"),
+    (["--due", "2026-11-26"], "--due needs --late-penalty"),
+    (["--overrides", "BAD"], "line 2: give a student and a score of 0 or more"),
+    (["--overrides", "VARIABLE"], "line 2: 'dw' is not a variable of the quiz"),
+])
+def test_a_bad_late_penalty_or_overrides_file_is_one_line(tmp_path, options, needle):
+    (tmp_path / "BAD").write_text("student,score\nana,lots\n")
+    (tmp_path / "VARIABLE").write_text("student,score,variable\nana,1,dw\n")
+    result = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "out", *options, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and needle in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_penalty_per_day_counts_days_from_the_download_times():
+    from datetime import datetime
+
+    from grader.adjust import LatePenalty, submitted_at
+    from grader.report import Status, Student
+
+    penalty = LatePenalty.parse("20%/day", datetime(2026, 11, 20, 9, 0))
+    assert submitted_at("Nov 26, 2026 517 PM") == datetime(2026, 11, 26, 17, 17)
+    assert submitted_at("2026-11-26 17:34:00.861687000 Z") == datetime(2026, 11, 26, 17, 34)
+    for attempt, days, points in (("2026-11-20 08:59:59", 0, None), ("2026-11-20 09:00:01", 1, -1.0),
+                                  ("2026-11-22 10:00:00", 3, -3.0), ("2026-12-30 10:00:00", 41, -4.0)):
+        report = Report(quiz="q", submission="s", path="p", status=Status.COMPLETED, score=4.0, max_score=5.0,
+                        checks=[], duration_s=0.0, student=Student(system="blackboard", attempt=attempt, entry="e"))
+        assert penalty.days_late(report) == days
+        change = penalty.adjustment(report, 4.0)
+        assert (change.points if change else None) == points

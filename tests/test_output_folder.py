@@ -137,3 +137,42 @@ def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, m
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     assert book.written == 1
     assert sorted(os.listdir(tmp_path / "out")) == ["correct_dot.html", "correct_dot.json"]
+
+
+def test_a_second_batch_into_the_same_folder_is_refused_unless_replace(tmp_path):
+    """Two sections into one --out: the second never removes the first's reports without --replace;
+    the first graded again (its own batch) still removes its own stale files."""
+    sec1, sec2, out = tmp_path / "sec1", tmp_path / "sec2", tmp_path / "grades"
+    for name in ("ana", "bob", "carl"):
+        copy_sample(sec1, name)
+    copy_sample(sec2, "dina")
+    assert gdgrade("grade", sec1, "--out", out, "--seed", "7").returncode == 0
+    refused = gdgrade("grade", sec2, "--out", out, "--seed", "7")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == (f"gdgrade: error: --out {out} holds the reports of another batch (quiz gradient_descent, "
+                              f"graded from {sec1}): give another --out, or --replace to replace them\n")
+    assert {"ana.json", "bob.json", "carl.json"} <= set(os.listdir(out)) and not (out / "dina.json").exists()
+    backprop = gdgrade("grade", sec1, "--out", out, "--quiz", "backprop", "--seed", "7")  # another quiz: another batch
+    assert backprop.returncode == 2 and "another batch (quiz gradient_descent" in backprop.stderr
+    (sec1 / "carl" / "gradient.py").unlink()
+    (sec1 / "carl").rmdir()
+    again = gdgrade("grade", sec1, "--out", out, "--seed", "7")  # the same batch: its stale files go
+    assert again.returncode == 0 and "Removed 2 files an earlier run wrote" in again.stdout
+    replaced = gdgrade("grade", sec2, "--out", out, "--seed", "7", "--replace")
+    assert replaced.returncode == 0 and "Removed 4 files an earlier run wrote" in replaced.stdout
+    assert {"dina.json", "dina.html"} <= set(os.listdir(out)) and not (out / "ana.json").exists()
+    shard = gdgrade("grade", sec2, "--out", out, "--seed", "7", "--shard", "1/2")  # a part of the batch
+    assert shard.returncode == 2 and "another batch" in shard.stderr
+
+
+def test_a_folder_whose_batch_was_not_recorded_is_refused_only_when_files_would_go(tmp_path):
+    copy_sample(tmp_path / "class", "ana")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "zed.json").write_text('{"schema_version": "1.0", "grader_version": "0", "submission": "zed"}\n')
+    (out / outdir.MANIFEST).write_text('{"files": ["zed.json"]}')  # an older gdgrade's manifest
+    refused = gdgrade("grade", tmp_path / "class", "--out", out)
+    assert refused.returncode == 2 and "holds the reports of another batch (an earlier batch)" in refused.stderr
+    (out / outdir.MANIFEST).write_text('{"files": ["ana.json"]}')
+    assert gdgrade("grade", tmp_path / "class", "--out", out).returncode == 0
+    assert (out / "zed.json").exists()

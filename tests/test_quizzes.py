@@ -237,7 +237,7 @@ def test_the_quiz_page_serves_the_quiz_folder_it_is_given(quiz_folder):
 
     app = create_app(catalog.load(str(quiz_folder)), Settings(seed=5, timeout=5), Options(jobs=1))
     with TestClient(app) as client:
-        client.headers[CSRF_HEADER] = client.get("/api/me").json()["csrf"]  # a POST is the page's, in a session
+        client.headers[CSRF_HEADER] = client.get("/api/me").json()["csrf"]  # as the page sends each POST
         about = client.get("/api/quiz").json()
         assert about["filename"] == "linear.py" and about["variables"] == ["prediction", "error", "delta_w"]
         report = client.post("/api/check", json={"source": (quiz_folder / "solution.py").read_text()}).json()

@@ -9,22 +9,24 @@ and no temporary behind.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader import atomic
+from grader import __version__, atomic, text
+from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
 from grader.formats import html, junit, render
-from grader.formats.lms import Roster
-from grader.formats.lms.moodle import FeedbackZip
+from grader.formats.lms import Placed, Roster
+from grader.formats.lms.feedback import LAYOUTS, FeedbackZip
 from grader.formats.summary import Summary, Tally
 from grader.intake import Submission
-from grader.outdir import FEEDBACK_ZIP, UNMATCHED, OutputFolder, student_files
+from grader.outdir import UNMATCHED, OutputFolder, student_files
 from grader.quiz import Quiz
 from grader.report import Grading, Report, for_students
-from grader.text import spreadsheet_cell
+from grader.text import count, spreadsheet_cell
 
 IDENTITY = ("student", "lms_id", "late")
 """``grades.csv``'s columns that name a student from an LMS download."""
@@ -48,15 +50,18 @@ class Gradebook:
     """
 
     def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False, roster: Roster | None = None,
-                 identity: bool = False):
+                 identity: bool = False, adjuster: Adjuster | None = None):
         """``roster``: the gradebook export to fill in (``--roster``); ``identity``: whether the batch's
-        submissions came from an LMS download, so that ``grades.csv`` names each student."""
+        submissions came from an LMS download, so that ``grades.csv`` names each student; ``adjuster``:
+        the late penalty and overrides, applied to each report before anything of it is written."""
+        self.adjuster = adjuster or Adjuster()
         self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
         self.variables = list(quiz.variables)
         self.tally = Tally(quiz)
         self.junit = junit.Writer(self.folder)
         self.roster, self.identity = roster, identity
-        self._feedback: FeedbackZip | None = None
+        self._feedback: dict[str, FeedbackZip] = {}
+        """A feedback zip per system whose students it holds (``formats.lms.feedback``)."""
         self._rows = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8", newline="")
         self._csv = csv.writer(self._rows, lineterminator="\n")
         self._csv.writerow(["id", *(IDENTITY if identity else ()), "status", "score", "max_score", *self.variables])
@@ -72,27 +77,32 @@ class Gradebook:
         the submission's files and counts are all done.
         """
         report_name, page_name = student_files(report.submission)
+        adjusted = self.adjuster.apply(report)
+        write = write or (adjusted.score, adjusted.adjustments) != (report.score, report.adjustments)
+        report = adjusted
         with atomic.deferred():
             if write:
                 atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
             shown = for_students(report) if self.hide_hidden else report
             atomic.write(self.folder / page_name, html.student(shown, report.source_text))
             self.junit.add(shown)
-            self._students.write(html.student_row(report, self.variables) + "\n")
+            self._students.write(json.dumps(html.student_row(report, self.variables)) + "\n")
             scores = {check.name: check.score for check in report.checks}
             self._csv.writerow([spreadsheet_cell(report.submission), *(_identity(report) if self.identity else ()),
                                 report.status.value, f"{report.score:g}", f"{report.max_score:g}",
                                 *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
             self.tally.add(report)
-            moodle = report.student is not None and report.student.system == "moodle"
-            if self.roster is not None or moodle:
+            system = report.student.system if report.student is not None else None
+            if self.roster is not None or system in LAYOUTS:
                 # what goes to a student through their LMS hides the hidden cases
                 private = shown if self.hide_hidden else for_students(report)
                 if self.roster is not None:
                     self.roster.add(private)
-                if moodle:
-                    self._feedback = self._feedback or FeedbackZip(self.folder)
-                    self._feedback.add(report.student, html.student(private, report.source_text, overview=False))
+                if system in LAYOUTS:
+                    if system not in self._feedback:
+                        self._feedback[system] = FeedbackZip(self.folder, system)
+                    self._feedback[system].add(report.student, report.path,  # type: ignore[arg-type]
+                                               html.student(private, report.source_text, overview=False))
             self.written += write
 
     def finish(self, notes: list[str] | None = None) -> Summary:
@@ -102,25 +112,32 @@ class Gradebook:
         """
         with atomic.deferred():
             lms_import = self.roster.finish(self.folder) if self.roster is not None else None
-            if self._feedback is not None:
-                self._feedback.finish()
-            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes or [],
+            notes = list(notes or []) + [note for note in (self.adjuster.unused(),) if note]
+            for feedback in self._feedback.values():
+                feedback.finish()
+                if feedback.left_out:
+                    notes.append(f"{count(feedback.left_out, 'page')} could not go into {feedback.name}: the "
+                                 "download names no file of the student's to attach it to (a text entry, anonymous "
+                                 "grading)")
+            summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes,
                                          lms_import=lms_import)
             self._rows.seek(0)
             with AtomicFile(self.folder / "grades.csv") as out:
                 shutil.copyfileobj(self._rows, out.stream)
             self._rows.close()
             self._students.seek(0)
+            placed = self.roster.placed if self.roster is not None else {}
             with AtomicFile(self.folder / "students.js") as out:
                 out.stream.write("window.gdgradeStudents = [\n")
                 for number, line in enumerate(self._students):
-                    out.stream.write(("," if number else "") + line)
+                    out.stream.write(("," if number else "") + (_placed(line, placed) if placed else line))
                 out.stream.write("];\n")
             self._students.close()
             self.junit.finish()
             atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
             atomic.write(self.folder / "summary.md", render.class_markdown(summary))
-            atomic.write(self.folder / "index.html", html.index(summary, self.variables))
+            atomic.write(self.folder / "index.html", html.index(summary, self.variables, self.identity,
+                                                                self.roster is not None))
         return summary
 
     def abandon(self) -> None:
@@ -128,15 +145,27 @@ class Gradebook:
         self._rows.close()
         self._students.close()
         self.junit.abandon()
-        if self._feedback is not None:
-            self._feedback.abandon()
+        for feedback in self._feedback.values():
+            feedback.abandon()
 
 
-def claimed(submissions: Iterable[str], roster: Roster | None, moodle: bool) -> list[str]:
-    """Every per-student and import file a batch of ``submissions`` may write: what its run claims
-    (``OutputFolder.claim``) before writing any, so that a later run without them removes them."""
+def _placed(line: str, placed: dict[str, Placed]) -> str:
+    """A row of ``students.js`` with the roster's names for the student and its import mark."""
+    row = json.loads(line)
+    where = placed.get(row[0])
+    if where is not None:
+        row[5], row[7] = where.names or row[5], where.mark
+    return json.dumps(row) + "\n"
+
+
+def claimed(submissions: Iterable[str], roster: Roster | None, systems: Iterable[str]) -> list[str]:
+    """Every per-student file, import file and feedback zip a batch of ``submissions`` may write
+    (``systems``: the LMSs its students come from): what its run claims (``OutputFolder.claim``)
+    before writing any, so that a later run without them removes them."""
+    wanted = set(systems)
     return [*(name for submission in submissions for name in student_files(submission)),
-            *([roster.file_name, UNMATCHED] if roster else []), *([FEEDBACK_ZIP] if moodle else [])]
+            *([roster.file_name, UNMATCHED] if roster else []),
+            *(name for system, (name, _) in LAYOUTS.items() if system in wanted)]
 
 
 def read_report(folder: Path, submission: str) -> Report:
@@ -144,16 +173,31 @@ def read_report(folder: Path, submission: str) -> Report:
     return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
 
 
+NO_REPORT = "no report"
+"""``existing_report``'s reason when there is no report at all (not one it declined)."""
+
+
 def existing_report(folder: Path, submission: str, quiz: str, digest: str | None,
-                    grading: Grading) -> Report | None:
-    """The report already on disk for ``submission``, if it is valid and of the same file, quiz and
-    grading (seed, hidden cases, limits, tolerances): a report graded otherwise is graded again."""
+                    grading: Grading) -> Report | str:
+    """The report already on disk for ``submission``, if it is valid and of the same file, gdgrade
+    version, quiz (its name and the digest of its files) and grading (seed, hidden cases, limits,
+    tolerances); else why not, in a few words (``NO_REPORT`` when there is none)."""
     try:
         report = read_report(folder, submission)
+    except FileNotFoundError:
+        return NO_REPORT
     except (OSError, ValueError):
-        return None
-    if report.quiz != quiz or report.source_sha256 != digest or digest is None or report.grading != grading:
-        return None
+        return "not a valid report"
+    if report.grader_version != __version__:
+        return f"made by gdgrade {text.one_line(report.grader_version)[:32]} (this is {__version__})"
+    if report.quiz != quiz:
+        return f"of quiz {text.one_line(report.quiz)[:64]}"
+    if report.grading is None or report.grading.quiz_digest != grading.quiz_digest:
+        return f"graded with another version of quiz {quiz}"
+    if report.source_sha256 != digest or digest is None:
+        return "of a file that has changed since"
+    if report.grading != grading:
+        return "graded with another seed, number of hidden cases, limits or tolerances"
     return report
 
 

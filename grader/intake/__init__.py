@@ -45,7 +45,21 @@ def _named(path: Path, filename: str) -> Submission:
 
 
 class IntakeError(Exception):
-    """A path given to gdgrade cannot be read at all (an archive that is damaged or is not one)."""
+    """A path given to gdgrade cannot be read at all (an archive that is damaged or is not one, a
+    named file that is not Python)."""
+
+
+def _named_file(path: Path, filename: str) -> Submission:
+    """``_named``, for a file named on the command line: one that is plainly not Python (``README.md``,
+    a picture) is an ``IntakeError``, not a report of a syntax error. A ``.py`` file, a notebook,
+    a name without a suffix and one that is the quiz's file once copy suffixes and ``.txt`` are set
+    aside (``gradient.py.txt``) are graded."""
+    suffix = path.suffix.lower()
+    if path.is_file() and not path.is_symlink() and suffix and suffix not in (".py", ".ipynb") and \
+            not folders.looks_like(path.name, filename):
+        raise IntakeError(f"{display(path)} is not Python: give a .py file, a notebook (.ipynb) or a .zip of the "
+                          f"work, such as {filename} (rename a file that holds Python to end in .py)")
+    return _named(path, filename)
 
 
 def _listing(path: Path) -> Listing:
@@ -71,7 +85,7 @@ def upload(path: Path, filename: str) -> Submission:
 
 def one(path: Path, filename: str) -> Submission:
     """The submission a student checks: a file, or their work as an archive."""
-    return upload(path, filename) if _archive(path) else _named(path, filename)
+    return upload(path, filename) if _archive(path) else _named_file(path, filename)
 
 
 @functools.lru_cache(maxsize=8)
@@ -109,7 +123,7 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
     found = Found()
     for path in paths:
         if not (path.is_dir() and not path.is_symlink()) and not _archive(path):
-            found.submissions.append(_named(path, filename))
+            found.submissions.append(_named_file(path, filename))
             continue
         listing = _listing(path)
         found.notes += listing.notes

@@ -43,7 +43,7 @@ from datetime import datetime
 from grader.intake.folders import LITTER, pick
 from grader.intake.listing import Item, Listing, Parts, display, searched
 from grader.intake.submission import Submission
-from grader.report import SYSTEM_TITLES, Student, System
+from grader.report import SYSTEM_TITLES, Member, Student, System
 
 Handed = tuple[str, Parts, Item]
 """A student's file: its name as they named it (``/`` between folders), where it is, and the item."""
@@ -276,9 +276,11 @@ def gradescope(listing: Listing, base: Parts) -> list[HandIn]:
         names = field(":name")
         created = _scalar(about.get(":created_at")) if not isinstance(about.get(":created_at"), datetime) else \
             str(about.get(":created_at"))
+        members = [Member(name=_scalar(person.get(":name")), lms_id=_scalar(person.get(":sid")),
+                          email=_scalar(person.get(":email"))) for person in people]
         student = Student(system="gradescope", name=", ".join(names) or None, lms_id=next(iter(field(":sid")), None),
                           email=next(iter(field(":email")), None), attempt=created,
-                          entry=name)
+                          entry=name, members=members if len(members) > 1 else [])
         identifier = f"{names[0]}_{match['id']}" if names else name
         found.append(HandIn(name, identifier, student, listing.handed_below((*base, name)),
                             (*base, name), [(*base, name)], own_folder=True))

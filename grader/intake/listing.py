@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.outdir import FEEDBACK_ZIP, MANIFEST
+from grader.outdir import CANVAS_FEEDBACK_ZIP, FEEDBACK_ZIP, MANIFEST
 from grader.text import code_span, name_text
 
 MAX_DEPTH = 64
@@ -152,7 +152,8 @@ def _own_output(folder: Folder) -> bool:
     """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, and
     nothing a student hands in (a student who ran gdgrade into their own folder is still graded)."""
     return MANIFEST in folder.files and not folder.folders and not any(
-        name.lower().endswith(HANDED_IN) and name != FEEDBACK_ZIP for name in folder.files)
+        name.lower().endswith(HANDED_IN) and name not in (FEEDBACK_ZIP, CANVAS_FEEDBACK_ZIP)
+        for name in folder.files)
 
 
 def list_folder(root: Path) -> Listing:

@@ -148,6 +148,8 @@ class Options:
     user_header: str | None = None
     """The header a trusted proxy names the student in; None: students are anonymous."""
     trusted_proxies: tuple[identity.Address, ...] = identity.LOOPBACK
+    proxy_secret: str | None = None
+    """When set, a trusted proxy's headers count only on requests that carry it (X-Gdgrade-Proxy)."""
     root_path: str = ""
     admin_token: str | None = None
     """Who types it on the class page is an instructor for the session."""
@@ -272,7 +274,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     def where(request: Request) -> Peer:
         direct = request.client.host if request.client else ""
         return identity.peer(direct, {key: value for key, value in request.headers.items()},
-                             options.trusted_proxies, options.root_path)
+                             options.trusted_proxies, options.root_path, options.proxy_secret)
 
     def from_proxy(request: Request, sender: Peer) -> Identity:
         """The student the trusted proxy names, or a 403/401 that says why there is none."""

@@ -18,7 +18,7 @@ from grader import atomic
 from grader.formats import gradebook
 from grader.formats.lms import Roster
 from grader.formats.summary import Summary
-from grader.outdir import MANIFEST, OutputFolder
+from grader.outdir import MANIFEST, OutputFolder, batch_of
 from grader.quiz import Quiz
 from grader.serve.store import Chosen, Store, Which
 
@@ -47,11 +47,12 @@ def select(store: Store, quiz: str, which: Which = "best") -> Chosen:
     return chosen
 
 
-def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, roster: Roster | None = None,
-          hide_hidden: bool = False) -> Summary:
-    """Write ``chosen`` to ``folder`` as a batch of ``quiz``; ``roster`` (a fresh one each export) fills
-    the LMS import file. What an earlier export or batch wrote there for other students is removed."""
-    folder.claim(gradebook.claimed(chosen.users, roster, False))
+def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: dict[str, object], roster: Roster | None = None,
+          hide_hidden: bool = False, replace: bool = False) -> Summary:
+    """Write ``chosen`` to ``folder`` as ``batch`` (``outdir.batch_of``); ``roster`` (a fresh one each
+    export) fills the LMS import file. What the same export wrote there earlier for students no
+    longer in it is removed; a folder holding another batch raises ``OtherBatch`` unless ``replace``."""
+    folder.claim(gradebook.claimed(chosen.users, roster, ()), batch, replace)
     book = gradebook.Gradebook(folder, quiz, hide_hidden, roster)
     try:
         for recorded in chosen:
@@ -74,7 +75,7 @@ def archive(store: Store, quiz: Quiz, destination: Path, which: Which = "best", 
     # beside the zip, not in /tmp: the same disk, and nothing left where another program looks
     with tempfile.TemporaryDirectory(prefix=".export-", dir=destination.parent) as scratch:
         with OutputFolder(Path(scratch)) as folder:
-            summary = write(chosen, folder, quiz, roster, hide_hidden)
+            summary = write(chosen, folder, quiz, batch_of("export", quiz.name, ["the quiz page"]), roster, hide_hidden)
         with atomic.AtomicFile(destination, binary=True) as out, \
                 zipfile.ZipFile(out.stream, "w", zipfile.ZIP_DEFLATED) as bundle:
             for name in sorted(os.listdir(scratch)):

@@ -27,6 +27,8 @@ Role = Literal["student", "instructor"]
 Address = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK: tuple[Address, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 CSRF_HEADER = "X-CSRF-Token"
+PROXY_HEADER = "x-gdgrade-proxy"
+"""Where the proxy puts ``--proxy-secret``, when one is set."""
 USER_BYTES = 200
 """The longest user name a proxy may send: longer is refused, never cut (two users would merge)."""
 
@@ -133,10 +135,13 @@ def trusted(address: str, proxies: Sequence[Address]) -> bool:
     return any(ip in network for network in proxies)
 
 
-def peer(direct: str, headers: dict[str, str], proxies: Sequence[Address], root_path: str) -> Peer:
-    """Who sent a request. ``X-Forwarded-*`` count only from a trusted proxy; the client is the
-    last address in ``X-Forwarded-For`` that is not itself a trusted proxy."""
-    if not trusted(direct, proxies):
+def peer(direct: str, headers: dict[str, str], proxies: Sequence[Address], root_path: str,
+         secret: str | None = None) -> Peer:
+    """Who sent a request. ``X-Forwarded-*`` count only from a trusted proxy (and, with a
+    ``secret``, only when the request carries it in ``X-Gdgrade-Proxy``: on a machine other
+    accounts share, they reach loopback too); the client is the last address in
+    ``X-Forwarded-For`` that is not itself a trusted proxy."""
+    if not trusted(direct, proxies) or (secret is not None and not same_token(headers.get(PROXY_HEADER), secret)):
         return Peer(direct, False, root_path, False)
     address = direct
     for hop in reversed([part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]):

@@ -61,8 +61,11 @@ def test_an_export_is_what_grade_writes_for_the_same_files(store_url, graded, tm
     assert {"jsmith.json", "jsmith.html", "grades.csv", "junit.xml", "summary.json", "summary.md", "index.html",
             "students.js", ".gdgrade-files"} <= set(names)
     assert len([name for name in names if name.startswith("ana_uni.edu~")]) == 2
-    for name in ("grades.csv", "summary.json", "summary.md", ".gdgrade-files"):
+    for name in ("grades.csv", "summary.json", "summary.md"):
         assert (export_out / name).read_text() == (graded_out / name).read_text(), name
+    claims = [json.loads((folder / ".gdgrade-files").read_text()) for folder in (graded_out, export_out)]
+    assert claims[0]["files"] == claims[1]["files"]  # the same files claimed; each names its own batch
+    assert claims[1]["batch"]["command"] == "export --which last" and claims[0]["batch"]["command"] == "grade"
     for user in CLASS:
         report_name, page_name = student_files(user)
         from_grade, from_store = (json.loads((folder / report_name).read_text()) for folder in (graded_out, export_out))

@@ -33,9 +33,9 @@ from grader.formats.lms.system import RosterError, System
 from grader.formats.summary import LmsImport
 from grader.outdir import UNMATCHED
 from grader.report import SYSTEM_TITLES, Report, Status, Student
-from grader.text import count, spreadsheet_cell
+from grader.text import count, exported_cell, one_line, spreadsheet_cell
 
-__all__ = ["Roster", "RosterError", "SYSTEMS"]
+__all__ = ["IMPORTED", "UNMATCHED_MARK", "Placed", "Roster", "RosterError", "SYSTEMS"]
 SYSTEMS: tuple[System, ...] = (Canvas(), Moodle(), Blackboard(), Brightspace())
 
 
@@ -60,11 +60,25 @@ def comment(report: Report) -> str:
             f"{outcomes}. Your feedback page says why.")
 
 
+IMPORTED, UNMATCHED_MARK = "imported", "unmatched"
+"""How a submission fared in the import: its grade is in the import file, or it is in ``unmatched.csv``."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a submission went in the import, for the class page: who the roster says it is, and whether
+    its grade went in (``IMPORTED``) or it is in ``unmatched.csv`` (``UNMATCHED_MARK``)."""
+
+    names: str
+    mark: str
+
+
 class Roster:
     """A gradebook export to fill in with a batch's scores (see the module's docstring)."""
 
     def __init__(self, path: Path, assignment: str | None = None, points: float | None = None,
                  missing_zero: bool = False):
+        self.path = path
         try:
             self.sheet = read(path)
         except (SheetError, OSError) as problem:
@@ -72,7 +86,7 @@ class Roster:
                               f"{problem.strerror if isinstance(problem, OSError) else problem}") from None
         system = next((system for system in SYSTEMS if system.recognises(self.sheet)), None)
         if system is None:
-            first = self.sheet.delimiter.join(self.sheet.header)[:120]
+            first = one_line(self.sheet.delimiter.join(self.sheet.header))[:120]
             raise RosterError(f"--roster {path} is no gradebook export gdgrade knows (Canvas, Moodle, Blackboard, "
                               f"Brightspace, exported with English column names); its first line is {first!r}")
         self.system = system
@@ -89,6 +103,8 @@ class Roster:
         self.column = column if points is None else dataclasses.replace(column, points=points)
         self.missing_zero = missing_zero
         self.graded: list[_Graded] = []
+        self.placed: dict[str, Placed] = {}
+        """Each submission's names and mark, once ``finish`` has matched them."""
         self.reencoded = (f"the export was {self.sheet.encoding}, separated by {self.sheet.delimiter!r} (a "
                           f"spreadsheet saved it): {self.file_name} is UTF-8 with commas, as {system.title} exports"
                           if (self.sheet.encoding, self.sheet.delimiter) not in (("utf-8", ","), ("utf-16-le", "\t"),
@@ -99,9 +115,11 @@ class Roster:
         return f"{self.system.name}-import.csv"
 
     def add(self, report: Report) -> None:
-        """Count in one report (the view its student may see, for the comment)."""
-        self.graded.append(_Graded(report.submission, report.student, report.score, report.max_score,
-                                   comment(report), report.status))
+        """Count in one report (the view its student may see, for the comment); a group submission
+        once for each member, so that every member's row gets the group's grade."""
+        for student in report.student.each() if report.student is not None else [None]:
+            self.graded.append(_Graded(report.submission, student, report.score, report.max_score,
+                                       comment(report), report.status))
 
     def _rows_of(self, graded: _Graded, own: dict[str, list[int]], logins: dict[str, list[int]]) -> tuple[
             list[int], str]:
@@ -132,19 +150,65 @@ class Roster:
         value = score / max_score * points if points is not None and max_score > 0 else score
         return self.system.grade(self.sheet, value)
 
-    def finish(self, folder: Path) -> LmsImport:
-        """Write the import file and ``unmatched.csv``; say what was matched."""
+    def _index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The student rows by what this system's download names (``keys``) and by login (``logins``)."""
         sheet, system = self.sheet, self.system
-        students = system.students(sheet)
         own: dict[str, list[int]] = defaultdict(list)
         logins: dict[str, list[int]] = defaultdict(list)
-        for index in students:
+        for index in system.students(sheet):
             for key in dict.fromkeys(system.keys(sheet, sheet.rows[index])):
                 if key:
                     own[key].append(index)
             for login in dict.fromkeys(value.casefold() for value in system.logins(sheet, sheet.rows[index])):
                 if login:
                     logins[login].append(index)
+        return own, logins
+
+    def check(self, handed_in: list[tuple[str, Student | None]]) -> str | None:
+        """Before anything is graded: ``RosterError`` when no submission (``(id, student)``) matches any
+        row, naming the likely cause (another system's or another course's export); a note with the
+        counts when only some do; None when all do."""
+        own, logins = self._index()
+        people = [(identifier, one) for identifier, student in handed_in
+                  for one in (student.each() if student is not None else [None])]
+        matched = sum(bool(self._rows_of(_Graded(identifier, one, 0.0, 0.0, "", Status.COMPLETED), own, logins)[0])
+                      for identifier, one in people)
+        if matched == len(people):
+            return None
+        systems = {one.system for _, one in people if one is not None}
+        if matched:
+            left = len(people) - matched
+            return (f"--roster {self.path} matches {matched} of the {count(len(people), 'submission')}: {left} "
+                    f"{'goes' if left == 1 else 'go'} to {UNMATCHED}, with the reason")
+        if len(systems) == 1 and (came := next(iter(systems))) not in (self.system.name, "gradescope"):
+            cause = (f"it is a {self.system.title} export, but the submissions come from a "
+                     f"{SYSTEM_TITLES[came]} download: give that system's gradebook export")
+        elif systems == {self.system.name}:
+            cause = (f"no row's {self.system.key_name} is one the download names: is it the export of another "
+                     "course or section?")
+        else:
+            cause = (f"no row's {self.system.login_columns()} is a submission's id, email or folder name: is it "
+                     "the export of another course?")
+        raise RosterError(f"--roster {self.path} matches none of the {count(len(people), 'submission')}: {cause}")
+
+    def _place(self, matched: dict[int, list[_Graded]], unmatched: list[tuple[_Graded, str]]) -> None:
+        """Fill ``placed``: a submission any of whose people is in ``unmatched.csv`` is marked so (the
+        teacher must look at it); the others went in, under the roster's names."""
+        names: dict[str, list[str]] = defaultdict(list)
+        marks: dict[str, str] = {}
+        for index, found in matched.items():
+            for graded in found:
+                names[graded.id].append(self.system.person(self.sheet, self.sheet.rows[index]))
+                marks.setdefault(graded.id, IMPORTED)
+        for graded, _ in unmatched:
+            marks[graded.id] = UNMATCHED_MARK
+        self.placed = {identifier: Placed(_joined(names[identifier]), mark) for identifier, mark in marks.items()}
+
+    def finish(self, folder: Path) -> LmsImport:
+        """Write the import file and ``unmatched.csv``; say what was matched."""
+        sheet, system = self.sheet, self.system
+        students = system.students(sheet)
+        own, logins = self._index()
         matched: dict[int, list[_Graded]] = defaultdict(list)
         unmatched: list[tuple[_Graded, str]] = []
         held: set[int] = set()
@@ -173,7 +237,12 @@ class Roster:
             grades[index], comments[index] = self._value(best.score, best.max_score), best.comment
         for index in held:
             grades[index] = ""
+        self._place(matched, unmatched)
         rows, quote_all = system.output(sheet, self.column, grades, comments)
+        keys = {index for index, title in enumerate(rows[0]) if title.strip().casefold() in
+                {key.casefold() for key in system.row_keys}}
+        rows[1:] = [[cell if index in keys else exported_cell(cell) for index, cell in enumerate(row)]
+                    for row in rows[1:]]
         write(folder / self.file_name, sheet, rows, quote_all, system.bom)
         _write_unmatched(folder / UNMATCHED, unmatched)
         filled = sum(1 for index in students if index in comments)
@@ -182,6 +251,10 @@ class Roster:
                          without_submission=len(students) - filled - len(held),
                          unmatched=len(unmatched), missing="zero" if self.missing_zero else "blank",
                          notes=[note for note in (self.column.note, self.points_note, self.reencoded) if note])
+
+
+def _joined(names: list[str]) -> str:
+    return ", ".join(dict.fromkeys(name for name in names if name))
 
 
 def _write_unmatched(path: Path, unmatched: list[tuple[_Graded, str]]) -> None:

@@ -22,6 +22,7 @@ GRADE_COLUMN = re.compile(r"^(?P<title>.*?) \[[^\]:]*: (?P<calculated>up to )?(?
 class Blackboard(System):
     name = "blackboard"
     key_name = "Username"
+    row_keys = ("Username",)
     login_names = ("Username", "Student ID")
     bom = True
 

@@ -30,6 +30,7 @@ def _name(text: str) -> str:
 class Brightspace(System):
     name = "brightspace"
     key_name = "First Name and Last Name"
+    row_keys = IDENTITY
     login_names = (*IDENTITY, "Email")
 
     def recognises(self, sheet: Sheet) -> bool:

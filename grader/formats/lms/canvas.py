@@ -24,6 +24,7 @@ TOTALS = re.compile(r"Current Score|Current Points|Current Grade|Final Score|Fin
 class Canvas(System):
     name = "canvas"
     key_name = "ID"
+    row_keys = ("ID", "SIS User ID", "SIS Login ID")
     login_names = ("SIS Login ID", "SIS User ID", "ID")
 
     def recognises(self, sheet: Sheet) -> bool:

@@ -12,16 +12,9 @@ worksheet itself, every column and row kept, with ``Grade`` filled (with as many
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-import zipfile
-from pathlib import Path
 
-from grader import atomic
 from grader.formats.lms.sheet import Sheet
 from grader.formats.lms.system import Column, RosterError, System, number
-from grader.outdir import FEEDBACK_ZIP
-from grader.report import Student
 
 PARTICIPANT = re.compile(r"(\d+)\s*$")
 
@@ -29,6 +22,7 @@ PARTICIPANT = re.compile(r"(\d+)\s*$")
 class Moodle(System):
     name = "moodle"
     key_name = "Identifier"
+    row_keys = ("Identifier",)
     login_names = ("Email address", "ID number", "Username")
 
     def recognises(self, sheet: Sheet) -> bool:
@@ -66,33 +60,3 @@ class Moodle(System):
                 cells[feedback] = comments[index]
             rows.append(cells)
         return rows, False
-
-
-class FeedbackZip:
-    """``moodle-feedback.zip``: each student's feedback page, laid out as Moodle's "Upload multiple
-    feedback files in a zip" reads it. Moodle takes the participant id from a folder named
-    ``<name>_<participant id>_assignsubmission_file`` (the download's own name for the student's
-    folder) and gives the student the file inside (``importziplib.php``). Built in an anonymous
-    temporary file; ``finish`` puts it in place whole."""
-
-    NAME = FEEDBACK_ZIP
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._temporary = tempfile.TemporaryFile(dir=folder)
-        self._zip = zipfile.ZipFile(self._temporary, "w", zipfile.ZIP_DEFLATED)
-
-    def add(self, student: Student, page: str) -> None:
-        folder = student.entry if "_assignsubmission_" in student.entry else f"{student.entry}_assignsubmission_file"
-        self._zip.writestr(f"{folder}/gdgrade-feedback.html", page)
-
-    def finish(self) -> None:
-        self._zip.close()
-        self._temporary.seek(0)
-        with atomic.AtomicFile(self.folder / self.NAME, binary=True) as out:
-            shutil.copyfileobj(self._temporary, out.stream)
-        self._temporary.close()
-
-    def abandon(self) -> None:
-        self._zip.close()
-        self._temporary.close()

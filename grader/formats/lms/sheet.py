@@ -21,6 +21,13 @@ MAX_BYTES = 64 << 20
 """An export larger than this is not a class's gradebook."""
 
 
+BINARY = ((b"PK\x03\x04", "a zip archive (an LMS download, or an .xlsx workbook)"),
+          (b"PK\x05\x06", "an empty zip archive"),
+          (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+          (b"%PDF", "a PDF document"))
+"""What a file given as ``--roster`` by mistake starts with, and what it is, for the message."""
+
+
 class SheetError(Exception):
     """The file cannot be read as a gradebook export; the message says why, for the instructor."""
 
@@ -75,6 +82,10 @@ def read(path: Path) -> Sheet:
         raw = stream.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise SheetError(f"it is larger than {MAX_BYTES} bytes")
+    kind = next((kind for magic, kind in BINARY if raw.startswith(magic)), None)
+    if kind is not None or b"\0" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SheetError(f"it is {kind or 'binary data'}, not a CSV file: give the gradebook exported as CSV "
+                         "(a workbook saved as CSV will do)")
     text, encoding, bom = _decode(raw)
     first_line = text.split("\n", 1)[0]
     newline = "\r\n" if first_line.endswith("\r") else "\n"

@@ -93,12 +93,27 @@ class System:
         """A grade as the import file writes it: up to two decimals, none trailing."""
         return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
+    row_keys: tuple[str, ...] = ()
+    """The columns the system's import finds a row by: written back exactly as exported, whatever they
+    hold (every other cell is made safe for a spreadsheet: ``text.exported_cell``)."""
+
     login_names: tuple[str, ...] = ()
     """The columns whose value a plain submission's folder name may be (a username, a student number)."""
 
     def logins(self, sheet: Sheet, row: list[str]) -> list[str]:
         """The row's values in ``login_names``."""
         return [sheet.cell(row, sheet.column(name)).strip() for name in self.login_names]
+
+    def person(self, sheet: Sheet, row: list[str]) -> str:
+        """The row's student as the gradebook names them, for the class page: Canvas's ``Student``
+        (``LastName``, ``FirstName`` in some exports), Moodle's ``Full name``, else first and last name."""
+        for whole in ("Student", "Full name"):
+            if sheet.column(whole) is not None:
+                return sheet.cell(row, sheet.column(whole)).strip()
+        parts = [sheet.cell(row, sheet.column(name)).strip() for pair in (("First Name", "FirstName"),
+                                                                          ("Last Name", "LastName"))
+                 for name in pair if sheet.column(name) is not None]
+        return " ".join(part for part in parts if part)
 
     def login_columns(self) -> str:
         """The columns ``logins`` reads, for messages: "A, B or C"."""

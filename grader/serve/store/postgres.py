@@ -6,6 +6,7 @@ replicas starting at once apply each migration once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import psycopg
@@ -20,10 +21,11 @@ class PostgreSQL:
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
     begin_write = "BEGIN"
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot for a whole summary
-    lock_schema = (f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})",)
+    lock_schema: tuple[str, ...] = (f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})",)
     claim_rows = " FOR UPDATE SKIP LOCKED"
-    types = {"id": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "time": "TIMESTAMPTZ", "blob": "BYTEA",
-             "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN"}
+    types: Mapping[str, str] = {
+        "id": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "time": "TIMESTAMPTZ", "blob": "BYTEA",
+        "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN"}
 
     def __init__(self, url: str, connect_seconds: int = 10, statement_seconds: int = 60):
         self.url, self.connect_seconds, self.statement_seconds = url, connect_seconds, statement_seconds

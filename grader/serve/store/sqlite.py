@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +24,8 @@ class SQLite:
     begin_read = "BEGIN"
     lock_schema: tuple[str, ...] = ()
     claim_rows = ""
-    types = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "time": "TEXT", "blob": "BLOB", "int": "INTEGER",
-             "float": "REAL", "bool": "INTEGER"}
+    types: Mapping[str, str] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "time": "TEXT", "blob": "BLOB",
+                                "int": "INTEGER", "float": "REAL", "bool": "INTEGER"}
 
     def __init__(self, path: Path, busy_seconds: float = 10.0):
         """Create ``path`` (0600) and its folder (0700) if they are missing; OSError if that fails."""

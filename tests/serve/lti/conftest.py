@@ -19,7 +19,7 @@ from grader.serve.identity import CSRF_HEADER
 from grader.serve.lti import Lti, LtiConfig
 from grader.serve.store import open_store
 from tests.conftest import SEED, chromium
-from tests.test_page import serving
+from tests.serve.servers import serving
 
 from .platform import Link, Platform
 
@@ -101,9 +101,11 @@ def serving_tool(platform: Platform, folder, port: int, db: str | None = None, p
     http://127.0.0.1:``public`` (``port``: a replica behind a balancer has another's)."""
     config = folder / "lti.json"
     config.write_text(json.dumps({"url": f"http://127.0.0.1:{public or port}", "platforms": [platform.config()]}))
-    with serving(port, ["--jobs", "1", "--also", "backprop", "--db", db or str(folder / "attempts.sqlite"),
-                        "--lti-config", str(config), "--lti-retry-most", "2", "--rate", "0"], folder) as base:
-        yield base
+    with serving(folder, ["--port", str(port), "--seed", str(SEED), "--jobs", "1", "--also", "backprop", "--db",
+                          db or str(folder / "attempts.sqlite"), "--lti-config", str(config), "--lti-retry-most", "2",
+                          "--rate", "0"]) as running:
+        assert running.port == port
+        yield running.url
 
 
 def free_port() -> int:

@@ -1,22 +1,16 @@
-"""The quiz page in real headless Chromium, against a running ``gdgrade serve`` (honest files only)."""
+"""The quiz page in real headless Chromium, against a running ``gdgrade serve`` (honest files only),
+directly and behind nginx with the README's location block."""
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
+from ..conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
+from .servers import serving
 
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
 ADMIN_TOKEN = "token-for-the-class-page"
@@ -24,32 +18,10 @@ ADMIN_TOKEN = "token-for-the-class-page"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with serving(port, ["--jobs", "2", "--db", str(tmp_path_factory.mktemp("db") / "attempts.sqlite"),
-                        "--admin-token", ADMIN_TOKEN], tmp_path_factory.mktemp("serve")) as base:
-        yield base
-
-
-@contextlib.contextmanager
-def serving(port: int, arguments: list[str], folder):
-    """``gdgrade serve`` on 127.0.0.1:``port`` with ``arguments``, in ``folder``, until the block ends: its address."""
-    process = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--port", str(port), "--seed", str(SEED),
-                                *arguments], stderr=subprocess.PIPE, cwd=folder)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:  # ready once it answers; the deadline only bounds a server that never starts
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/api/quiz", timeout=5).status_code == 200:
-                break
-        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()
-        time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+    folder = tmp_path_factory.mktemp("serve")
+    with serving(folder, ["--seed", str(SEED), "--jobs", "2", "--db", str(folder / "attempts.sqlite"),
+                          "--admin-token", ADMIN_TOKEN]) as running:
+        yield running.url
 
 
 def wait_for(browser, condition, seconds: float = 60):
@@ -170,3 +142,26 @@ def test_an_instructor_signs_in_and_sees_the_class(browser, server):
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "class-page.png"))
     assert [error for error in console_errors(browser) if "/api/login" not in error] == []  # the wrong token's 403
+
+
+def test_the_page_works_behind_the_readmes_nginx_block(browser, proxied, quiz):
+    """Under /quiz/ as the README's block serves it: the page, its style and script, its API; the
+    prefix typed without its slash lands on the page."""
+    browser.set_window_size(1280, 1000)
+    browser.get(proxied.nginx.url + "/quiz")
+    wait_ready(browser)  # the script ran, and read api/quiz and api/me through the proxy
+    assert browser.current_url == proxied.url
+    assert browser.find_element(By.ID, "title").text == quiz.title
+    assert browser.execute_script("return getComputedStyle(document.querySelector('main')).display") == "grid"
+    assert browser.find_element(By.ID, "code").get_attribute("value") == quiz.starter_source
+
+    paste(browser, FORGOT)
+    browser.find_element(By.ID, "run").click()
+    wait_for(browser, lambda driver: "Test run" in result_text(driver))
+    assert "[-0.04063738 -0.08127477 -0.12191215 -0.16254953]" in result_text(browser)
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))
+    assert "Hint: The step is scaled by the learning rate" in result_text(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "page-behind-nginx.png"))
+    assert console_errors(browser) == []

@@ -1,0 +1,179 @@
+"""What the instructor changes in the grader's scores: a late penalty (``--late-penalty``) and
+overrides (``--overrides FILE``).
+
+Both are applied to each report before anything is written, so every output (the report, the
+feedback page, ``grades.csv``, the class page, the import file) has the same score. They are
+applied to the grader's own score (``Report.graded_score``), never to an adjusted one, so a rerun
+or ``--resume`` with the same options gives the same scores, and one without them gives the
+grader's again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from grader.report import Adjustment, Report
+
+PENALTY = re.compile(r"^\s*(?P<percent>\d+(?:\.\d+)?)\s*%\s*(?P<per_day>/\s*day)?\s*$")
+OVERRIDE_COLUMNS = ("student", "score", "variable", "comment")
+MAX_OVERRIDES_BYTES = 16 << 20
+
+
+class AdjustError(Exception):
+    """An option or file the instructor gave cannot be used; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class LatePenalty:
+    """``P%`` of the maximum off late work, once (flat) or for each day or part of a day late."""
+
+    percent: float
+    per_day: bool
+    due: datetime | None = None
+
+    @classmethod
+    def parse(cls, spec: str, due: datetime | None) -> LatePenalty:
+        match = PENALTY.match(spec)
+        if not match or not 0 < float(match["percent"]) <= 100:
+            raise AdjustError(f"--late-penalty {spec!r} is not a share of the score: give P% (off late work, "
+                              "once) or P%/day (off for each day late, with --due), P from 0 to 100")
+        if match["per_day"] and due is None:
+            raise AdjustError(f"--late-penalty {spec}: a penalty per day needs --due, the deadline the days count from")
+        return cls(float(match["percent"]), bool(match["per_day"]), due)
+
+    def days_late(self, report: Report) -> int | None:
+        """Days (or parts of one) after ``due`` the work came in; 0 on time; None when the download
+        does not say. Without ``due``, only the LMS's own late flag counts (as one day)."""
+        student = report.student
+        if student is None:
+            return None
+        when = submitted_at(student.attempt) if student.attempt else None
+        if self.due is not None and when is not None:
+            return max(0, math.ceil((when - self.due) / timedelta(days=1)))
+        return None if student.late is None else int(student.late)
+
+    def adjustment(self, report: Report, score: float) -> Adjustment | None:
+        days = self.days_late(report)
+        if not days:
+            return None
+        share = min(1.0, self.percent / 100 * (days if self.per_day else 1))
+        points = -min(score, round(report.max_score * share, 6))
+        how = f"{self.percent:g}% a day, {days} day{'s' if days > 1 else ''} late" if self.per_day else \
+            f"{self.percent:g}% off late work"
+        return Adjustment(kind="late_penalty", points=points, reason=f"late: {points:g} points ({how})")
+
+
+def submitted_at(attempt: str) -> datetime | None:
+    """When an attempt was handed in, as the download writes it (Blackboard's ``2026-11-20 10:11:12``,
+    Brightspace's ``Nov 26, 2026 517 PM``, Gradescope's ``2026-11-26 17:34:00.861687000 Z``), in the
+    time the download gives (no time zone); None when it cannot be read."""
+    text = re.sub(r"(\.\d+)?\s*(Z|UTC|[+-]\d\d:?\d\d)?$", "", attempt.strip())
+    for parse in (datetime.fromisoformat, lambda value: datetime.strptime(value, "%b %d, %Y %I%M %p")):
+        try:
+            return parse(text).replace(tzinfo=None)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class Override:
+    """One row of ``--overrides``: a student's total score, or one variable's score, and why."""
+
+    score: float
+    variable: str | None
+    comment: str
+
+
+def read_overrides(path: Path, variables: tuple[str, ...]) -> dict[str, list[Override]]:
+    """``--overrides FILE``: a CSV with the columns ``student`` (a submission id, LMS id or name, as the
+    reports say), ``score``, ``variable`` (empty: the score is the total) and ``comment``; by the student's
+    key, folded to lower case. Any problem is an ``AdjustError`` naming the line."""
+    try:
+        raw = path.read_bytes()[:MAX_OVERRIDES_BYTES + 1]
+    except OSError as problem:
+        raise AdjustError(f"--overrides {path} cannot be read: {problem.strerror}") from None
+    if len(raw) > MAX_OVERRIDES_BYTES or b"\0" in raw:
+        raise AdjustError(f"--overrides {path} is not a CSV file of overrides")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig", "replace"), newline="")))
+    header = [name.strip().casefold() for name in (rows[0].keys() if rows else [])]
+    if rows and not {"student", "score"} <= set(header):
+        raise AdjustError(f"--overrides {path} needs the columns {', '.join(OVERRIDE_COLUMNS)} (its header is "
+                          f"{', '.join(header)[:120]})")
+    found: dict[str, list[Override]] = {}
+    for line, row in enumerate(rows, start=2):
+        cells = {(key or "").strip().casefold(): (value or "").strip() for key, value in row.items()
+                 if not isinstance(value, list)}
+        student, variable = cells.get("student", ""), cells.get("variable") or None
+        try:
+            score = float(cells.get("score", ""))
+        except ValueError:
+            score = math.nan
+        if not student or not math.isfinite(score) or score < 0:
+            raise AdjustError(f"--overrides {path}, line {line}: give a student and a score of 0 or more")
+        if variable is not None and variable not in variables:
+            raise AdjustError(f"--overrides {path}, line {line}: {variable!r} is not a variable of the quiz "
+                              f"({', '.join(variables)})")
+        found.setdefault(student.casefold(), []).append(Override(score, variable, cells.get("comment", "")))
+    return found
+
+
+@dataclass(frozen=True)
+class Adjuster:
+    """The late penalty and overrides of a run, applied to each report (``apply``)."""
+
+    penalty: LatePenalty | None = None
+    overrides: dict[str, list[Override]] | None = None
+    used: set[str] = field(default_factory=set)
+    """The overrides' keys that named a student of the batch."""
+
+    def _overrides_of(self, report: Report) -> list[Override]:
+        student = report.student
+        keys = {key.casefold() for key in (report.submission, *((student.lms_id, student.name, student.email)
+                                                                 if student else ())) if key}
+        self.used.update(keys & set(self.overrides or {}))
+        return [override for key in keys for override in (self.overrides or {}).get(key, [])]
+
+    def unused(self) -> str | None:
+        """A note naming the overrides that matched no student, if any: a typo must not go unseen."""
+        left = sorted(set(self.overrides or {}) - self.used)
+        if not left:
+            return None
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        return f"{len(left)} of the overrides name{'s' if len(left) == 1 else ''} no student of this batch: {shown}"
+
+    def apply(self, report: Report) -> Report:
+        """``report`` with its score adjusted from the grader's own: each variable override replaces that
+        variable's score, then the late penalty, then a total override replaces the whole (the
+        instructor's last word). A report with nothing to adjust comes back as graded."""
+        graded = report.graded_score if report.graded_score is not None else report.score
+        score, adjustments = graded, []
+        overrides = self._overrides_of(report)
+        checks = {check.name: check for check in report.checks}
+        for override in (o for o in overrides if o.variable is not None):
+            check = checks[override.variable]  # type: ignore[index]
+            new = min(override.score, check.max_score)
+            adjustments.append(Adjustment(kind="override", points=new - check.score, reason=(
+                f"your instructor set `{check.name}` to {new:g} of {check.max_score:g}"
+                + (f": {override.comment}" if override.comment else ""))))
+            score += new - check.score
+        late = self.penalty.adjustment(report, score) if self.penalty is not None else None
+        if late is not None:
+            adjustments.append(late)
+            score += late.points
+        for override in (o for o in overrides if o.variable is None):
+            new = min(override.score, report.max_score)
+            adjustments.append(Adjustment(kind="override", points=new - score, reason=(
+                f"your instructor set the score to {new:g} of {report.max_score:g}"
+                + (f": {override.comment}" if override.comment else ""))))
+            score = new
+        adjusted = report.model_copy(update={"score": round(score, 6), "adjustments": adjustments,
+                                             "graded_score": graded if adjustments else None})
+        adjusted.source_text = report.source_text
+        return adjusted

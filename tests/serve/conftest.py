@@ -1,0 +1,35 @@
+"""The quiz page's servers as a class meets them: behind the README's nginx, and as replicas."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from ..conftest import SEED
+from .replicas import Replicas, behind_one_nginx
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory) -> Iterator[Replicas]:
+    """One ``gdgrade serve`` (seeded, two jobs, attempts in SQLite) behind nginx with the README's
+    location block: ``proxied.url`` is the page's address through nginx (``.../quiz/``)."""
+    folder = tmp_path_factory.mktemp("proxied")
+    arguments = ["--seed", str(SEED), "--jobs", "2", "--db", str(folder / "attempts.sqlite")]
+    with behind_one_nginx(folder, [arguments]) as one:
+        yield one
+
+
+@pytest.fixture
+def replicas(tmp_path) -> Iterator[Callable[..., Replicas]]:
+    """``replicas(args_0, args_1, ...)``: one ``gdgrade serve`` per argument list (its extra
+    arguments, e.g. ``["--db", postgres_url]`` for each), behind one nginx ``upstream`` with
+    ``proxy_next_upstream``; stopped at the end of the test. See tests/serve/replicas.py."""
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stack:
+        def start(*each: Sequence[str]) -> Replicas:
+            return stack.enter_context(behind_one_nginx(tmp_path / f"replicas-{next(numbers)}", each))
+
+        yield start
