@@ -663,13 +663,22 @@ def _default_db() -> str:
 @click.option("--max-connections", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Connections open at once, a tenth of them from one address (a trusted proxy's: no share); "
                    "more get 503.")
+@click.option("--lti-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Be an LTI 1.3 tool for the platforms FILE registers: students come from LMS "
+                                   "launches, each Submit's score goes to the LMS gradebook (see gdgrade lti config).")
+@click.option("--grade", "grade_policy", type=click.Choice(["best", "latest"]), default="best", show_default=True,
+              help="With --lti-config: the score each Submit sends the LMS, the student's best so far or this one.")
+@click.option("--lti-retry-most", type=click.FloatRange(0.1, 86400), default=300.0, show_default=True,
+              metavar="SECONDS", help="With --lti-config: the longest wait between tries of a score the LMS did "
+                                      "not take (waits double up to it).")
 @click.option("--record", hidden=True, default=None)
 @feedback_option
 @grading_options
 def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
           rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
-          also: tuple[str, ...], header_timeout: float, body_timeout: float, max_connections: int, record: str | None,
+          also: tuple[str, ...], header_timeout: float, body_timeout: float, max_connections: int,
+          lti_config: Path | None, grade_policy: str, lti_retry_most: float, record: str | None,
           feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
@@ -693,6 +702,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
         raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
+    lti = _lti(lti_config, grade_policy, lti_retry_most, user_header, db)
     limits = connections.fit_descriptors(connections.Limits(
         header_timeout=header_timeout, body_timeout=body_timeout, total=max_connections,
         per_client=connections.per_client(max_connections), proxies=proxies))
@@ -714,14 +724,14 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
                       admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
-                      feedback=feedback, stop_timeout=stop_timeout)
+                      feedback=feedback, stop_timeout=stop_timeout, lti=lti)
     names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
     quizzes = {quiz.name: quiz}
     for name in names:
         more = load_quiz(name, hint="'--also NAME|PATH'")
         quizzes.setdefault(more.name, more)
     app = create_app(list(quizzes.values()), settings, options)
-    if host not in ("127.0.0.1", "localhost", "::1") and not user_header:
+    if host not in ("127.0.0.1", "localhost", "::1") and not user_header and lti is None:
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)
     kept = "keeping nothing" if store is None else f"keeping attempts in {describe(url)}"
@@ -741,6 +751,57 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     finally:
         if store is not None:
             store.close()
+
+
+def _lti(path: Path | None, policy: str, retry_most: float, user_header: str | None, db: str | None) -> Any:
+    """``serve``'s LTI settings from ``--lti-config``, or None; a usage error for what cannot go with them."""
+    if path is None:
+        return None
+    if user_header:
+        raise click.UsageError("--lti-config and --user-header each say who the students are: give one")
+    if db == "none":
+        raise click.BadParameter("an LTI tool keeps its launches and the LMS's scores in a database", param_hint="--db")
+    from grader.serve.lti import Lti, load
+
+    try:
+        return Lti(load(path), grade=policy, retry_most=retry_most)  # type: ignore[arg-type]
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--lti-config") from None
+
+
+@cli.group("lti", short_help="The quiz page as an LTI 1.3 tool: what to paste into the LMS.")
+def lti_commands() -> None:
+    """gdgrade serve --lti-config FILE makes the quiz page an LTI 1.3 tool (README: "In the LMS")."""
+
+
+@lti_commands.command("config", short_help="Print what an LMS admin pastes into Canvas and Moodle.")
+@click.option("--url", default=None, metavar="URL",
+              help="The tool's public address, as students' browsers reach it (https://quiz.example.edu/quiz).")
+@click.option("--lti-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Take the address and title from serve's --lti-config FILE instead.")
+@click.option("--title", default="gdgrade quiz", show_default=True, help="What the LMS shows the tool as.")
+def lti_config_command(url: str | None, lti_config: Path | None, title: str) -> None:
+    """Print Canvas's developer key JSON, Moodle's tool settings, and the --lti-config file to fill in
+    with what the LMS shows once the tool is added."""
+    try:
+        from grader.serve.lti import config as lti_config_file
+        from grader.serve.lti import setup
+    except ImportError:
+        raise click.UsageError("gdgrade lti needs the serve extra: pip install 'gdgrade[serve]'") from None
+    if (url is None) == (lti_config is None):
+        raise click.UsageError("give the tool's address: --url URL or --lti-config FILE")
+    if lti_config is not None:
+        try:
+            loaded = lti_config_file.load(lti_config)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="--lti-config") from None
+        url, title = loaded.url, loaded.title
+    else:
+        try:
+            lti_config_file.web_address(str(url))
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="--url") from None
+    click.echo(setup.instructions(str(url), title), nl=False)
 
 
 @cli.command()

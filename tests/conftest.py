@@ -83,6 +83,13 @@ def fork_grader(graders):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
+    driver = chromium(tmp_path_factory.mktemp("chromium"))
+    yield driver
+    driver.quit()
+
+
+def chromium(profile: Path, prefs: dict[str, object] | None = None):
+    """Debian's headless Chromium through its driver, with its profile in ``profile`` and ``prefs`` set."""
     from selenium import webdriver  # in the test extras
     from selenium.webdriver.chrome.service import Service
 
@@ -94,12 +101,12 @@ def browser(tmp_path_factory):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-quic", "--window-size=1200,1600",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+                     f"--user-data-dir={profile}"):
         options.add_argument(argument)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
+    return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
 def console_errors(browser) -> list[str]:

@@ -40,6 +40,7 @@ from grader.report import Report, Status, StudentError, for_students
 from grader.serve import export, identity
 from grader.serve.admission import BodyCap, Full, Rate, Turns
 from grader.serve.identity import CSRF_HEADER, Identity, Peer, Session, Sessions
+from grader.serve.lti import Host, Lti
 from grader.serve.store import Attempt, Store, StoreUnavailable, Which
 
 ShowSolution = Literal["after-pass", "always", "never"]
@@ -166,6 +167,8 @@ class Options:
     """Seeds the draws of hidden cases (tests); None draws every attempt's seed from the system."""
     stop_timeout: float = 10.0
     """Seconds a stopping server still grades an attempt it began; then it answers 503."""
+    lti: Lti | None = None
+    """LTI 1.3: users come from launches by the registered platforms, Submits are graded back (needs a store)."""
     stoppers: list[Callable[[], None]] = field(default_factory=list)
     """Filled by ``create_app``: call each when the server begins to stop."""
     feedback: Level | None = None
@@ -198,6 +201,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     """The server for ``quizzes`` (the first is the page's default; ``?quiz=NAME`` picks another):
     start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
     options = options or Options()
+    if options.lti is not None and options.store is None:
+        raise ValueError("LTI keeps its launches and the scores for the LMS in the store: give it one")
     served = {quiz.name: Served(quiz) for quiz in ([quizzes] if isinstance(quizzes, Quiz) else quizzes)}
     default = next(iter(served.values()))
     store = options.store
@@ -210,6 +215,10 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     earned_here: set[tuple[str, str]] = set()
     """Who earned the solution, when no store keeps it."""
     options.stoppers.append(turns.stop)
+    headers = dict(HEADERS)
+    if options.lti is not None:  # the LMS's pages frame the quiz
+        headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+            "frame-ancestors 'none'", f"frame-ancestors {options.lti.frame_ancestors()}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -217,9 +226,13 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             for one in served.values():
                 one.grader = Grader(one.quiz, settings, options.jobs)
                 one.expected = (await asyncio.to_thread(_grade_now, one.grader, one.quiz)).stdout
+            if options.lti is not None:
+                options.lti.start()
             yield
         finally:
             turns.stop()
+            if options.lti is not None:
+                await options.lti.stop()
             for one in served.values():
                 if one.grader is not None:
                     one.grader.close(abort=True)
@@ -233,7 +246,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     @app.middleware("http")
     async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        response.headers.update(HEADERS)
+        for name, value in headers.items():  # a page with its own policy (LTI's forms) keeps it
+            response.headers.setdefault(name, value)
         if request.url.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -347,6 +361,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         if delay:
             await asyncio.sleep(delay)
         await within_quota(who, quiz, len(raw))
+        passback = None  # where a Submit's score goes in the LMS, when the session began with a launch
+        if options.lti is not None and store is not None and kind == "submit":
+            passback = await asyncio.to_thread(options.lti.passback, store, session, quiz.name)
         async with turns.turn(key, who.user):
             submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
             draw = grader.draw(seeds.randrange(1 << 31))
@@ -357,7 +374,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         if store is not None:
             await asyncio.to_thread(store.record, Attempt(
                 user=who.user, name=who.name, quiz=quiz.name, kind=kind,
-                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report))
+                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report), passback)
+            if options.lti is not None:
+                options.lti.poke()
         elif kind == "submit" and report.full_marks:
             earned_here.add((who.user, quiz.name))
         return report
@@ -394,6 +413,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         sender = where(request)
         found = session_of(request)
         if found is None:
+            if options.lti is not None:
+                raise HTTPException(401, "open this quiz from your course in the LMS: it knows who you are")
             if options.user_header:
                 found = sessions.new(from_proxy(request, sender))
             else:
@@ -485,6 +506,11 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             raise
         return FileResponse(target, media_type="application/zip", filename=target.name,
                             background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True))
+
+    if options.lti is not None and store is not None:
+        options.lti.attach(app, store, Host(quizzes={name: one.quiz for name, one in served.items()},
+                                            sessions=sessions, session_cookie=SESSION_COOKIE, peer=where,
+                                            session_of=session_of, frame_ancestors=options.lti.frame_ancestors()))
 
     @app.get("/healthz", include_in_schema=False)
     async def alive() -> dict[str, str]:

@@ -38,7 +38,8 @@ class Identity:
     """A student or instructor: ``user`` is the key their attempts are kept under."""
 
     user: str
-    """``anon:<hex>``, ``proxy:<name>``: the kind is part of the key, so kinds never collide."""
+    """``anon:<hex>``, ``proxy:<name>``, ``lti:<issuer>|<sub>``: the kind is part of the key, so kinds
+    never collide."""
     name: str | None
     """What an instructor sees; None for an anonymous student."""
     role: Role = "student"
@@ -54,6 +55,8 @@ class Session:
     csrf: str
     issued: int
     """Unix seconds: a session older than the server's ``max_age`` is not taken."""
+    launch: str | None = None
+    """The LTI launch the session began with (its id in the store): where its scores go."""
 
 
 class Sessions:
@@ -66,12 +69,15 @@ class Sessions:
     def __init__(self, secret: bytes, max_age: int):
         self.secret, self.max_age = secret, max_age
 
-    def new(self, identity: Identity, now: float | None = None) -> Session:
-        return Session(identity, secrets.token_urlsafe(24), int(time.time() if now is None else now))
+    def new(self, identity: Identity, now: float | None = None, launch: str | None = None) -> Session:
+        return Session(identity, secrets.token_urlsafe(24), int(time.time() if now is None else now), launch)
 
     def seal(self, session: Session) -> str:
-        payload = json.dumps({"u": session.identity.user, "n": session.identity.name, "r": session.identity.role,
-                              "c": session.csrf, "t": session.issued}, separators=(",", ":")).encode()
+        fields = {"u": session.identity.user, "n": session.identity.name, "r": session.identity.role,
+                  "c": session.csrf, "t": session.issued}
+        if session.launch is not None:
+            fields["l"] = session.launch
+        payload = json.dumps(fields, separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(payload).rstrip(b"=")
         return (body + b"." + base64.urlsafe_b64encode(self._mac(body)).rstrip(b"=")).decode()
 
@@ -86,7 +92,7 @@ class Sessions:
             fields = json.loads(_unpad(body))
             session = Session(Identity(str(fields["u"]), None if fields["n"] is None else str(fields["n"]),
                                        "instructor" if fields["r"] == "instructor" else "student"),
-                              str(fields["c"]), int(fields["t"]))
+                              str(fields["c"]), int(fields["t"]), None if fields.get("l") is None else str(fields["l"]))
         except (ValueError, TypeError, KeyError, binascii.Error):
             return None
         age = (time.time() if now is None else now) - session.issued

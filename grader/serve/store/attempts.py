@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grader.report import Report
+from grader.serve.store.lti import LtiRecords, Passback, enqueue
 from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
 
@@ -50,8 +51,14 @@ class Store:
         self._pool = pool
         self._dialect = pool.dialect
 
-    def record(self, attempt: Attempt) -> int:
-        """Write ``attempt`` and commit it; return its number."""
+    @property
+    def lti(self) -> LtiRecords:
+        """What LTI launches and grade passback keep in this database."""
+        return LtiRecords(self._pool)
+
+    def record(self, attempt: Attempt, passback: Passback | None = None) -> int:
+        """Write ``attempt`` and commit it; return its number. With ``passback``, its score for the LMS
+        goes into the outbox in the same transaction: kept together or not at all."""
         source = attempt.source.encode("utf-8", "surrogatepass")
         with self._pool.session(self._dialect.begin_write, SAVING) as session:
             ((number,),) = session.rows(
@@ -60,6 +67,8 @@ class Store:
                 attempt.user, attempt.name, attempt.quiz, attempt.kind, self._dialect.time_in(attempt.at), source,
                 len(source), attempt.report.model_dump_json(), attempt.score, attempt.max_score,
                 attempt.report.full_marks)
+            if passback is not None:
+                enqueue(session, self._dialect, int(number), attempt, passback)
         return int(number)
 
     def usage(self, user: str, quiz: str, since: datetime) -> Usage:
@@ -78,11 +87,13 @@ class Store:
             return bool(session.rows("SELECT 1 FROM attempts WHERE user_id = ? AND quiz = ? AND kind = 'submit' "
                                      "AND full_marks = ? LIMIT 1", user, quiz, True))
 
-    def secret(self, name: str) -> bytes:
-        """The secret called ``name``: made once, then the same for every replica on this database."""
+    def secret(self, name: str, make: Callable[[], bytes] | None = None) -> bytes:
+        """The secret called ``name``: made once (random bytes, or what ``make`` makes), then the same for
+        every replica on this database."""
         with self._pool.session(self._dialect.begin_write, READING) as session:
             session.rows("INSERT INTO secrets (name, value, created) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                         name, random_bytes.token_bytes(SECRET_BYTES), self._dialect.time_in(datetime.now(UTC)))
+                         name, make() if make else random_bytes.token_bytes(SECRET_BYTES),
+                         self._dialect.time_in(datetime.now(UTC)))
             ((value,),) = session.rows("SELECT value FROM secrets WHERE name = ?", name)
         return bytes(value)
 

@@ -26,6 +26,9 @@ class Dialect(Protocol):
     begin_read: str
     lock_schema: tuple[str, ...]
     """Statements that make a migration wait for another replica's (SQLite's write lock does that itself)."""
+    claim_rows: str
+    """What ends a SELECT that claims rows for one worker: PostgreSQL's row locks skip rows another
+    replica's worker is claiming; SQLite's write lock already lets one claim at a time."""
     types: Mapping[str, str]
     """The column types migrations name: id, time, blob, int, float, bool."""
 

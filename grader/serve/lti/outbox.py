@@ -1,0 +1,90 @@
+"""The worker that empties the outbox: every score reaches its LMS, in order, however long it is down.
+
+Started with the server. A few senders claim due rows one at a time (``LtiRecords.claim``: the oldest
+of a student and line item, leased), send each, and mark it sent; a failure (the LMS down, slow past
+the timeout, a 5xx, any answer but a 2xx) puts the row back with a later due time, doubling up to a
+ceiling. Nothing is dropped: a row stays until an LMS took it. A score sent again after a crash
+carries its first timestamp, so the LMS keeps one grade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+
+from grader.serve.lti.ags import Scores, Undelivered
+from grader.serve.store import StoreUnavailable
+from grader.serve.store.lti import LtiRecords, Outgoing
+
+log = logging.getLogger("gdgrade.lti")
+LEASE = timedelta(minutes=3)
+"""How long a claimed row is the claimer's: longer than a token and a score can take (30 s each)."""
+
+
+class Outbox:
+    def __init__(self, records: LtiRecords, scores: Scores, first: float = 1.0, most: float = 300.0,
+                 senders: int = 2, idle: float = 5.0):
+        self.records, self.scores = records, scores
+        self.first, self.most, self.senders, self.idle = first, most, senders, idle
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._send_all()) for _ in range(self.senders)]
+
+    def poke(self) -> None:
+        """A new row is in: send it now, not at the next idle check."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.scores.close()
+
+    def delay(self, tries: int) -> float:
+        """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
+        that rows failed together do not all come back at once."""
+        return min(self.first * 2 ** max(0, tries - 1), self.most) * random.uniform(0.8, 1.0)
+
+    async def _send_all(self) -> None:
+        while True:
+            try:
+                row = await asyncio.to_thread(self.records.claim, datetime.now(UTC), LEASE)
+            except StoreUnavailable as problem:
+                log.warning("LTI outbox: %s (%s)", problem, problem.detail)
+                row = None
+            if row is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle)
+                self._wake.clear()
+                continue
+            await self._send(row)
+
+    async def _send(self, row: Outgoing) -> None:
+        try:
+            await self.scores.send(row)
+        except Undelivered as problem:
+            wait = self.delay(row.tries)
+            log.warning("LTI score %d for %s not delivered (try %d, next in %.0f s): %s", row.id, row.user,
+                        row.tries, wait, problem)
+            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait), str(problem))
+        except asyncio.CancelledError:  # stopping: the row is due again at once, for this replica or another
+            with contextlib.suppress(StoreUnavailable):
+                self.records.retry(row.id, datetime.now(UTC), "the server stopped while sending")
+            raise
+        else:
+            log.info("LTI score %d for %s delivered: %s/%s", row.id, row.user, row.score, row.max_score)
+            await self._settle(self.records.sent, row.id, datetime.now(UTC))
+
+    async def _settle(self, mark, *arguments: object) -> None:  # type: ignore[no-untyped-def]
+        """Write how a send went; a store that is down leaves the lease to run out (sent again, harmlessly)."""
+        try:
+            await asyncio.to_thread(mark, *arguments)
+        except StoreUnavailable as problem:
+            log.warning("LTI outbox: %s (%s)", problem, problem.detail)

@@ -1,0 +1,107 @@
+"""What LTI keeps in the store, on SQLite and PostgreSQL: logins taken once, and the outbox (written
+with the attempt, claimed in order per student and line item, leased, shared by replicas)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from grader import intake
+from grader.serve.store import Attempt, open_store
+from grader.serve.store.lti import Passback
+from tests.conftest import SUBMISSIONS
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=3)
+ITEM = "https://lms.example/lineitems/7"
+
+
+@pytest.fixture(scope="module")
+def reports(fork_grader):
+    """A full-marks report and a partial one."""
+    found = {name: next(fork_grader.grade([intake.one(SUBMISSIONS / name / "gradient.py", "gradient.py")]))
+             for name in ("correct_dot", "error_reversed")}
+    assert found["correct_dot"].score == 5 and 0 < found["error_reversed"].score < 5
+    return found
+
+
+def submit(store, reports, user: str, which: str, minute: int, policy="best", lineitem=ITEM) -> int:
+    return store.record(Attempt(user=f"lti:x|{user}", name=user, quiz="gradient_descent", kind="submit",
+                                at=NOW + timedelta(minutes=minute), source="# file\n", report=reports[which]),
+                        Passback(issuer="https://lms.example", client_id="c", lineitem=lineitem, subject=user,
+                                 policy=policy))
+
+
+def test_each_students_scores_are_claimed_in_order_and_one_at_a_time(store_url, reports):
+    with open_store(store_url) as store:
+        submit(store, reports, "alice", "error_reversed", 1)
+        submit(store, reports, "alice", "correct_dot", 2)
+        submit(store, reports, "bob", "correct_dot", 3)
+        later = NOW + timedelta(hours=1)
+        first = store.lti.claim(later, LEASE)
+        second = store.lti.claim(later, LEASE)
+        assert (first.subject, first.score, first.tries) == ("alice", reports["error_reversed"].score, 1)
+        assert (second.subject, second.score) == ("bob", 5)  # alice's second waits for her first
+        assert store.lti.claim(later, LEASE) is None
+        store.lti.sent(first.id, later)
+        third = store.lti.claim(later, LEASE)
+        assert (third.subject, third.score, third.at) == ("alice", 5, NOW + timedelta(minutes=2))
+        assert [row.sent is not None for row in store.lti.outbox()] == [True, False, False]
+
+
+def test_a_failed_score_waits_its_turn_again_and_a_lapsed_lease_is_claimed_anew(store_url, reports):
+    with open_store(store_url) as store:
+        submit(store, reports, "alice", "correct_dot", 1)
+        claimed = store.lti.claim(NOW + timedelta(minutes=2), LEASE)
+        store.lti.retry(claimed.id, NOW + timedelta(minutes=10), "the line item answered 503")
+        assert store.lti.claim(NOW + timedelta(minutes=9), LEASE) is None  # not due yet
+        again = store.lti.claim(NOW + timedelta(minutes=10), LEASE)
+        assert (again.id, again.tries, again.problem) == (claimed.id, 2, "the line item answered 503")
+        # the replica holding it died: its lease runs out, and another claims it
+        assert store.lti.claim(NOW + timedelta(minutes=11), LEASE) is None
+        taken_over = store.lti.claim(NOW + timedelta(minutes=10) + LEASE, LEASE)
+        assert (taken_over.id, taken_over.tries) == (claimed.id, 3)
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("best", [None, 5, 5]), ("latest", [None, 5, None])])
+def test_the_grade_policy_decides_the_score_sent(store_url, reports, policy, expected):
+    partial = reports["error_reversed"].score
+    with open_store(store_url) as store:
+        for minute, which in enumerate(("error_reversed", "correct_dot", "error_reversed")):
+            submit(store, reports, "alice", which, minute, policy)
+        submit(store, reports, "alice", "error_reversed", 5, policy, lineitem=ITEM + "-other")  # its own column
+        assert [row.score for row in store.lti.outbox()] == [partial if value is None else value
+                                                             for value in expected] + [partial]
+
+
+def test_replicas_claim_side_by_side_and_never_the_same_score(store_url, reports):
+    with open_store(store_url) as store:
+        for number in range(24):
+            submit(store, reports, f"student{number}", "correct_dot", number)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def replica() -> None:
+        with open_store(store_url) as own:
+            while (row := own.lti.claim(NOW + timedelta(hours=1), LEASE)) is not None:
+                with lock:
+                    claimed.append(row.id)
+
+    workers = [threading.Thread(target=replica) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(claimed) == list(range(1, 25))
+
+
+def test_a_login_is_taken_once_and_only_while_fresh(store_url):
+    with open_store(store_url) as store:
+        store.lti.begin_login("state-1", "nonce-1", "https://lms.example", NOW)
+        store.lti.begin_login("state-2", "nonce-2", "https://lms.example", NOW)
+        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), timedelta(minutes=10)) == (
+            "nonce-1", "https://lms.example")
+        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), timedelta(minutes=10)) is None
+        assert store.lti.take_login("state-2", NOW + timedelta(minutes=11), timedelta(minutes=10)) is None
