@@ -12,12 +12,14 @@ relative addresses, so it works under any path prefix a proxy gives it.
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import logging
 import random
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -64,6 +66,8 @@ HIDDEN_STATUSES = frozenset({Status.SYNTAX_ERROR, Status.UNREADABLE, Status.SAND
                              Status.INVALID_RESULT, Status.OUTPUT_LIMIT, Status.NOTHING_GRADABLE})
 """Statuses that say how the public run went too (the others may come from a hidden case alone)."""
 DAY = datetime.timedelta(days=1)
+INSTRUCTOR_HOURS = 12
+"""How long a sign-in with the instructor token lasts."""
 
 
 class Source(BaseModel):
@@ -208,6 +212,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     store = options.store
     turns = Turns(options.jobs, options.queue or 32 * max(1, options.jobs))
     rate = Rate(options.rate)
+    logins = Rate(10 / 60, burst=10, longest_wait=0)
+    """Instructor sign-in tries per address: ten at once, then one every six seconds."""
     starts = Rate(options.new_sessions_per_hour / 3600, burst=options.new_sessions_per_hour, longest_wait=0)
     sessions = Sessions(store.secret("session") if store is not None else secrets.token_bytes(32),
                         options.session_days * 86400)
@@ -295,6 +301,12 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             raise HTTPException(401, f"the proxy did not say who you are (no usable {options.user_header} header)")
         return named
 
+    def still_granted(session: Session) -> bool:
+        """Whether a token sign-in still holds: the server has that token, and it was not long ago."""
+        return (options.admin_token is not None and session.grant is not None
+                and identity.same_token(session.grant, identity.grant(options.admin_token))
+                and time.time() - session.issued <= INSTRUCTOR_HOURS * 3600)
+
     def session_of(request: Request) -> Session | None:
         """The request's signed session, if it is still the user's (a proxy may name another now)."""
         found = next(filter(None, map(sessions.open, _cookies(request, SESSION_COOKIE))), None)
@@ -302,6 +314,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             named = from_proxy(request, where(request))
             if found.identity.user != named.user:
                 return None
+        if found is not None and found.grant is not None and not still_granted(found):
+            # signed in with a token the server no longer has, or long ago: a student again
+            found = dataclasses.replace(found, identity=dataclasses.replace(found.identity, role="student"), grant=None)
         return found
 
     def poster(request: Request, csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Session:
@@ -428,15 +443,31 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
     async def login(request: Request, response: Response, body: Login,
                     session: Annotated[Session, Depends(poster)]) -> Me:
-        """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's."""
+        """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's
+        for ``INSTRUCTOR_HOURS``, or until the server's token changes."""
+        sender = where(request)
+        if logins.wait(f"address:{sender.address}"):
+            logger.warning("instructor sign-in refused: too many tries from %s", sender.address)
+            raise Full(60, status=429, detail="too many sign-in tries from this address")
         if options.admin_token is None:
             raise HTTPException(403, "this server has no instructor token: start it with --admin-token "
                                      "(or GDGRADE_ADMIN_TOKEN)")
         if not identity.same_token(body.token, options.admin_token):
+            logger.warning("instructor sign-in with a wrong token from %s", sender.address)
             raise HTTPException(403, "that is not this page's instructor token")
-        promoted = sessions.new(Identity(session.identity.user, session.identity.name, "instructor"))
-        set_session(response, promoted, where(request))
+        promoted = sessions.new(Identity(session.identity.user, session.identity.name, "instructor"),
+                                launch=session.launch, granted=identity.grant(options.admin_token))
+        set_session(response, promoted, sender)
         return Me(name=promoted.identity.name, role="instructor", csrf=promoted.csrf, earned_solution=True)
+
+    @app.post("/api/logout", response_model=Me)
+    async def logout(request: Request, response: Response, session: Annotated[Session, Depends(poster)],
+                     one: Annotated[Served, Depends(chosen)]) -> Me:
+        """An instructor signs out: the session is a student's again (the same user)."""
+        plain = sessions.new(Identity(session.identity.user, session.identity.name), launch=session.launch)
+        set_session(response, plain, where(request))
+        return Me(name=plain.identity.name, role="student", csrf=plain.csrf,
+                  earned_solution=await earned(plain.identity, one.quiz))
 
     @app.post("/api/run", response_model=RunAnswer, responses=BUSY)
     async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)],

@@ -57,6 +57,14 @@ class Session:
     """Unix seconds: a session older than the server's ``max_age`` is not taken."""
     launch: str | None = None
     """The LTI launch the session began with (its id in the store): where its scores go."""
+    grant: str | None = None
+    """For an instructor who signed in with the server's token: that token's digest (``grant``), so
+    the role ends when the token changes; None for a role an LMS launch gave."""
+
+
+def grant(token: str) -> str:
+    """What a session keeps of the instructor token that promoted it: enough to tell the token changed."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class Sessions:
@@ -69,14 +77,18 @@ class Sessions:
     def __init__(self, secret: bytes, max_age: int):
         self.secret, self.max_age = secret, max_age
 
-    def new(self, identity: Identity, now: float | None = None, launch: str | None = None) -> Session:
-        return Session(identity, secrets.token_urlsafe(24), int(time.time() if now is None else now), launch)
+    def new(self, identity: Identity, now: float | None = None, launch: str | None = None,
+            granted: str | None = None) -> Session:
+        return Session(identity, secrets.token_urlsafe(24), int(time.time() if now is None else now), launch,
+                       granted)
 
     def seal(self, session: Session) -> str:
         fields = {"u": session.identity.user, "n": session.identity.name, "r": session.identity.role,
                   "c": session.csrf, "t": session.issued}
         if session.launch is not None:
             fields["l"] = session.launch
+        if session.grant is not None:
+            fields["g"] = session.grant
         payload = json.dumps(fields, separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(payload).rstrip(b"=")
         return (body + b"." + base64.urlsafe_b64encode(self._mac(body)).rstrip(b"=")).decode()
@@ -92,7 +104,8 @@ class Sessions:
             fields = json.loads(_unpad(body))
             session = Session(Identity(str(fields["u"]), None if fields["n"] is None else str(fields["n"]),
                                        "instructor" if fields["r"] == "instructor" else "student"),
-                              str(fields["c"]), int(fields["t"]), None if fields.get("l") is None else str(fields["l"]))
+                              str(fields["c"]), int(fields["t"]), None if fields.get("l") is None else str(fields["l"]),
+                              None if fields.get("g") is None else str(fields["g"]))
         except (ValueError, TypeError, KeyError, binascii.Error):
             return None
         age = (time.time() if now is None else now) - session.issued

@@ -174,3 +174,30 @@ def test_the_instructor_downloads_the_class_as_gdgrade_export_writes_it(quiz, st
                 assert {"grades.csv", "summary.json", "index.html", "junit.xml"} <= names
                 grades = list(csv.DictReader(io.StringIO(bundle.read("grades.csv").decode("utf-8-sig"))))
             assert [(row["id"], row["score"]) for row in grades] == [("ana", score)]  # the proxy's login
+
+
+def test_an_instructors_sign_in_ends_with_its_token_or_a_sign_out(quiz, store_url):
+    """The role came from the token: a server restarted with another token (or none) takes it back,
+    and so does signing out; guessing the token is slowed to a stop."""
+    with class_server(quiz, store_url, admin_token="first") as (first, _):
+        teacher = student(first, "teacher")
+        teacher.headers["X-CSRF-Token"] = teacher.post("/api/login", json={"token": "first"}).json()["csrf"]
+        assert teacher.get("/api/class").status_code == 200
+        signed_in = dict(teacher.cookies)
+    for token in ("second", None):
+        with class_server(quiz, store_url, admin_token=token) as (restarted, _):  # the same store: the same secret
+            again = Student(restarted, client=PROXY, headers={"X-Remote-User": "teacher"}, cookies=signed_in)
+            assert again.get("/api/me").json()["role"] == "student"
+            assert again.get("/api/class").status_code == 403
+    with class_server(quiz, store_url, admin_token="first") as (same, _):
+        again = Student(same, client=PROXY, headers={"X-Remote-User": "teacher"}, cookies=signed_in)
+        assert again.get("/api/class").status_code == 200  # the same token: still signed in
+        teacher = student(same, "teacher")
+        teacher.headers["X-CSRF-Token"] = teacher.post("/api/login", json={"token": "first"}).json()["csrf"]
+        assert teacher.get("/api/class").status_code == 200
+        out = teacher.post("/api/logout")
+        assert out.status_code == 200 and out.json()["role"] == "student"
+        assert teacher.get("/api/class").status_code == 403  # the browser's cookie is a student's again
+        guesser = student(same, "guesser")
+        tries = [guesser.post("/api/login", json={"token": f"guess{n}"}).status_code for n in range(12)]
+        assert tries[:9] == [403] * 9 and tries[10:] == [429, 429]  # ten tries an address (the teacher had one)

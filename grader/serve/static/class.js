@@ -73,6 +73,16 @@
       });
   });
 
+  document.getElementById("signout").addEventListener("click", function () {
+    fetch(api("logout"), { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": me.csrf } })
+      .then(json).then(function (answer) {
+        me = answer;
+        clearInterval(timer);
+        document.getElementById("overview").hidden = true;
+        document.getElementById("signin").hidden = false;
+      });
+  });
+
   function start() {
     refresh();
     clearInterval(timer);
