@@ -719,7 +719,8 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     except ValueError as problem:
         raise click.BadParameter(str(problem), param_hint="--db") from None
     except StoreUnavailable as problem:
-        raise click.ClickException(f"cannot use --db {describe(url)}: {problem} ({problem.detail})") from None
+        why = text.one_line(problem.detail or str(problem))
+        raise click.ClickException(f"cannot use --db {describe(url)}: {why}") from None
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
