@@ -78,6 +78,12 @@ class Outbox:
             with contextlib.suppress(StoreUnavailable):
                 self.records.retry(row.id, datetime.now(UTC), "the server stopped while sending")
             raise
+        except Exception as problem:  # noqa: BLE001 - whatever one row or one LMS answer does, the senders go on
+            wait = self.delay(row.tries)
+            log.exception("LTI score %d for %s could not be sent (try %d, next in %.0f s)", row.id, row.user,
+                          row.tries, wait)
+            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait),
+                               f"gdgrade failed sending it: {type(problem).__name__}: {problem}")
         else:
             log.info("LTI score %d for %s delivered: %s/%s", row.id, row.user, row.score, row.max_score)
             await self._settle(self.records.sent, row.id, datetime.now(UTC))

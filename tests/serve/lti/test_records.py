@@ -105,3 +105,44 @@ def test_a_login_is_taken_once_and_only_while_fresh(store_url):
             "nonce-1", "https://lms.example")
         assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), timedelta(minutes=10)) is None
         assert store.lti.take_login("state-2", NOW + timedelta(minutes=11), timedelta(minutes=10)) is None
+
+
+def test_a_row_that_breaks_the_sender_is_tried_later_and_the_others_still_go(tmp_path, reports):
+    """A hostile LMS's answer (or a broken row) that raises anything in the sender once killed both
+    senders for good: no score left the server. It is now put back like any failed send."""
+    import asyncio
+
+    from grader.serve.lti.outbox import Outbox
+
+    class Scores:
+        def __init__(self):
+            self.sent: list[str] = []
+
+        async def send(self, row):
+            if row.subject == "mallory":
+                raise UnicodeEncodeError("ascii", "é", 0, 1, "an access token no header can carry")
+            self.sent.append(row.subject)
+
+        async def close(self):
+            pass
+
+    async def scenario(store) -> list[str]:
+        scores = Scores()
+        outbox = Outbox(store.lti, scores, first=60, senders=2, idle=0.01)
+        outbox.start()
+        for _ in range(2000):  # bounded: until both good rows went, or the senders died
+            if len(scores.sent) == 2 or all(task.done() for task in outbox._tasks):
+                break
+            await asyncio.sleep(0.01)
+        alive = not any(task.done() for task in outbox._tasks)
+        await outbox.stop()
+        return scores.sent if alive else []
+
+    with open_store(str(tmp_path / "attempts.db")) as store:
+        submit(store, reports, "mallory", "correct_dot", 1)
+        submit(store, reports, "alice", "correct_dot", 2, lineitem="https://lms.example/lineitems/8")
+        submit(store, reports, "bob", "correct_dot", 3, lineitem="https://lms.example/lineitems/9")
+        sent = asyncio.run(scenario(store))
+        assert sorted(sent) == ["alice", "bob"]
+        broken = [row for row in store.lti.outbox() if row.sent is None]
+        assert [row.subject for row in broken] == ["mallory"]  # kept, for a later try
