@@ -141,20 +141,31 @@ def test_a_quiz_sets_the_default_and_the_option_overrides_it(tmp_path):
 
 def test_serve_passes_the_level_to_the_page(monkeypatch):
     pytest.importorskip("uvicorn")  # the serve extra is part of the test extra
-    import uvicorn
-
-    from grader.serve import app
+    from grader.serve import app, listen
 
     seen = {}
 
-    def capture(quiz, settings, options):
+    def capture(quizzes, settings, options):
         seen["options"] = options
         return object()
 
     monkeypatch.setattr(app, "create_app", capture)
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
-    result = CliRunner().invoke(cli.cli, ["serve", "--port", "0", "--feedback", "hints"])
+    monkeypatch.setattr(listen, "serve", lambda *args, **kwargs: None)  # started, never run
+    result = CliRunner().invoke(cli.cli, ["serve", "--port", "0", "--db", "none", "--feedback", "hints"])
     assert result.exit_code == 0, result.output
     assert seen["options"].feedback == "hints"
-    CliRunner().invoke(cli.cli, ["serve", "--port", "0"])
-    assert seen["options"].feedback == "full"  # the quiz's default
+    CliRunner().invoke(cli.cli, ["serve", "--port", "0", "--db", "none"])
+    assert seen["options"].feedback is None  # each quiz's own default, applied per answer
+
+
+def test_the_page_answers_at_the_level_set(quiz):
+    """The page's answers at --feedback hints: the mistake named, never the step's formula."""
+    from tests.test_serve import FORGOT, serving
+
+    with serving(quiz, feedback="hints") as client:
+        report = client.post("/api/check", json={"source": FORGOT}).json()
+        del_w = next(check for check in report["checks"] if check["name"] == "del_w")
+        assert del_w["outcome"] == "wrong" and "learnrate * error_term * x" not in json.dumps(report)
+    with serving(quiz) as client:
+        report = client.post("/api/check", json={"source": FORGOT}).json()
+        assert "learnrate * error_term * x" in json.dumps(report)  # full, the quiz's default
