@@ -506,6 +506,10 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         the class page's figures over each student's last submit."""
         quiz = one.quiz
         rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
+        if session.grant is None and store is not None:  # an LMS's instructor: their activity's students only
+            launch = await asyncio.to_thread(store.lti.launch, session.launch) if session.launch else None
+            mates = await asyncio.to_thread(store.lti.classmates, launch) if launch else frozenset()
+            rows = [row for row in rows if row.user in mates]
         tally = Tally(quiz)
         for row in rows:
             if row.last_report is not None:
@@ -525,6 +529,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         page), in one zip: each student's best submit, or their last."""
         if store is None:
             raise HTTPException(404, "this server keeps no attempts (--db none): there is nothing to export")
+        if session.grant is None:  # every student the server has, whichever course: the server's instructors'
+            raise HTTPException(403, "the download holds every student of the server: sign in on the class page "
+                                     "with the server's instructor token (an LMS's grades are in its gradebook)")
         scratch = Path(tempfile.mkdtemp(prefix="export-"))
         target = scratch / f"{one.quiz.name}-{which}.zip"
         try:

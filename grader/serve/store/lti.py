@@ -125,6 +125,16 @@ class LtiRecords:
                                 "return_url, data FROM lti_launches WHERE id = ?", number)
         return Launch(*rows[0]) if rows else None
 
+    def classmates(self, launch: Launch) -> frozenset[str]:
+        """The users launched into the same activity as ``launch`` (its platform, client and line
+        item): the class an instructor launched from there may see. None without a line item."""
+        if launch.lineitem is None:
+            return frozenset()
+        with self._pool.session(None, LAUNCHING) as session:
+            rows = session.rows("SELECT DISTINCT user_id FROM lti_launches WHERE issuer = ? AND client_id = ? "
+                                "AND lineitem = ?", launch.issuer, launch.client_id, launch.lineitem)
+        return frozenset(row[0] for row in rows)
+
     def claim(self, now: datetime, lease: timedelta) -> Outgoing | None:
         """The next score due, leased to the caller until ``now + lease``: the oldest unsent row of a
         student and line item whose earlier rows are all sent, not leased to another worker."""

@@ -146,3 +146,24 @@ def test_a_row_that_breaks_the_sender_is_tried_later_and_the_others_still_go(tmp
         assert sorted(sent) == ["alice", "bob"]
         broken = [row for row in store.lti.outbox() if row.sent is None]
         assert [row.subject for row in broken] == ["mallory"]  # kept, for a later try
+
+
+def test_an_activitys_class_is_who_launched_into_its_line_item(store_url):
+    """An instructor launched from one course's activity sees its students, never another course's
+    (the hostile review saw a teacher of course B read course A's class and code)."""
+    from grader.serve.store.lti import Launch
+
+    def launch(number: str, user: str, lineitem: str | None, issuer: str = "https://lms.example") -> Launch:
+        return Launch(id=number, user=user, issuer=issuer, client_id="c", deployment_id="d", subject=user,
+                      quiz="gradient_descent", lineitem=lineitem)
+
+    with open_store(store_url) as store:
+        for number, user, lineitem, issuer in [("1", "lti:a|ana", ITEM, "https://lms.example"),
+                                               ("2", "lti:a|bo", ITEM, "https://lms.example"),
+                                               ("3", "lti:a|cy", ITEM + "0", "https://lms.example"),
+                                               ("4", "lti:b|dee", ITEM, "https://other.example")]:
+            store.lti.add_launch(launch(number, user, lineitem, issuer), NOW)
+        teacher = launch("5", "lti:a|prof", ITEM)
+        store.lti.add_launch(teacher, NOW)
+        assert store.lti.classmates(teacher) == {"lti:a|ana", "lti:a|bo", "lti:a|prof"}
+        assert store.lti.classmates(launch("6", "lti:a|prof", None)) == frozenset()  # no line item: nobody
