@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -129,3 +130,17 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store" / "attempts.db")
     return request.getfixturevalue("postgres").create_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_home(tmp_path_factory):
+    """gdgrade serve keeps its default database in the user's data folder: in the suite, a temporary
+    one (inherited by every server the tests start), so no test writes into the home folder."""
+    folder = tmp_path_factory.mktemp("data-home")
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
