@@ -156,8 +156,11 @@ class Adjuster:
         score, adjustments = graded, []
         overrides = self._overrides_of(report)
         checks = {check.name: check for check in report.checks}
-        for override in (o for o in overrides if o.variable is not None):
-            check = checks[override.variable]  # type: ignore[index]
+        last = {override.variable: override for override in overrides}  # a row given twice counts once: the last
+        for name, override in last.items():
+            if name is None:
+                continue
+            check = checks[name]
             new = min(override.score, check.max_score)
             adjustments.append(Adjustment(kind="override", points=new - check.score, reason=(
                 f"your instructor set `{check.name}` to {new:g} of {check.max_score:g}"
@@ -167,7 +170,8 @@ class Adjuster:
         if late is not None:
             adjustments.append(late)
             score += late.points
-        for override in (o for o in overrides if o.variable is None):
+        if None in last:
+            override = last[None]
             new = min(override.score, report.max_score)
             adjustments.append(Adjustment(kind="override", points=new - score, reason=(
                 f"your instructor set the score to {new:g} of {report.max_score:g}"

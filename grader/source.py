@@ -270,4 +270,9 @@ def _cells(text: str) -> tuple[int, ...]:
     """The lines of a notebook script's cell markers (``grader.intake.notebook``); none for a file."""
     if not text.startswith("# %% cell 1\n"):
         return ()
-    return tuple(text.count("\n", 0, match.start()) + 1 for match in _CELL.finditer(text))
+    lines, line, counted = [], 1, 0
+    for match in _CELL.finditer(text):  # newlines counted once, from the last marker on: linear in the text
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        lines.append(line)
+    return tuple(lines)

@@ -461,6 +461,7 @@ def test_a_late_penalty_and_overrides_reach_every_output_and_survive_resume(tmp_
     download = build(tmp_path, CANVAS_DOWNLOAD, True)
     (tmp_path / "export.csv").write_bytes(CANVAS_EXPORT)
     (tmp_path / "overrides.csv").write_text("student,score,variable,comment\n34567,0,del_w,copied from a friend\n"
+                                            "34567,0,del_w,copied from a friend\n"  # pasted twice: counts once
                                             "Smith_John_typo,5,,\nsmithjohn_12345,4.5,,late by agreement\n")
     out = tmp_path / "out"
     options = ["--roster", tmp_path / "export.csv", "--assignment", "Gradient Descent Quiz", "--seed", SEED,
