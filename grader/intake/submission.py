@@ -55,11 +55,12 @@ class Submission:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return raw  # not text as a notebook download is: read as it is
-            return notebook.downloaded(text).encode("utf-8")
-        try:
-            code = notebook.script(origin.read(MAX_NOTEBOOK_BYTES)).encode("utf-8", "backslashreplace")
-        except notebook.NotebookError as problem:
-            raise OSError(f"{display(self.path.name)} could not be read as a notebook: {problem}") from None
-        if len(code) > MAX_SOURCE_BYTES:
+            code = notebook.downloaded(text).encode("utf-8")
+        else:
+            try:
+                code = notebook.script(origin.read(MAX_NOTEBOOK_BYTES)).encode("utf-8", "backslashreplace")
+            except notebook.NotebookError as problem:
+                raise OSError(f"{display(self.path.name)} could not be read as a notebook: {problem}") from None
+        if len(code) > MAX_SOURCE_BYTES:  # the rewrite adds comments: the sandbox takes no more than this
             raise OSError(f"the code cells of {display(self.path.name)} are larger than {MAX_SOURCE_BYTES} bytes")
         return code

@@ -90,3 +90,19 @@ def test_a_downloaded_notebook_scores_as_the_notebook(fork_grader, tmp_path):
     assert reports["as_ipynb"].score == 5
     assert reports["as_py"].score == 5 and reports["as_py"].status.value == "completed"
     assert [check.line for check in reports["as_py"].checks] == [35, 36, 37, 46, 47]  # the file's own lines
+
+
+def test_a_download_the_rewrite_makes_too_large_is_refused_not_cut(tmp_path):
+    """Each get_ipython() line becomes a longer comment: a file just under 1 MiB could grow past what
+    the sandbox reads, and be graded cut short. It is refused in one line, as a notebook's cells are."""
+    import pytest
+
+    from grader import intake
+    from grader.intake.submission import MAX_SOURCE_BYTES
+
+    line = "get_ipython().run_line_magic('matplotlib', 'inline')\n"
+    path = tmp_path / "gradient.py"
+    head = "#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\n"
+    path.write_text(head + line * ((MAX_SOURCE_BYTES - len(head)) // len(line) - 1))
+    with pytest.raises(OSError, match="larger than 1048576 bytes"):
+        intake.one(path, "gradient.py").read()
