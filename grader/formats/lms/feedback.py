@@ -29,7 +29,11 @@ from grader.report import Student
 
 
 def _moodle(student: Student, graded: str) -> str | None:
+    """``<the download's folder>/gdgrade-feedback.html``; None for a folder name that could land
+    anywhere else when unzipped (``..``, a slash or backslash, a drive): Moodle could not place it."""
     folder = student.entry if "_assignsubmission_" in student.entry else f"{student.entry}_assignsubmission_file"
+    if any(mark in folder for mark in ("/", "\\", ":", "\0")) or folder.startswith(".") or not folder.isprintable():
+        return None
     return f"{folder}/gdgrade-feedback.html"
 
 
