@@ -381,8 +381,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             passback = await asyncio.to_thread(options.lti.passback, store, session, quiz.name)
         async with turns.turn(key, who.user):
             submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
-            draw = grader.draw(seeds.randrange(1 << 31))
-            ticket = await asyncio.to_thread(grader.submit, submission, draw)
+            seed = seeds.randrange(1 << 31)  # on the loop's thread: one generator, never two threads at once
+            ticket = await asyncio.to_thread(lambda: grader.submit(submission, grader.draw(seed)))
             if ticket.answer is not None:
                 await turns.unless_stopping(asyncio.wrap_future(ticket.answer), options.stop_timeout)
             report = await asyncio.to_thread(grader.report, ticket)
