@@ -134,9 +134,12 @@ class Adjuster:
     """The overrides' keys that named a student of the batch."""
 
     def _overrides_of(self, report: Report) -> list[Override]:
-        student = report.student
-        keys = {key.casefold() for key in (report.submission, *((student.lms_id, student.name, student.email)
-                                                                 if student else ())) if key}
+        """The rows naming this report's student by any of their keys; a group submission's rows name
+        any of its members, and apply to the group's one report (every member has its grade)."""
+        people = report.student.each() if report.student else []
+        keys = {key.casefold() for key in (report.submission, *(key for person in people
+                                                                for key in (person.lms_id, person.name, person.email)))
+                if key}
         self.used.update(keys & set(self.overrides or {}))
         return [override for key in keys for override in (self.overrides or {}).get(key, [])]
 
