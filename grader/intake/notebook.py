@@ -17,6 +17,7 @@ number is the file's own.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
@@ -133,5 +134,36 @@ def downloaded(text: str) -> str:
         stripped = line.lstrip()
         if index in starts and _IPYTHON_CALL.match(stripped):
             indent = line[:len(line) - len(stripped)]
-            lines[index] = f"{indent}pass  # {stripped}" if indent else f"# {line}"
+            timed = _timed_statement(stripped)
+            if timed is not None:  # %time x = ... runs x = ... in the notebook: so it does here, on its line
+                lines[index] = f"{indent}{timed}  # {stripped}"
+            else:
+                lines[index] = f"{indent}pass  # {stripped}" if indent else f"# {line}"
     return "\n".join(lines)
+
+
+TIMERS = frozenset({"time"})
+"""Line magics that run the statement they are given in the notebook's namespace (%timeit runs it in a
+function of its own, binding nothing): the statement is the student's code."""
+
+
+def _timed_statement(call: str) -> str | None:
+    """The statement of ``get_ipython().run_line_magic('time', 'STATEMENT')`` when it is one line of
+    Python, else None. The call is read as a syntax tree, never run."""
+    try:
+        tree = ast.parse(call, mode="eval")
+    except SyntaxError:
+        return None
+    body = tree.body
+    if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Attribute) and body.func.attr == "run_line_magic"
+            and len(body.args) == 2 and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                                            for arg in body.args) and body.args[0].value in TIMERS):
+        return None
+    statement = body.args[1].value.strip()
+    if "\n" in statement or not statement:
+        return None
+    try:
+        ast.parse(statement)
+    except SyntaxError:
+        return None
+    return statement

@@ -52,7 +52,7 @@ w = np.array([0.5, -0.5, 0.3, 0.1])
 # In[4]:
 
 
-h = np.dot(x, w)
+get_ipython().run_line_magic('time', 'h = np.dot(x, w)')
 nn_output = sigmoid(h)
 error = y - nn_output
 
@@ -74,6 +74,7 @@ def test_ipython_calls_become_comments_on_their_own_lines():
     assert read[6] == "# get_ipython().run_line_magic('matplotlib', 'inline')"
     assert read[42] == "# files = get_ipython().getoutput('ls')"
     assert read[44] == "    pass  # get_ipython().run_line_magic('who', '')"
+    assert read[34] == "h = np.dot(x, w)  # get_ipython().run_line_magic('time', 'h = np.dot(x, w)')"  # %time runs it
     plain = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
     assert notebook.downloaded(plain) == plain  # a file without the markers is left as it is
 
