@@ -20,6 +20,7 @@ import copy
 import inspect
 import math
 import textwrap
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -53,11 +54,11 @@ class Variant:
     kind: str
     inside: bool
     """Whether the change is inside one of the quiz's functions (a step-level change is nearer)."""
-    code: object
-    """The compiled formula (``eval`` over the quiz's namespace and one case's values)."""
+    formula: Callable[..., object]
+    """The changed formula as a function of ``reads``, compiled once from the quiz's own tree (no
+    student text is ever compiled), over the quiz's namespace."""
     reads: tuple[str, ...]
     """The quantities it reads: they must all exist in a case for it to be tried there."""
-    namespace: Mapping[str, object]
 
 
 def _tree(function: Callable[..., object]) -> ast.expr | None:
@@ -285,6 +286,21 @@ def _said(kind: str, before: str, after: str, inside: str | None) -> tuple[str, 
         f"Write `{before}`, not `{after}`."
 
 
+def _function(changed: ast.expr, reads: tuple[str, ...], namespace: dict[str, object]) -> Callable[..., object] | None:
+    """``def formula(*reads): return changed``, compiled and made a function over ``namespace``."""
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(arg=name) for name in reads], kwonlyargs=[],
+                              kw_defaults=[], defaults=[])
+    definition = ast.FunctionDef(name="formula", args=arguments, body=[ast.Return(value=copy.deepcopy(changed))],
+                                 decorator_list=[], returns=None)
+    try:
+        module = compile(ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[])), "<formula>",
+                         "exec")
+    except (SyntaxError, ValueError, TypeError):
+        return None
+    body = next(const for const in module.co_consts if isinstance(const, types.CodeType))
+    return types.FunctionType(body, namespace)
+
+
 def variants(function: Callable[..., object], quantities: Sequence[str], vectors: Sequence[str],
              functions: Mapping[str, Callable[..., object]]) -> list[Variant]:
     """Every formula one change away from the step function ``function``, preferred first."""
@@ -302,12 +318,10 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
             return
         seen.add(key)
         text = _text(changed)
-        try:
-            code = compile(ast.Expression(ast.fix_missing_locations(copy.deepcopy(changed))), "<formula>", "eval")
-        except (SyntaxError, ValueError, TypeError):
-            return
         reads = tuple(sorted(_names(changed) & set(quantities)))
-        found.append(Variant(text, change, located, hint, kind, inside, code, reads, namespace))
+        formula = _function(changed, reads, namespace)
+        if formula is not None:
+            found.append(Variant(text, change, located, hint, kind, inside, formula, reads))
 
     for kind, changed, before, after in _local(tree, quantities, labels):
         add(kind, changed, *_said(kind, before, after, None))
@@ -335,4 +349,4 @@ def evaluate(variant: Variant, values: Mapping[str, object]) -> np.ndarray:
     if math.prod(max(1, int(np.size(value))) for value in arguments.values()) > MAX_WORK:
         raise TooLarge("the values are too large to compute with")
     with np.errstate(all="ignore"):
-        return np.asarray(eval(variant.code, {**variant.namespace, **arguments}), dtype=np.float64)  # noqa: S307
+        return np.asarray(variant.formula(*arguments.values()), dtype=np.float64)
