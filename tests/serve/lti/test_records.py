@@ -27,11 +27,11 @@ def reports(fork_grader):
     return found
 
 
-def submit(store, reports, user: str, which: str, minute: int, policy="best", lineitem=ITEM) -> int:
-    return store.record(Attempt(user=f"lti:x|{user}", name=user, quiz="gradient_descent", kind="submit",
+def submit(store, reports, user: str, which: str, minute: int, policy="best", lineitem=ITEM,
+           issuer="https://lms.example") -> int:
+    return store.record(Attempt(user=f"lti:{issuer}|{user}", name=user, quiz="gradient_descent", kind="submit",
                                 at=NOW + timedelta(minutes=minute), source="# file\n", report=reports[which]),
-                        Passback(issuer="https://lms.example", client_id="c", lineitem=lineitem, subject=user,
-                                 policy=policy))
+                        Passback(issuer=issuer, client_id="c", lineitem=lineitem, subject=user, policy=policy))
 
 
 def test_each_students_scores_are_claimed_in_order_and_one_at_a_time(store_url, reports):
@@ -97,14 +97,30 @@ def test_replicas_claim_side_by_side_and_never_the_same_score(store_url, reports
     assert sorted(claimed) == list(range(1, 25))
 
 
+FRESH = timedelta(minutes=10)
+
+
 def test_a_login_is_taken_once_and_only_while_fresh(store_url):
     with open_store(store_url) as store:
-        store.lti.begin_login("state-1", "nonce-1", "https://lms.example", NOW)
-        store.lti.begin_login("state-2", "nonce-2", "https://lms.example", NOW)
-        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), timedelta(minutes=10)) == (
-            "nonce-1", "https://lms.example")
-        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), timedelta(minutes=10)) is None
-        assert store.lti.take_login("state-2", NOW + timedelta(minutes=11), timedelta(minutes=10)) is None
+        assert store.lti.begin_login("state-1", "nonce-1", "https://lms.example", NOW, FRESH, 100)
+        assert store.lti.begin_login("state-2", "nonce-2", "https://lms.example", NOW, FRESH, 100)
+        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), FRESH) == ("nonce-1", "https://lms.example")
+        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), FRESH) is None
+        assert store.lti.take_login("state-2", NOW + timedelta(minutes=11), FRESH) is None
+
+
+def test_logins_nobody_completes_neither_pile_up_nor_crowd_out_new_ones(store_url):
+    """A flood of logins (anyone may begin one) once left a row each until some launch came: now each new
+    login drops the stale ones, and past ``most`` waiting, a login is turned away until some expire."""
+    with open_store(store_url) as store:
+        for number in range(3):
+            assert store.lti.begin_login(f"old-{number}", "n", "https://lms.example", NOW, FRESH, 3)
+        assert not store.lti.begin_login("one-too-many", "n", "https://lms.example", NOW, FRESH, 3)
+        assert store.lti.take_login("one-too-many", NOW, FRESH) is None  # turned away: nothing kept
+        later = NOW + FRESH + timedelta(seconds=1)
+        assert store.lti.begin_login("new", "n", "https://lms.example", later, FRESH, 3)
+        with store.lti._pool.session(None, "test") as session:
+            assert [tuple(row) for row in session.rows("SELECT state FROM lti_logins")] == [("new",)]
 
 
 def test_a_row_that_breaks_the_sender_is_tried_later_and_the_others_still_go(tmp_path, reports):
@@ -165,5 +181,19 @@ def test_an_activitys_class_is_who_launched_into_its_line_item(store_url):
             store.lti.add_launch(launch(number, user, lineitem, issuer), NOW)
         teacher = launch("5", "lti:a|prof", ITEM)
         store.lti.add_launch(teacher, NOW)
-        assert store.lti.classmates(teacher) == {"lti:a|ana", "lti:a|bo", "lti:a|prof"}
-        assert store.lti.classmates(launch("6", "lti:a|prof", None)) == frozenset()  # no line item: nobody
+        assert store.lti.classmates(teacher.activity) == {"lti:a|ana", "lti:a|bo", "lti:a|prof"}
+        assert launch("6", "lti:a|prof", None).activity is None  # no line item: no class to see
+
+
+def test_an_activitys_scores_are_its_platforms_not_another_naming_the_same_line_item(store_url, reports):
+    """``/lti/grades`` listed the outbox by line item alone: a launch from platform B naming A's line
+    item showed A's students. The column is the platform's and client's too."""
+    from grader.serve.store.lti import Activity
+
+    with open_store(store_url) as store:
+        submit(store, reports, "ana", "correct_dot", 1)
+        submit(store, reports, "zed", "error_reversed", 2, issuer="https://other.example")
+        mine = store.lti.outbox(activity=Activity("https://lms.example", "c", ITEM))
+        assert [row.subject for row in mine] == ["ana"]
+        assert [row.subject for row in store.lti.outbox(activity=Activity("https://other.example", "c", ITEM))] == [
+            "zed"]

@@ -14,14 +14,18 @@ import jwt
 import pytest
 from lti1p3platform.registration import Registration
 
+from grader.serve.app import INSTRUCTOR_HOURS, SESSION_COOKIE
 from grader.serve.identity import CSRF_HEADER
-from grader.serve.lti.routes import STATE_COOKIE
-from grader.serve.lti.verify import LTI
+from grader.serve.lti import routes
+from grader.serve.lti.routes import LOGIN_BURST, STATE_COOKIE, STATES_KEPT
+from grader.serve.lti.verify import AGS_ENDPOINT, DEEP_LINKING, LTI, SCORE_SCOPE
 
 from .conftest import TOOL, begin, browser_for, launch, tool
 from .platform import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, LEARNER, Platform, rsa_pem
 
 RIGHT_FILE = "tests/../submissions/gradient_descent/correct_dot/gradient.py"
+HOME = "<the platform>"
+"""Stands for the platform's own address in a return URL (known once the platform runs)."""
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def test_a_replayed_launch_is_refused(client, platform, caplog):
     with caplog.at_level(logging.WARNING, "gdgrade.lti"):
         refused(browser.post("/lti/launch", data=fields), 401, "a launch replayed", caplog)  # its cookie is gone
         kept = browser_for(client)  # and if its cookie were kept
-        refused(kept.post("/lti/launch", data=fields, headers={"Cookie": f"{STATE_COOKIE}{fields['state']}=1"}), 401,
+        refused(kept.post("/lti/launch", data=fields, headers={"Cookie": f"{STATE_COOKIE}={fields['state']}"}), 401,
                 "used already", caplog)
 
 
@@ -115,17 +119,22 @@ def test_a_launch_from_another_browser_is_refused(client, platform, caplog):
     ({LTI + "custom": {"quiz": "no_such_quiz"}}, 404, "does not serve"),
     ({LTI + "custom": None}, 404, "names no quiz"),
     ({LTI + "message_type": "LtiDeepLinkingRequest",
-      "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {"deep_link_return_url": "http://x/"}},
-     403, "only the course's instructors"),
+      DEEP_LINKING: {"deep_link_return_url": HOME}}, 403, "only the course's instructors"),
     ({LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
-      "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {"deep_link_return_url": "http://x/",
-                                                                            "accept_types": ["file"]}},
-     400, "takes no link to a tool"),
+      DEEP_LINKING: {"deep_link_return_url": HOME, "accept_types": ["file"]}}, 400, "takes no link to a tool"),
+    ({LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
+      DEEP_LINKING: {"deep_link_return_url": "javascript:alert(document.domain)//"}}, 403, "return URL"),
+    ({LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
+      DEEP_LINKING: {"deep_link_return_url": "https://evil.example/collect"}}, 403, "return URL"),
+    ({AGS_ENDPOINT: {"scope": [SCORE_SCOPE], "lineitem": "http://127.0.0.1:9/internal/admin?all=1"}}, 403,
+     "line item http://127.0.0.1:9/internal/admin?all=1 is not an address of"),
+    ({AGS_ENDPOINT: {"scope": [SCORE_SCOPE], "lineitem": "http://[::1/x"}}, 403, "is not an address of"),
 ])
 def test_a_launch_with_one_thing_wrong_is_refused_and_logged(client, platform, caplog, change, status, words):
     browser = browser_for(client)
     state, nonce = login(browser, platform)
-    change = dict(change)
+    change = {name: {**value, "deep_link_return_url": value["deep_link_return_url"].replace(HOME, platform.issuer)}
+              if name == DEEP_LINKING else value for name, value in change.items()}
     key = rsa_pem() if change.pop("key", None) else None
     token = signed(platform, nonce, key, **change)
     with caplog.at_level(logging.WARNING, "gdgrade.lti"):
@@ -217,3 +226,51 @@ def test_a_role_that_teaches_is_an_instructor():
     assert role_of(["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"]) == "instructor"
     assert role_of([LEARNER, "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"]) == "student"
     assert role_of("Instructor") == "student"  # not a list: not believed
+
+
+def test_many_logins_leave_one_cookie_and_two_tabs_both_launch(client, platform):
+    """Each login once set a cookie of its own: another site could make a student's browser begin
+    hundreds, filling the tool's cookie jar (and pushing out the session). One cookie keeps the last
+    few states, so two tabs launched together both work and old states go."""
+    browser = browser_for(client)
+    first = begin(browser, platform, "tabby")
+    second = begin(browser, platform, "tabby")
+    assert browser.post("/lti/launch", data=second, follow_redirects=False).status_code == 303
+    assert browser.post("/lti/launch", data=first, follow_redirects=False).status_code == 303
+    flooded = browser_for(client)
+    states = [login(flooded, platform)[0] for _ in range(STATES_KEPT + 3)]
+    assert [name for name in flooded.cookies.keys() if name.startswith("gdgrade")] == [STATE_COOKIE]
+    assert flooded.cookies[STATE_COOKIE].split(".") == states[-STATES_KEPT:]
+
+
+def test_a_login_flood_from_one_address_is_turned_away(platform, tmp_path, caplog, monkeypatch):
+    """Logins need no account: 1,834 a minute once each left a row. One address now gets a lab's worth
+    at once, then is told to wait."""
+    monkeypatch.setattr(routes, "LOGINS_PER_SECOND", 1e-9)  # no refill while the test runs, however slow
+    with tool(platform, str(tmp_path / "a.sqlite")) as client:
+        browser = browser_for(client)
+        params = {"iss": platform.issuer, "login_hint": "x", "target_link_uri": f"{TOOL}/lti/launch"}
+        codes = [browser.get(f"/lti/login?{urlencode(params)}", follow_redirects=False).status_code
+                 for _ in range(LOGIN_BURST + 5)]
+        assert codes == [302] * LOGIN_BURST + [429] * 5
+        with caplog.at_level(logging.WARNING, "gdgrade.lti"):
+            refused(browser.get(f"/lti/login?{urlencode(params)}"), 429, "too many launches from this address",
+                    caplog)
+
+
+def test_an_lms_instructor_sees_the_class_not_the_solution_and_not_for_long(client, platform, monkeypatch):
+    """An instructor role comes from any course, even a sandbox course a student made: it shows the
+    activity's class, but the solution only to a full-marks Submit or the server's token, and it
+    lasts hours, not the session's 30 days (the LMS may have taken it away)."""
+    teacher = browser_for(client)
+    launched = launch(teacher, platform, "hedy", role="Instructor")
+    assert launched.status_code == 303 and f"Max-Age={INSTRUCTOR_HOURS * 3600}" in launched.headers["set-cookie"]
+    assert teacher.get("/api/me").json() | {"csrf": None} == {"name": "Hedy Example", "role": "instructor",
+                                                               "csrf": None, "earned_solution": False}
+    assert teacher.get("/api/class?quiz=gradient_descent").status_code == 200
+    assert teacher.get("/api/solution?quiz=gradient_descent").status_code == 403
+    kept = {"Cookie": f"{SESSION_COOKIE}={teacher.cookies[SESSION_COOKIE]}"}  # a browser that keeps it anyway
+    later = time.time() + INSTRUCTOR_HOURS * 3600 + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert browser_for(client).get("/api/me", headers=kept).json()["role"] == "student"
+    assert browser_for(client).get("/api/class?quiz=gradient_descent", headers=kept).status_code == 403
