@@ -17,8 +17,7 @@ import pytest
 
 from grader.intake import IntakeError, archive, find
 from grader.intake.notebook import script
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_bytes()
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from grader import intake
 from grader.grade import Grader, Settings
 from grader.report import Report
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 SLEEPER = "import time\ntime.sleep(30)\n"
 
@@ -223,8 +222,7 @@ def test_resume_keeps_no_report_of_another_gdgrade_or_quiz_version_and_says_why(
 
 def test_a_quiz_changed_on_disk_has_another_digest(tmp_path):
     from grader import catalog
-
-    from .conftest import quiz_with
+    from tests.conftest import quiz_with
 
     folder = quiz_with(tmp_path / "linear")
     before = catalog.load(str(folder)).digest

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from .axe import violations
-from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
+from tests.axe import violations
+from tests.conftest import ARTIFACTS, ROOT, SEED, SUBMISSIONS, console_errors
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, site):
 @pytest.fixture(scope="module")
 def lms_site(tmp_path_factory) -> Path:
     """The Canvas example graded with its gradebook: one late student, one not on the roster."""
-    root = Path(__file__).resolve().parent.parent / "examples" / "lms" / "canvas"
+    root = ROOT / "examples" / "lms" / "canvas"
     out = tmp_path_factory.mktemp("lms-site") / "out"
     result = subprocess.run([sys.executable, "-m", "grader", "grade", str(root / "submissions.zip"), "--out", str(out),
                              "--roster", str(root / "gradebook.csv"), "--assignment", "Gradient Descent Quiz",

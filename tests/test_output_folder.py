@@ -12,8 +12,7 @@ import sys
 import pytest
 
 from grader import atomic, outdir
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 
 def gdgrade(*args, umask=None):

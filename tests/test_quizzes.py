@@ -16,8 +16,7 @@ import pytest
 from grader import catalog
 from grader.cli import main
 from grader.quiz import QuizError
-
-from .conftest import LINEAR, ROOT, quiz_with
+from tests.conftest import LINEAR, ROOT, quiz_with
 
 
 def gdgrade(*args, cwd=None, env=None):

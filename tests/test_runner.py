@@ -11,8 +11,7 @@ from pathlib import Path
 from grader.grade import Settings
 from grader.intake import Submission
 from grader.report import Outcome, Status
-
-from .conftest import SEED
+from tests.conftest import SEED
 
 SOLUTION_TAIL = "\nprint('done')\n"
 

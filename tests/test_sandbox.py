@@ -17,8 +17,7 @@ from grader.intake import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers, seccomp
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 
 def test_this_machine_offers_every_layer(fork_grader):

@@ -16,30 +16,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from grader.grade import Settings
 from grader.report import Report
 from grader.serve.admission import Full, Rate
 from grader.serve.app import Options, create_app
 from grader.serve.identity import CSRF_HEADER
-
-from .attacks import ATTACKS
-from .conftest import SEED, SUBMISSIONS
-from .containment import CONTAINED, pids_cgroup
+from tests.attacks import ATTACKS
+from tests.conftest import SEED, SUBMISSIONS
+from tests.containment import CONTAINED, pids_cgroup
+from tests.serve.students import Student
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
-
-
-class Student(TestClient):
-    """A browser on the page: its own cookies, the session's token sent with every POST."""
-
-    def start(self) -> Student:
-        me = self.get("/api/me")
-        assert me.status_code == 200, me.text
-        self.headers[CSRF_HEADER] = me.json()["csrf"]
-        return self
 
 
 @contextlib.contextmanager

@@ -14,8 +14,7 @@ import subprocess
 import sys
 
 from grader.report import Report
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 HOSTILE_TEXT = (
     "print('\\x1b]0;PWNED-title\\x07\\x1b[2J::add-mask::Score')\n"

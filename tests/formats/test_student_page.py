@@ -7,16 +7,7 @@ import re
 
 from grader import intake
 from grader.formats import html
-
-from ..snippets import GIVENS
-
-CRASH = GIVENS + """
-h = np.dot(x, w) + bias_never_defined
-nn_output = sigmoid(h)
-error = y - nn_output
-error_term = error * nn_output * (1 - nn_output)
-del_w = learnrate * error_term * x
-"""
+from tests.snippets import CRASH
 
 
 def test_a_crash_marks_only_its_line_and_names_each_variable_once(fork_grader, tmp_path):
@@ -36,7 +27,7 @@ def test_a_crash_marks_only_its_line_and_names_each_variable_once(fork_grader, t
 
 def test_every_message_opens_with_its_name_so_views_show_it_once(fork_grader):
     """``Check.predicate`` leaves the opening name out beside a name column: every message must open with it."""
-    from ..conftest import SUBMISSIONS
+    from tests.conftest import SUBMISSIONS
 
     reports = list(fork_grader.grade(intake.find([SUBMISSIONS]).submissions))
     checks = [check for report in reports for check in report.checks]
@@ -48,9 +39,8 @@ def test_every_message_opens_with_its_name_so_views_show_it_once(fork_grader):
 def test_the_line_that_raised_is_marked_even_when_it_is_no_steps(graders):
     from grader import quiz
     from grader.grade import Settings
-
-    from ..conftest import SEED
-    from ..test_collected import COLLECTED
+    from tests.conftest import SEED
+    from tests.test_collected import COLLECTED
 
     path = COLLECTED / "backprop" / "reshape_to_three.py"
     grader = graders(Settings(seed=SEED), quiz.load("backprop"))

@@ -7,8 +7,7 @@ import json
 
 from grader import intake
 from grader.intake import notebook
-
-from ..conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 CELLS = [
     "%matplotlib inline\nimport numpy as np\n!pip install numpy",
