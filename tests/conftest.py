@@ -114,24 +114,6 @@ def console_errors(browser) -> list[str]:
     return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    """One real PostgreSQL for the whole run (tests/postgres.py): Debian's, in a temporary folder."""
-    from tests.postgres import Postgres
-
-    server = Postgres.start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    """The URL of a new, empty attempt store: an SQLite file, then a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "store" / "attempts.db")
-    return request.getfixturevalue("postgres").create_database()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def data_home(tmp_path_factory):
     """gdgrade serve keeps its default database in the user's data folder: in the suite, a temporary
