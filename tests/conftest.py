@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -42,6 +44,17 @@ def quiz_with(folder: Path, snippet: str = "") -> Path:
 def each_quiz(request) -> quiz_module.Quiz:
     """Every shipped quiz in turn."""
     return quiz_module.load(request.param)
+
+
+@pytest.fixture(scope="session")
+def graded_samples(tmp_path_factory) -> Path:
+    """The --out folder of ``gdgrade grade submissions/gradient_descent --seed SEED``, graded once for
+    every test that reads a whole batch's files (none may change them)."""
+    out = tmp_path_factory.mktemp("samples") / "out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out),
+                             "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 @pytest.fixture(scope="session")
