@@ -26,6 +26,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 """Screenshots of the browser tests."""
 
 
+def pytest_addoption(parser):
+    parser.addoption("--write-report-schema", action="store_true",
+                     help="write tests/data/report.schema.json from the report's models, once SCHEMA_VERSION is bumped")
+
+
 @pytest.fixture(scope="session")
 def quiz() -> quiz_module.Quiz:
     return quiz_module.load("gradient_descent")
