@@ -4,18 +4,15 @@ variable --db reads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 from fastapi.testclient import TestClient
 
 from grader.cli import cli
 from grader.grade import Settings
 from grader.serve.app import Options, create_app
+from tests.conftest import ROOT, SEED
 
-from ..conftest import SEED
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kubernetes" / "serve.yaml"
+EXAMPLE = ROOT / "examples" / "kubernetes" / "serve.yaml"
 
 
 def manifest() -> dict[str, dict]:

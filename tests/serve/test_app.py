@@ -1,4 +1,4 @@
-"""gdgrade serve: the API through FastAPI's test client, its limits, --record, and hostile files
+"""gdgrade serve's app (grader/serve/app.py): the API through FastAPI's test client, its limits, and hostile files
 sent through the page to a server running contained, as a batch does."""
 
 from __future__ import annotations
@@ -16,30 +16,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from grader.grade import Settings
 from grader.report import Report
-from grader.serve.admission import Full, Rate
 from grader.serve.app import Options, create_app
 from grader.serve.identity import CSRF_HEADER
-
-from .attacks import ATTACKS
-from .conftest import SEED, SUBMISSIONS
-from .containment import CONTAINED, pids_cgroup
+from tests.attacks import ATTACKS
+from tests.conftest import SEED, SUBMISSIONS
+from tests.containment import CONTAINED, pids_cgroup
+from tests.serve.students import Student
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
-
-
-class Student(TestClient):
-    """A browser on the page: its own cookies, the session's token sent with every POST."""
-
-    def start(self) -> Student:
-        me = self.get("/api/me")
-        assert me.status_code == 200, me.text
-        self.headers[CSRF_HEADER] = me.json()["csrf"]
-        return self
 
 
 @contextlib.contextmanager
@@ -164,19 +152,6 @@ def test_a_full_queue_answers_503_with_retry_after(quiz):
         assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
         assert "busy" in refused.json()["detail"]
         assert client.post("/api/run", json={"source": RIGHT}).status_code == 200  # room again
-
-
-def test_rate_limit_rules():
-    rate = Rate(per_second=2, burst=3, longest_wait=1.0)
-    assert [rate.wait("a", now=10.0) for _ in range(3)] == [0.0, 0.0, 0.0]  # the burst goes at once
-    assert rate.wait("a", now=10.0) == pytest.approx(0.5)  # then one every half second: slowed
-    assert rate.wait("b", now=10.0) == 0.0  # another client is not
-    assert rate.wait("a", now=10.0) == pytest.approx(1.0)
-    with pytest.raises(Full) as flooded:
-        rate.wait("a", now=10.0)
-    assert flooded.value.status == 429
-    assert rate.wait("a", now=20.0) == 0.0  # after a rest it is full again
-    assert Rate(per_second=0).wait("a") == 0.0
 
 
 def _free_port() -> int:

@@ -7,10 +7,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from ..conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
-from .servers import serving
+from tests.conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
+from tests.serve.page import paste, result_text, wait_for, wait_ready
+from tests.serve.servers import serving
 
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
 ADMIN_TOKEN = "token-for-the-class-page"
@@ -22,25 +22,6 @@ def server(tmp_path_factory):
     with serving(folder, ["--seed", str(SEED), "--jobs", "2", "--db", str(folder / "attempts.sqlite"),
                           "--admin-token", ADMIN_TOKEN]) as running:
         yield running.url
-
-
-def wait_for(browser, condition, seconds: float = 60):
-    return WebDriverWait(browser, seconds).until(condition)
-
-
-def wait_ready(browser) -> None:
-    """Until the page has its quiz and its session (the title alone says "gdgrade" before either)."""
-    wait_for(browser, lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
-
-
-def result_text(browser) -> str:
-    return browser.find_element(By.ID, "result").text
-
-
-def paste(browser, text: str) -> None:
-    """What pasting a whole file does: the editor's text replaced, its input event fired."""
-    browser.execute_script("var code = document.getElementById('code'); code.focus(); code.select();"
-                           "document.execCommand('insertText', false, arguments[0]);", text)
 
 
 def test_a_student_works_through_the_quiz(browser, server, quiz):
@@ -167,7 +148,7 @@ def test_the_page_works_behind_the_readmes_nginx_block(browser, proxied, quiz):
 
 
 def test_after_a_crash_the_page_marks_only_the_failing_line_and_names_each_variable_once(browser, server):
-    from ..formats.test_student_page import CRASH
+    from tests.snippets import CRASH
 
     browser.get(server)
     wait_ready(browser)

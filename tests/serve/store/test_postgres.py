@@ -9,9 +9,8 @@ import time
 import httpx
 
 from grader.serve.store import open_store
-
-from ..conftest import SEED, SUBMISSIONS
-from .students import student
+from tests.conftest import SEED, SUBMISSIONS
+from tests.serve.students import student
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()

@@ -1,7 +1,10 @@
-"""The class overview and feedback pages in real headless Chromium (Debian's chromium and chromium-driver)."""
+"""The pages gdgrade writes (grader/formats/html.py): the class overview and feedback pages in real
+headless Chromium (Debian's chromium and chromium-driver), and a student's page after a crash: each
+name once, only the line that failed marked."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,17 +12,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from .axe import violations
-from .conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "out"
-    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out),
-                             "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
-    return out
+from grader import intake
+from grader.formats import html
+from tests.axe import violations
+from tests.conftest import ARTIFACTS, ROOT, SEED, SUBMISSIONS, console_errors
+from tests.snippets import CRASH
 
 
 def scores(browser) -> list[float]:
@@ -27,8 +24,8 @@ def scores(browser) -> list[float]:
     return [float(row.find_elements("css selector", "td")[2].get_attribute("data-value")) for row in rows]
 
 
-def test_overview_loads_sorts_and_links(browser, site):
-    browser.get((site / "index.html").as_uri())
+def test_overview_loads_sorts_and_links(browser, graded_samples):
+    browser.get((graded_samples / "index.html").as_uri())
     assert browser.title == "gdgrade: gradient_descent"
     assert console_errors(browser) == []
     bins = [bar.text.split() for bar in browser.find_elements("css selector", "#histogram div")]
@@ -57,8 +54,8 @@ def test_overview_loads_sorts_and_links(browser, site):
     assert console_errors(browser) == []
 
 
-def test_feedback_page_marks_the_failing_lines(browser, site):
-    browser.get((site / "index.html").as_uri())
+def test_feedback_page_marks_the_failing_lines(browser, graded_samples):
+    browser.get((graded_samples / "index.html").as_uri())
     browser.find_element("link text", "forgot_learnrate").click()
     assert browser.title == "forgot_learnrate: gdgrade"
     assert console_errors(browser) == []
@@ -74,26 +71,26 @@ def test_feedback_page_marks_the_failing_lines(browser, site):
     assert browser.title == "gdgrade: gradient_descent"
 
 
-def test_every_page_gdgrade_writes_has_no_accessibility_violation(browser, site):
+def test_every_page_gdgrade_writes_has_no_accessibility_violation(browser, graded_samples):
     """axe-core finds nothing on the class overview (as loaded, and once sorted and filtered) or on any
     student's page, whatever its status: completed, wrong steps, runtime and syntax errors."""
-    pages = ["index.html", *sorted(path.name for path in site.glob("*.html") if path.name != "index.html")]
+    pages = ["index.html", *sorted(path.name for path in graded_samples.glob("*.html") if path.name != "index.html")]
     assert len(pages) == 23
     for page in pages:
-        browser.get((site / page).as_uri())
+        browser.get((graded_samples / page).as_uri())
         assert violations(browser) == [], page
-    browser.get((site / "index.html").as_uri())
+    browser.get((graded_samples / "index.html").as_uri())
     browser.find_element("xpath", "//table[@id='students']//th[.='score']//button").click()
     browser.find_element("id", "filter").send_keys("error")
     assert violations(browser) == []
 
 
-def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, site):
+def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, graded_samples):
     """Each sort header is a button: Tab reaches it, Enter or Space sorts, and aria-sort says which
     column sorts the table and which way (the others say nothing)."""
     from selenium.webdriver.common.keys import Keys
 
-    browser.get((site / "index.html").as_uri())
+    browser.get((graded_samples / "index.html").as_uri())
     headers = browser.find_elements("css selector", "#students th")
     assert [header.get_attribute("aria-sort") for header in headers] == [None] * len(headers)
     score = browser.find_element("xpath", "//table[@id='students']//th[.='score']")
@@ -111,7 +108,7 @@ def test_the_students_table_sorts_from_the_keyboard_and_says_how(browser, site):
 @pytest.fixture(scope="module")
 def lms_site(tmp_path_factory) -> Path:
     """The Canvas example graded with its gradebook: one late student, one not on the roster."""
-    root = Path(__file__).resolve().parent.parent / "examples" / "lms" / "canvas"
+    root = ROOT / "examples" / "lms" / "canvas"
     out = tmp_path_factory.mktemp("lms-site") / "out"
     result = subprocess.run([sys.executable, "-m", "grader", "grade", str(root / "submissions.zip"), "--out", str(out),
                              "--roster", str(root / "gradebook.csv"), "--assignment", "Gradient Descent Quiz",
@@ -158,3 +155,40 @@ def test_the_class_page_of_an_lms_batch_names_students_and_their_import(browser,
     assert [row[0] for row in table(browser)] == ["ghostgus_99999"]
     assert violations(browser) == []
     browser.save_screenshot(str(ARTIFACTS / "lms-index.png"))
+
+
+def test_a_crash_marks_only_its_line_and_names_each_variable_once(fork_grader, tmp_path):
+    path = tmp_path / "gradient.py"
+    path.write_text(CRASH)
+    report = next(iter(fork_grader.grade(intake.find([path]).submissions)))
+    checks = {check.name: check for check in report.checks}
+    assert checks["nn_output"].message == ("`nn_output` was not reached: your code stopped at line 12 with "
+                                           "`NameError` while computing `h` in the public case")
+    page = html.student(report, CRASH)
+    assert re.findall(r'<tr id="L(\d+)" class="fail">', page) == ["12"]
+    assert ("<code>h</code></td><td>is wrong: your code stopped at line 12 with <code>NameError</code> while "
+            "computing it in the public case") in page
+    assert "<code>h</code></td><td><code>h</code>" not in page
+    assert "<code>nn_output</code></td><td>was not reached" in page
+
+
+def test_every_message_opens_with_its_name_so_views_show_it_once(fork_grader):
+    """``Check.predicate`` leaves the opening name out beside a name column: every message must open with it."""
+    reports = list(fork_grader.grade(intake.find([SUBMISSIONS]).submissions))
+    checks = [check for report in reports for check in report.checks]
+    assert len(checks) >= 100
+    assert all(check.message.startswith(f"`{check.name}` ") for check in checks)
+    assert all(not check.predicate.startswith(f"`{check.name}`") for check in checks)
+
+
+def test_the_line_that_raised_is_marked_even_when_it_is_no_steps(graders):
+    from grader import quiz
+    from grader.grade import Settings
+    from tests.test_collected import COLLECTED
+
+    path = COLLECTED / "backprop" / "reshape_to_three.py"
+    grader = graders(Settings(seed=SEED), quiz.load("backprop"))
+    report = next(iter(grader.grade(intake.find([path], "backprop.py").submissions)))
+    page = html.student(report, path.read_text())
+    assert report.error.line == 30  # x_col = x.reshape(3, 1), in a hidden case with 2 inputs
+    assert re.findall(r'<tr id="L(\d+)" class="fail">', page) == ["30", "31"]  # and the step it stopped

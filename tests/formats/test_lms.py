@@ -20,8 +20,7 @@ import pytest
 
 from grader.report import Report
 from grader.text import exported_cell
-
-from .conftest import SEED, SUBMISSIONS
+from tests.conftest import SEED, SUBMISSIONS
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_bytes()
 FOUR = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_bytes()

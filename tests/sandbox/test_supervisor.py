@@ -1,4 +1,4 @@
-"""Running submissions in a child, on both the fork and the spawn path.
+"""Running submissions in a child (grader/sandbox/supervisor.py), on both the fork and the spawn path.
 
 Only well-behaved misbehaviour here (timeouts, exits, floods, a memory limit);
 the hostile suite runs contained, in test_adversarial.py.
@@ -11,8 +11,7 @@ from pathlib import Path
 from grader.grade import Settings
 from grader.intake import Submission
 from grader.report import Outcome, Status
-
-from .conftest import SEED
+from tests.conftest import SEED
 
 SOLUTION_TAIL = "\nprint('done')\n"
 
@@ -115,18 +114,12 @@ def test_an_error_message_that_is_not_text_costs_nothing(graders, path, quiz, tm
     assert report.error.message == "done with caf?"
 
 
-def test_a_frame_stopped_where_python_gives_no_line_still_names_one():
-    """Python 3.11 gives some instructions no line (an exception handler's cleanup, where a time
-    limit's signal may land): the frame names the nearest line before it, never null (which the
-    grader would refuse as a malformed result, and report the run as forged)."""
-    from types import SimpleNamespace
+def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
+    from grader.grade import job_settings
+    from grader.sandbox.supervisor import Sandbox
 
-    from grader.sandbox.child import _line
-
-    code = compile("try:\n    x = 1\nexcept OSError:\n    pass\n", "gradient.py", "exec")
-    positions = list(code.co_positions())
-    lineless = next(index for index, position in enumerate(positions) if position[0] is None)
-    before = next(position[0] for position in reversed(positions[:lineless]) if position[0] is not None)
-    stopped = SimpleNamespace(tb_lineno=None, tb_lasti=2 * lineless, tb_frame=SimpleNamespace(f_code=code))
-    assert _line(stopped) == before and isinstance(before, int)
-    assert _line(SimpleNamespace(tb_lineno=3, tb_lasti=0, tb_frame=SimpleNamespace(f_code=code))) == 3
+    sandbox = Sandbox(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox.missing()
+    sandbox.close()
+    answer = sandbox.submit("h = 1\n").result(timeout=5)
+    assert answer["outcome"] == "runner_failed" and "closed" in answer["detail"]

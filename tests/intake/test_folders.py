@@ -1,4 +1,5 @@
-"""Finding submissions: ids, duplicates, and files that must not be read."""
+"""Finding submissions in folders (grader/intake/folders.py): ids, duplicates, which file is graded, and
+files that must not be read."""
 
 from __future__ import annotations
 
@@ -6,13 +7,8 @@ import os
 
 import pytest
 
-from grader.intake import MAX_SOURCE_BYTES, Submission, find
-
-
-def write(path, text="h = 1\n"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+from grader.intake import find
+from tests.intake.conftest import write
 
 
 def test_ids_follow_the_folder_layout(tmp_path):
@@ -48,13 +44,6 @@ def test_links_and_special_files_are_reported_not_read(tmp_path):
     for submission in found.values():
         with pytest.raises(OSError):
             submission.read()
-
-
-def test_read_refuses_oversized_files(tmp_path):
-    big = write(tmp_path / "gradient.py", "#" * (MAX_SOURCE_BYTES + 1))
-    with pytest.raises(OSError, match="larger than"):
-        Submission("big", big).read()
-    assert Submission("ok", write(tmp_path / "ok.py")).read() == b"h = 1\n"
 
 
 def test_every_student_folder_gets_one_submission_whatever_the_file_is_called(tmp_path):

@@ -1,4 +1,4 @@
-"""Student text in every output, and odd folder names through sharding and merging.
+"""Student text in every output (grader/text.py), and odd folder names through sharding and merging.
 
 A student controls their folder's name, their output, their exception messages and the names of
 their types. None of it may act on a terminal, a CI runner, a spreadsheet or a Markdown page, and
@@ -14,8 +14,7 @@ import subprocess
 import sys
 
 from grader.report import Report
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 HOSTILE_TEXT = (
     "print('\\x1b]0;PWNED-title\\x07\\x1b[2J::add-mask::Score')\n"

@@ -1,5 +1,6 @@
-"""Quizzes from outside the package: a folder given by its path, a distribution's entry point, the
-list of what is available, and one clear line for a quiz that cannot be loaded."""
+"""Where quizzes come from (grader/catalog.py): a folder given by its path, a distribution's entry
+point, the list of what is available, one clear line for a quiz that cannot be loaded, and a digest
+that changes with the quiz's files."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ import pytest
 from grader import catalog
 from grader.cli import main
 from grader.quiz import QuizError
-
-from .conftest import LINEAR, ROOT, quiz_with
+from tests.conftest import LINEAR, ROOT, quiz_with
 
 
 def gdgrade(*args, cwd=None, env=None):
@@ -278,3 +278,11 @@ def test_gradescope_gives_each_test_its_steps_weight_when_nothing_could_be_grade
     assert done.returncode == 0, done.stderr
     tests = json.loads(results.read_text())["tests"]
     assert [test["max_score"] for test in tests] == [float(index + 1) for index in range(len(tests))]
+
+
+def test_a_quiz_changed_on_disk_has_another_digest(tmp_path):
+    folder = quiz_with(tmp_path / "linear")
+    before = catalog.load(str(folder)).digest
+    assert len(before) == 64 and catalog.load(str(folder)).digest == before
+    (folder / "__init__.py").write_text((folder / "__init__.py").read_text() + "\n# a hint reworded\n")
+    assert catalog.load(str(folder)).digest != before

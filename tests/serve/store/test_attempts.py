@@ -15,9 +15,8 @@ import pytest
 from grader.grade import Settings
 from grader.serve.app import Options, create_app
 from grader.serve.store import open_store
-
-from ..conftest import SEED, SUBMISSIONS
-from ..test_serve import Student
+from tests.conftest import SEED, SUBMISSIONS
+from tests.serve.students import Student
 
 RIGHT = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text()
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from grader import quiz as quiz_module
 from grader.serve.store import open_store
 from tests.conftest import SUBMISSIONS, console_errors
-from tests.serve.test_page import paste, result_text, wait_for, wait_ready
+from tests.serve.page import paste, result_text, wait_for, wait_ready
 
 from .conftest import free_port, serving_tool, wait_until
 from .platform import Link, Platform

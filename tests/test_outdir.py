@@ -1,4 +1,5 @@
-"""The --out folder: file modes, temporaries, interrupts, one run at a time, and no stale reports."""
+"""The --out folder (grader/outdir.py): file modes, temporaries, interrupts, one run at a time, and no
+stale reports."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import sys
 import pytest
 
 from grader import atomic, outdir
-
-from .conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 
 def gdgrade(*args, umask=None):
@@ -37,22 +37,6 @@ def test_every_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
     assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {path.name: mode for path in files}
     report = json.loads((out / "ana.json").read_text())  # a strict umask must not break the sandbox either
     assert (report["status"], report["score"], report["sandbox"]["missing"]) == ("completed", 5.0, [])
-
-
-def test_an_interrupt_while_a_file_is_written_waits_until_it_is_whole(tmp_path):
-    previous = signal.getsignal(signal.SIGINT)
-    atomic.install_interrupt_handler()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            file = atomic.AtomicFile(tmp_path / "report.json")
-            os.kill(os.getpid(), signal.SIGINT)  # arrives between creating the temporary and renaming it
-            file.stream.write("whole")
-            file.commit()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    assert sorted(os.listdir(tmp_path)) == ["report.json"]
-    assert (tmp_path / "report.json").read_text() == "whole"
 
 
 def test_a_run_removes_only_gdgrades_own_leftovers(tmp_path):
