@@ -44,8 +44,10 @@ class Answer:
 
 def client() -> httpx.AsyncClient:
     """A client for platforms: no proxy from the environment, no redirects followed (a platform's URLs
-    are registered, not discovered), and bodies not compressed, so the cap counts what is read."""
-    return httpx.AsyncClient(trust_env=False, follow_redirects=False, headers={"Accept-Encoding": "identity"})
+    are registered, not discovered), bodies not compressed (so the cap counts what is read), and no
+    timeout of its own: ``request``'s deadline is the whole exchange's."""
+    return httpx.AsyncClient(trust_env=False, follow_redirects=False, headers={"Accept-Encoding": "identity"},
+                             timeout=None)  # the request's deadline is the one limit, not httpx's 5 s a read
 
 
 async def request(client: httpx.AsyncClient, method: str, url: str, deadline: float, limit: int = LIMIT,

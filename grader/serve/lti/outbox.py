@@ -53,7 +53,8 @@ class Outbox:
     def delay(self, tries: int) -> float:
         """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
         that rows failed together do not all come back at once."""
-        return min(self.first * 2 ** max(0, tries - 1), self.most) * random.uniform(0.8, 1.0)
+        doublings = min(max(0, tries - 1), 60)  # past 60 the ceiling holds anyway; 2 ** 1024 is no float
+        return min(self.first * 2 ** doublings, self.most) * random.uniform(0.8, 1.0)
 
     async def _send_all(self) -> None:
         while True:
@@ -67,7 +68,11 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), self.idle)
                 self._wake.clear()
                 continue
-            await self._send(row)
+            try:
+                await self._send(row)
+            except Exception:  # noqa: BLE001 - a sender that ends sends nothing more, for any platform
+                log.exception("LTI outbox: sending score %d failed in gdgrade itself; its lease will run out "
+                              "and it is tried again", row.id)
 
     async def _send(self, row: Outgoing) -> None:
         try:

@@ -92,16 +92,24 @@ class Outgoing:
 
 
 def enqueue(session: Any, dialect: Dialect, attempt_id: int, attempt: Attempt, passback: Passback) -> None:
-    """Put ``attempt``'s score for the LMS in the outbox, inside the transaction that records it."""
+    """Put ``attempt``'s score for the LMS in the outbox, inside the transaction that records it.
+
+    The LMS keeps the Score with the latest timestamp, and the outbox sends a student's rows in the
+    order they were written: so each row's time is after the row before it (two replicas' clocks may
+    differ), and with ``best`` each row carries the best so far. Writers of one student and line item
+    go one at a time, so two Submits at once do not both miss each other."""
+    if dialect.lock_key is not None:
+        session.rows(dialect.lock_key, f"{passback.lineitem}\n{attempt.user}")
+    ((best, last),) = session.rows("SELECT MAX(score), MAX(at) FROM lti_outbox WHERE lineitem = ? AND user_id = ?",
+                                   passback.lineitem, attempt.user)
     score = attempt.score
-    if passback.policy == "best":
-        ((before,),) = session.rows("SELECT MAX(score) FROM lti_outbox WHERE lineitem = ? AND user_id = ?",
-                                    passback.lineitem, attempt.user)
-        score = max(score, float(before)) if before is not None else score
-    at = dialect.time_in(attempt.at)
+    if passback.policy == "best" and best is not None:
+        score = max(score, float(best))
+    at = attempt.at if last is None else max(attempt.at, dialect.time_out(last) + timedelta(microseconds=1))
     session.rows("INSERT INTO lti_outbox (attempt_id, user_id, issuer, client_id, lineitem, subject, score, max_score, "
                  "at, due, tries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", attempt_id, attempt.user, passback.issuer,
-                 passback.client_id, passback.lineitem, passback.subject, score, attempt.max_score, at, at)
+                 passback.client_id, passback.lineitem, passback.subject, score, attempt.max_score,
+                 dialect.time_in(at), dialect.time_in(at))
 
 
 class LtiRecords:

@@ -178,3 +178,12 @@ def test_two_replicas_on_one_postgresql_send_each_score_once(lms_browser, postgr
             assert platform.refused == []
     finally:
         platform.stop()
+
+
+def test_a_score_tried_a_thousand_times_waits_the_longest_wait_and_the_senders_go_on():
+    """At try 1,025 the doubling wait was 2 ** 1024 seconds, no float: the error ended every sender,
+    for every platform, three days after an LMS began refusing one score."""
+    from grader.serve.lti.outbox import Outbox
+
+    outbox = Outbox(None, None, first=1.0, most=300.0)  # type: ignore[arg-type]
+    assert all(240 <= outbox.delay(tries) <= 300 for tries in (10, 1025, 1030, 10**9))

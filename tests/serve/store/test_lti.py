@@ -76,6 +76,41 @@ def test_the_grade_policy_decides_the_score_sent(store_url, reports, policy, exp
                                                              for value in expected] + [partial]
 
 
+def test_the_lms_keeps_the_last_row_written_whatever_the_clocks_said(store_url, reports):
+    """The LMS keeps the Score with the latest timestamp: a replica whose clock ran behind once dated a
+    later full-marks row before the partial one, so the gradebook kept the partial score."""
+    with open_store(store_url) as store:
+        submit(store, reports, "una", "error_reversed", 2)
+        submit(store, reports, "una", "correct_dot", 1)  # written later, by a replica two minutes behind
+        rows = store.lti.outbox()
+        assert [row.score for row in rows] == [reports["error_reversed"].score, 5]
+        assert rows[1].at == rows[0].at + timedelta(microseconds=1)
+
+
+def test_two_submits_at_once_on_two_replicas_never_lower_the_best(store_url, reports):
+    """Two replicas each read the best so far before the other wrote: the row written last could carry
+    the lower score, and the LMS kept it."""
+    students = [f"pupil{number}" for number in range(12)]
+    barrier = threading.Barrier(2)
+
+    def replica(which: str, minute: int) -> None:
+        with open_store(store_url) as own:
+            barrier.wait()
+            for student in students:
+                submit(own, reports, student, which, minute)
+
+    workers = [threading.Thread(target=replica, args=(which, minute))
+               for which, minute in (("correct_dot", 1), ("error_reversed", 2))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    with open_store(store_url) as store:
+        for student in students:
+            rows = [row for row in store.lti.outbox() if row.subject == student]
+            assert len(rows) == 2 and max(rows, key=lambda row: (row.at, row.id)).score == 5, student
+
+
 def test_replicas_claim_side_by_side_and_never_the_same_score(store_url, reports):
     with open_store(store_url) as store:
         for number in range(24):
