@@ -66,6 +66,19 @@ class Claims:
     data: str | None
 
 
+def printable(text: str) -> str:
+    """``text`` without what no page, log or file name should carry: control characters, and lone
+    surrogates (valid in JSON, not in UTF-8), which a platform may send in a name."""
+    return "".join(char for char in text if char.isprintable() and not "\ud800" <= char <= "\udfff")
+
+
+def quoted(value: object, most: int = 120) -> str:
+    """A value from the launch, for a refusal's page and log line: quoted (a newline cannot start a
+    line of its own) and cut short (a launch may be 64 KiB)."""
+    shown = repr(value)
+    return shown if len(shown) <= most else shown[:most] + "…"
+
+
 def role_of(roles: object) -> Role:
     if not isinstance(roles, list):
         return "student"
@@ -181,19 +194,20 @@ def checked(id_token: str, platform: Platform, key: PyJWK, nonce: str) -> Claims
 def _claims(claims: dict[str, Any], platform: Platform) -> Claims:
     deployment = claims.get(LTI + "deployment_id")
     if deployment not in platform.deployment_ids:
-        raise Refused(f"the launch comes from a deployment of the tool ({deployment!r}) that is not registered "
+        raise Refused(f"the launch comes from a deployment of the tool ({quoted(deployment)}) that is not registered "
                       "here: ask the LMS admin to add it to the tool's configuration", 403)
     kind = claims.get(LTI + "message_type")
     if kind not in (RESOURCE_LINK, DEEP_LINKING_REQUEST):
-        raise Refused(f"the launch is a {kind!r} message; this tool takes {RESOURCE_LINK} and {DEEP_LINKING_REQUEST}")
+        raise Refused(f"the launch is a {quoted(kind)} message; this tool takes {RESOURCE_LINK} and "
+                      f"{DEEP_LINKING_REQUEST}")
     if claims.get(LTI + "version") != "1.3.0":
-        raise Refused(f"the launch is LTI version {claims.get(LTI + 'version')!r}; this tool speaks 1.3.0")
+        raise Refused(f"the launch is LTI version {quoted(claims.get(LTI + 'version'))}; this tool speaks 1.3.0")
     subject = claims["sub"]
-    if not isinstance(subject, str) or not subject or len(subject) > 255:
+    if not isinstance(subject, str) or not subject or len(subject) > 255 or printable(subject) != subject:
         raise Refused("the launch names no user (sub)")
     name = claims.get("name") or " ".join(str(claims[part]) for part in ("given_name", "family_name")
                                           if isinstance(claims.get(part), str)) or claims.get("email")
-    identity = Identity(f"lti:{platform.issuer}|{subject}", str(name)[:200] if name else None,
+    identity = Identity(f"lti:{platform.issuer}|{subject}", printable(str(name)[:200]) or None if name else None,
                         role_of(claims.get(LTI + "roles")))
     custom = claims.get(LTI + "custom")
     quiz = custom.get("quiz") if isinstance(custom, dict) and isinstance(custom.get("quiz"), str) else None
@@ -202,7 +216,7 @@ def _claims(claims: dict[str, Any], platform: Platform) -> Claims:
     if isinstance(endpoint, dict) and SCORE_SCOPE in (endpoint.get("scope") or []):
         lineitem = endpoint.get("lineitem") if isinstance(endpoint.get("lineitem"), str) else None
     if lineitem is not None and not platform.serves(lineitem):
-        raise Refused(f"the launch's line item {lineitem} is not an address of {platform.issuer}: if it is the "
+        raise Refused(f"the launch's line item {quoted(lineitem)} is not an address of {platform.issuer}: if it is the "
                       "LMS's, the LMS admin adds its origin to the platform's frame_origins", 403)
     settings = claims.get(DEEP_LINKING)
     return_url = data = None
@@ -215,8 +229,8 @@ def _claims(claims: dict[str, Any], platform: Platform) -> Claims:
                           "activity or assignment instead")
         return_url = settings["deep_link_return_url"]
         if not platform.serves(return_url):
-            raise Refused(f"the Deep Linking return URL {return_url} is not an address of {platform.issuer}: if it "
-                          "is the LMS's, the LMS admin adds its origin to the platform's frame_origins", 403)
+            raise Refused(f"the Deep Linking return URL {quoted(return_url)} is not an address of {platform.issuer}: "
+                          "if it is the LMS's, the LMS admin adds its origin to the platform's frame_origins", 403)
         data = settings.get("data") if isinstance(settings.get("data"), str) else None
     return Claims(platform=platform, deployment_id=deployment, message_type=kind, subject=subject, identity=identity,
                   quiz=quiz, lineitem=lineitem, return_url=return_url, data=data)

@@ -127,8 +127,11 @@ def test_a_launch_from_another_browser_is_refused(client, platform, caplog):
     ({LTI + "message_type": "LtiDeepLinkingRequest", LTI + "roles": [INSTRUCTOR],
       DEEP_LINKING: {"deep_link_return_url": "https://evil.example/collect"}}, 403, "return URL"),
     ({AGS_ENDPOINT: {"scope": [SCORE_SCOPE], "lineitem": "http://127.0.0.1:9/internal/admin?all=1"}}, 403,
-     "line item http://127.0.0.1:9/internal/admin?all=1 is not an address of"),
+     "line item 'http://127.0.0.1:9/internal/admin?all=1' is not an address of"),
     ({AGS_ENDPOINT: {"scope": [SCORE_SCOPE], "lineitem": "http://[::1/x"}}, 403, "is not an address of"),
+    ({AGS_ENDPOINT: {"scope": [SCORE_SCOPE], "lineitem": "http://x/\nWARNING forged"}}, 403,
+     "line item 'http://x/\\nWARNING forged' is not"),
+    ({"sub": "mal\u202elory\n"}, 400, "names no user"),
 ])
 def test_a_launch_with_one_thing_wrong_is_refused_and_logged(client, platform, caplog, change, status, words):
     browser = browser_for(client)
@@ -274,3 +277,15 @@ def test_an_lms_instructor_sees_the_class_not_the_solution_and_not_for_long(clie
     monkeypatch.setattr(time, "time", lambda: later)
     assert browser_for(client).get("/api/me", headers=kept).json()["role"] == "student"
     assert browser_for(client).get("/api/class?quiz=gradient_descent", headers=kept).status_code == 403
+
+
+def test_a_name_no_page_can_show_is_cleaned_not_a_lockout(client, platform):
+    """A lone surrogate is valid JSON and no UTF-8: a platform sending one in a name once made every
+    /api/me of that student a 500."""
+    browser = browser_for(client)
+    state, nonce = login(browser, platform)
+    token = signed(platform, nonce, name="Zo\ud800e\n<b>", sub="zoe")
+    assert browser.post("/lti/launch", data={"state": state, "id_token": token},
+                        follow_redirects=False).status_code == 303
+    me = browser.get("/api/me")
+    assert me.status_code == 200 and me.json()["name"] == "Zoe<b>"
