@@ -23,8 +23,9 @@ from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
 from grader.sandbox.forkserver import RUNNER_FAILED
+from grader.sandbox.job import Job, Limits, Plain, encode_inputs
 from grader.sandbox.layers import STRICT_EXIT
-from grader.sandbox.supervisor import Sandbox as Runner
+from grader.sandbox.supervisor import Answer, Runner
 from grader.source import Source, SourceError, analyse, decode, place
 
 MIB = 1 << 20
@@ -67,46 +68,33 @@ class Settings:
     strict: bool = False
     """Refuse to run a submission unless every sandbox layer is in force."""
 
-    def limits(self) -> dict[str, object]:
-        return {
-            "wall_seconds": self.timeout,
-            "cpu_seconds": max(1, int(self.timeout) + 1),
-            "memory_bytes": self.memory_mib * MIB,
-            "file_bytes": FILE_BYTES,
-            "scratch_bytes": SCRATCH_BYTES,
-            "scratch_files": SCRATCH_FILES,
-            "output_bytes": self.output_bytes,
-            "flood_bytes": self.flood_bytes,
-            "result_bytes": 16 * MIB,
-        }
+    def limits(self) -> Limits:
+        return Limits(
+            wall_seconds=self.timeout,
+            cpu_seconds=max(1, int(self.timeout) + 1),
+            memory_bytes=self.memory_mib * MIB,
+            file_bytes=FILE_BYTES,
+            scratch_bytes=SCRATCH_BYTES,
+            scratch_files=SCRATCH_FILES,
+            output_bytes=self.output_bytes,
+            flood_bytes=self.flood_bytes,
+            result_bytes=16 * MIB,
+        )
 
 
-def plain(value: object) -> object:
-    """An input value as plain JSON data the child can turn back into the same type."""
-    if isinstance(value, np.ndarray):
-        return {"scalar_array": value.item()} if value.ndim == 0 else value.tolist()
-    return value
-
-
-def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
+def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> Job:
     """What every run of a batch shares, given to the fork server once: the public case's inputs
     (injected too: a student who changed a given is still graded on the quiz's), how many hidden
     cases follow, the limits, strictness. The hidden cases' inputs are not here: the grader hands
     them to each child only once its public case is done (``hidden_inputs``)."""
-    return {
-        "filename": quiz.filename,
-        "variables": list(quiz.variables),
-        "public": {name: plain(value) for name, value in cases[0].items()},
-        "hidden_cases": len(cases) - 1,
-        "soft_timeout": settings.timeout * 0.8,
-        "limits": settings.limits(),
-        "strict": settings.strict,
-    }
+    return Job(filename=quiz.filename, variables=tuple(quiz.variables), public=encode_inputs(cases[0]),
+               hidden_cases=len(cases) - 1, soft_timeout=settings.timeout * 0.8, limits=settings.limits(),
+               strict=settings.strict)
 
 
-def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, object]]:
+def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, Plain]]:
     """The hidden cases' inputs as plain data, for each child once its public case is done."""
-    return [{name: plain(value) for name, value in inputs.items()} for inputs in cases[1:]]
+    return [encode_inputs(inputs) for inputs in cases[1:]]
 
 
 def _source_line(source: Source, line: int) -> str:
@@ -337,7 +325,7 @@ class Ticket:
     """The analysed source; why it cannot run (None: no file); or a fault of gdgrade's while reading it."""
     digest: str | None
     text: str | None
-    answer: Future[dict[str, object]] | None
+    answer: Future[Answer] | None
 
 
 def content_digest(submission: intake.Submission) -> str | None:
@@ -363,7 +351,7 @@ class Grader:
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
-        self._programs: collections.OrderedDict[str, Future[dict[str, object]]] = collections.OrderedDict()
+        self._programs: collections.OrderedDict[str, Future[Answer]] = collections.OrderedDict()
         """Recent runs by the SHA-256 of the file's bytes (``Ticket.digest``)."""
         self.runs = 0
         """How many runs the sandbox was given (byte-identical files share a run)."""
@@ -418,7 +406,7 @@ class Grader:
                     self._programs.popitem(last=False)
         return Ticket(submission, draw or self.batch, started, source, digest, text, answer)
 
-    def _run(self, source: str, draw: Draw | None = None) -> Future[dict[str, object]]:
+    def _run(self, source: str, draw: Draw | None = None) -> Future[Answer]:
         self.runs += 1
         return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
 
@@ -428,7 +416,7 @@ class Grader:
         answer = ticket.answer.result()  # type: ignore[union-attr]
         key = ticket.digest or ""
         if self._programs.get(key) is ticket.answer and \
-                len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
+                len(answer.stdout) + sum(map(len, answer.results)) > SHARED_ANSWER_BYTES:
             del self._programs[key]
         return parse_run(answer, len(self.reference.cases), self.quiz.variables)
 

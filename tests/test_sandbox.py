@@ -17,6 +17,7 @@ from grader.intake import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers, seccomp
+from grader.sandbox.job import Job
 
 from .conftest import SUBMISSIONS
 
@@ -69,8 +70,8 @@ def test_strict_child_stops_before_student_code(tmp_path):
     scratch, lock = cleanup.create(1, None)
     plan = layers.Plan(strict=True, drop_to_uid=False, scratch_root=scratch,
                        unavailable={"landlock": "none here"})
-    job = {"strict": True, "filename": "gradient.py", "variables": ["h"], "public": {}, "hidden_cases": 0,
-           "soft_timeout": 1.0, "limits": Settings().limits()}
+    job = Job(strict=True, filename="gradient.py", variables=("h",), public={}, hidden_cases=0,
+              soft_timeout=1.0, limits=Settings().limits())
     source = tmp_path / "gradient.py"
     source.write_text(f"open({str(marker)!r}, 'w')\n")
     read, write = os.pipe()
@@ -211,7 +212,7 @@ def test_host_scratch_slots_are_closed_to_each_other(tmp_path):
 
     def in_slot_zero() -> int:
         report = layers.enter(plan, Settings().limits(), 0, keep=())
-        if "landlock" not in report["applied"]:
+        if "landlock" not in report.applied:
             return 4
         with open("mine.txt", "w") as stream:  # its own slot: allowed
             stream.write("ok")
@@ -236,10 +237,10 @@ def test_host_scratch_slots_are_closed_to_each_other(tmp_path):
 
 def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
     from grader.grade import job_settings
-    from grader.sandbox.supervisor import Sandbox
+    from grader.sandbox.supervisor import Runner
 
-    sandbox = Sandbox(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox = Runner(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
     sandbox.missing()
     sandbox.close()
     answer = sandbox.submit("h = 1\n").result(timeout=5)
-    assert answer["outcome"] == "runner_failed" and "closed" in answer["detail"]
+    assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail

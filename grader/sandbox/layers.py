@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.sandbox import cleanup, landlock, mounts, seccomp
+from grader.sandbox.job import Limits
 from grader.sandbox.kernel import (
     PR_CAP_AMBIENT,
     PR_CAP_AMBIENT_CLEAR_ALL,
@@ -42,6 +43,14 @@ RULESET_FD_MIN = 200
 
 STRICT_EXIT = 78
 """A strict child exits with this, before any student code, when a layer could not be applied."""
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What ``enter`` did: the layers in force, in ``LAYERS`` order, and those missing (``name: why``)."""
+
+    applied: list[str]
+    missing: list[str]
 
 
 @dataclass
@@ -139,14 +148,14 @@ def _without_root(plan: Plan, slots: int, why: str) -> None:
         plan.landlock_fds = [_ruleset(cleanup.slot_folder(plan.scratch_root, slot)) for slot in range(slots)]
 
 
-def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
+def _trial(plan: Plan, limits: Limits) -> dict[str, str]:
     """Enter every layer in a throwaway child; the layers that failed there, and why."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read)
-            os.write(write, json.dumps(enter(plan, limits, 0, keep=(write,))["missing"]).encode())
+            os.write(write, json.dumps(enter(plan, limits, 0, keep=(write,)).missing).encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -160,7 +169,7 @@ def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
     return failed
 
 
-def verify(plan: Plan, limits: dict[str, Any], slots: int) -> None:
+def verify(plan: Plan, limits: Limits, slots: int) -> None:
     """Make the plan say the truth before any submission runs: enter it once in a throwaway child;
     if the private root fails there, fall back to host scratch folders and try again; record every
     layer that still fails as unavailable (``--sandbox strict`` then refuses up front)."""
@@ -216,12 +225,12 @@ def _limit(kind: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(kind, (soft, hard))
 
 
-def _apply_rlimits(limits: dict[str, Any]) -> None:
+def _apply_rlimits(limits: Limits) -> None:
     """CPU seconds (hard just above soft), address space, file size, open files, no core dumps."""
-    cpu = int(limits["cpu_seconds"])
+    cpu = limits.cpu_seconds
     _limit(resource.RLIMIT_CPU, cpu, cpu + 1)
-    _limit(resource.RLIMIT_AS, int(limits["memory_bytes"]))
-    _limit(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+    _limit(resource.RLIMIT_AS, limits.memory_bytes)
+    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CORE, 0)
 
@@ -238,7 +247,7 @@ def _drop_privileges(uid: int | None) -> None:
     _limit(resource.RLIMIT_NPROC, 0)
 
 
-def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) -> dict[str, list[str]]:
+def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Entered:
     """Turn this process into the submission's sandbox; return which layers were applied.
 
     Expects fds 0, 1 and 2 already connected to empty stdin and the capture pipes, and ``keep``
@@ -265,9 +274,8 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     uid = UID_BASE + slot if plan.drop_to_uid else None
     if plan.namespaces:
         applied.append("namespaces")  # entered by the launcher, inherited through the fork
-    if plan.root is not None:
-        layer("filesystem", lambda: mounts.enter(plan.root, int(limits["scratch_bytes"]),  # type: ignore[arg-type]
-                                                 int(limits["scratch_files"]), uid))
+    if (root := plan.root) is not None:
+        layer("filesystem", lambda: mounts.enter(root, limits.scratch_bytes, limits.scratch_files, uid))
     else:
         os.chdir(cleanup.slot_folder(plan.scratch_root or "/nonexistent", slot))
     scrub_environment({"HOME": os.getcwd(), "TMPDIR": os.getcwd()})
@@ -288,5 +296,4 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False)
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
     order = {name: index for index, name in enumerate(LAYERS)}
-    return {"applied": sorted(applied, key=order.__getitem__),
-            "missing": [f"{name}: {why}" for name, why in missing.items()]}
+    return Entered(sorted(applied, key=order.__getitem__), [f"{name}: {why}" for name, why in missing.items()])
