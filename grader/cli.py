@@ -566,7 +566,7 @@ def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Qui
     return kept
 
 
-def _claim(folder: outdir.OutputFolder, names: list[str], batch: dict[str, object], replace: bool) -> None:
+def _claim(folder: outdir.OutputFolder, names: list[str], batch: outdir.Batch, replace: bool) -> None:
     """``folder.claim``, refused in one line when the folder holds another batch (without ``--replace``)."""
     try:
         folder.claim(names, batch, replace)
