@@ -15,7 +15,7 @@ is ``grader.diagnose``'s, so this module only judges.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -133,7 +133,7 @@ def _consistent(context: Context, step: Step, judged: Sequence[int]) -> tuple[st
     return None
 
 
-def _formulation_matches(context: Context, step: Step, formulation, index: int) -> bool:  # noqa: ANN001
+def _formulation_matches(context: Context, step: Step, formulation: Callable[..., object], index: int) -> bool:
     actual, own = as_array(context.value(step.name, index)), context.own[index]
     if actual is None or own is None:
         return False
@@ -188,11 +188,11 @@ def _wrong_upstream(context: Context, upstream: Sequence[str], judged: Sequence[
 def _constant(context: Context, step: Step, judged: Sequence[int]) -> bool:
     """Identical in every judged case although the values it is computed from change."""
     ran = [index for index in judged if context.runs[index] is not None]
-    arrays = [as_array(context.value(step.name, index)) for index in ran]
-    if len(ran) < 2 or any(a is None for a in arrays):
+    arrays = [array for index in ran if (array := as_array(context.value(step.name, index))) is not None]
+    if len(ran) < 2 or len(arrays) < len(ran):
         return False
     first = arrays[0]
-    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):  # type: ignore[union-attr]
+    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):
         return False
     should = []
     for index in ran:
@@ -218,8 +218,9 @@ def _stop_story(context: Context, index: int, name: str, about: str | None = Non
     """What happened where case ``index`` stopped at step ``name``: the line, the exception, the case
     and the lengths of its inputs that differ from the public case's (what the code seems to assume).
     ``about``: the step the message is about, when another (one the code never reached)."""
-    stop = context.runs[index].stop  # type: ignore[union-attr]
-    assert stop is not None
+    run = context.runs[index]
+    assert run is not None and run.stop is not None, "told only of a case that stopped"
+    stop = run.stop
     case = case_name(index)
     line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
     at = context.facts.place(line)

@@ -20,8 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-Inputs = Mapping[str, object]
+Values = Mapping[str, ArrayLike]
+"""Values by name, as a step or mistake function reads them: numbers or numpy arrays."""
+Inputs = Values
 """One case: each input name bound to a number or a numpy array."""
 
 DEFAULT_RTOL = 1e-5
@@ -74,7 +77,7 @@ def parameters(function: Callable[..., object]) -> tuple[str, ...]:
     return tuple(inspect.signature(function).parameters)
 
 
-def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.ndarray:
+def apply(function: Callable[..., object], values: Values) -> np.ndarray:
     """Call a step or mistake function with the named values it asks for.
 
     Raises KeyError when a value it needs is not available, and TooLarge, before computing
@@ -258,7 +261,7 @@ class Quiz:
 
     def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:
         """The reference value of every step for one case; QuizError when the quiz's own step fails."""
-        values: dict[str, object] = dict(inputs)
+        values: dict[str, ArrayLike] = dict(inputs)
         for step in self.steps:
             try:
                 values[step.name] = apply(step.formulations[0], values)
