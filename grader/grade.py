@@ -163,7 +163,7 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
 
 def _report(submission: intake.Submission, grader: Grader, draw: Draw, digest: str | None, text: str | None,
             **fields: object) -> Report:
-    report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
+    report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,
                     student=submission.student, selection=submission.selection, source_sha256=digest,
                     grading=draw.grading, **fields)
     report.source_text = text
@@ -258,11 +258,9 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
                      f"{text.code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
     if error is not None and error.line is not None:
-        index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
-        if index is not None and not any(compare.not_assigned(value)
-                                         for value in runs[index].values.values()):  # type: ignore[union-attr]
-            what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
-                    else f"raised {text.code_span(error.type)}")
+        stopped = next(((run, run.stop) for run in runs if run is not None and run.stop is not None), None)
+        if stopped is not None and not any(compare.not_assigned(value) for value in stopped[0].values.values()):
+            what = "ran out of time" if stopped[1].timeout else f"raised {text.code_span(error.type)}"
             notes.append(f"your code {what} at {facts.place(error.line)}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
                          "there)")
@@ -304,7 +302,6 @@ def _finish(submission: intake.Submission, grader: Grader, draw: Draw, source: S
     )
 
 
-@dataclass
 @dataclass(frozen=True)
 class Draw:
     """One draw of the hidden cases: the expected values in every case, and the grading record that
@@ -388,6 +385,7 @@ class Grader:
         own run would. Files that differ in anything, a comment or a docstring, run for themselves: a program
         can read its own text in more ways than any list of names could catch."""
         started = time.monotonic()
+        source: Source | StudentError | Exception | None
         try:
             source, digest, text = _prepare(submission, self.quiz)
         except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
@@ -410,12 +408,12 @@ class Grader:
         self.runs += 1
         return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
 
-    def _answer(self, ticket: Ticket) -> Run:
+    def _answer(self, ticket: Ticket, future: Future[Answer]) -> Run:
         """The ticket's run, validated; a run too large to keep (``SHARED_ANSWER_BYTES``) is lent to no
         later copy."""
-        answer = ticket.answer.result()  # type: ignore[union-attr]
+        answer = future.result()
         key = ticket.digest or ""
-        if self._programs.get(key) is ticket.answer and \
+        if self._programs.get(key) is future and \
                 len(answer.stdout) + sum(map(len, answer.results)) > SHARED_ANSWER_BYTES:
             del self._programs[key]
         return parse_run(answer, len(self.reference.cases), self.quiz.variables)
@@ -425,11 +423,12 @@ class Grader:
         try:
             if isinstance(ticket.source, Exception):
                 raise ticket.source
-            if ticket.answer is None:
-                return _unrunnable(ticket.submission, self, ticket.draw, ticket.source,  # type: ignore[arg-type]
-                                   ticket.digest, ticket.text, ticket.started)
-            return _finish(ticket.submission, self, ticket.draw, ticket.source, ticket.digest,  # type: ignore[arg-type]
-                           self._answer(ticket))
+            if not isinstance(ticket.source, Source):
+                return _unrunnable(ticket.submission, self, ticket.draw, ticket.source, ticket.digest, ticket.text,
+                                   ticket.started)
+            assert ticket.answer is not None and ticket.digest is not None, "a file that was read has a run"
+            return _finish(ticket.submission, self, ticket.draw, ticket.source, ticket.digest,
+                           self._answer(ticket, ticket.answer))
         except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
             return _fault_report(ticket.submission, self, ticket.draw, problem, ticket.started)
 

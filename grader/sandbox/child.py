@@ -171,8 +171,9 @@ def _line(tb: types.TracebackType) -> int:
     """The line a traceback entry stopped at. Python 3.11 gives some instructions no line (the jump
     back of a loop, where a time limit's signal may land): then the line of the nearest instruction
     before it that has one, so that every frame names a line."""
-    if tb.tb_lineno is not None:
-        return tb.tb_lineno
+    line: int | None = tb.tb_lineno  # typeshed says int: it is None there
+    if line is not None:
+        return line
     code = tb.tb_frame.f_code
     positions = list(itertools.islice(code.co_positions(), tb.tb_lasti // 2 + 1))
     return next((line for line, *_ in reversed(positions) if line is not None), code.co_firstlineno)
