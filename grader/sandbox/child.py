@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -287,11 +288,7 @@ def run_cases(job: Job, source: str, result_fd: int) -> None:
     try:
         code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
     except (RecursionError, MemoryError, SyntaxError, ValueError) as problem:  # nested beyond what Python runs
-        error = student_error(problem, filename)
-        for index in range(1 + job.hidden_cases):  # every case fails alike: the file cannot run at all
-            write(result_fd, dumps({"case": index, "values": {name: {"kind": "missing"} for name in variables},
-                                    "error": error, "exit_code": None, "injected": []},
-                                   ensure_ascii=False).encode("utf-8", "replace") + b"\n")
+        _cannot_run(job, student_error(problem, filename), result_fd)
         return
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
@@ -306,17 +303,8 @@ def run_cases(job: Job, source: str, result_fd: int) -> None:
     while index < len(cases):
         inputs = cases[index]
         given: dict[str, Any] = {}
-
-        def fetch(name: str, own: Any, inputs: dict[str, Plain] = inputs, public: bool = index == 0,
-                  given: dict[str, Any] = given) -> Any:
-            if public and own is not None and name not in given:
-                try:
-                    given[name] = describe(own())
-                except Exception as problem:  # noqa: BLE001 - the student's own expression may fail
-                    given[name] = {"kind": "other", "type": f"raised {type(problem).__name__}"[:MAX_TEXT]}
-            return decode_input(inputs[name])
-
-        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, INPUT_FUNCTION: fetch,
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename,
+                                     INPUT_FUNCTION: _fetcher(inputs, index == 0, given),
                                      "__builtins__": builtins if index == 0 else quiet}
         sys.argv = [filename]
         error = None
@@ -334,12 +322,7 @@ def run_cases(job: Job, source: str, result_fd: int) -> None:
             set_profile(None)
         signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
-        values, found_in = {}, {}
-        for name in variables:
-            value = namespace.get(name)
-            if value is None and name in inside:  # computed in a function: the last value it had there
-                value, found_in[name] = inside[name]
-            values[name] = describe(value) if name in namespace or name in found_in else {"kind": "missing"}
+        values, found_in = _values(variables, namespace, inside)
         message = {
             "case": index,
             "values": values,
@@ -354,6 +337,43 @@ def run_cases(job: Job, source: str, result_fd: int) -> None:
         if index == 0:
             cases += _hidden_cases()
         index += 1
+
+
+def _cannot_run(job: Job, error: dict[str, Any], result_fd: int) -> None:
+    """Every case's line for a file that cannot run at all (nested beyond what Python compiles):
+    each fails alike, with the same error."""
+    for index in range(1 + job.hidden_cases):
+        message = {"case": index, "values": {name: {"kind": "missing"} for name in job.variables}, "error": error,
+                   "exit_code": None, "injected": []}
+        os.write(result_fd, json.dumps(message, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
+
+
+def _fetcher(inputs: dict[str, Plain], public: bool, given: dict[str, Any]) -> Callable[[str, Any], Any]:
+    """What an injected assignment calls (``INPUT_FUNCTION``): the case's value of an input, after
+    noting in ``given``, in the public case, the value of the file's own expression for it."""
+
+    def fetch(name: str, own: Any) -> Any:
+        if public and own is not None and name not in given:
+            try:
+                given[name] = describe(own())
+            except Exception as problem:  # noqa: BLE001 - the student's own expression may fail
+                given[name] = {"kind": "other", "type": f"raised {type(problem).__name__}"[:MAX_TEXT]}
+        return decode_input(inputs[name])
+
+    return fetch
+
+
+def _values(variables: tuple[str, ...], namespace: dict[str, Any],
+            inside: dict[str, tuple[Any, str]]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each checked variable described, from the module's namespace or, when it is not set there,
+    the last value a function of the file gave it; and which function that was, by name."""
+    values, found_in = {}, {}
+    for name in variables:
+        value = namespace.get(name)
+        if value is None and name in inside:  # computed in a function: the last value it had there
+            value, found_in[name] = inside[name]
+        values[name] = describe(value) if name in namespace or name in found_in else {"kind": "missing"}
+    return values, found_in
 
 
 def spawn_config(job: Job, plan: layers.Plan) -> bytes:

@@ -247,6 +247,12 @@ def _drop_privileges(uid: int | None) -> None:
     _limit(resource.RLIMIT_NPROC, 0)
 
 
+def _no_new_privileges() -> None:
+    """Nothing exec'd from here on gains a privilege; the child cannot be traced or dump core."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_DUMPABLE, 0)
+
+
 def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Entered:
     """Turn this process into the submission's sandbox; return which layers were applied.
 
@@ -282,7 +288,7 @@ def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Enter
     applied.append("environment")
     layer("rlimits", lambda: _apply_rlimits(limits))
     layer("unprivileged", lambda: _drop_privileges(uid))
-    layer("no_new_privs", lambda: (prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0)))
+    layer("no_new_privs", _no_new_privileges)
     if ruleset is not None:
         layer("landlock", lambda: landlock.restrict_self(ruleset))
         os.close(ruleset)
