@@ -202,7 +202,7 @@ def _assignments(tree: ast.Module) -> Iterator[Binding]:
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
             yield statement.target.id, statement, statement.value, inside
         elif isinstance(statement, ast.AugAssign):  # ``total += v`` or ``matrix[i, j] += v``: computed in place
-            base = statement.target
+            base: ast.expr = statement.target
             while isinstance(base, (ast.Subscript, ast.Attribute)):
                 base = base.value
             if isinstance(base, ast.Name):

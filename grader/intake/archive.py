@@ -165,7 +165,8 @@ class Archive:
         if self._shift < 0:
             raise ArchiveError("it is damaged: its directory lies outside the file")
         directory = self._read(size, offset + self._shift)
-        entries, at = [], 0
+        entries: list[Entry] = []
+        at = 0
         while at + _CENTRAL.size <= len(directory) and len(entries) < MAX_MEMBERS:
             (signature, _, system, _, _, flags, method, _, _, crc, compressed, unpacked, name_length, extra_length,
              comment_length, _, _, external, offset) = _CENTRAL.unpack_from(directory, at)

@@ -156,10 +156,13 @@ def _timed_statement(call: str) -> str | None:
         return None
     body = tree.body
     if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Attribute) and body.func.attr == "run_line_magic"
-            and len(body.args) == 2 and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                                            for arg in body.args) and body.args[0].value in TIMERS):
+            and len(body.args) == 2):
         return None
-    statement = body.args[1].value.strip()
+    magic, argument = body.args
+    if not (isinstance(magic, ast.Constant) and magic.value in TIMERS and isinstance(argument, ast.Constant)
+            and isinstance(argument.value, str)):
+        return None
+    statement = argument.value.strip()
     if "\n" in statement or not statement:
         return None
     try:
