@@ -244,54 +244,70 @@ class _Loop:
         """Hidden cases being written to a child's pipe, by its write end."""
 
     def run(self) -> None:
+        """Serve until the runner is closed; however it ends, every submission is answered."""
         try:
-            while True:
-                self._start_queued()
-                if len(self.retired) == self.sandbox.slots:
-                    raise RuntimeError("no scratch folder is left: children left each one in a state that could "
-                                       "not be emptied")
-                if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
-                    break
-                if self.sandbox._aborting:
-                    for job in self.jobs.values():
-                        self._kill(job, None)
-                timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
-                events = self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic()))
-                for key, _ in events:
-                    if key.data == "wake":
-                        self._drain_wake()
-                    elif key.data == "control":
-                        self._control()
-                    elif key.data == "hidden":
-                        if key.fd in self.sending:
-                            self._send_hidden(key.fd)
-                    else:
-                        job, stream = key.data
-                        if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
-                            self._read(job, stream, key.fd)
-                now = time.monotonic()
-                for job in list(self.jobs.values()):
-                    if not job.killed and now >= job.deadline:
-                        self._kill(job, "timeout")
-                    self._finish_if_done(job)
+            while self._round():
+                pass
         except Exception as problem:  # noqa: BLE001 - a fault here must not leave submissions waiting forever
             self.fault = f"the sandbox's supervisor failed ({type(problem).__name__}: {problem})"
             raise
         finally:
-            for job in list(self.jobs.values()):
-                self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
-            with self.sandbox._lock:
-                self.sandbox._ended = self.fault or "the sandbox was closed"
-                queued = list(self.sandbox._queue)
-                self.sandbox._queue.clear()
-            for _, _, future in queued:
-                if self.fault and future.set_running_or_notify_cancel():
-                    future.set_result(_failed(self.fault))
-                else:
-                    future.cancel()
-            if self.server is not None:
-                self.server.stop()
-            self.selector.close()
+            self._wind_down()
+
+    def _round(self) -> bool:
+        """Start what is queued, wait for the next event or deadline and act on it; False once closed
+        with nothing left to run (at once when aborting)."""
+        self._start_queued()
+        if len(self.retired) == self.sandbox.slots:
+            raise RuntimeError("no scratch folder is left: children left each one in a state that could "
+                               "not be emptied")
+        if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
+            return False
+        if self.sandbox._aborting:
+            for job in self.jobs.values():
+                self._kill(job, None)
+        timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
+        for key, _ in self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic())):
+            self._dispatch(key)
+        now = time.monotonic()
+        for job in list(self.jobs.values()):
+            if not job.killed and now >= job.deadline:
+                self._kill(job, "timeout")
+            self._finish_if_done(job)
+        return True
+
+    def _dispatch(self, key: selectors.SelectorKey) -> None:
+        """Act on one ready descriptor: the wake pipe, the server's socket, a pipe hidden cases are
+        being written to, or a child's output."""
+        if key.data == "wake":
+            self._drain_wake()
+        elif key.data == "control":
+            self._control()
+        elif key.data == "hidden":
+            if key.fd in self.sending:
+                self._send_hidden(key.fd)
+        else:
+            job, stream = key.data
+            if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
+                self._read(job, stream, key.fd)
+
+    def _wind_down(self) -> None:
+        """Answer what runs and what waits (a fault, or the runner closed before they finished), then stop
+        the server."""
+        for job in list(self.jobs.values()):
+            self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
+        with self.sandbox._lock:
+            self.sandbox._ended = self.fault or "the sandbox was closed"
+            queued = list(self.sandbox._queue)
+            self.sandbox._queue.clear()
+        for _, _, future in queued:
+            if self.fault and future.set_running_or_notify_cancel():
+                future.set_result(_failed(self.fault))
+            else:
+                future.cancel()
+        if self.server is not None:
+            self.server.stop()
+        self.selector.close()
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(BlockingIOError):
