@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, conceal, intake, text
+from grader import compare, conceal, intake
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
@@ -27,6 +27,7 @@ from grader.sandbox.job import Job, Limits, Plain, encode_inputs
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Answer, Runner
 from grader.source import Source, SourceError, analyse, decode, place
+from grader.text import code_span, names, plural
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -254,13 +255,13 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         if check.found_in:
             inside.setdefault(check.found_in, []).append(check.name)
     for function, found in inside.items():
-        notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside "
-                     f"{text.code_span(function + '()')}: the quiz "
+        notes.append(f"{names(found)} {plural(len(found), 'was')} found inside "
+                     f"{code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
     if error is not None and error.line is not None:
         stopped = next(((run, run.stop) for run in runs if run is not None and run.stop is not None), None)
         if stopped is not None and not any(compare.not_assigned(value) for value in stopped[0].values.values()):
-            what = "ran out of time" if stopped[1].timeout else f"raised {text.code_span(error.type)}"
+            what = "ran out of time" if stopped[1].timeout else f"raised {code_span(error.type)}"
             notes.append(f"your code {what} at {facts.place(error.line)}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
                          "there)")
