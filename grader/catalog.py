@@ -264,6 +264,10 @@ def _naming_problems(quiz: Quiz) -> list[str]:
         problems.append(f"its name {quiz.name!r} is not letters, digits, '_', '.' and '-'")
     if not isinstance(quiz.filename, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py", quiz.filename):
         problems.append(f"its filename {quiz.filename!r} is not the plain name of a .py file")
+    from grader.feedback import LEVELS  # here: loading a quiz needs no report model until it is checked
+
+    if quiz.feedback not in LEVELS:
+        problems.append(f"its feedback {quiz.feedback!r} is not one of {', '.join(LEVELS)}")
     return problems
 
 

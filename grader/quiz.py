@@ -18,9 +18,13 @@ import textwrap
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from grader.feedback import Level
 
 Values = Mapping[str, ArrayLike]
 """Values by name, as a step or mistake function reads them: numbers or numpy arrays."""
@@ -186,7 +190,7 @@ class Quiz:
     instructions: str = field(default="", repr=False)
     """What the quiz asks, for its page: paragraphs between blank lines, lines that start ``- `` as
     a list, names in backticks."""
-    feedback: str = "full"
+    feedback: Level = "full"
     """How much student-facing output gives away unless ``--feedback`` says otherwise
     (``grader.feedback``): ``full``, ``hints`` (the mistake and where, never a step's formula) or
     ``outcomes`` (which steps are right)."""

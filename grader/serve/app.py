@@ -357,7 +357,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     def shown(report: Report, one: Served) -> Report:
         """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""
-        return at_level(for_students(report), options.feedback or one.quiz.feedback)  # type: ignore[arg-type]
+        return at_level(for_students(report), options.feedback or one.quiz.feedback)
 
     async def attempt(request: Request, session: Session, one: Served, body: Source,
                       kind: Literal["run", "submit"]) -> Report:
