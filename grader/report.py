@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from typing_extensions import TypeAliasType
@@ -19,7 +19,10 @@ from grader.text import name_text
 
 SCHEMA_VERSION = "1.0"
 
-Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
+if TYPE_CHECKING:  # mypy reads a recursive alias as written; pydantic needs it as a TypeAliasType
+    Values = Union[float, list["Values"]]  # noqa: UP007 - recursive alias
+else:
+    Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
 
 
 class Outcome(str, Enum):

@@ -126,8 +126,9 @@ def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
         yield statement, inside
         if isinstance(statement, ast.ClassDef):
             continue
-        function = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
-        inner = statement.name if function and inside is None else inside  # type: ignore[attr-defined]
+        inner = inside
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and inside is None:
+            inner = statement.name
         stack += [(child, inner) for child in reversed(_nested(statement))]
 
 

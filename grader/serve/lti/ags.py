@@ -88,8 +88,9 @@ class Scores:
             self._tokens[which] = (token, time.monotonic() + max(0.0, min(lifetime, 3600) - EARLY))
             return token
 
-    async def _call(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    async def _call(self, method: str, url: str, *, json: object = None, data: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
         try:
-            return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
+            return await self._http.request(method, url, json=json, data=data, headers=headers)
         except httpx.HTTPError as problem:
             raise Undelivered(f"{url} could not be reached: {type(problem).__name__} {problem}") from None

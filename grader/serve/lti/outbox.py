@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from grader.serve.lti.ags import Scores, Undelivered
@@ -50,7 +51,7 @@ class Outbox:
     def delay(self, tries: int) -> float:
         """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
         that rows failed together do not all come back at once."""
-        return min(self.first * 2 ** max(0, tries - 1), self.most) * random.uniform(0.8, 1.0)
+        return min(self.first * 2.0 ** max(0, tries - 1), self.most) * random.uniform(0.8, 1.0)
 
     async def _send_all(self) -> None:
         while True:
@@ -88,7 +89,7 @@ class Outbox:
             log.info("LTI score %d for %s delivered: %s/%s", row.id, row.user, row.score, row.max_score)
             await self._settle(self.records.sent, row.id, datetime.now(UTC))
 
-    async def _settle(self, mark, *arguments: object) -> None:  # type: ignore[no-untyped-def]
+    async def _settle(self, mark: Callable[..., object], *arguments: object) -> None:
         """Write how a send went; a store that is down leaves the lease to run out (sent again, harmlessly)."""
         try:
             await asyncio.to_thread(mark, *arguments)
