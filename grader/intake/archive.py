@@ -15,10 +15,11 @@ What keeps a hostile archive harmless:
 - at most ``MAX_MEMBERS`` members, ``MAX_FOLDERS`` folders and a central directory of
   ``MAX_DIRECTORY_BYTES``, and no descriptor kept open between reads;
 - a member is read only when it is graded, one at a time and in memory, and decompression stops
-  at the reader's limit (1 MiB for a source file): a member that declares more is refused unread,
-  and one that decompresses to more than it declares (a zip bomb) is refused at the limit, so no
-  compression ratio can cost more than the limit; all reads of one archive together decompress at
-  most ``MAX_READ_BYTES`` (many members sharing one compressed stream cost no more).
+  at the reader's limit (1 MiB for a source file, 16 MiB for a notebook): a member that declares
+  more is refused unread, and one that decompresses to more than it declares (a zip bomb) is
+  refused at the limit, so no compression ratio can cost more than the limit; all reads of one
+  archive together decompress at most ``MAX_READ_BYTES`` (many members sharing one compressed
+  stream cost no more).
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ def _refusal(entries: list[Entry]) -> str | None:
 
 @dataclass(frozen=True)
 class Member:
-    """A member of an open archive, as an origin of bytes."""
+    """A member of an archive listed earlier, as an origin of bytes (each read opens the archive again)."""
 
     archive: Archive
     entry: Entry

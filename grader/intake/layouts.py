@@ -28,8 +28,8 @@ code where it is public, else its documentation and the parsers course staff pub
   whose ``:submitters:`` give each submission's names, student ids and emails.
 
 A download may sit inside one folder (the archive's own, or ``assignment_<id>_export/``). A
-student's attempts are graded latest first: ``latest`` grades the latest alone (the report names
-the others), ``all`` grades each.
+student's attempts are put in order, the latest last: ``latest`` grades the latest alone (the
+report names the others), ``all`` grades each, numbered from the earliest (``_attempt1``).
 """
 
 from __future__ import annotations

@@ -149,8 +149,9 @@ searched, whatever else it holds."""
 
 
 def _own_output(folder: Folder) -> bool:
-    """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, and
-    nothing a student hands in (a student who ran gdgrade into their own folder is still graded)."""
+    """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, no
+    subfolder, and nothing a student hands in (a student who ran gdgrade into their own folder is
+    still graded)."""
     return MANIFEST in folder.files and not folder.folders and not any(
         name.lower().endswith(HANDED_IN) and name not in (FEEDBACK_ZIP, CANVAS_FEEDBACK_ZIP)
         for name in folder.files)

@@ -11,8 +11,8 @@ notebook formats in use are read: version 4, and version 3's worksheets.
 
 A notebook downloaded as Python (Jupyter's "Download as .py": ``# In[3]:`` before each cell, each
 magic or shell line turned into a ``get_ipython()...`` call) is read the same way by ``downloaded``:
-those calls become comments, on the same lines, so it is graded as its notebook is and every line
-number is the file's own.
+those calls become comments (a ``%time`` call its statement), on the same lines, so it is graded as
+its notebook is and every line number is the file's own.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ _CELL_MARKER = re.compile(r"# In\[[ \d]*\]:[ \t]*\r?$", re.MULTILINE)
 
 def downloaded(text: str) -> str:
     """A notebook downloaded as Python, with IPython's calls as comments (``pass`` and a comment where
-    a statement is needed); any other text unchanged."""
+    a statement is needed, the statement itself for ``%time``); any other text unchanged."""
     if "get_ipython()" not in text or not _CELL_MARKER.search(text):
         return text
     lines = text.split("\n")

@@ -33,7 +33,8 @@ from grader.sandbox.launch import SAFE_ENVIRONMENT
 
 LAYERS = ("descriptors", "environment", "namespaces", "filesystem", "rlimits", "unprivileged", "no_new_privs",
           "landlock", "seccomp")
-"""Every layer, in the order ``enter`` applies them."""
+"""Every layer, in the order a report lists them (``enter`` scrubs the environment once the scratch
+folder it names is made)."""
 
 UID_BASE = 64000
 """Root drops each child to uid/gid UID_BASE + its slot: children running at once cannot touch each other."""
@@ -105,10 +106,11 @@ def _seccomp_missing() -> str | None:
 
 
 def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | None) -> Plan:
-    """In the fork server, once: the private root, the seccomp program and the Landlock ruleset.
+    """In the fork server, once: the private root, the seccomp program, and what is missing here.
 
     ``namespaces`` are those the launcher entered (``namespace_problem`` says why not, if not).
-    Without a private root, a scratch folder per slot is made on the host instead.
+    Without a private root, a scratch folder per slot is made on the host instead, each with a
+    Landlock ruleset of its own.
     """
     scrub_environment({})
     # Root inside a user namespace maps no other uid: only the real root can drop children to theirs.
@@ -236,7 +238,8 @@ def _apply_rlimits(limits: Limits) -> None:
 
 
 def _drop_privileges(uid: int | None) -> None:
-    """Become ``uid`` with no capability at all (or, not root, give up what a user namespace granted)."""
+    """Become ``uid`` with no capability at all (or, not root, give up what a user namespace granted),
+    and start no process."""
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
@@ -254,11 +257,12 @@ def _no_new_privileges() -> None:
 
 
 def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Entered:
-    """Turn this process into the submission's sandbox; return which layers were applied.
+    """Turn this process into the submission's sandbox; return which layers were applied and which not.
 
     Expects fds 0, 1 and 2 already connected to empty stdin and the capture pipes, and ``keep``
-    holding the result pipe and the source. The working directory becomes the scratch folder.
-    A layer that fails is recorded as missing, never fatal here: the caller decides (``STRICT_EXIT``).
+    holding the descriptors still needed (the result pipe, the source, the hidden cases' pipe). The
+    working directory becomes the scratch folder. A layer that fails is recorded as missing, never
+    fatal here: the caller decides (``STRICT_EXIT``).
     """
     applied: list[str] = []
     missing: dict[str, str] = dict(plan.unavailable)

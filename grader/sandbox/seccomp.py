@@ -1,9 +1,11 @@
-"""The child's syscall filter: a classic BPF program for x86_64, assembled once per fork server.
+"""The child's syscall filter: a classic BPF program for x86_64, assembled once per fork server
+(and by a spawned child, from the plan).
 
 Denied calls return EPERM, so the student sees an ordinary ``PermissionError``; ``clone3``
 returns ENOSYS so that libc falls back to ``clone``, which is denied. Calls that take a target
 (``kill``, ``tkill``, ``tgkill``) are allowed only at the child itself; the child's pid is
-patched into the program just before it is loaded.
+patched into the program just before it is loaded. ``prlimit64`` may read a limit, never set one,
+and ``prctl`` may not undo a layer (``DENIED_PRCTL``).
 """
 
 from __future__ import annotations
