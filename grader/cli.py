@@ -18,6 +18,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from grader.source import SourceError, decode
 if TYPE_CHECKING:  # the page's types: the page itself is imported only by the commands that serve it
     from grader.serve.app import ShowSolution
     from grader.serve.lti import Policy
+    from grader.serve.store import Store
     from grader.serve.store.model import Which
 
 
@@ -378,15 +380,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     Reports of submissions no longer in this batch are removed; a folder that
     holds another batch's files is refused unless --replace is given.
     """
-    k, n = 1, 1  # shard 1 of 1: the whole batch, unless --shard says which part
-    if shard_spec is not None:  # before the submissions are searched: a bad shard is said at once
-        try:
-            k, n = shard.parse(shard_spec)
-        except ValueError as problem:
-            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
-        if settings.seed is None:
-            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
-                                   "(choose a number and keep it from students)")
+    k, n = _shard(shard_spec, settings)  # before the submissions are searched: a bad shard is said at once
     adjuster = adjustments(quiz.variables)
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
@@ -437,6 +431,20 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         if shard_spec is not None:
             shard.write_manifest(out, quiz.name, k, n, everything, submissions, settings.seed)
     _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
+
+
+def _shard(spec: str | None, settings: Settings) -> tuple[int, int]:
+    """``--shard K/N`` as (K, N); without it (1, 1), the whole batch."""
+    if spec is None:
+        return 1, 1
+    try:
+        part = shard.parse(spec)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+    if settings.seed is None:
+        raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
+                               "(choose a number and keep it from students)")
+    return part
 
 
 @cli.command(short_help="Combine the --out folders of every shard of a batch.")
@@ -699,15 +707,12 @@ def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, d
         raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
                                "gdgrade export --db URL --out DIR (the batch's files)")
     try:
-        from grader.serve import connections, identity, listen
+        from grader.serve import connections, listen
         from grader.serve.app import Options, create_app
-        from grader.serve.store import StoreUnavailable, describe, open_store
+        from grader.serve.store import describe
     except ImportError:
         raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
-    try:
-        proxies = tuple(ipaddress.ip_network(address, strict=False) for address in trusted_proxies) or identity.LOOPBACK
-    except ValueError as problem:
-        raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
+    proxies = _proxies(trusted_proxies)
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
     lti = _lti(lti_config, grade_policy, lti_retry_most, user_header, db)
@@ -722,24 +727,13 @@ def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, d
     except listen.CannotListen as problem:
         raise click.UsageError(str(problem)) from None
     url = db or _default_db()
-    try:
-        store = None if url == "none" else open_store(url)
-    except ValueError as problem:
-        raise click.BadParameter(str(problem), param_hint="--db") from None
-    except StoreUnavailable as problem:
-        why = text.one_line(problem.detail or str(problem))
-        raise click.ClickException(f"cannot use --db {describe(url)}: {why}") from None
+    store = _page_store(url)
     options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
                       admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
                       feedback=feedback, stop_timeout=stop_timeout, lti=lti)
-    names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
-    quizzes = {quiz.name: quiz}
-    for name in names:
-        more = load_quiz(name, hint="'--also NAME|PATH'")
-        quizzes.setdefault(more.name, more)
-    app = create_app(list(quizzes.values()), settings, options)
+    app = create_app(_served(quiz, also), settings, options)
     if host not in ("127.0.0.1", "localhost", "::1") and not user_header and lti is None:
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)
@@ -760,6 +754,39 @@ def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, d
     finally:
         if store is not None:
             store.close()
+
+
+def _proxies(addresses: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``--trusted-proxy``'s networks (this machine's when none is given)."""
+    from grader.serve import identity
+
+    try:
+        return tuple(ipaddress.ip_network(address, strict=False) for address in addresses) or identity.LOOPBACK
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
+
+
+def _page_store(url: str) -> Store | None:
+    """The page's store at ``--db``'s ``url`` (None for ``none``); a usage error when it cannot be used."""
+    from grader.serve.store import StoreUnavailable, describe, open_store
+
+    try:
+        return None if url == "none" else open_store(url)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--db") from None
+    except StoreUnavailable as problem:
+        why = text.one_line(problem.detail or str(problem))
+        raise click.ClickException(f"cannot use --db {describe(url)}: {why}") from None
+
+
+def _served(first: Quiz, also: tuple[str, ...]) -> list[Quiz]:
+    """The quizzes the page serves: the first, then those ``--also`` names ('all': every one listed)."""
+    names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
+    quizzes = {first.name: first}
+    for name in names:
+        more = load_quiz(name, hint="'--also NAME|PATH'")
+        quizzes.setdefault(more.name, more)
+    return list(quizzes.values())
 
 
 def _lti(path: Path | None, policy: Policy, retry_most: float, user_header: str | None, db: str | None) -> Any:
