@@ -17,7 +17,9 @@ from typing_extensions import TypeAliasType
 from grader import __version__
 from grader.text import name_text
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+"""Bumped with every change to the report's JSON Schema, with a line in CHANGELOG.md: tests/test_report.py
+holds the schema to its stored copy for this version."""
 
 if TYPE_CHECKING:  # mypy reads a recursive alias as written; pydantic needs it as a TypeAliasType
     Values = Union[float, list["Values"]]  # noqa: UP007 - recursive alias

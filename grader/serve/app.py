@@ -301,11 +301,15 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             raise HTTPException(401, f"the proxy did not say who you are (no usable {options.user_header} header)")
         return named
 
-    def still_granted(session: Session) -> bool:
-        """Whether a token sign-in still holds: the server has that token, and it was not long ago."""
-        return (options.admin_token is not None and session.grant is not None
-                and identity.same_token(session.grant, identity.grant(options.admin_token))
-                and time.time() - session.issued <= INSTRUCTOR_HOURS * 3600)
+    def still_instructor(session: Session) -> bool:
+        """Whether an instructor's role still holds: it was given not long ago, by the server's token
+        (which the server still has) or by an LMS's launch."""
+        if time.time() - session.issued > INSTRUCTOR_HOURS * 3600:
+            return False
+        if session.grant is None:
+            return session.launch is not None
+        return options.admin_token is not None and identity.same_token(session.grant,
+                                                                       identity.grant(options.admin_token))
 
     def session_of(request: Request) -> Session | None:
         """The request's signed session, if it is still the user's (a proxy may name another now)."""
@@ -314,7 +318,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             named = from_proxy(request, where(request))
             if found.identity.user != named.user:
                 return None
-        if found is not None and found.grant is not None and not still_granted(found):
+        if found is not None and found.identity.role == "instructor" and not still_instructor(found):
             # signed in with a token the server no longer has, or long ago: a student again
             found = dataclasses.replace(found, identity=dataclasses.replace(found.identity, role="student"), grant=None)
         return found
@@ -338,10 +342,15 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         response.set_cookie(SESSION_COOKIE, sessions.seal(session), max_age=sessions.max_age,
                             path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
 
-    async def earned(who: Identity, quiz: Quiz) -> bool:
+    async def earned(session: Session, quiz: Quiz) -> bool:
+        """Whether the session has the solution when it is shown ``after-pass``: its user's Submit got full
+        marks, or it signed in with the server's token. An LMS's instructor role does not count: any
+        course gives it, even a sandbox course a student made."""
+        if session.grant is not None:
+            return True
         if store is None:
-            return (who.user, quiz.name) in earned_here
-        return await asyncio.to_thread(store.earned, who.user, quiz.name)
+            return (session.identity.user, quiz.name) in earned_here
+        return await asyncio.to_thread(store.earned, session.identity.user, quiz.name)
 
     async def within_quota(who: Identity, quiz: Quiz, size: int) -> None:
         if store is None or not (options.quota_attempts or options.quota_bytes):
@@ -438,7 +447,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
                 found = sessions.new(identity.anonymous())
             set_session(response, found, sender)
         return Me(name=found.identity.name, role=found.identity.role, csrf=found.csrf,
-                  earned_solution=await earned(found.identity, one.quiz))
+                  earned_solution=await earned(found, one.quiz))
 
     @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
     async def login(request: Request, response: Response, body: Login,
@@ -467,7 +476,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         plain = sessions.new(Identity(session.identity.user, session.identity.name), launch=session.launch)
         set_session(response, plain, where(request))
         return Me(name=plain.identity.name, role="student", csrf=plain.csrf,
-                  earned_solution=await earned(plain.identity, one.quiz))
+                  earned_solution=await earned(plain, one.quiz))
 
     @app.post("/api/run", response_model=RunAnswer, responses=BUSY)
     async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
@@ -489,11 +498,11 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
     async def solution(request: Request, one: Annotated[Served, Depends(chosen)]) -> dict[str, str]:
-        """The reference solution: always, never, or to a student whose Submit got full marks."""
+        """The reference solution: always, never, or once earned (``earned``)."""
         found = session_of(request)
         allowed = options.show_solution == "always" or (
             options.show_solution == "after-pass" and found is not None
-            and (found.identity.role == "instructor" or await earned(found.identity, one.quiz)))
+            and await earned(found, one.quiz))
         if not allowed:
             raise HTTPException(403, "the solution is shown once a Submit gets full marks"
                                 if options.show_solution == "after-pass" else "the solution is not shown here")
@@ -508,7 +517,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
         if session.grant is None and store is not None:  # an LMS's instructor: their activity's students only
             launch = await asyncio.to_thread(store.lti.launch, session.launch) if session.launch else None
-            mates = await asyncio.to_thread(store.lti.classmates, launch) if launch else frozenset()
+            activity = launch.activity if launch is not None else None
+            mates = await asyncio.to_thread(store.lti.classmates, activity) if activity else frozenset()
             rows = [row for row in rows if row.user in mates]
         tally = Tally(quiz)
         for row in rows:
@@ -548,7 +558,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     if options.lti is not None and store is not None:
         options.lti.attach(app, store, Host(quizzes={name: one.quiz for name, one in served.items()},
                                             sessions=sessions, session_cookie=SESSION_COOKIE, peer=where,
-                                            session_of=session_of, frame_ancestors=options.lti.frame_ancestors()))
+                                            session_of=session_of, frame_ancestors=options.lti.frame_ancestors(),
+                                            instructor_seconds=INSTRUCTOR_HOURS * 3600))
 
     @app.get("/healthz", include_in_schema=False)
     async def alive() -> dict[str, str]:

@@ -22,13 +22,16 @@ from grader.serve.store.lti import LtiRecords, Outgoing
 
 log = logging.getLogger("gdgrade.lti")
 LEASE = timedelta(minutes=3)
-"""How long a claimed row is the claimer's: longer than a token and a score can take (30 s each)."""
+"""How long a claimed row is the claimer's: a send ends well before (``Outbox.limit``), so no other
+sender or replica claims a row while it is being sent."""
 
 
 class Outbox:
     def __init__(self, records: LtiRecords, scores: Scores, first: float = 1.0, most: float = 300.0,
-                 senders: int = 2, idle: float = 5.0):
+                 senders: int = 4, idle: float = 5.0):
         self.records, self.scores = records, scores
+        self.limit = LEASE.total_seconds() / 2
+        """Seconds one send may take, waiting for a token included, before it counts as failed."""
         self.first, self.most, self.senders, self.idle = first, most, senders, idle
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -69,12 +72,13 @@ class Outbox:
 
     async def _send(self, row: Outgoing) -> None:
         try:
-            await self.scores.send(row)
-        except Undelivered as problem:
-            wait = self.delay(row.tries)
+            async with asyncio.timeout(self.limit):
+                await self.scores.send(row)
+        except (Undelivered, TimeoutError) as problem:
+            wait, why = self.delay(row.tries), str(problem) or f"not sent within {self.limit:.0f} s"
             log.warning("LTI score %d for %s not delivered (try %d, next in %.0f s): %s", row.id, row.user,
-                        row.tries, wait, problem)
-            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait), str(problem))
+                        row.tries, wait, why)
+            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait), why)
         except asyncio.CancelledError:  # stopping: the row is due again at once, for this replica or another
             with contextlib.suppress(StoreUnavailable):
                 self.records.retry(row.id, datetime.now(UTC), "the server stopped while sending")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from grader.quiz import Quiz
 from grader.serve import identity
+from grader.serve.admission import Full, Rate
 from grader.serve.identity import Peer, Session, Sessions
 from grader.serve.lti import pages
 from grader.serve.lti.config import LtiConfig
@@ -48,8 +50,14 @@ class Sent(BaseModel):
 
 LOGIN_MINUTES = 10
 """How long a login may take to come back as a launch."""
-STATE_COOKIE = "gdgrade_lti_"
-"""+ the state: one cookie per login, so two launches in two tabs do not overwrite each other's."""
+STATE_COOKIE = "gdgrade_lti_login"
+"""The states of the browser's last few logins, so two launches in two tabs do not overwrite each
+other's; one cookie, so another site making a browser begin many logins cannot fill its cookie jar."""
+STATES_KEPT = 4
+LOGINS_WAITING = 20_000
+"""The most logins begun and not yet launched, on all replicas together: past it, logins wait."""
+LOGINS_PER_SECOND, LOGIN_BURST = 2.0, 120
+"""Logins per address: a whole lab behind one address launching at once, not a flood."""
 FORM_FIELDS = 8
 
 
@@ -63,11 +71,24 @@ class Host:
     peer: Callable[[Request], Peer]
     session_of: Callable[[Request], Session | None]
     frame_ancestors: str
+    instructor_seconds: int
+    """How long an instructor's role from a launch lasts: the LMS may have taken it away since."""
+
+
+def begun_here(request: Request) -> list[str]:
+    """The states of the logins this browser began (its state cookie), oldest first."""
+    kept = request.cookies.get(STATE_COOKIE, "")
+    return kept.split(".")[-STATES_KEPT:] if STATE_SHAPE.fullmatch(kept) else []
+
+
+STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}(\.[A-Za-z0-9_-]{32}){0,7}")
+"""What the state cookie holds when this tool set it: anything else is ignored whole."""
 
 
 def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: Host) -> APIRouter:
     records = store.lti
     lti = APIRouter(prefix="/lti", include_in_schema=False)
+    logins = Rate(LOGINS_PER_SECOND, burst=LOGIN_BURST, longest_wait=0)
 
     def refuse(request: Request, problem: Refused | StoreUnavailable | ValueError) -> Response:
         """The page for a request not taken, and its line in the log: a store that is down is a 503; a
@@ -120,8 +141,14 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             return refuse(request, Refused(f"the launch is for {target!r}, not this tool ({config.url})"))
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         try:
-            await asyncio.to_thread(records.begin_login, state, nonce, platform.issuer, datetime.now(UTC))
-        except StoreUnavailable as problem:
+            logins.wait(host.peer(request).address)
+            if not await asyncio.to_thread(records.begin_login, state, nonce, platform.issuer, datetime.now(UTC),
+                                           timedelta(minutes=LOGIN_MINUTES), LOGINS_WAITING):
+                raise Refused("too many launches are under way: open the activity again in a minute", 503)
+        except Full:
+            return refuse(request, Refused("too many launches from this address: open the activity again in a "
+                                           "minute", 429))
+        except (Refused, StoreUnavailable) as problem:
             return refuse(request, problem)
         parameters = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
                       "prompt": "none", "client_id": platform.client_id, "redirect_uri": config.address("lti/launch"),
@@ -130,7 +157,8 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             parameters["lti_message_hint"] = fields["lti_message_hint"]
         separator = "&" if "?" in platform.auth_login_url else "?"
         response = RedirectResponse(platform.auth_login_url + separator + urlencode(parameters), status_code=302)
-        cookie(response, STATE_COOKIE + state, "1", host.peer(request), LOGIN_MINUTES * 60)
+        kept = [*begun_here(request), state][-STATES_KEPT:]
+        cookie(response, STATE_COOKIE, ".".join(kept), host.peer(request), LOGIN_MINUTES * 60)
         return response
 
     @lti.post("/launch")
@@ -142,7 +170,7 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             state, id_token = fields.get("state", ""), fields.get("id_token", "")
             if not state or not id_token:
                 raise Refused("the launch carries no id_token and state: start it from the course")
-            if request.cookies.get(STATE_COOKIE + state) != "1":
+            if state not in begun_here(request):
                 raise Refused("this browser did not begin this launch (its login cookie is missing: a launch "
                               "replayed, or a browser that blocks the LMS's cookies: open the activity in a new "
                               "window)", 401)
@@ -151,7 +179,7 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             if begun is None:
                 raise Refused("this launch was used already or its login expired: launch the activity again", 401)
             nonce, issuer = begun
-            claims = await asyncio.to_thread(verify, id_token, config, keys, issuer, nonce)
+            claims = await verify(id_token, config, keys, issuer, nonce)
             if claims.message_type == DEEP_LINKING_REQUEST and claims.identity.role != "instructor":
                 raise Refused("only the course's instructors choose a quiz for an activity", 403)
             if claims.message_type != DEEP_LINKING_REQUEST and claims.quiz not in host.quizzes:
@@ -175,9 +203,14 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
         else:
             response = RedirectResponse(f"../?{urlencode({'quiz': claims.quiz})}", status_code=303)
         sender = host.peer(request)
-        cookie(response, host.session_cookie, host.sessions.seal(session), sender, host.sessions.max_age)
-        response.delete_cookie(STATE_COOKIE + state, path=sender.prefix or "/", secure=True, httponly=True,
-                               samesite="none")
+        cookie(response, host.session_cookie, host.sessions.seal(session), sender,
+               host.instructor_seconds if claims.identity.role == "instructor" else host.sessions.max_age)
+        left = [one for one in begun_here(request) if one != state]
+        if left:
+            cookie(response, STATE_COOKIE, ".".join(left), sender, LOGIN_MINUTES * 60)
+        else:
+            response.delete_cookie(STATE_COOKIE, path=sender.prefix or "/", secure=True, httponly=True,
+                                   samesite="none")
         return response
 
     @lti.post("/pick")
@@ -222,9 +255,9 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
         if session is None or session.identity.role != "instructor" or session.launch is None:
             raise HTTPException(403, "this is for the instructors of an activity: launch it from the LMS")
         begun = await asyncio.to_thread(records.launch, session.launch)
-        if begun is None or begun.lineitem is None:
+        if begun is None or begun.activity is None:
             return []
-        rows = await asyncio.to_thread(records.outbox, None, begun.lineitem)
+        rows = await asyncio.to_thread(records.outbox, None, begun.activity)
         return [Sent(user=row.user, score=row.score, max_score=row.max_score, at=row.at, sent=row.sent,
                      tries=row.tries, problem=row.problem) for row in rows]
 

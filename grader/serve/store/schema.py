@@ -72,6 +72,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lti_outbox_by_student ON lti_outbox (lineitem, user_id, id)",
         "CREATE INDEX lti_outbox_due ON lti_outbox (sent, due)",
     ),
+    (  # 3. Logins are dropped by age at every new one, so a flood of them leaves no rows behind.
+        "CREATE INDEX lti_logins_by_age ON lti_logins (created)",
+    ),
 )
 
 OPENING = "The class's database could not be opened: {why}."
