@@ -15,7 +15,8 @@ is ``grader.diagnose``'s, so this module only judges.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from grader.evidence import (
     not_assigned,
 )
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Step, apply, close, parameters
+from grader.quiz import Mistake, Step, apply, close, parameters
 from grader.report import (
     FAILURE_TEXT,
     PASSING,
@@ -133,7 +134,7 @@ def _consistent(context: Context, step: Step, judged: Sequence[int]) -> tuple[st
     return None
 
 
-def _formulation_matches(context: Context, step: Step, formulation, index: int) -> bool:  # noqa: ANN001
+def _formulation_matches(context: Context, step: Step, formulation: Callable[..., object], index: int) -> bool:
     actual, own = as_array(context.value(step.name, index)), context.own[index]
     if actual is None or own is None:
         return False
@@ -188,11 +189,11 @@ def _wrong_upstream(context: Context, upstream: Sequence[str], judged: Sequence[
 def _constant(context: Context, step: Step, judged: Sequence[int]) -> bool:
     """Identical in every judged case although the values it is computed from change."""
     ran = [index for index in judged if context.runs[index] is not None]
-    arrays = [as_array(context.value(step.name, index)) for index in ran]
-    if len(ran) < 2 or any(a is None for a in arrays):
+    arrays = [array for index in ran if (array := as_array(context.value(step.name, index))) is not None]
+    if len(ran) < 2 or len(arrays) < len(ran):
         return False
     first = arrays[0]
-    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):  # type: ignore[union-attr]
+    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):
         return False
     should = []
     for index in ran:
@@ -218,8 +219,9 @@ def _stop_story(context: Context, index: int, name: str, about: str | None = Non
     """What happened where case ``index`` stopped at step ``name``: the line, the exception, the case
     and the lengths of its inputs that differ from the public case's (what the code seems to assume).
     ``about``: the step the message is about, when another (one the code never reached)."""
-    stop = context.runs[index].stop  # type: ignore[union-attr]
-    assert stop is not None
+    run = context.runs[index]
+    assert run is not None and run.stop is not None, "told only of a case that stopped"
+    stop = run.stop
     case = case_name(index)
     line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
     at = context.facts.place(line)
@@ -255,9 +257,20 @@ def _shape_note(context: Context, step: Step, values: Sequence[StudentValue | No
     return ""
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """What judging a step decided: the outcome and its sentence, and for a failure what explains it."""
+
+    outcome: Outcome
+    message: str
+    diagnosis: Diagnosis | None = None
+    failed_case: str | None = None
+    mistake: Mistake | None = None
+    """The known mistake it matches, whose name and hint the check carries."""
+
+
 def check_step(context: Context, step: Step, stopped: str) -> Check:
     """Decide one variable's outcome and explain it."""
-    name = f"`{step.name}`"
     facts = context.facts
     values = [context.value(step.name, index) for index in range(len(context.runs))]
     expected = context.reference.expected
@@ -266,98 +279,121 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
                CaseDetail(case=case_name(i), passed=False, failure="not_reached", expected=expected[i][step.name].plain,
                           problem=FAILURE_TEXT["not_reached"])
                for i, v in enumerate(values)]
-    upstream = step.upstream
-    hint = mistake_name = failed_case = diagnosis = None
     found_in = next((run.found_in[step.name] for run in context.runs if run and step.name in run.found_in), None)
-    charged = [index for index in range(len(context.runs)) if context.charged[index] == step.name]
-    public = values[0]
-    if public is None or (isinstance(public, Missing) and not charged):
-        outcome = Outcome.MISSING
-        if public is None:
-            message = f"{name} was not computed: {stopped}"
-            diagnosis = Diagnosis(kind="not_reached", explanation=message)
-        elif not context.reached(step.name, 0):
-            message = (f"{name} was not reached: "
-                       f"{_stop_story(context, 0, context.charged[0] or step.name, step.name)}")
-            diagnosis = Diagnosis(kind="not_reached", explanation=message)
-        elif public.kind == "missing" and step.name in facts.functions:
-            function = facts.functions[step.name]
-            located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
-                       f"call {code_span(function + '()')} at the end of the file, or compute it at top level")
-            message = f"{located} ({step.description})"
-            diagnosis = Diagnosis(kind="inside_function", explanation=message, located=located)
-        else:
-            message = f"{name} is {details[0].problem}: compute {step.description}"
-    elif charged:
-        outcome = Outcome.WRONG
-        failed_case = case_name(charged[0])
-        story = _stop_story(context, charged[0], step.name)
-        mistake = diagnose.matching_mistake(context, step, judged, raised=True)
-        message = f"{name} is wrong: {story}"
-        diagnosis = Diagnosis(kind="exception", explanation=story)
-        if mistake is not None:
-            mistake_name, hint = mistake.name, mistake.hint
-            message += f". This matches a known mistake: {mistake.name}"
-            diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
-        diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
-    elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
-        outcome = Outcome.WRONG
-        failed_case = case_name(1)
-        first = _stop_story(context, 1, context.charged[1] or step.name, step.name).removeprefix("your code ")
-        message = (f"{name} could not be judged: only the public case, whose answer is known, reached it; "
-                   f"your code stopped before it in every hidden case (the first time: it {first})")
-        diagnosis = Diagnosis(kind="not_reached", explanation=message)
-    elif all(details[index].passed for index in judged):
-        outcome = Outcome.CORRECT
-        skipped = [case_name(index) for index in range(len(values)) if index not in judged]
-        if skipped:
-            message = (f"{name} is correct in the {count(len(judged), 'case')} where your code reached it "
-                       f"(it stopped before it in {', '.join(skipped)})")
-        else:
-            message = f"{name} is correct in " + (f"all {count(len(details), 'case')}" if len(details) > 1
-                                                  else "the public case")
-        message += _shape_note(context, step, values, judged)
-    elif step.name in facts.literals:
-        outcome = Outcome.HARDCODED
-        message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
-                   "so it is wrong as soon as the inputs change")
-    elif ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
-          and _shows_work(context, step, judged) and _varies(context, step, judged)):
-        outcome = Outcome.CONSISTENT
-        message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
-                   "it is computed correctly from your own values (error carried forward)")
-    elif _constant(context, step, judged):
-        outcome = Outcome.HARDCODED
-        message = (f"{name} has the same value in every case although {_subject(upstream, 'changes')}"
-                   " between cases: it does not depend on the inputs")
-    else:
-        outcome = Outcome.WRONG
-        failing = next(details[index] for index in judged if not details[index].passed)
-        failed_case = failing.case
-        shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
-        mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
-        if mistake is not None:
-            mistake_name, hint = mistake.name, mistake.hint
-        diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
-                                         [index for index in judged if not details[index].passed])
-        message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
-    passed = outcome in PASSING
+    verdict = _verdict(context, step, stopped, values, details, judged)
+    passed = verdict.outcome in PASSING
+    diagnosis, mistake = verdict.diagnosis, verdict.mistake
     return Check(
         name=step.name,
-        outcome=outcome,
+        outcome=verdict.outcome,
         passed=passed,
         score=step.weight if passed else 0.0,
         max_score=step.weight,
-        message=message,
-        hint=(diagnosis.hint if diagnosis and diagnosis.hint else hint),
-        mistake=mistake_name,
+        message=verdict.message,
+        hint=(diagnosis.hint if diagnosis and diagnosis.hint else mistake.hint if mistake else None),
+        mistake=mistake.name if mistake else None,
         line=facts.lines.get(step.name),
         place=facts.place(facts.lines[step.name]) if step.name in facts.lines else None,
-        failed_case=failed_case,
+        failed_case=verdict.failed_case,
         diagnosis=None if passed else diagnosis,
         found_in=found_in,
         cases=details,
     )
+
+
+def _verdict(context: Context, step: Step, stopped: str, values: Sequence[StudentValue | None],
+             details: Sequence[CaseDetail], judged: list[int]) -> _Verdict:
+    """The step's outcome, in the order the rules are tried: not there, raised at it, reached by the
+    public case alone, right, then each way of being wrong."""
+    charged = [index for index in range(len(context.runs)) if context.charged[index] == step.name]
+    public = values[0]
+    if public is None or (isinstance(public, Missing) and not charged):
+        return _missing(context, step, stopped, public, details[0])
+    if charged:
+        return _raised(context, step, judged, charged)
+    if len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
+        return _public_only(context, step)
+    if all(details[index].passed for index in judged):
+        return _Verdict(Outcome.CORRECT, _correct_message(context, step, values, len(details), judged))
+    return _incorrect(context, step, details, judged)
+
+
+def _missing(context: Context, step: Step, stopped: str, public: Missing | None, detail: CaseDetail) -> _Verdict:
+    """No value in the public case: the run stopped first, the code never reached it, it is only in a
+    function nobody called, or the file has no such variable (or leaves it None)."""
+    name = f"`{step.name}`"
+    if public is None:
+        message = f"{name} was not computed: {stopped}"
+        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message))
+    if not context.reached(step.name, 0):
+        message = (f"{name} was not reached: "
+                   f"{_stop_story(context, 0, context.charged[0] or step.name, step.name)}")
+        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message))
+    if public.kind == "missing" and step.name in context.facts.functions:
+        function = context.facts.functions[step.name]
+        located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
+                   f"call {code_span(function + '()')} at the end of the file, or compute it at top level")
+        message = f"{located} ({step.description})"
+        return _Verdict(Outcome.MISSING, message,
+                        Diagnosis(kind="inside_function", explanation=message, located=located))
+    return _Verdict(Outcome.MISSING, f"{name} is {detail.problem}: compute {step.description}")
+
+
+def _raised(context: Context, step: Step, judged: list[int], charged: list[int]) -> _Verdict:
+    """The code raised (or ran out of time) at the step: wrong, told where and how."""
+    story = _stop_story(context, charged[0], step.name)
+    mistake = diagnose.matching_mistake(context, step, judged, raised=True)
+    message = f"`{step.name}` is wrong: {story}"
+    diagnosis: Diagnosis | None = Diagnosis(kind="exception", explanation=story)
+    if mistake is not None:
+        message += f". This matches a known mistake: {mistake.name}"
+        diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
+    diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
+    return _Verdict(Outcome.WRONG, message, diagnosis, case_name(charged[0]), mistake)
+
+
+def _public_only(context: Context, step: Step) -> _Verdict:
+    """Only the public case, whose answer is known, reached the step: it cannot be judged right."""
+    first = _stop_story(context, 1, context.charged[1] or step.name, step.name).removeprefix("your code ")
+    message = (f"`{step.name}` could not be judged: only the public case, whose answer is known, reached it; "
+               f"your code stopped before it in every hidden case (the first time: it {first})")
+    return _Verdict(Outcome.WRONG, message, Diagnosis(kind="not_reached", explanation=message), case_name(1))
+
+
+def _correct_message(context: Context, step: Step, values: Sequence[StudentValue | None], cases: int,
+                     judged: list[int]) -> str:
+    name = f"`{step.name}`"
+    skipped = [case_name(index) for index in range(len(values)) if index not in judged]
+    if skipped:
+        message = (f"{name} is correct in the {count(len(judged), 'case')} where your code reached it "
+                   f"(it stopped before it in {', '.join(skipped)})")
+    else:
+        message = f"{name} is correct in " + (f"all {count(cases, 'case')}" if cases > 1 else "the public case")
+    return message + _shape_note(context, step, values, judged)
+
+
+def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judged: list[int]) -> _Verdict:
+    """A value that does not match: typed in, right from the student's own wrong values, the same in
+    every case, or wrong (with what explains it)."""
+    name, upstream = f"`{step.name}`", step.upstream
+    if step.name in context.facts.literals:
+        return _Verdict(Outcome.HARDCODED, f"{name} is assigned a literal value; it must be computed from "
+                        f"{names(upstream)}, so it is wrong as soon as the inputs change")
+    if ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
+            and _shows_work(context, step, judged) and _varies(context, step, judged)):
+        return _Verdict(Outcome.CONSISTENT, f"{name} differs from the reference only because "
+                        f"{_subject(wrong, 'is')} wrong: it is computed correctly from your own values "
+                        "(error carried forward)")
+    if _constant(context, step, judged):
+        return _Verdict(Outcome.HARDCODED, f"{name} has the same value in every case although "
+                        f"{_subject(upstream, 'changes')} between cases: it does not depend on the inputs")
+    failing = next(details[index] for index in judged if not details[index].passed)
+    shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
+    mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
+    diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
+                                     [index for index in judged if not details[index].passed])
+    message = wrong_message(step.name, failing.case, failing.problem or "", mistake.name if mistake else None)
+    return _Verdict(Outcome.WRONG, message, diagnosis, failing.case, mistake)
 
 
 def check_all(reference: Reference, runs: Sequence[CaseRun | None], facts: Facts | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from typing_extensions import TypeAliasType
@@ -21,7 +21,10 @@ SCHEMA_VERSION = "2.0"
 """Bumped with every change to the report's JSON Schema, with a line in CHANGELOG.md: tests/test_report.py
 holds the schema to its stored copy for this version."""
 
-Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
+if TYPE_CHECKING:  # mypy reads a recursive alias as written; pydantic needs it as a TypeAliasType
+    Values = Union[float, list["Values"]]  # noqa: UP007 - recursive alias
+else:
+    Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
 
 
 class Outcome(str, Enum):

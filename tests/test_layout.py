@@ -20,6 +20,7 @@ WHOLE_PRODUCT = {
     "test_examples.py": "the files in examples/ work where they are meant to run",
     "test_packaging.py": "the built wheel, installed and run from another folder",
     "test_benchmarks.py": "every script in benchmarks/ runs on tiny counts and prints its figures",
+    "test_lint.py": "mypy and ruff over the code, with the settings in pyproject.toml",
     "test_layout.py": "this rule",
 }
 """The suites of the whole product, which name no one module, and why each is one. Keep it short: a

@@ -58,7 +58,7 @@ class Gradebook:
         the late penalty and overrides, applied to each report before anything of it is written."""
         self.adjuster = adjuster or Adjuster()
         self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
-        self.level: Level = level or quiz.feedback  # type: ignore[assignment]
+        self.level: Level = level or quiz.feedback
         self.variables = list(quiz.variables)
         self.tally = Tally(quiz)
         self.junit = junit.Writer(self.folder)
@@ -101,10 +101,10 @@ class Gradebook:
                 private = shown if self.hide_hidden else at_level(for_students(report), self.level)
                 if self.roster is not None:
                     self.roster.add(private)
-                if system in LAYOUTS:
+                if report.student is not None and system in LAYOUTS:
                     if system not in self._feedback:
                         self._feedback[system] = FeedbackZip(self.folder, system)
-                    self._feedback[system].add(report.student, report.path,  # type: ignore[arg-type]
+                    self._feedback[system].add(report.student, report.path,
                                                html.student(private, report.source_text, overview=False))
             self.written += write
 

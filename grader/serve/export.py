@@ -18,7 +18,7 @@ from grader import atomic
 from grader.formats import gradebook
 from grader.formats.lms import Roster
 from grader.formats.summary import Summary
-from grader.outdir import MANIFEST, OutputFolder, batch_of
+from grader.outdir import MANIFEST, Batch, OutputFolder, batch_of
 from grader.quiz import Quiz
 from grader.serve.store import Chosen, Store, Which
 
@@ -53,7 +53,7 @@ def select(store: Store, quiz: str, which: Which = "best") -> Chosen:
     return chosen
 
 
-def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: dict[str, object], roster: Roster | None = None,
+def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: Batch, roster: Roster | None = None,
           hide_hidden: bool = False, replace: bool = False) -> Summary:
     """Write ``chosen`` to ``folder`` as ``batch`` (``outdir.batch_of``); ``roster`` (a fresh one each
     export) fills the LMS import file. What the same export wrote there earlier for students no

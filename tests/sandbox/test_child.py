@@ -7,7 +7,8 @@ import ast
 
 import numpy as np
 
-from grader.sandbox.child import INPUT_FUNCTION, MAX_ELEMENTS, _Inject, _input_value, _quiet_builtins, describe
+from grader.sandbox.child import INPUT_FUNCTION, MAX_ELEMENTS, _Inject, _quiet_builtins, describe
+from grader.sandbox.job import decode_input
 
 
 class LyingFloat(float):
@@ -71,7 +72,7 @@ def test_injection_replaces_assignments_and_keeps_the_files_own_values():
 
     def fetch(name, original):
         own[name] = original()
-        return _input_value(inputs[name])
+        return decode_input(inputs[name])
 
     namespace: dict = {INPUT_FUNCTION: fetch}
     exec(code, namespace)
@@ -80,7 +81,7 @@ def test_injection_replaces_assignments_and_keeps_the_files_own_values():
     assert namespace["y"] == 4 and namespace["fx"] == 3 and namespace["C"].x == 7  # chained, parameter, class
     assert own == {"x": 1, "w": 2, "learnrate": 0.1}
     assert injector.found == {"x", "w", "learnrate"}
-    assert _input_value(inputs["y"]).ndim == 0
+    assert decode_input(inputs["y"]).ndim == 0
 
 
 def test_hidden_case_print_is_silent_except_to_files(tmp_path, capsys):

@@ -15,6 +15,7 @@ from grader.intake import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers
+from grader.sandbox.job import Job
 from tests.conftest import SUBMISSIONS
 from tests.sandbox.conftest import in_child
 
@@ -45,8 +46,8 @@ def test_strict_child_stops_before_student_code(tmp_path):
     scratch, lock = cleanup.create(1, None)
     plan = layers.Plan(strict=True, drop_to_uid=False, scratch_root=scratch,
                        unavailable={"landlock": "none here"})
-    job = {"strict": True, "filename": "gradient.py", "variables": ["h"], "public": {}, "hidden_cases": 0,
-           "soft_timeout": 1.0, "limits": Settings().limits()}
+    job = Job(strict=True, filename="gradient.py", variables=("h",), public={}, hidden_cases=0,
+              soft_timeout=1.0, limits=Settings().limits())
     source = tmp_path / "gradient.py"
     source.write_text(f"open({str(marker)!r}, 'w')\n")
     read, write = os.pipe()
@@ -89,7 +90,7 @@ def test_host_scratch_slots_are_closed_to_each_other(tmp_path):
 
     def in_slot_zero() -> int:
         report = layers.enter(plan, Settings().limits(), 0, keep=())
-        if "landlock" not in report["applied"]:
+        if "landlock" not in report.applied:
             return 4
         with open("mine.txt", "w") as stream:  # its own slot: allowed
             stream.write("ok")

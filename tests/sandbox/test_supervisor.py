@@ -116,10 +116,10 @@ def test_an_error_message_that_is_not_text_costs_nothing(graders, path, quiz, tm
 
 def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
     from grader.grade import job_settings
-    from grader.sandbox.supervisor import Sandbox
+    from grader.sandbox.supervisor import Runner
 
-    sandbox = Sandbox(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox = Runner(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
     sandbox.missing()
     sandbox.close()
     answer = sandbox.submit("h = 1\n").result(timeout=5)
-    assert answer["outcome"] == "runner_failed" and "closed" in answer["detail"]
+    assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail

@@ -112,9 +112,10 @@ class Scores:
         return _granted(answer)
 
 
-    async def _call(self, method: str, url: str, **sent: object) -> fetch.Answer:
+    async def _call(self, method: str, url: str, *, json: object = None, data: dict[str, str] | None = None,
+                    headers: dict[str, str] | None = None) -> fetch.Answer:
         try:
-            return await fetch.request(self._http, method, url, self.deadline, **sent)
+            return await fetch.request(self._http, method, url, self.deadline, json=json, data=data, headers=headers)
         except fetch.Unanswered as problem:
             raise Undelivered(str(problem)) from None
 
@@ -122,6 +123,7 @@ class Scores:
 def _granted(answer: fetch.Answer) -> tuple[str, float]:
     """The access token a token URL granted, and for how many seconds; Undelivered when there is none an
     HTTP header can carry."""
+    lifetime = 0.0
     try:
         granted = answer.json()
         token = granted.get("access_token") if isinstance(granted, dict) else None

@@ -50,13 +50,14 @@ def client() -> httpx.AsyncClient:
                              timeout=None)  # the request's deadline is the one limit, not httpx's 5 s a read
 
 
-async def request(client: httpx.AsyncClient, method: str, url: str, deadline: float, limit: int = LIMIT,
-                  **sent: object) -> Answer:
-    """``method url`` with ``client``: its status and at most ``limit`` bytes of its body, all within
-    ``deadline`` seconds."""
+async def request(client: httpx.AsyncClient, method: str, url: str, deadline: float, limit: int = LIMIT, *,
+                  json: object = None, data: dict[str, str] | None = None,
+                  headers: dict[str, str] | None = None) -> Answer:
+    """``method url`` with ``client`` (sending ``json`` or form ``data``, and ``headers``): its status
+    and at most ``limit`` bytes of its body, all within ``deadline`` seconds."""
     try:
         async with asyncio.timeout(deadline):
-            async with client.stream(method, url, **sent) as answer:  # type: ignore[arg-type]
+            async with client.stream(method, url, json=json, data=data, headers=headers) as answer:
                 body = bytearray()
                 async for chunk in answer.aiter_raw():
                     body += chunk

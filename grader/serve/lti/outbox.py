@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from grader.serve.lti.ags import Scores, Undelivered
@@ -54,7 +55,7 @@ class Outbox:
         """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
         that rows failed together do not all come back at once."""
         doublings = min(max(0, tries - 1), 60)  # past 60 the ceiling holds anyway; 2 ** 1024 is no float
-        return min(self.first * 2 ** doublings, self.most) * random.uniform(0.8, 1.0)
+        return min(self.first * 2.0 ** doublings, self.most) * random.uniform(0.8, 1.0)
 
     async def _send_all(self) -> None:
         while True:
@@ -97,7 +98,7 @@ class Outbox:
             log.info("LTI score %d for %s delivered: %s/%s", row.id, row.user, row.score, row.max_score)
             await self._settle(self.records.sent, row.id, datetime.now(UTC))
 
-    async def _settle(self, mark, *arguments: object) -> None:  # type: ignore[no-untyped-def]
+    async def _settle(self, mark: Callable[..., object], *arguments: object) -> None:
         """Write how a send went; a store that is down leaves the lease to run out (sent again, harmlessly)."""
         try:
             await asyncio.to_thread(mark, *arguments)

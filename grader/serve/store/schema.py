@@ -88,7 +88,8 @@ def migrate(pool: Pool) -> int:
             session.rows(statement)
         session.rows("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                      f"applied {dialect.types['time']} NOT NULL)")
-        ((found,),) = session.rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        ((version_found,),) = session.rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        found = int(version_found)
         if found > len(MIGRATIONS):
             raise StoreUnavailable(OPENING.format(why=f"it was made by a newer gdgrade (schema version {found}, "
                                                       f"this one knows {len(MIGRATIONS)}): upgrade gdgrade"))
