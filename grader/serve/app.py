@@ -308,8 +308,12 @@ class _Page:
         return found
 
     def set_session(self, response: Response, session: Session, sender: Peer) -> None:
-        response.set_cookie(SESSION_COOKIE, self.sessions.seal(session), max_age=self.sessions.max_age,
-                            path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
+        """The session's cookie; one an LMS's launch began is sent inside the LMS's frame (SameSite=None,
+        which needs Secure) and, for an instructor, lasts as the launch's role does."""
+        framed = session.launch is not None
+        lasts = INSTRUCTOR_HOURS * 3600 if framed and session.identity.role == "instructor" else self.sessions.max_age
+        response.set_cookie(SESSION_COOKIE, self.sessions.seal(session), max_age=lasts, path=sender.prefix or "/",
+                            httponly=True, samesite="none" if framed else "strict", secure=framed or sender.secure)
 
     async def earned(self, session: Session, quiz: Quiz) -> bool:
         """Whether the session has the solution when it is shown ``after-pass``: its user's Submit got full

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,9 +27,10 @@ from grader.serve import identity
 from grader.serve.admission import Full, Rate
 from grader.serve.identity import Peer, Session, Sessions
 from grader.serve.lti import pages
-from grader.serve.lti.config import LtiConfig
+from grader.serve.lti.config import LtiConfig, Platform
 from grader.serve.lti.keys import ToolKey
-from grader.serve.lti.verify import DEEP_LINKING_REQUEST, LTI, KeySets, Refused, verify
+from grader.serve.lti.states import SHAPE, States
+from grader.serve.lti.verify import DEEP_LINKING_REQUEST, LTI, KeySets, Refused, quoted, verify
 from grader.serve.store import Store, StoreUnavailable
 from grader.serve.store.lti import Launch
 
@@ -54,10 +55,9 @@ STATE_COOKIE = "gdgrade_lti_login"
 """The states of the browser's last few logins, so two launches in two tabs do not overwrite each
 other's; one cookie, so another site making a browser begin many logins cannot fill its cookie jar."""
 STATES_KEPT = 4
-LOGINS_WAITING = 20_000
-"""The most logins begun and not yet launched, on all replicas together: past it, logins wait."""
 LOGINS_PER_SECOND, LOGIN_BURST = 2.0, 120
-"""Logins per address: a whole lab behind one address launching at once, not a flood."""
+"""Logins per address: a whole lab behind one address launching at once, not a flood. A login
+costs a signature and writes nothing, so this only keeps one client from taking the server's time."""
 FORM_FIELDS = 8
 
 
@@ -77,12 +77,8 @@ class Host:
 
 def begun_here(request: Request) -> list[str]:
     """The states of the logins this browser began (its state cookie), oldest first."""
-    kept = request.cookies.get(STATE_COOKIE, "")
-    return kept.split(".")[-STATES_KEPT:] if STATE_SHAPE.fullmatch(kept) else []
-
-
-STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}(\.[A-Za-z0-9_-]{32}){0,7}")
-"""What the state cookie holds when this tool set it: anything else is ignored whole."""
+    kept = request.cookies.get(STATE_COOKIE, "").split(".")
+    return kept[-STATES_KEPT:] if all(SHAPE.fullmatch(one) for one in kept) else []
 
 
 def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: Host) -> APIRouter:
@@ -103,6 +99,7 @@ class _Endpoints:
     def __init__(self, config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: Host) -> None:
         self.config, self.records, self.key, self.keys, self.host = config, store.lti, key, keys, host
         self.logins = Rate(LOGINS_PER_SECOND, burst=LOGIN_BURST, longest_wait=0)
+        self.states = States(host.sessions.secret)
 
     def refuse(self, request: Request, problem: Refused | StoreUnavailable | ValueError) -> Response:
         """The page for a request not taken, and its line in the log: a store that is down is a 503; a
@@ -133,36 +130,18 @@ class _Endpoints:
         """Third-party initiated login: check the platform, remember a state and nonce, send the browser
         to the platform's authorization endpoint."""
         try:
-            fields = await self.form(request)
-        except ValueError as problem:
-            return self.refuse(request, problem)
-        issuer, hint = fields.get("iss", ""), fields.get("login_hint")
-        platform = self.config.platform(issuer, fields.get("client_id"))
-        if platform is None:
-            return self.refuse(request, Refused(f"this tool is not registered for the platform {issuer!r}"
-                                                + (f" with client id {fields['client_id']!r}" if "client_id" in fields
-                                                   else ""), 403))
-        if not hint:
-            return self.refuse(request, Refused("the login request names no user (login_hint)"))
-        deployment = fields.get("lti_deployment_id")
-        if deployment is not None and deployment not in platform.deployment_ids:
-            return self.refuse(request, Refused(f"the launch comes from a deployment of the tool ({deployment!r}) that "
-                                                "is not registered here: ask the LMS admin to add it to the tool's "
-                                                "configuration", 403))
-        target = fields.get("target_link_uri", "")
-        if not target.startswith(self.config.url.rstrip("/") + "/"):
-            return self.refuse(request, Refused(f"the launch is for {target!r}, not this tool ({self.config.url})"))
-        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        try:
             self.logins.wait(self.host.peer(request).address)
-            if not await asyncio.to_thread(self.records.begin_login, state, nonce, platform.issuer, datetime.now(UTC),
-                                           timedelta(minutes=LOGIN_MINUTES), LOGINS_WAITING):
-                raise Refused("too many launches are under way: open the activity again in a minute", 503)
+            fields = await self.form(request)
         except Full:
             return self.refuse(request, Refused("too many launches from this address: open the activity again in a "
                                                 "minute", 429))
-        except (Refused, StoreUnavailable) as problem:
+        except ValueError as problem:
             return self.refuse(request, problem)
+        try:
+            platform, hint = self._registered(fields)
+        except Refused as problem:
+            return self.refuse(request, problem)
+        state, nonce = self.states.new(platform.issuer, time.time())
         parameters = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
                       "prompt": "none", "client_id": platform.client_id,
                       "redirect_uri": self.config.address("lti/launch"), "login_hint": hint, "state": state,
@@ -174,6 +153,25 @@ class _Endpoints:
         kept = [*begun_here(request), state][-STATES_KEPT:]
         self.cookie(response, STATE_COOKIE, ".".join(kept), self.host.peer(request), LOGIN_MINUTES * 60)
         return response
+
+    def _registered(self, fields: dict[str, str]) -> tuple[Platform, str]:
+        """The platform a login comes from, and the user it hints at; Refused when the tool is not
+        registered for it, or the login is not for this tool."""
+        issuer, hint = fields.get("iss", ""), fields.get("login_hint")
+        platform = self.config.platform(issuer, fields.get("client_id"))
+        if platform is None:
+            client = f" with client id {quoted(fields['client_id'])}" if "client_id" in fields else ""
+            raise Refused(f"this tool is not registered for the platform {quoted(issuer)}{client}", 403)
+        if not hint:
+            raise Refused("the login request names no user (login_hint)")
+        deployment = fields.get("lti_deployment_id")
+        if deployment is not None and deployment not in platform.deployment_ids:
+            raise Refused(f"the launch comes from a deployment of the tool ({quoted(deployment)}) that is not "
+                          "registered here: ask the LMS admin to add it to the tool's configuration", 403)
+        target = fields.get("target_link_uri", "")
+        if not target.startswith(self.config.url.rstrip("/") + "/"):
+            raise Refused(f"the launch is for {quoted(target)}, not this tool ({self.config.url})")
+        return platform, hint
 
     async def launch(self, request: Request) -> Response:
         """The platform's id_token, checked in full; then the quiz page (or, for Deep Linking, the picker)
@@ -188,11 +186,16 @@ class _Endpoints:
                               "replayed, or a browser that blocks the LMS's cookies: open the activity in a new "
                               "window)", 401)
             now = datetime.now(UTC)
-            begun = await asyncio.to_thread(self.records.take_login, state, now, timedelta(minutes=LOGIN_MINUTES))
-            if begun is None:
-                raise Refused("this launch was used already or its login expired: launch the activity again", 401)
-            nonce, issuer = begun
-            claims = await verify(id_token, self.config, self.keys, issuer, nonce)
+            begun = self.states.read(state)
+            issuer = next((one.issuer for one in self.config.platforms
+                           if begun is not None and self.states.for_issuer(begun, one.issuer)), None)
+            if begun is None or issuer is None or not 0 <= now.timestamp() - begun.issued <= LOGIN_MINUTES * 60:
+                raise Refused("this launch's login expired (or its platform is no longer registered): launch the "
+                              "activity again", 401)
+            claims = await verify(id_token, self.config, self.keys, issuer, begun.nonce)
+            if not await asyncio.to_thread(self.records.take_state, state, issuer, begun.nonce, now,
+                                           timedelta(minutes=LOGIN_MINUTES)):
+                raise Refused("this launch was used already: launch the activity again", 401)
             if claims.message_type == DEEP_LINKING_REQUEST and claims.identity.role != "instructor":
                 raise Refused("only the course's instructors choose a quiz for an activity", 403)
             if claims.message_type != DEEP_LINKING_REQUEST and claims.quiz not in self.host.quizzes:
@@ -204,10 +207,10 @@ class _Endpoints:
                             client_id=claims.platform.client_id, deployment_id=claims.deployment_id,
                             subject=claims.subject, quiz=claims.quiz, lineitem=claims.lineitem,
                             return_url=claims.return_url, data=claims.data)
-            await asyncio.to_thread(self.records.add_launch, record, now)
+            kept = await asyncio.to_thread(self.records.add_launch, record, now)
         except (Refused, StoreUnavailable, ValueError) as problem:
             return self.refuse(request, problem)
-        session = self.host.sessions.new(claims.identity, launch=record.id)
+        session = self.host.sessions.new(claims.identity, launch=kept)
         log.info("LTI launch of %s (%s) from %s, quiz %s", claims.identity.user, claims.identity.role, issuer,
                  claims.quiz)
         if claims.message_type == DEEP_LINKING_REQUEST:

@@ -27,6 +27,8 @@ AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 RESOURCE_LINK, DEEP_LINKING_REQUEST = "LtiResourceLinkRequest", "LtiDeepLinkingRequest"
+DATA_LIMIT = 8192
+"""The longest Deep Linking ``data`` kept to give back (an LMS's is a short token)."""
 LEEWAY = 30
 """Seconds of clock difference allowed between the platform and this server."""
 REFETCH_SECONDS = 10
@@ -232,5 +234,7 @@ def _claims(claims: dict[str, Any], platform: Platform) -> Claims:
             raise Refused(f"the Deep Linking return URL {quoted(return_url)} is not an address of {platform.issuer}: "
                           "if it is the LMS's, the LMS admin adds its origin to the platform's frame_origins", 403)
         data = settings.get("data") if isinstance(settings.get("data"), str) else None
+        if data is not None and len(data) > DATA_LIMIT:
+            raise Refused(f"the Deep Linking request's data is longer than {DATA_LIMIT} characters")
     return Claims(platform=platform, deployment_id=deployment, message_type=kind, subject=subject, identity=identity,
                   quiz=quiz, lineitem=lineitem, return_url=return_url, data=data)

@@ -1,11 +1,11 @@
-"""What LTI 1.3 keeps in the store: logins begun, launches, and the outbox of scores for the LMS.
+"""What LTI 1.3 keeps in the store: the logins launched, launches, and the outbox of scores for the LMS.
 
-Everything a replica needs to finish what another began is here, not in memory: the login a
-browser began on one replica is taken on another (once: a nonce is good for one launch); a session
-names its launch by id; a score waits in the outbox until an LMS has taken it. The outbox is sent
-in order for each student and line item: a row is claimed only when no earlier row of theirs is
-unsent, under a lease (so a replica that dies mid-send leaves its row to another) and, on
-PostgreSQL, under row locks that let several replicas' workers claim side by side.
+Everything a replica needs to finish what another began is here, not in memory: the state of each
+launch taken (on any replica, once); a session names its launch by id; a score waits in the outbox
+until an LMS has taken it. The outbox is sent in order for each student and line item: a row is
+claimed only when no earlier row of theirs is unsent, under a lease (so a replica that dies mid-send
+leaves its row to another) and, on PostgreSQL, under row locks that let several replicas' workers
+claim side by side.
 """
 
 from __future__ import annotations
@@ -118,34 +118,38 @@ class LtiRecords:
     def __init__(self, pool: Pool):
         self._pool, self._dialect = pool, pool.dialect
 
-    def begin_login(self, state: str, nonce: str, issuer: str, now: datetime, within: timedelta, most: int) -> bool:
-        """Keep a login begun at ``now``, unless ``most`` logins begun within ``within`` wait already (False):
-        logins nobody completes are dropped here, so a flood of them neither grows the store nor lasts."""
+    def take_state(self, state: str, issuer: str, nonce: str, now: datetime, within: timedelta) -> bool:
+        """Record that a launch used ``state``: False when a launch (on any replica) used it already.
+        States older than ``within`` are no longer taken anyway, so their records go."""
         with self._pool.session(self._dialect.begin_write, LAUNCHING) as session:
             session.rows("DELETE FROM lti_logins WHERE created < ?", self._dialect.time_in(now - within))
-            ((waiting,),) = session.rows("SELECT COUNT(*) FROM lti_logins")
-            if waiting >= most:
-                return False
-            session.rows("INSERT INTO lti_logins (state, nonce, issuer, created) VALUES (?, ?, ?, ?)",
-                         state, nonce, issuer, self._dialect.time_in(now))
-        return True
+            taken = session.rows("INSERT INTO lti_logins (state, nonce, issuer, created) VALUES (?, ?, ?, ?) "
+                                 "ON CONFLICT (state) DO NOTHING RETURNING state", state, nonce, issuer,
+                                 self._dialect.time_in(now))
+        return bool(taken)
 
-    def take_login(self, state: str, now: datetime, within: timedelta) -> tuple[str, str] | None:
-        """The nonce and issuer of the login ``state`` began within ``within`` of ``now``, taken: a second
-        call for the same state, on any replica, finds nothing."""
+    def add_launch(self, launch: Launch, now: datetime) -> str:
+        """Keep ``launch``; its id, or that of the same user's earlier launch into the same activity, so a
+        student launching every day adds no row. Choosing a quiz (Deep Linking) needs its launch for a
+        moment only: those of more than a day ago go."""
         with self._pool.session(self._dialect.begin_write, LAUNCHING) as session:
-            found = session.rows("DELETE FROM lti_logins WHERE state = ? RETURNING nonce, issuer, created", state)
-        if not found:
-            return None
-        nonce, issuer, created = found[0]
-        return (str(nonce), str(issuer)) if self._dialect.time_out(created) >= now - within else None
-
-    def add_launch(self, launch: Launch, now: datetime) -> None:
-        with self._pool.session(self._dialect.begin_write, LAUNCHING) as session:
+            session.rows("DELETE FROM lti_launches WHERE return_url IS NOT NULL AND created < ?",
+                         self._dialect.time_in(now - timedelta(days=1)))
+            if launch.return_url is None:
+                same = session.rows(
+                    "SELECT id FROM lti_launches WHERE user_id = ? AND issuer = ? AND client_id = ? AND deployment_id "
+                    "= ? AND subject = ? AND COALESCE(quiz, '') = ? AND COALESCE(lineitem, '') = ? AND return_url IS "
+                    "NULL LIMIT 1", launch.user, launch.issuer, launch.client_id, launch.deployment_id, launch.subject,
+                    launch.quiz or "", launch.lineitem or "")
+                if same:
+                    session.rows("UPDATE lti_launches SET created = ? WHERE id = ?", self._dialect.time_in(now),
+                                 same[0][0])
+                    return str(same[0][0])
             session.rows("INSERT INTO lti_launches (id, user_id, issuer, client_id, deployment_id, subject, quiz, "
                          "lineitem, return_url, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", launch.id,
                          launch.user, launch.issuer, launch.client_id, launch.deployment_id, launch.subject,
                          launch.quiz, launch.lineitem, launch.return_url, launch.data, self._dialect.time_in(now))
+        return launch.id
 
     def launch(self, number: str) -> Launch | None:
         with self._pool.session(None, LAUNCHING) as session:

@@ -72,8 +72,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lti_outbox_by_student ON lti_outbox (lineitem, user_id, id)",
         "CREATE INDEX lti_outbox_due ON lti_outbox (sent, due)",
     ),
-    (  # 3. Logins are dropped by age at every new one, so a flood of them leaves no rows behind.
+    (  # 3. lti_logins keeps the states launches took (by age, to drop old ones); a launch is found by
+       # its user and activity (to reuse it) and an activity's class by its line item.
         "CREATE INDEX lti_logins_by_age ON lti_logins (created)",
+        "CREATE INDEX lti_launches_by_user ON lti_launches (user_id, lineitem)",
+        "CREATE INDEX lti_launches_by_activity ON lti_launches (lineitem, issuer, client_id)",
     ),
 )
 

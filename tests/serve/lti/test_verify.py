@@ -256,6 +256,8 @@ def test_a_login_flood_from_one_address_is_turned_away(platform, tmp_path, caplo
         codes = [browser.get(f"/lti/login?{urlencode(params)}", follow_redirects=False).status_code
                  for _ in range(LOGIN_BURST + 5)]
         assert codes == [302] * LOGIN_BURST + [429] * 5
+        with client.store.lti._pool.session(None, "test") as session:  # a login writes nothing
+            assert [tuple(row) for row in session.rows("SELECT COUNT(*) FROM lti_logins")] == [(0,)]
         with caplog.at_level(logging.WARNING, "gdgrade.lti"):
             refused(browser.get(f"/lti/login?{urlencode(params)}"), 429, "too many launches from this address",
                     caplog)
@@ -289,3 +291,24 @@ def test_a_name_no_page_can_show_is_cleaned_not_a_lockout(client, platform):
                         follow_redirects=False).status_code == 303
     me = browser.get("/api/me")
     assert me.status_code == 200 and me.json()["name"] == "Zoe<b>"
+
+
+def test_a_state_the_tool_did_not_sign_is_refused(client, platform, caplog):
+    """With nothing kept for a login, the state itself says it is the tool's: one altered by a digit
+    is not taken."""
+    browser = browser_for(client)
+    state, nonce = login(browser, platform)
+    altered = state[:-1] + ("0" if state[-1] != "0" else "1")
+    with caplog.at_level(logging.WARNING, "gdgrade.lti"):
+        refused(browser_for(client).post("/lti/launch", data={"state": altered, "id_token": signed(platform, nonce)},
+                                         headers={"Cookie": f"{STATE_COOKIE}={altered}"}), 401, "login expired", caplog)
+
+
+def test_signing_out_inside_the_lms_keeps_the_frames_cookie(client, platform):
+    """Sign-out re-issued a SameSite=Strict, 30-day cookie, which the LMS's frame then never sent."""
+    teacher = browser_for(client)
+    assert launch(teacher, platform, "ida", role="Instructor").status_code == 303
+    out = teacher.post("/api/logout?quiz=gradient_descent")
+    cookie = out.headers["set-cookie"].lower()
+    assert out.status_code == 200 and "samesite=none" in cookie and "secure" in cookie
+    assert teacher.get("/api/me").json()["role"] == "student"

@@ -135,27 +135,32 @@ def test_replicas_claim_side_by_side_and_never_the_same_score(store_url, reports
 FRESH = timedelta(minutes=10)
 
 
-def test_a_login_is_taken_once_and_only_while_fresh(store_url):
+def test_a_launchs_state_is_taken_once_and_its_record_goes_when_stale(store_url):
     with open_store(store_url) as store:
-        assert store.lti.begin_login("state-1", "nonce-1", "https://lms.example", NOW, FRESH, 100)
-        assert store.lti.begin_login("state-2", "nonce-2", "https://lms.example", NOW, FRESH, 100)
-        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), FRESH) == ("nonce-1", "https://lms.example")
-        assert store.lti.take_login("state-1", NOW + timedelta(minutes=1), FRESH) is None
-        assert store.lti.take_login("state-2", NOW + timedelta(minutes=11), FRESH) is None
-
-
-def test_logins_nobody_completes_neither_pile_up_nor_crowd_out_new_ones(store_url):
-    """A flood of logins (anyone may begin one) once left a row each until some launch came: now each new
-    login drops the stale ones, and past ``most`` waiting, a login is turned away until some expire."""
-    with open_store(store_url) as store:
-        for number in range(3):
-            assert store.lti.begin_login(f"old-{number}", "n", "https://lms.example", NOW, FRESH, 3)
-        assert not store.lti.begin_login("one-too-many", "n", "https://lms.example", NOW, FRESH, 3)
-        assert store.lti.take_login("one-too-many", NOW, FRESH) is None  # turned away: nothing kept
-        later = NOW + FRESH + timedelta(seconds=1)
-        assert store.lti.begin_login("new", "n", "https://lms.example", later, FRESH, 3)
+        assert store.lti.take_state("state-1", "https://lms.example", "n1", NOW, FRESH)
+        assert not store.lti.take_state("state-1", "https://lms.example", "n1", NOW, FRESH)  # replayed
+        assert store.lti.take_state("state-2", "https://lms.example", "n2", NOW, FRESH)
+        assert store.lti.take_state("state-3", "https://lms.example", "n3", NOW + FRESH + timedelta(seconds=1), FRESH)
         with store.lti._pool.session(None, "test") as session:
-            assert [tuple(row) for row in session.rows("SELECT state FROM lti_logins")] == [("new",)]
+            assert [tuple(row) for row in session.rows("SELECT state FROM lti_logins")] == [("state-3",)]
+
+
+def test_a_student_launching_every_day_keeps_one_launch_row(store_url):
+    """Each launch added a row, never removed: the class view scanned them all every 10 s."""
+    from grader.serve.store.lti import Launch
+
+    def launch(number: str, lineitem: str | None = ITEM, return_url: str | None = None) -> Launch:
+        return Launch(id=number, user="lti:a|ana", issuer="https://lms.example", client_id="c", deployment_id="d",
+                      subject="ana", quiz="gradient_descent", lineitem=lineitem, return_url=return_url)
+
+    with open_store(store_url) as store:
+        assert [store.lti.add_launch(launch(str(day)), NOW + timedelta(days=day)) for day in range(3)] == ["0"] * 3
+        assert store.lti.add_launch(launch("other", ITEM + "0"), NOW) == "other"  # another activity
+        assert store.lti.add_launch(launch("pick", None, "https://lms.example/return"), NOW) == "pick"
+        assert store.lti.launch("pick") is not None
+        store.lti.add_launch(launch("later", ITEM + "1"), NOW + timedelta(days=2))
+        assert store.lti.launch("pick") is None  # a quiz chosen two days ago needs its launch no more
+        assert store.lti.launch("0") is not None
 
 
 def test_a_row_that_breaks_the_sender_is_tried_later_and_the_others_still_go(tmp_path, reports):
