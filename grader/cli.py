@@ -23,7 +23,20 @@ from typing import Any
 
 import click
 
-from grader import __version__, adjust, atomic, catalog, intake, outdir, quiz, quizcheck, report, shard, text
+from grader import (
+    __version__,
+    adjust,
+    atomic,
+    audience,
+    catalog,
+    intake,
+    outdir,
+    quiz,
+    quizcheck,
+    report,
+    shard,
+    text,
+)
 from grader import feedback as levels
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
@@ -118,8 +131,14 @@ replace_option = click.option(
     help="Replace the files of another batch that --out holds (without it, such a folder is refused).")
 
 
+def student_audience(hide_hidden: bool, feedback: levels.Level | None, chosen: quiz.Quiz) -> audience.Audience:
+    """Whom student-facing output is for: a student at ``--feedback`` (default: the quiz's), shown the
+    hidden cases unless ``--hide-hidden-cases``."""
+    return audience.student(feedback or chosen.feedback, hidden_shown=not hide_hidden)  # type: ignore[arg-type]
+
+
 def _format_report(result: report.Report, output_format: str) -> str:
-    """One report in the chosen format (already the student-facing view when hidden cases are hidden)."""
+    """One report in the chosen format (already the view of the audience it is printed for)."""
     if output_format == "json":
         return result.model_dump_json(indent=2)
     if output_format == "gradescope":
@@ -200,8 +219,8 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
         raise click.UsageError(str(problem)) from None
     _note_other_quiz([submission], quiz)
     result = _grade_one(submission, quiz, settings)
-    shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
-    shown = levels.at_level(shown, feedback or quiz.feedback)  # a student's own run: every format
+    as_json = as_json or output_format == "json"  # the JSON report keeps the hidden cases, as a batch's does
+    shown = student_audience(hide_hidden and not as_json, feedback, quiz).view(result)  # the student's own run
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
@@ -236,9 +255,8 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", quiz.steps)
     else:
         try:
-            result = _grade_one(chosen, quiz, settings)
-            shown = report.for_students(result) if hide_hidden else result
-            results = gradescope.results(levels.at_level(shown, feedback or quiz.feedback))
+            shown = student_audience(hide_hidden, feedback, quiz).view(_grade_one(chosen, quiz, settings))
+            results = gradescope.results(shown)
         except click.ClickException as problem:  # results.json is written whatever happens
             results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
     try:
@@ -399,8 +417,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster,
-                                   feedback)
+        pages = student_audience(hide_hidden, feedback, quiz)
+        book = gradebook.Gradebook(folder, quiz, pages, roster, any(s.student for s in everything), adjuster)
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = _resumable(out, submissions, quiz, grader) if resume else set()
@@ -416,7 +434,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                             result = next(fresh)
                             book.add(result)
                         if github.active():
-                            github.annotate(report.for_students(result) if hide_hidden else result)
+                            github.annotate(pages.view(result))
         except KeyboardInterrupt:
             with atomic.deferred():
                 book.abandon()
@@ -470,8 +488,8 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     with _output_folder(out) as folder:
         _claim(folder, gradebook.claimed((identifier for identifier, _ in order), roster, set(FEEDBACK_LAYOUTS)),
                outdir.batch_of("merge", name, shards), replace)
-        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests),
-                                   adjuster)
+        book = gradebook.Gradebook(folder, chosen, student_audience(hide_hidden, None, chosen), roster,
+                                   any(m.students for _, m in manifests), adjuster)
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
             result.source_text = read_text(intake.reopen(identifier, result.path))
@@ -515,7 +533,7 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: str, roste
             with _output_folder(out) as folder:
                 summary = export.write(chosen, folder, chosen_quiz,
                                        outdir.batch_of(f"export --which {which}", chosen_quiz.name, [describe(url)]),
-                                       roster, hide_hidden, replace)
+                                       roster, student_audience(hide_hidden, None, chosen_quiz), replace)
         except export.NothingToExport as problem:
             raise click.UsageError(f"--db {describe(url)}: {problem}") from None
         except StoreUnavailable as problem:

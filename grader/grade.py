@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, conceal, intake, text
+from grader import compare, conceal, intake, sentences, text
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
+from grader.report import Call, Check, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
@@ -118,14 +118,13 @@ def _first_error(run: Run, source: Source) -> StudentError | None:
     """The student's first exception, with their own frames and source lines."""
     for message in run.cases:
         if message.error is not None:
-            frames, raised = message.error.frames, f"{message.error.type}: {message.error.message}"
-            trace = "\n".join(f"  {place(f.line, source.cells)}, in {f.function}\n    {_source_line(source, f.line)}"
-                              for f in frames)
+            error = message.error
+            frames = [Call(line=f.line, place=place(f.line, source.cells), function=f.function,
+                           source=_source_line(source, f.line)) for f in error.frames]
             line = frames[-1].line if frames else None
-            return StudentError(case=case_name(message.case), type=message.error.type,
-                                message=message.error.message, line=line,
-                                place=place(line, source.cells) if line is not None else None,
-                                traceback=f"Traceback (your code):\n{trace}\n{raised}" if frames else raised)
+            return StudentError(case=case_name(message.case), type=error.type, message=error.message, line=line,
+                                place=frames[-1].place if frames else None, frames=frames,
+                                traceback=sentences.traceback(frames, error.type, error.message))
     return None
 
 
@@ -269,13 +268,14 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside "
                      f"{text.code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
-    if error is not None and error.line is not None:
+    if error is not None and error.frames:
         index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
         if index is not None and not any(compare.not_assigned(value)
                                          for value in runs[index].values.values()):  # type: ignore[union-attr]
             what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
                     else f"raised {text.code_span(error.type)}")
-            notes.append(f"your code {what} at {facts.place(error.line)}, after computing every checked value: "
+            statement = error.frames[0] if is_hidden(error.case) else error.frames[-1]  # never a hidden case's calls
+            notes.append(f"your code {what} at {statement.place}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
                          "there)")
     return notes

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from grader import catalog, intake
-from grader.feedback import LEVELS, Level, at_level
+from grader import audience, catalog, intake
+from grader.feedback import LEVELS, Level
 from grader.formats import html, render
 from grader.grade import Grader, Settings
 from grader.intake.folders import notebook_name
 from grader.quiz import QuizError
-from grader.report import Report, for_students
+from grader.report import Report
 
 OWN_CELLS = ("%gdgrade", "%load_ext grader", "grader.jupyter")
 """Cells that ask for grading are left out of what is graded: they are not the student's work."""
@@ -70,7 +70,7 @@ def grade_cells(cells: list[str], quiz_name: str = "gradient_descent", level: Le
         path.write_text(json.dumps(document), encoding="utf-8")
         with Grader(chosen, Settings(seed=seed)) as grader:
             report = next(iter(grader.grade([intake.one(path, chosen.filename)])))
-    return Feedback(at_level(for_students(report), level or chosen.feedback))  # type: ignore[arg-type]
+    return Feedback(audience.student(level or chosen.feedback).view(report))  # type: ignore[arg-type]
 
 
 def check(quiz: str = "gradient_descent", feedback: Level | None = None, seed: int | None = None) -> Feedback:

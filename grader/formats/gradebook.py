@@ -18,7 +18,7 @@ from pathlib import Path
 from grader import __version__, atomic, text
 from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
-from grader.feedback import Level, at_level
+from grader.audience import Audience, student
 from grader.formats import html, junit, render
 from grader.formats.lms import Placed, Roster
 from grader.formats.lms.feedback import LAYOUTS, FeedbackZip
@@ -26,7 +26,7 @@ from grader.formats.summary import Summary, Tally
 from grader.intake import Submission
 from grader.outdir import UNMATCHED, OutputFolder, student_files
 from grader.quiz import Quiz
-from grader.report import Grading, Report, for_students
+from grader.report import Grading, Report
 from grader.text import count, spreadsheet_cell
 
 IDENTITY = ("student", "lms_id", "late")
@@ -46,19 +46,21 @@ class Gradebook:
     a JUnit suite, the class tallies.
 
     Nothing grows with the batch but small counters, so 10,000 submissions cost no more memory
-    than 1,000. ``finish`` writes the batch files; until then none exists. ``hide_hidden`` keeps
-    hidden cases' values out of the student-facing pages, and ``level`` (``--feedback``) is how much
-    they give away; the JSON reports keep everything.
+    than 1,000. ``finish`` writes the batch files; until then none exists. The JSON reports keep
+    everything; the pages and junit.xml are for ``pages``; what goes to a student through their
+    LMS always hides the hidden cases.
     """
 
-    def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False, roster: Roster | None = None,
-                 identity: bool = False, adjuster: Adjuster | None = None, level: Level | None = None):
-        """``roster``: the gradebook export to fill in (``--roster``); ``identity``: whether the batch's
-        submissions came from an LMS download, so that ``grades.csv`` names each student; ``adjuster``:
-        the late penalty and overrides, applied to each report before anything of it is written."""
+    def __init__(self, folder: OutputFolder, quiz: Quiz, pages: Audience, roster: Roster | None = None,
+                 identity: bool = False, adjuster: Adjuster | None = None):
+        """``pages``: whom the feedback pages and ``junit.xml`` are for (a student, as
+        ``--hide-hidden-cases`` and ``--feedback`` say); ``roster``: the gradebook export to fill in
+        (``--roster``); ``identity``: whether the batch's submissions came from an LMS download, so that
+        ``grades.csv`` names each student; ``adjuster``: the late penalty and overrides, applied to each
+        report before anything of it is written."""
         self.adjuster = adjuster or Adjuster()
-        self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
-        self.level: Level = level or quiz.feedback  # type: ignore[assignment]
+        self.output, self.folder = folder, folder.path
+        self.pages, self.lms = pages, student(pages.level)
         self.variables = list(quiz.variables)
         self.tally = Tally(quiz)
         self.junit = junit.Writer(self.folder)
@@ -86,7 +88,7 @@ class Gradebook:
         with atomic.deferred():
             if write:
                 atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
-            shown = at_level(for_students(report) if self.hide_hidden else report, self.level)
+            shown = self.pages.view(report)
             atomic.write(self.folder / page_name, html.student(shown, report.source_text))
             self.junit.add(shown)
             self._students.write(json.dumps(html.student_row(report, self.variables)) + "\n")
@@ -97,8 +99,7 @@ class Gradebook:
             self.tally.add(report)
             system = report.student.system if report.student is not None else None
             if self.roster is not None or system in LAYOUTS:
-                # what goes to a student through their LMS hides the hidden cases
-                private = shown if self.hide_hidden else at_level(for_students(report), self.level)
+                private = self.lms.view(report)  # what goes to a student through their LMS hides the hidden cases
                 if self.roster is not None:
                     self.roster.add(private)
                 if system in LAYOUTS:
