@@ -1,8 +1,8 @@
 """Who an output is written for, and what of a report they may see.
 
-Every output is told its audience once, when it is made, and every student-facing face
-(``gdgrade check``, the quiz page, a notebook, a batch's pages and LMS files) makes its view with
-``Audience.view``. The instructor reads a report whole. A student reads it at
+Every output is told its audience once, when it is made (``grader.formats.writer``), and every
+student-facing face (``gdgrade check``, the quiz page, a notebook, a batch's pages and LMS files)
+makes its view with ``Audience.view``. The instructor reads a report whole. A student reads it at
 the instructor's ``--feedback`` level (``grader.feedback``) and, unless the instructor lets them see
 the hidden cases, with every hidden case said and not shown: its inputs, sizes and expected values,
 its exception's message and the calls inside its failing statement, and the seed that would draw

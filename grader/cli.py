@@ -251,22 +251,26 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         why = chosen.selection if chosen is not None else f"the upload folder {submission_dir} does not exist"
     except intake.IntakeError as problem:  # results.json is written whatever happens
         chosen, why = None, str(problem)
+    results = gradescope.ResultsFile(results_path, student_audience(hide_hidden, feedback, quiz))
     if chosen is None or chosen.nothing:
-        results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", quiz.steps)
+        results.fail(f"Nothing in the submission could be graded: {why}.", quiz.steps)
     else:
         try:
-            shown = student_audience(hide_hidden, feedback, quiz).view(_grade_one(chosen, quiz, settings))
-            results = gradescope.results(shown)
+            results.add(results.audience.view(_grade_one(chosen, quiz, settings)))
         except click.ClickException as problem:  # results.json is written whatever happens
-            results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
+            results.fail(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
+    _write_results(results)
+    click.echo(f"Wrote {results_path}: {results.results['score']:g} points")  # type: ignore[index]
+
+
+def _write_results(results: gradescope.ResultsFile) -> None:
+    """Put results.json in place; a path that cannot be written is a usage error, in one line."""
     try:
-        results_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write(results_path, json.dumps(results, indent=2) + "\n")
+        results.finish()
     except FileExistsError:
-        raise click.UsageError(f"cannot write --results {results_path}: a folder on its path is a file") from None
+        raise click.UsageError(f"cannot write --results {results.path}: a folder on its path is a file") from None
     except OSError as problem:
-        raise click.UsageError(f"cannot write --results {results_path}: {problem.strerror}") from None
-    click.echo(f"Wrote {results_path}: {results['score']:g} points")
+        raise click.UsageError(f"cannot write --results {results.path}: {problem.strerror}") from None
 
 
 def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -418,7 +422,8 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
         pages = student_audience(hide_hidden, feedback, quiz)
-        book = gradebook.Gradebook(folder, quiz, pages, roster, any(s.student for s in everything), adjuster)
+        book = gradebook.Gradebook(folder, quiz, pages, roster, any(s.student for s in everything), adjuster,
+                                   [github.Annotations(pages)] if github.active() else [])
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = _resumable(out, submissions, quiz, grader) if resume else set()
@@ -433,8 +438,6 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                         else:
                             result = next(fresh)
                             book.add(result)
-                        if github.active():
-                            github.annotate(pages.view(result))
         except KeyboardInterrupt:
             with atomic.deferred():
                 book.abandon()

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from grader import intake, text
-from grader.audience import student
+from grader.audience import INSTRUCTOR, student
 from grader.feedback import Level
 from grader.formats.summary import Summary, Tally
 from grader.grade import Grader, Settings
@@ -514,7 +514,7 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         tally = Tally(quiz)
         for row in rows:
             if row.last_report is not None:
-                tally.add(row.last_report)
+                tally.add(INSTRUCTOR.view(row.last_report))
         return ClassView(quiz=quiz.name, max_score=sum(step.weight for step in quiz.steps), summary=tally.summary(),
                          students=[StudentRow(user=row.user, name=row.name, attempts=row.attempts,
                                               submits=row.submits, best=row.best_score, last=row.last_score,
