@@ -5,8 +5,8 @@ student-facing face (``gdgrade check``, the quiz page, a notebook, a batch's pag
 makes its view with ``Audience.view``. The instructor reads a report whole. A student reads it at
 the instructor's ``--feedback`` level (``grader.feedback``) and, unless the instructor lets them see
 the hidden cases, with every hidden case said and not shown: its inputs, sizes and expected values,
-its exception's message and the calls inside its failing statement, and the seed that would draw
-it again are left out.
+its exception's message and the calls inside its failing statement, the seed that would draw it
+again, and gdgrade's own faults (which may hold anything gdgrade held) are left out.
 
 What is left out is decided from fields, never from the wording of a sentence: what a check's
 message tells of a case is data on the check (``Check.stopped``, ``Check.other_shape``, its
@@ -96,4 +96,4 @@ def hide_hidden(report: Report) -> Report:
     return report.model_copy(update={
         "checks": [_check(check) for check in report.checks],
         "error": _error(error) if error is not None and is_hidden(error.case) else error,
-        "grading": None})
+        "grading": None, "fault": None})

@@ -1,8 +1,9 @@
 """The ``gdgrade`` command line.
 
 Exit codes: 0 success (``check``: full marks; ``grade``: every submission has
-a report), 1 ``check`` without full marks, 2 usage errors (one line on
-stderr, never a traceback), 130 interrupted.
+a report), 1 ``check`` without full marks, or a file that could not be read or
+written, 2 usage errors (one line on stderr, never a traceback), 70 a fault in
+gdgrade (one line; ``--debug`` prints its traceback), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from grader import (
     __version__,
@@ -29,6 +31,7 @@ from grader import (
     atomic,
     audience,
     catalog,
+    errors,
     intake,
     outdir,
     quiz,
@@ -62,7 +65,7 @@ def load_quiz(spec: str, hint: str = "'--quiz'") -> quiz.Quiz:
     """The quiz ``--quiz`` names; a quiz that cannot be found or loaded is a usage error, in one line."""
     try:
         return quiz.load(spec)
-    except LookupError as problem:
+    except errors.QuizError as problem:
         raise click.BadParameter(str(problem), param_hint=hint) from None
 
 
@@ -106,9 +109,11 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="gdgrade")
+@click.option("--debug", is_flag=True, help="Print the traceback of a fault in gdgrade (a bug: please report it).")
 @click.pass_context
-def cli(context: click.Context) -> None:
+def cli(context: click.Context, debug: bool) -> None:
     """Grade neural-network quizzes: fast, sandboxed, with credit for carried-forward errors."""
+    errors.log_to_stderr(tracebacks=debug)
     if context.invoked_subcommand is None:  # plain "gdgrade": the help, not an error
         click.echo(context.get_help())
 
@@ -226,7 +231,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
     if github.active():
         github.annotate(shown)
         github.summarise(render.markdown(shown))
-    sys.exit(0 if result.full_marks else 1)
+    sys.exit(errors.FAULT_EXIT if result.status is Status.GRADER_ERROR else 0 if result.full_marks else 1)
 
 
 @cli.command("gradescope", short_help="Gradescope's run_autograder step: grade the upload, write results.json.")
@@ -259,6 +264,10 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
             results.add(results.audience.view(_grade_one(chosen, quiz, settings)))
         except click.ClickException as problem:  # results.json is written whatever happens
             results.fail(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
+        except Exception:  # a fault in gdgrade: the student still gets results.json, and the fault its exit code
+            results.fail("gdgrade failed to grade it (a fault in gdgrade): please report it.", quiz.steps)
+            _write_results(results)
+            raise
     _write_results(results)
     click.echo(f"Wrote {results_path}: {results.results['score']:g} points")  # type: ignore[index]
 
@@ -397,7 +406,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     if shard_spec is not None:  # before the submissions are searched: a bad shard is said at once
         try:
             k, n = shard.parse(shard_spec)
-        except ValueError as problem:
+        except shard.ShardError as problem:
             raise click.BadParameter(str(problem), param_hint="'--shard'") from None
         if settings.seed is None:
             raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
@@ -482,7 +491,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     for identifier, shard_folder in order:  # every report whole before anything is written
         try:
             handed_in.append((identifier, gradebook.read_report(shard_folder, identifier).student))
-        except (OSError, ValueError) as problem:
+        except (OSError, ValidationError) as problem:
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
@@ -520,11 +529,11 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: str, roste
     summary.json and .md, index.html, students.js, and with --roster the LMS import file. A student
     is named by their user on the page; their test runs are not exported."""
     from grader.serve import export
-    from grader.serve.store import StoreUnavailable, describe, open_store
+    from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
 
     try:
         store = open_store(url, create=False)
-    except ValueError as problem:
+    except NoDatabase as problem:
         raise click.BadParameter(str(problem), param_hint="'--db'") from None
     except StoreUnavailable as problem:
         raise click.ClickException(f"cannot open --db {describe(url)}: {text.one_line(problem.detail)}") from None
@@ -711,10 +720,11 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     if record is not None:
         raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
                                "gdgrade export --db URL --out DIR (the batch's files)")
+    errors.log_to_stderr(tracebacks=True)  # a server's stderr is its log: a fault keeps its traceback there
     try:
         from grader.serve import connections, identity, listen
         from grader.serve.app import Options, create_app
-        from grader.serve.store import StoreUnavailable, describe, open_store
+        from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
     except ImportError:
         raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
     try:
@@ -737,7 +747,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     url = db or _default_db()
     try:
         store = None if url == "none" else open_store(url)
-    except ValueError as problem:
+    except NoDatabase as problem:
         raise click.BadParameter(str(problem), param_hint="--db") from None
     except StoreUnavailable as problem:
         why = text.one_line(problem.detail or str(problem))
@@ -783,12 +793,13 @@ def _lti(path: Path | None, policy: str, retry_most: float, user_header: str | N
         raise click.UsageError("--lti-config and --user-header each say who the students are: give one")
     if db == "none":
         raise click.BadParameter("an LTI tool keeps its launches and the LMS's scores in a database", param_hint="--db")
-    from grader.serve.lti import Lti, load
+    from grader.serve.lti import ConfigError, Lti, load
 
     try:
-        return Lti(load(path), grade=policy, retry_most=retry_most)  # type: ignore[arg-type]
-    except ValueError as problem:
+        config = load(path)
+    except ConfigError as problem:
         raise click.BadParameter(str(problem), param_hint="--lti-config") from None
+    return Lti(config, grade=policy, retry_most=retry_most)  # type: ignore[arg-type]
 
 
 @cli.group("lti", short_help="The quiz page as an LTI 1.3 tool: what to paste into the LMS.")
@@ -815,7 +826,7 @@ def lti_config_command(url: str | None, lti_config: Path | None, title: str) -> 
     if lti_config is not None:
         try:
             loaded = lti_config_file.load(lti_config)
-        except ValueError as problem:
+        except lti_config_file.ConfigError as problem:
             raise click.BadParameter(str(problem), param_hint="--lti-config") from None
         url, title = loaded.url, loaded.title
     else:
@@ -850,14 +861,14 @@ def quizzes() -> None:
     the reason. A quiz folder is not listed: give its path to --quiz."""
     try:
         entries = catalog.entries()
-    except LookupError as problem:
+    except errors.QuizError as problem:
         raise click.UsageError(str(problem)) from None
     width = max((len(entry.name) for entry in entries), default=0)
     for entry in entries:
         try:
             loaded = entry.load()
             about = f"{loaded.title} (students hand in {loaded.filename})"
-        except LookupError as problem:
+        except errors.QuizError as problem:
             about = f"fails to load: {problem}"
         click.echo(f"{entry.name:<{width}}  {about}")
         shadowed = "; not used: a quiz listed above has its name" if entry.shadowed else ""
@@ -903,7 +914,9 @@ def quiz_check(spec: str, seed: int | None, draws: int, jobs: int | None) -> Non
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors become one line on stderr and exit code 2."""
+    """Entry point: usage errors become one line on stderr and exit code 2, a fault in gdgrade one line
+    and exit code 70 (its traceback with ``--debug``, which the group reads first)."""
+    errors.log_to_stderr(tracebacks=False)
     try:
         cli.main(args=argv, prog_name="gdgrade", standalone_mode=False)
     except click.ClickException as problem:
@@ -914,11 +927,15 @@ def main(argv: list[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("gdgrade: interrupted", err=True)
         sys.exit(130)
-    except quiz.QuizError as problem:  # the quiz's own code failed once loaded (its hidden cases, say)
+    except errors.UserError as problem:  # found once at work: a quiz's own hidden cases failing, say
         click.echo(f"gdgrade: error: {problem}", err=True)
-        sys.exit(2)
+        sys.exit(errors.USAGE_EXIT)
     except OSError as problem:  # a file gdgrade had to write or read failed (a full disk, a folder it cannot write)
         where = f": {problem.filename}" if problem.filename else ""
         click.echo(f"gdgrade: error: {problem.strerror or problem}{where}", err=True)
         sys.exit(1)
+    except Exception as fault:  # noqa: BLE001 - a bug in gdgrade: said as one, never as the user's mistake
+        errors.log.error("%s (a fault in gdgrade, not in what it was given: please report it; --debug prints "
+                         "its traceback)", errors.fault_line(fault), exc_info=fault)
+        sys.exit(errors.FAULT_EXIT)
     sys.exit(0)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import logging
 import secrets
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -21,7 +23,7 @@ import numpy as np
 from grader import compare, conceal, intake, sentences, text
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Call, Check, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
+from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Sandbox as Runner
@@ -46,6 +48,7 @@ STOPPED = {
     Status.DISK_LIMIT: "the run hit the disk limit before it was computed",
 }
 """Why a variable never came back, by how the run ended."""
+log = logging.getLogger("gdgrade.grade")
 
 
 @dataclass(frozen=True)
@@ -205,10 +208,16 @@ def _unrunnable(submission: intake.Submission, grader: Grader, draw: Draw, error
 
 def _fault_report(submission: intake.Submission, grader: Grader, draw: Draw, problem: Exception,
                   started: float) -> Report:
-    """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
-    return _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
-                    warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
-                              "please report it"])
+    """When gdgrade itself fails on a submission: a report that says so, never a batch that ends. The
+    fault is kept whole, its traceback in the report (``Report.fault``) and in the log, since a
+    maintainer needs the place, not a line; the warning a student reads names its type alone."""
+    kind = type(problem).__name__
+    log.error("could not grade submission %s: a fault in gdgrade (%s), please report it; its report keeps the "
+              "traceback", text.one_line(submission.id), kind, exc_info=problem)
+    fault = Fault(type=kind, message=str(problem), traceback="".join(traceback.format_exception(problem)))
+    report = _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
+                      warnings=[f"gdgrade failed on this submission ({kind}): please report it"])
+    return report.model_copy(update={"fault": fault})
 
 
 def _prepare(submission: intake.Submission,

@@ -21,11 +21,11 @@ from html import escape
 from pathlib import Path
 
 from grader import audience, catalog, intake
+from grader.errors import QuizError
 from grader.feedback import LEVELS, Level
 from grader.formats import html, render
 from grader.grade import Grader, Settings
 from grader.intake.folders import notebook_name
-from grader.quiz import QuizError
 from grader.report import Report
 
 OWN_CELLS = ("%gdgrade", "%load_ext grader", "grader.jupyter")

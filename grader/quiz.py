@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from grader.errors import QuizError
+
 Inputs = Mapping[str, object]
 """One case: each input name bound to a number or a numpy array."""
 
@@ -38,10 +40,6 @@ broadcast or outer product stays under it, so no student value can make the grad
 
 class TooLarge(ValueError):
     """The values are too large for the grader to compute with safely."""
-
-
-class QuizError(LookupError):
-    """A quiz that cannot be found, loaded or used: the instructor's to fix, said in one line."""
 
 
 def home(function: object) -> str | None:

@@ -17,7 +17,8 @@ from grader import __version__
 from grader.text import name_text
 
 SCHEMA_VERSION = "1.1"
-"""1.1: ``Check.stopped`` and ``Check.other_shape``, ``StudentError.frames``, the failure ``none``."""
+"""1.1: ``Check.stopped`` and ``Check.other_shape``, ``StudentError.frames``, ``Report.fault``, the
+failure ``none``."""
 
 Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
 
@@ -212,6 +213,15 @@ class StudentError(_Model):
         "hidden case a student sees the first alone, the file's own statement"))
 
 
+class Fault(_Model):
+    """gdgrade's own failure on a submission: a bug in gdgrade, not in the file. Kept whole for whoever
+    reports it; a student's view leaves it out (its message may hold anything gdgrade held)."""
+
+    type: str
+    message: str
+    traceback: str
+
+
 class Sandbox(_Model):
     applied: list[str] = Field(description="layers in force while the submission ran")
     missing: list[str] = Field(description="layers this machine could not apply, with the reason")
@@ -322,6 +332,7 @@ class Report(_Model):
     error: StudentError | None = None
     warnings: list[str] = []
     sandbox: Sandbox | None = Field(None, description="absent when the file was never run")
+    fault: Fault | None = Field(None, description="gdgrade's own failure on it, for status grader_error")
     duration_s: float
     _source_text: str | None = PrivateAttr(None)
 

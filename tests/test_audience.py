@@ -26,6 +26,7 @@ from grader.report import (
     CaseDetail,
     Check,
     Diagnosis,
+    Fault,
     Grading,
     HiddenSize,
     OtherShape,
@@ -122,7 +123,8 @@ def hidden_reports(draw) -> tuple[Report, set[str]]:
     seed = secret(5_000_000)
     report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status="runtime_error", score=0,
                     max_score=len(checks), checks=checks, error=error, duration_s=0.5,
-                    grading=Grading(seed=seed, hidden_cases=hidden, timeout=10, memory_mib=1024, tolerances={}))
+                    grading=Grading(seed=seed, hidden_cases=hidden, timeout=10, memory_mib=1024, tolerances={}),
+                    fault=Fault(type="KeyError", message=f"'{secret(81000)}'", traceback="Traceback ..."))
     return report, secrets
 
 
@@ -153,6 +155,16 @@ def test_a_student_shown_the_hidden_cases_sees_them(drawn):
     report, secrets = drawn
     shown = audience.student("full", hidden_shown=True).view(report).model_dump_json()
     assert any(secret in shown for secret in secrets)
+
+
+def test_a_fault_and_the_seed_never_reach_a_student():
+    report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status="grader_error", score=0,
+                    max_score=0, checks=[], duration_s=0.0, warnings=["gdgrade failed on this submission (KeyError)"],
+                    fault=Fault(type="KeyError", message="'x'", traceback="Traceback (most recent call last): ..."),
+                    grading=Grading(seed=12345, hidden_cases=4, timeout=10, memory_mib=1024, tolerances={}))
+    shown = audience.student("full").view(report)
+    assert (shown.fault, shown.grading, shown.warnings) == (None, None, report.warnings)
+    assert audience.INSTRUCTOR.view(report).fault == report.fault
 
 
 def test_a_hidden_case_error_is_shown_at_the_files_own_statement():

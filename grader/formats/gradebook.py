@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from grader import __version__, atomic, text
 from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
@@ -228,7 +230,7 @@ def claimed(submissions: Iterable[str], roster: Roster | None, systems: Iterable
 
 
 def read_report(folder: Path, submission: str) -> Report:
-    """The report on disk for ``submission``; raises OSError or ValueError when there is no valid one."""
+    """The report on disk for ``submission``; raises OSError or ValidationError when there is no valid one."""
     return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
 
 
@@ -245,7 +247,7 @@ def existing_report(folder: Path, submission: str, quiz: str, digest: str | None
         report = read_report(folder, submission)
     except FileNotFoundError:
         return NO_REPORT
-    except (OSError, ValueError):
+    except (OSError, ValidationError):
         return "not a valid report"
     if report.grader_version != __version__:
         return f"made by gdgrade {text.one_line(report.grader_version)[:32]} (this is {__version__})"
@@ -265,7 +267,7 @@ def kept_seed(folder: Path, submissions: Iterable[Submission], quiz: str) -> int
     for submission in submissions:
         try:
             report = read_report(folder, submission.id)
-        except (OSError, ValueError):
+        except (OSError, ValidationError):
             continue
         if report.quiz == quiz and report.grading is not None:
             return report.grading.seed

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grader import atomic
 from grader.audience import Audience, student
+from grader.errors import UserError
 from grader.formats import gradebook
 from grader.formats.lms import Roster
 from grader.formats.summary import Summary
@@ -24,7 +25,7 @@ from grader.quiz import Quiz
 from grader.serve.store import Chosen, Store, Which
 
 
-class NothingToExport(LookupError):
+class NothingToExport(UserError):
     """The store holds no submit of the quiz asked for (the message says what it does hold)."""
 
 
