@@ -26,12 +26,12 @@ def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
     per submission (this process and its children together)."""
     from grader.grade import Settings, hidden_inputs, job_settings
     from grader.quiz import load
-    from grader.sandbox.supervisor import Sandbox
+    from grader.sandbox.supervisor import Runner
 
     quiz = load("gradient_descent")
     settings = Settings(seed=seed)
     cases = quiz.cases(settings.hidden_cases, seed)
-    with Sandbox(job_settings(quiz, cases, settings), hidden_inputs(cases), jobs) as sandbox:
+    with Runner(job_settings(quiz, cases, settings), hidden_inputs(cases), jobs) as sandbox:
         sandbox.submit(paths[0].read_text()).result()  # the server started and warmed
         before = tree_sum(os.getpid(), cpu_seconds)  # this process, its live descendants and those reaped
         started = time.perf_counter()

@@ -17,6 +17,7 @@ a ``QuizError`` that says in one line what and where.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -73,7 +74,7 @@ def _built_in() -> list[Entry]:
                         f"{here}, where they are not installed; run the installed gdgrade command (or "
                         "'python -m grader' from another folder), or install with 'pip install -e .'") from None
     return [Entry(info.name, f"shipped with gdgrade: {BUILT_IN}.{info.name}",
-                  lambda name=info.name: _from_module(f"{BUILT_IN}.{name}", name), shipped=True)
+                  functools.partial(_from_module, f"{BUILT_IN}.{info.name}", info.name), shipped=True)
             for info in sorted(pkgutil.iter_modules(reference.__path__), key=lambda info: info.name) if info.ispkg]
 
 
@@ -82,7 +83,7 @@ def _installed() -> list[Entry]:
     for point in sorted(metadata.entry_points(group=GROUP), key=lambda point: (point.name, point.value)):
         distribution = f"{point.dist.name} {point.dist.version}" if point.dist else "an installed distribution"
         found.append(Entry(point.name, f"installed with {distribution}: entry point {point.name} = {point.value}",
-                           lambda point=point: _from_entry_point(point)))
+                           functools.partial(_from_entry_point, point)))
     return found
 
 
@@ -248,7 +249,8 @@ def _checked(quiz: Quiz, name: str | None, where: str) -> Quiz:
 def problems_of(quiz: Quiz) -> list[str]:
     """What makes a quiz unusable, found without running a student's file: names, steps and
     mistakes that do not fit together, and a reference that fails on the public inputs."""
-    problems = [*_naming_problems(quiz), *_step_problems(quiz), *_mistake_problems(quiz)]
+    problems = [*_naming_problems(quiz), *_input_problems(quiz), *_source_problems(quiz), *_step_problems(quiz),
+                *_mistake_problems(quiz)]
     if not problems:
         try:
             quiz.solve(quiz.public_inputs)
@@ -263,6 +265,15 @@ def _naming_problems(quiz: Quiz) -> list[str]:
         problems.append(f"its name {quiz.name!r} is not letters, digits, '_', '.' and '-'")
     if not isinstance(quiz.filename, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py", quiz.filename):
         problems.append(f"its filename {quiz.filename!r} is not the plain name of a .py file")
+    from grader.feedback import LEVELS  # here: loading a quiz needs no report model until it is checked
+
+    if quiz.feedback not in LEVELS:
+        problems.append(f"its feedback {quiz.feedback!r} is not one of {', '.join(LEVELS)}")
+    return problems
+
+
+def _input_problems(quiz: Quiz) -> list[str]:
+    problems = []
     if not quiz.public_inputs:
         problems.append("it has no public inputs")
     for name, value in quiz.public_inputs.items():
@@ -281,10 +292,13 @@ def _naming_problems(quiz: Quiz) -> list[str]:
         problems.append("its hidden_inputs is not a function of (rng, index)")
     if quiz.default_hidden_cases < 1:
         problems.append("it has no hidden cases by default: default_hidden_cases must be at least 1")
-    for label, text in (("solution_source", quiz.solution_source), ("starter_source", quiz.starter_source)):
-        if not isinstance(text, str) or not text.strip():
-            problems.append(f"its {label} is empty")
     return problems
+
+
+def _source_problems(quiz: Quiz) -> list[str]:
+    return [f"its {label} is empty" for label, text in (("solution_source", quiz.solution_source),
+                                                        ("starter_source", quiz.starter_source))
+            if not isinstance(text, str) or not text.strip()]
 
 
 def _step_problems(quiz: Quiz) -> list[str]:

@@ -19,8 +19,9 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -34,19 +35,26 @@ from grader import (
     errors,
     intake,
     outdir,
-    quiz,
     quizcheck,
     report,
     shard,
     text,
 )
 from grader import feedback as levels
+from grader.errors import QuizError
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
+from grader.quiz import Quiz
 from grader.report import Status
 from grader.source import SourceError, decode
+
+if TYPE_CHECKING:  # the page's types: the page itself is imported only by the commands that serve it
+    from grader.serve.app import ShowSolution
+    from grader.serve.lti import Policy
+    from grader.serve.store import Store
+    from grader.serve.store.model import Which
 
 
 def _finite(context: click.Context, parameter: click.Parameter, value: float | None) -> float | None:
@@ -61,11 +69,11 @@ QUIZ_HELP = ("The quiz: a name (gdgrade quizzes lists them) or the path of a qui
 DEFAULT_QUIZ = "gradient_descent"
 
 
-def load_quiz(spec: str, hint: str = "'--quiz'") -> quiz.Quiz:
+def load_quiz(spec: str, hint: str = "'--quiz'") -> Quiz:
     """The quiz ``--quiz`` names; a quiz that cannot be found or loaded is a usage error, in one line."""
     try:
-        return quiz.load(spec)
-    except errors.QuizError as problem:
+        return catalog.load(spec)
+    except QuizError as problem:
         raise click.BadParameter(str(problem), param_hint=hint) from None
 
 
@@ -136,10 +144,10 @@ replace_option = click.option(
     help="Replace the files of another batch that --out holds (without it, such a folder is refused).")
 
 
-def student_audience(hide_hidden: bool, feedback: levels.Level | None, chosen: quiz.Quiz) -> audience.Audience:
+def student_audience(hide_hidden: bool, feedback: levels.Level | None, chosen: Quiz) -> audience.Audience:
     """Whom student-facing output is for: a student at ``--feedback`` (default: the quiz's), shown the
     hidden cases unless ``--hide-hidden-cases``."""
-    return audience.student(feedback or chosen.feedback, hidden_shown=not hide_hidden)  # type: ignore[arg-type]
+    return audience.student(feedback or chosen.feedback, hidden_shown=not hide_hidden)
 
 
 def _format_report(result: report.Report, output_format: str) -> str:
@@ -156,7 +164,7 @@ def _format_report(result: report.Report, output_format: str) -> str:
     return render.text(result, color=sys.stdout.isatty(), unicode="utf" in encoding)
 
 
-def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
+def open_grader(quiz: Quiz, settings: Settings, jobs: int = 1) -> Grader:
     """A started grader, once its sandbox says which layers it has: strict mode refuses to go on
     without all of them; otherwise a missing layer is noted once on stderr."""
     grader = Grader(quiz, settings, jobs)
@@ -174,7 +182,7 @@ def open_grader(quiz: quiz.Quiz, settings: Settings, jobs: int = 1) -> Grader:
     return grader
 
 
-def _note_other_quiz(submissions: list[intake.Submission], chosen: quiz.Quiz) -> None:
+def _note_other_quiz(submissions: list[intake.Submission], chosen: Quiz) -> None:
     """When the files look like another quiz's, the run probably forgot --quiz: when every file does and
     no --quiz was given, refuse (grading them all with the default quiz gives every student 0);
     otherwise say so on stderr."""
@@ -195,7 +203,7 @@ def _note_other_quiz(submissions: list[intake.Submission], chosen: quiz.Quiz) ->
                "if that was meant", err=True)
 
 
-def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Settings) -> report.Report:
+def _grade_one(submission: intake.Submission, quiz: Quiz, settings: Settings) -> report.Report:
     with open_grader(quiz, settings) as grader:
         return next(grader.grade([submission]))
 
@@ -209,7 +217,7 @@ def _grade_one(submission: intake.Submission, quiz: quiz.Quiz, settings: Setting
 @feedback_option
 @grading_options
 def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feedback: levels.Level | None,
-          quiz: quiz.Quiz, settings: Settings) -> None:
+          quiz: Quiz, settings: Settings) -> None:
     """Self-check one FILE and explain each variable. Exit 0 on full marks, 1 otherwise.
 
     FILE may be a .py file, a notebook (.ipynb: its code cells are graded) or a .zip of the work."""
@@ -243,7 +251,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
 @feedback_option
 @grading_options
 def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bool, feedback: levels.Level | None,
-                       quiz: quiz.Quiz, settings: Settings) -> None:
+                       quiz: Quiz, settings: Settings) -> None:
     """The whole run_autograder step: grade the upload, write Gradescope's results.json (always)."""
     context = click.get_current_context()
     defaults = all(context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT
@@ -269,7 +277,7 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
             _write_results(results)
             raise
     _write_results(results)
-    click.echo(f"Wrote {results_path}: {results.results['score']:g} points")  # type: ignore[index]
+    click.echo(f"Wrote {results_path}: {results.score:g} points")
 
 
 def _write_results(results: gradescope.ResultsFile) -> None:
@@ -367,7 +375,7 @@ def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: bool, replace: bool,
                   shard_spec: str | None, layout: str, attempts: str, roster: lms.Roster | None,
                   adjustments: Callable[[tuple[str, ...]], adjust.Adjuster], hide_hidden: bool,
-                  feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
+                  feedback: levels.Level | None, quiz: Quiz, settings: Settings) -> None:
     """Grade every submission under PATHS; write one report each and the class files to --out.
 
     \b
@@ -403,14 +411,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
     Reports of submissions no longer in this batch are removed; a folder that
     holds another batch's files is refused unless --replace is given.
     """
-    if shard_spec is not None:  # before the submissions are searched: a bad shard is said at once
-        try:
-            k, n = shard.parse(shard_spec)
-        except shard.ShardError as problem:
-            raise click.BadParameter(str(problem), param_hint="'--shard'") from None
-        if settings.seed is None:
-            raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
-                                   "(choose a number and keep it from students)")
+    k, n = _shard(shard_spec, settings)  # before the submissions are searched: a bad shard is said at once
     adjuster = adjustments(quiz.variables)
     try:
         found = intake.find(paths, quiz.filename, layout, attempts)
@@ -433,6 +434,7 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         pages = student_audience(hide_hidden, feedback, quiz)
         book = gradebook.Gradebook(folder, quiz, pages, roster, any(s.student for s in everything), adjuster,
                                    [github.Annotations(pages)] if github.active() else [])
+        done: set[str] = set()  # an interrupt while the sandbox starts has kept none
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
                 done = _resumable(out, submissions, quiz, grader) if resume else set()
@@ -459,6 +461,20 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
         if shard_spec is not None:
             shard.write_manifest(out, quiz.name, k, n, everything, submissions, settings.seed)
     _announce(summary, out, f" ({len(done)} kept from an earlier run)" if done else "")
+
+
+def _shard(spec: str | None, settings: Settings) -> tuple[int, int]:
+    """``--shard K/N`` as (K, N); without it (1, 1), the whole batch."""
+    if spec is None:
+        return 1, 1
+    try:
+        part = shard.parse(spec)
+    except shard.ShardError as problem:
+        raise click.BadParameter(str(problem), param_hint="'--shard'") from None
+    if settings.seed is None:
+        raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
+                               "(choose a number and keep it from students)")
+    return part
 
 
 @cli.command(short_help="Combine the --out folders of every shard of a batch.")
@@ -522,7 +538,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
 @roster_options
 @hide_option
 @replace_option
-def export_command(url: str, out: Path, quiz_name: str | None, which: str, roster: lms.Roster | None,
+def export_command(url: str, out: Path, quiz_name: str | None, which: Which, roster: lms.Roster | None,
                    hide_hidden: bool, replace: bool) -> None:
     """Write each student's best (or last) Submit on the quiz page, kept in the --db database, to --out,
     exactly as gdgrade grade writes a batch: <user>.json and .html per student, grades.csv, junit.xml,
@@ -540,7 +556,7 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: str, roste
     with store:
         try:
             chosen_quiz = load_quiz(quiz_name or export.only_quiz(store))
-            chosen = export.select(store, chosen_quiz.name, which)  # type: ignore[arg-type]
+            chosen = export.select(store, chosen_quiz.name, which)
             atomic.install_interrupt_handler()
             with _output_folder(out) as folder:
                 summary = export.write(chosen, folder, chosen_quiz,
@@ -576,7 +592,7 @@ def _check_roster(roster: lms.Roster | None, handed_in: list[tuple[str, report.S
         click.echo(f"gdgrade: note: {note}", err=True)
 
 
-def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Quiz, grader: Grader) -> set[str]:
+def _resumable(out: Path, submissions: list[intake.Submission], chosen: Quiz, grader: Grader) -> set[str]:
     """The ids whose report in ``out`` ``--resume`` keeps; when it keeps none, it says why on stderr."""
     kept: set[str] = set()
     declined: dict[str, int] = {}
@@ -596,7 +612,7 @@ def _resumable(out: Path, submissions: list[intake.Submission], chosen: quiz.Qui
     return kept
 
 
-def _claim(folder: outdir.OutputFolder, names: list[str], batch: dict[str, object], replace: bool) -> None:
+def _claim(folder: outdir.OutputFolder, names: list[str], batch: outdir.Batch, replace: bool) -> None:
     """``folder.claim``, refused in one line when the folder holds another batch (without ``--replace``)."""
     try:
         folder.claim(names, batch, replace)
@@ -704,12 +720,12 @@ def _default_db() -> str:
 @click.option("--record", hidden=True, default=None)
 @feedback_option
 @grading_options
-def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | None, user_header: str | None,
+def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, db: str | None, user_header: str | None,
           trusted_proxies: tuple[str, ...], proxy_secret: str | None, root_path: str, admin_token: str | None,
           rate: float, queue: int | None, max_source: int, quota: int, quota_mib: int, stop_timeout: float,
           also: tuple[str, ...], header_timeout: float, body_timeout: float, max_connections: int,
-          lti_config: Path | None, grade_policy: str, lti_retry_most: float, record: str | None,
-          feedback: levels.Level | None, quiz: quiz.Quiz, settings: Settings) -> None:
+          lti_config: Path | None, grade_policy: Policy, lti_retry_most: float, record: str | None,
+          feedback: levels.Level | None, quiz: Quiz, settings: Settings) -> None:
     """Serve the quiz page: its instructions, an editor with the starter file, Test run, Submit
     (graded as gdgrade check does, on hidden cases drawn for each attempt), Reset, the solution once
     earned, and the class's live view for instructors (/class).
@@ -722,15 +738,12 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
                                "gdgrade export --db URL --out DIR (the batch's files)")
     errors.log_to_stderr(tracebacks=True)  # a server's stderr is its log: a fault keeps its traceback there
     try:
-        from grader.serve import connections, identity, listen
+        from grader.serve import connections, listen
         from grader.serve.app import Options, create_app
-        from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
+        from grader.serve.store import describe
     except ImportError:
         raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
-    try:
-        proxies = tuple(ipaddress.ip_network(address, strict=False) for address in trusted_proxies) or identity.LOOPBACK
-    except ValueError as problem:
-        raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
+    proxies = _proxies(trusted_proxies)
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
     lti = _lti(lti_config, grade_policy, lti_retry_most, user_header, db)
@@ -745,24 +758,13 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
     except listen.CannotListen as problem:
         raise click.UsageError(str(problem)) from None
     url = db or _default_db()
-    try:
-        store = None if url == "none" else open_store(url)
-    except NoDatabase as problem:
-        raise click.BadParameter(str(problem), param_hint="--db") from None
-    except StoreUnavailable as problem:
-        why = text.one_line(problem.detail or str(problem))
-        raise click.ClickException(f"cannot use --db {describe(url)}: {why}") from None
-    options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,  # type: ignore[arg-type]
+    store = _page_store(url)
+    options = Options(jobs=jobs or os.cpu_count() or 1, show_solution=show_solution, store=store,
                       rate=rate, queue=queue, max_source=max_source << 10, user_header=user_header,
                       trusted_proxies=proxies, proxy_secret=proxy_secret, root_path=root_path.rstrip("/"),
                       admin_token=admin_token, quota_attempts=quota, quota_bytes=quota_mib << 20, seed=settings.seed,
                       feedback=feedback, stop_timeout=stop_timeout, lti=lti)
-    names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
-    quizzes = {quiz.name: quiz}
-    for name in names:
-        more = load_quiz(name, hint="'--also NAME|PATH'")
-        quizzes.setdefault(more.name, more)
-    app = create_app(list(quizzes.values()), settings, options)
+    app = create_app(_served(quiz, also), settings, options)
     if host not in ("127.0.0.1", "localhost", "::1") and not user_header and lti is None:
         click.echo(f"gdgrade: warning: serving on {host} with anonymous students: anyone who reaches it can use "
                    "it; put it behind a reverse proxy with a login (--user-header)", err=True)
@@ -785,7 +787,40 @@ def serve(host: str, port: int, jobs: int | None, show_solution: str, db: str | 
             store.close()
 
 
-def _lti(path: Path | None, policy: str, retry_most: float, user_header: str | None, db: str | None) -> Any:
+def _proxies(addresses: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``--trusted-proxy``'s networks (this machine's when none is given)."""
+    from grader.serve import identity
+
+    try:
+        return tuple(ipaddress.ip_network(address, strict=False) for address in addresses) or identity.LOOPBACK
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--trusted-proxy") from None
+
+
+def _page_store(url: str) -> Store | None:
+    """The page's store at ``--db``'s ``url`` (None for ``none``); a usage error when it cannot be used."""
+    from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
+
+    try:
+        return None if url == "none" else open_store(url)
+    except NoDatabase as problem:
+        raise click.BadParameter(str(problem), param_hint="--db") from None
+    except StoreUnavailable as problem:
+        why = text.one_line(problem.detail or str(problem))
+        raise click.ClickException(f"cannot use --db {describe(url)}: {why}") from None
+
+
+def _served(first: Quiz, also: tuple[str, ...]) -> list[Quiz]:
+    """The quizzes the page serves: the first, then those ``--also`` names ('all': every one listed)."""
+    names = [entry.name for entry in catalog.entries() if not entry.shadowed] if "all" in also else list(also)
+    quizzes = {first.name: first}
+    for name in names:
+        more = load_quiz(name, hint="'--also NAME|PATH'")
+        quizzes.setdefault(more.name, more)
+    return list(quizzes.values())
+
+
+def _lti(path: Path | None, policy: Policy, retry_most: float, user_header: str | None, db: str | None) -> Any:
     """``serve``'s LTI settings from ``--lti-config``, or None; a usage error for what cannot go with them."""
     if path is None:
         return None
@@ -799,7 +834,7 @@ def _lti(path: Path | None, policy: str, retry_most: float, user_header: str | N
         config = load(path)
     except ConfigError as problem:
         raise click.BadParameter(str(problem), param_hint="--lti-config") from None
-    return Lti(config, grade=policy, retry_most=retry_most)  # type: ignore[arg-type]
+    return Lti(config, grade=policy, retry_most=retry_most)
 
 
 @cli.group("lti", short_help="The quiz page as an LTI 1.3 tool: what to paste into the LMS.")
@@ -861,14 +896,14 @@ def quizzes() -> None:
     the reason. A quiz folder is not listed: give its path to --quiz."""
     try:
         entries = catalog.entries()
-    except errors.QuizError as problem:
+    except QuizError as problem:
         raise click.UsageError(str(problem)) from None
     width = max((len(entry.name) for entry in entries), default=0)
     for entry in entries:
         try:
             loaded = entry.load()
             about = f"{loaded.title} (students hand in {loaded.filename})"
-        except errors.QuizError as problem:
+        except QuizError as problem:
             about = f"fails to load: {problem}"
         click.echo(f"{entry.name:<{width}}  {about}")
         shadowed = "; not used: a quiz listed above has its name" if entry.shadowed else ""

@@ -15,7 +15,8 @@ is ``grader.diagnose``'s, so this module only judges.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,13 +34,12 @@ from grader.evidence import (
     not_assigned,
 )
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Step, apply, close, parameters
+from grader.quiz import Mistake, Step, apply, close, parameters
 from grader.report import (
     PASSING,
     CaseDetail,
     Check,
     Diagnosis,
-    Failure,
     HiddenSize,
     OtherShape,
     Outcome,
@@ -76,8 +76,8 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
         return CaseDetail(passed=False, failure="not_run", problem=FAILURE_TEXT["not_run"],
                           **detail)
     if isinstance(value, Missing):
-        unset: Failure = "missing" if value.kind == "missing" else "none"
-        return CaseDetail(passed=False, failure=unset, problem=FAILURE_TEXT[unset], **detail)
+        return CaseDetail(passed=False, failure="missing",
+                          problem="not defined" if value.kind == "missing" else "still None", **detail)
     if isinstance(value, Other):
         return CaseDetail(passed=False, failure="not_a_number", problem=f"not a number: got {code_span(value.type)}",
                           **detail)
@@ -135,7 +135,7 @@ def _consistent(context: Context, step: Step, judged: Sequence[int]) -> tuple[st
     return None
 
 
-def _formulation_matches(context: Context, step: Step, formulation, index: int) -> bool:  # noqa: ANN001
+def _formulation_matches(context: Context, step: Step, formulation: Callable[..., object], index: int) -> bool:
     actual, own = as_array(context.value(step.name, index)), context.own[index]
     if actual is None or own is None:
         return False
@@ -190,11 +190,11 @@ def _wrong_upstream(context: Context, upstream: Sequence[str], judged: Sequence[
 def _constant(context: Context, step: Step, judged: Sequence[int]) -> bool:
     """Identical in every judged case although the values it is computed from change."""
     ran = [index for index in judged if context.runs[index] is not None]
-    arrays = [as_array(context.value(step.name, index)) for index in ran]
-    if len(ran) < 2 or any(a is None for a in arrays):
+    arrays = [array for index in ran if (array := as_array(context.value(step.name, index))) is not None]
+    if len(ran) < 2 or len(arrays) < len(ran):
         return False
     first = arrays[0]
-    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):  # type: ignore[union-attr]
+    if not all(a.shape == first.shape and np.array_equal(a, first) for a in arrays[1:]):
         return False
     should = []
     for index in ran:
@@ -211,12 +211,12 @@ def _subject(subjects: Sequence[str], verb: str) -> str:
 def _stopped(context: Context, index: int, name: str, told: Told) -> Stopped:
     """Where case ``index`` stopped at step ``name``: the statement, the exception, the case and the
     first input whose size differs from the public case's (what the code seems to assume)."""
-    stop = context.runs[index].stop  # type: ignore[union-attr]
-    assert stop is not None
+    run = context.runs[index]
+    assert run is not None and run.stop is not None, "told only of a case that stopped"
+    stop = run.stop
     line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
     public, here = context.reference.cases[0], context.reference.cases[index]
-    shapes = [(given, list(np.asarray(value).shape), list(np.asarray(public[given]).shape))
-              for given, value in here.items()]
+    shapes = [(given, list(np.shape(value)), list(np.shape(public[given]))) for given, value in here.items()]
     size = next((HiddenSize(input=given, shape=shape, public_shape=public_shape)
                  for given, shape, public_shape in shapes if index and shape and shape != public_shape), None)
     inside = context.charged[index] == name and any(
@@ -236,9 +236,24 @@ def _other_shape(context: Context, step: Step, values: Sequence[StudentValue | N
     return None
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """What judging a step decided: the outcome and its sentence, and for a failure what explains it."""
+
+    outcome: Outcome
+    message: str
+    diagnosis: Diagnosis | None = None
+    failed_case: str | None = None
+    mistake: Mistake | None = None
+    """The known mistake it matches, whose name and hint the check carries."""
+    stopped: Stopped | None = None
+    """Where the run stopped, when the message tells it."""
+    other_shape: OtherShape | None = None
+    """A right value's other shape, when the message notes it."""
+
+
 def check_step(context: Context, step: Step, stopped: str) -> Check:
     """Decide one variable's outcome and explain it."""
-    name = f"`{step.name}`"
     facts = context.facts
     values = [context.value(step.name, index) for index in range(len(context.runs))]
     expected = context.reference.expected
@@ -247,92 +262,111 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
                CaseDetail(case=case_name(i), passed=False, failure="not_reached", expected=expected[i][step.name].plain,
                           problem=FAILURE_TEXT["not_reached"])
                for i, v in enumerate(values)]
-    upstream = step.upstream
-    hint = mistake_name = failed_case = diagnosis = where = other_shape = None
     found_in = next((run.found_in[step.name] for run in context.runs if run and step.name in run.found_in), None)
-    charged = [index for index in range(len(context.runs)) if context.charged[index] == step.name]
-    public = values[0]
-    if public is None or (isinstance(public, Missing) and not charged):
-        outcome = Outcome.MISSING
-        if public is None:
-            message = f"{name} was not computed: {stopped}"
-            diagnosis = Diagnosis(kind="not_reached", explanation=message)
-        elif not context.reached(step.name, 0):
-            where = _stopped(context, 0, context.charged[0] or step.name, "not_reached")
-            message = stopped_message(step.name, where, None)
-            diagnosis = Diagnosis(kind="not_reached", explanation=message)
-        elif public.kind == "missing" and step.name in facts.functions:
-            function = facts.functions[step.name]
-            located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
-                       f"call {code_span(function + '()')} at the end of the file, or compute it at top level")
-            message = f"{located} ({step.description})"
-            diagnosis = Diagnosis(kind="inside_function", explanation=message, located=located)
-        else:
-            message = f"{name} is {details[0].problem}: compute {step.description}"
-    elif charged:
-        outcome = Outcome.WRONG
-        failed_case = case_name(charged[0])
-        where = _stopped(context, charged[0], step.name, "raised")
-        mistake = diagnose.matching_mistake(context, step, judged, raised=True)
-        diagnosis = Diagnosis(kind="exception", explanation=story(step.name, where))
-        if mistake is not None:
-            mistake_name, hint = mistake.name, mistake.hint
-            diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
-        message = stopped_message(step.name, where, mistake_name)
-        diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
-    elif len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
-        outcome = Outcome.WRONG
-        failed_case = case_name(1)
-        where = _stopped(context, 1, context.charged[1] or step.name, "unjudged")
-        message = stopped_message(step.name, where, None)
-        diagnosis = Diagnosis(kind="not_reached", explanation=message)
-    elif all(details[index].passed for index in judged):
-        outcome = Outcome.CORRECT
-        other_shape = _other_shape(context, step, values, judged)
-        message = correct_message(step.name, details, other_shape)
-    elif step.name in facts.literals:
-        outcome = Outcome.HARDCODED
-        message = (f"{name} is assigned a literal value; it must be computed from {names(upstream)}, "
-                   "so it is wrong as soon as the inputs change")
-    elif ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
-          and _shows_work(context, step, judged) and _varies(context, step, judged)):
-        outcome = Outcome.CONSISTENT
-        message = (f"{name} differs from the reference only because {_subject(wrong, 'is')} wrong: "
-                   "it is computed correctly from your own values (error carried forward)")
-    elif _constant(context, step, judged):
-        outcome = Outcome.HARDCODED
-        message = (f"{name} has the same value in every case although {_subject(upstream, 'changes')}"
-                   " between cases: it does not depend on the inputs")
-    else:
-        outcome = Outcome.WRONG
-        failing = next(details[index] for index in judged if not details[index].passed)
-        failed_case = failing.case
-        shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
-        mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
-        if mistake is not None:
-            mistake_name, hint = mistake.name, mistake.hint
-        diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
-                                         [index for index in judged if not details[index].passed])
-        message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
-    passed = outcome in PASSING
+    verdict = _verdict(context, step, stopped, values, details, judged)
+    passed = verdict.outcome in PASSING
+    diagnosis, mistake = verdict.diagnosis, verdict.mistake
     return Check(
         name=step.name,
-        outcome=outcome,
+        outcome=verdict.outcome,
         passed=passed,
         score=step.weight if passed else 0.0,
         max_score=step.weight,
-        message=message,
-        hint=(diagnosis.hint if diagnosis and diagnosis.hint else hint),
-        mistake=mistake_name,
+        message=verdict.message,
+        hint=(diagnosis.hint if diagnosis and diagnosis.hint else mistake.hint if mistake else None),
+        mistake=mistake.name if mistake else None,
         line=facts.lines.get(step.name),
         place=facts.place(facts.lines[step.name]) if step.name in facts.lines else None,
-        failed_case=failed_case,
-        stopped=where,
-        other_shape=other_shape,
+        failed_case=verdict.failed_case,
+        stopped=verdict.stopped,
+        other_shape=verdict.other_shape,
         diagnosis=None if passed else diagnosis,
         found_in=found_in,
         cases=details,
     )
+
+
+def _verdict(context: Context, step: Step, stopped: str, values: Sequence[StudentValue | None],
+             details: Sequence[CaseDetail], judged: list[int]) -> _Verdict:
+    """The step's outcome, in the order the rules are tried: not there, raised at it, reached by the
+    public case alone, right, then each way of being wrong."""
+    charged = [index for index in range(len(context.runs)) if context.charged[index] == step.name]
+    public = values[0]
+    if public is None or (isinstance(public, Missing) and not charged):
+        return _missing(context, step, stopped, public, details[0])
+    if charged:
+        return _raised(context, step, judged, charged)
+    if len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
+        return _public_only(context, step)
+    if all(details[index].passed for index in judged):
+        other_shape = _other_shape(context, step, values, judged)
+        return _Verdict(Outcome.CORRECT, correct_message(step.name, details, other_shape), other_shape=other_shape)
+    return _incorrect(context, step, details, judged)
+
+
+def _missing(context: Context, step: Step, stopped: str, public: Missing | None, detail: CaseDetail) -> _Verdict:
+    """No value in the public case: the run stopped first, the code never reached it, it is only in a
+    function nobody called, or the file has no such variable (or leaves it None)."""
+    name = f"`{step.name}`"
+    if public is None:
+        message = f"{name} was not computed: {stopped}"
+        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message))
+    if not context.reached(step.name, 0):
+        where = _stopped(context, 0, context.charged[0] or step.name, "not_reached")
+        message = stopped_message(step.name, where, None)
+        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message), stopped=where)
+    if public.kind == "missing" and step.name in context.facts.functions:
+        function = context.facts.functions[step.name]
+        located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
+                   f"call {code_span(function + '()')} at the end of the file, or compute it at top level")
+        message = f"{located} ({step.description})"
+        return _Verdict(Outcome.MISSING, message,
+                        Diagnosis(kind="inside_function", explanation=message, located=located))
+    return _Verdict(Outcome.MISSING, f"{name} is {detail.problem}: compute {step.description}")
+
+
+def _raised(context: Context, step: Step, judged: list[int], charged: list[int]) -> _Verdict:
+    """The code raised (or ran out of time) at the step: wrong, told where and how."""
+    where = _stopped(context, charged[0], step.name, "raised")
+    mistake = diagnose.matching_mistake(context, step, judged, raised=True)
+    diagnosis: Diagnosis | None = Diagnosis(kind="exception", explanation=story(step.name, where))
+    if mistake is not None:
+        diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
+    diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
+    message = stopped_message(step.name, where, mistake.name if mistake else None)
+    return _Verdict(Outcome.WRONG, message, diagnosis, where.case, mistake, stopped=where)
+
+
+def _public_only(context: Context, step: Step) -> _Verdict:
+    """Only the public case, whose answer is known, reached the step: it cannot be judged right."""
+    where = _stopped(context, 1, context.charged[1] or step.name, "unjudged")
+    message = stopped_message(step.name, where, None)
+    return _Verdict(Outcome.WRONG, message, Diagnosis(kind="not_reached", explanation=message), where.case,
+                    stopped=where)
+
+
+def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judged: list[int]) -> _Verdict:
+    """A value that does not match: typed in, right from the student's own wrong values, the same in
+    every case, or wrong (with what explains it)."""
+    name, upstream = f"`{step.name}`", step.upstream
+    if step.name in context.facts.literals:
+        return _Verdict(Outcome.HARDCODED, f"{name} is assigned a literal value; it must be computed from "
+                        f"{names(upstream)}, so it is wrong as soon as the inputs change")
+    if ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
+            and _shows_work(context, step, judged) and _varies(context, step, judged)):
+        return _Verdict(Outcome.CONSISTENT, f"{name} differs from the reference only because "
+                        f"{_subject(wrong, 'is')} wrong: it is computed correctly from your own values "
+                        "(error carried forward)")
+    if _constant(context, step, judged):
+        return _Verdict(Outcome.HARDCODED, f"{name} has the same value in every case although "
+                        f"{_subject(upstream, 'changes')} between cases: it does not depend on the inputs")
+    failing = next(details[index] for index in judged if not details[index].passed)
+    shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
+    mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
+    diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
+                                     [index for index in judged if not details[index].passed])
+    message = wrong_message(step.name, failing.case, failing.problem or "", mistake.name if mistake else None)
+    return _Verdict(Outcome.WRONG, message, diagnosis, failing.case, mistake)
 
 
 def check_all(reference: Reference, runs: Sequence[CaseRun | None], facts: Facts | None = None,

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from grader import explain, nearby
 from grader.evidence import Context, as_array, extra_axes
 from grader.protocol import Numeric
-from grader.quiz import Mistake, Step, TooLarge, apply, close, expression, parameters
+from grader.quiz import Mistake, Step, TooLarge, Values, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
 from grader.text import describe_shape, names
 
@@ -41,7 +41,8 @@ def _mistake_matches(context: Context, step: Step, judged: Sequence[int], mistak
     compared = 0
     for index in judged:
         if context.charged[index] == step.name:  # the student's statement raised here: so must the mistake
-            stop = context.runs[index].stop  # type: ignore[union-attr]
+            run = context.runs[index]
+            stop = run.stop if run is not None else None
             if stop is None or stop.timeout or _raised(mistake.compute, context.own[index]) != stop.error:
                 return False
             compared += 1
@@ -55,7 +56,7 @@ def _mistake_matches(context: Context, step: Step, judged: Sequence[int], mistak
     return compared > 0
 
 
-def _raised(function, values: Mapping[str, object] | None) -> str | None:  # noqa: ANN001 - a quiz function
+def _raised(function: Callable[..., object], values: Values | None) -> str | None:
     """The name of the exception ``function`` raises on ``values`` (a numpy shape error, say); None
     when it gives a value, or when the values it needs are not there."""
     if values is None:
@@ -78,6 +79,8 @@ def diagnose(context: Context, step: Step, judged: Sequence[int], mistake: Mista
     ran = [index for index in judged if context.runs[index] is not None]
     values = [context.value(step.name, index) for index in ran]
     targets = [as_array(value) for value in values]
+    arrays = [target for target in targets if target is not None]
+    complete = len(arrays) == len(targets)  # every value is numbers: then ``arrays`` is ``targets``
     expected = [context.reference.arrays[index][step.name] for index in ran]
     numeric = [value for value in values if isinstance(value, Numeric)]
     needed = expression(step.formulations[0])
@@ -92,33 +95,35 @@ def diagnose(context: Context, step: Step, judged: Sequence[int], mistake: Mista
                          hint="An array made from an integer array (np.zeros_like(x) when x holds whole numbers) "
                               "keeps integers and cuts every fraction. Make it with floats: np.zeros(len(x)), "
                               f"np.zeros_like(x, dtype=float), or compute it directly: {needed}.")
-    if numeric and numeric[0].type in ("list", "tuple") and all(t is not None for t in targets) and any(
+    if numeric and numeric[0].type in ("list", "tuple") and complete and any(
             t.size != e.size and t.size % max(e.size, 1) == 0 and np.allclose(t.reshape(-1, e.size), e.ravel())
-            for t, e in zip(targets, expected) if e.size):
+            for t, e in zip(arrays, expected) if e.size):
         return Diagnosis(kind="list", explanation=f"`{step.name}` is a Python list, repeated rather than multiplied",
                          hint="`*` repeats a list and `+` joins two: make it a numpy array (np.array(...)) so "
                               "that operators work element by element.")
-    found = _public_value(context, step, ran, targets) or (
-        (_nearby(context, step, ran, targets) or _search(context, step, ran, targets)) if shows_work else None)
-    if found is not None:
-        return found
-    if targets and all(t is not None and t.ndim == e.ndim == 1 and 0 < t.size < e.size
-                       and close(t, e[:t.size], step.rtol, step.atol) for t, e in zip(targets, expected)):
-        sizes = {t.size for t in targets}  # type: ignore[union-attr]
+    if complete and len(ran) > 1:  # one case is too few to tell a formula from a coincidence
+        found = _public_value(context, step, ran, arrays) or (
+            (_nearby(context, step, ran, arrays) or _search(context, step, ran, arrays)) if shows_work else None)
+        if found is not None:
+            return found
+    if targets and complete and all(t.ndim == e.ndim == 1 and 0 < t.size < e.size
+                                    and close(t, e[:t.size], step.rtol, step.atol) for t, e in zip(arrays, expected)):
+        sizes = {t.size for t in arrays}
         first = f"the first {sizes.pop()}" if len(sizes) == 1 else "the first few"
         return Diagnosis(kind="partial", explanation=(
             f"`{step.name}` holds only {first} of its entries, each of them right: it is computed for that many "
             "inputs alone, not for every one"), hint=f"Compute every entry at once, from the whole arrays: {needed}.")
     reshaped = [(t.shape, e.shape) for t, e in zip(targets, expected) if t is not None and t.shape != e.shape]
-    if reshaped and all(t is not None and (t.shape == e.shape or extra_axes(t.shape, e.shape))
-                        and close(t.reshape(e.shape), e, step.rtol, step.atol) for t, e in zip(targets, expected)):
+    if reshaped and complete and all((t.shape == e.shape or extra_axes(t.shape, e.shape))
+                                     and close(t.reshape(e.shape), e, step.rtol, step.atol)
+                                     for t, e in zip(arrays, expected)):
         shape, wanted = reshaped[0]
         return Diagnosis(kind="shape", explanation=(
             f"`{step.name}` has every number right, as {describe_shape(shape)} where {describe_shape(wanted)} is "
             "needed: this quiz asks for that shape exactly"), hint=f"Drop the extra length-one axes: "
             f"`np.squeeze({step.name})`, or compute it without `keepdims=True` or a reshape.")
-    if all(t is not None for t in targets) and any(t.shape != e.shape for t, e in zip(targets, expected)):
-        return Diagnosis(kind="shape", explanation=_shape_story(step.name, ran, targets, expected),  # type: ignore[arg-type]
+    if complete and any(t.shape != e.shape for t, e in zip(arrays, expected)):
+        return Diagnosis(kind="shape", explanation=_shape_story(step.name, ran, arrays, expected),
                          expression=None, hint=f"The step is {needed}." if needed else None)
     return None
 
@@ -135,12 +140,10 @@ def _shape_story(name: str, ran: Sequence[int], targets: Sequence[np.ndarray], e
 
 
 def _public_value(context: Context, step: Step, ran: Sequence[int],
-                  targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+                  targets: Sequence[np.ndarray]) -> Diagnosis | None:
     """The right formula with one given fixed at its public value (``0.5 * term * inputs``): right
     in the public case, wrong wherever the hidden cases change that given."""
     public = context.reference.cases[0]
-    if len(ran) < 2 or any(target is None for target in targets):
-        return None
     for formulation in step.formulations:
         for name in parameters(formulation):
             fixed = np.asarray(public.get(name), dtype=np.float64) if name in public else None
@@ -153,7 +156,7 @@ def _public_value(context: Context, step: Step, ran: Sequence[int],
                     value = apply(formulation, {**(own or {}), name: fixed})
                 except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
                     break
-                if own is None or not close(target, value, step.rtol, step.atol):  # type: ignore[arg-type]
+                if own is None or not close(target, value, step.rtol, step.atol):
                     break
                 changes = changes or not close(np.asarray(context.reference.cases[index][name], np.float64), fixed,
                                                1e-12, 1e-12)
@@ -176,12 +179,9 @@ def _variants(formulation: Callable[..., object], quantities: tuple[str, ...], v
     return nearby.variants(formulation, quantities, vectors, dict(functions))
 
 
-def _nearby(context: Context, step: Step, ran: Sequence[int],
-            targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+def _nearby(context: Context, step: Step, ran: Sequence[int], targets: Sequence[np.ndarray]) -> Diagnosis | None:
     """The step's own formula with one change that gives the value in every case (the nearest such
     change, by ``nearby.rank``); else the step's formula plus or times a constant."""
-    if len(ran) < 2 or any(target is None for target in targets):
-        return None
     quiz = context.quiz
     quantities = (*quiz.input_names, *quiz.variables[:quiz.variables.index(step.name)])
     public = context.reference.cases[0]
@@ -201,25 +201,25 @@ def _nearby(context: Context, step: Step, ran: Sequence[int],
     return _constant_change(context, step, ran, targets)
 
 
-def _gives(variant: nearby.Variant, values: Mapping[str, object], target: np.ndarray | None, step: Step) -> bool:
+def _gives(variant: nearby.Variant, values: Values, target: np.ndarray, step: Step) -> bool:
     try:
-        return target is not None and close(target, nearby.evaluate(variant, values), step.rtol, step.atol)
+        return close(target, nearby.evaluate(variant, values), step.rtol, step.atol)
     except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
         return False
 
 
 def _constant_change(context: Context, step: Step, ran: Sequence[int],
-                     targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+                     targets: Sequence[np.ndarray]) -> Diagnosis | None:
     """The step's formula with one number added (a bias nobody asked for) or multiplied in, the
     same number in every case."""
     for formulation in step.formulations:
         rights = _outputs(context, formulation, ran)
-        if rights is None or any(r.shape != t.shape for r, t in zip(rights, targets)):  # type: ignore[union-attr]
+        if rights is None or any(r.shape != t.shape for r, t in zip(rights, targets)):
             continue
         needed = expression(formulation) or step.description
         with np.errstate(all="ignore"):
-            added = [t - r for r, t in zip(rights, targets)]  # type: ignore[operator]
-            times = [t / r for r, t in zip(rights, targets)]  # type: ignore[operator]
+            added = [t - r for r, t in zip(rights, targets)]
+            times = [t / r for r, t in zip(rights, targets)]
         for operator, differences in (("+", added), ("*", times)):
             number = float(np.ravel(differences[0])[0]) if differences[0].size else math.nan
             if not math.isfinite(number) or number == (0.0 if operator == "+" else 1.0):
@@ -257,11 +257,8 @@ def _outputs(context: Context, formulation: Callable[..., object],
     return outputs
 
 
-def _search(context: Context, step: Step, ran: Sequence[int],
-            targets: Sequence[np.ndarray | None]) -> Diagnosis | None:
+def _search(context: Context, step: Step, ran: Sequence[int], targets: Sequence[np.ndarray]) -> Diagnosis | None:
     """The formula over the quiz's quantities at this step that gives the value in every case."""
-    if len(ran) < 2 or any(target is None for target in targets):
-        return None  # one case is too few to tell a formula from a coincidence
     position = context.quiz.variables.index(step.name)
     upstream = [*context.quiz.input_names, *context.quiz.variables[:position]]
     cases = [context.own[index] or {} for index in ran]
@@ -272,8 +269,8 @@ def _search(context: Context, step: Step, ran: Sequence[int],
                   if name in own and any(not close(o, r, 1e-9, 1e-12) for o, r in
                                          zip(own[name], (context.reference.arrays[i][name] for i in ran)))}
     given = {name: array for name, array in context.changed_givens.items() if array is not None}
-    terms = explain.terms(own, references, given, context.quiz.functions, targets[0].ndim)  # type: ignore[union-attr]
-    found = explain.search(targets, terms, step.rtol, step.atol)  # type: ignore[arg-type]
+    terms = explain.terms(own, references, given, context.quiz.functions, targets[0].ndim)
+    found = explain.search(targets, terms, step.rtol, step.atol)
     if found is None:
         return None
     needed = expression(step.formulations[0]) or step.description

@@ -8,13 +8,13 @@ turned into arrays only when a step needs them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from grader.protocol import Missing, Numeric, StudentValue
-from grader.quiz import Inputs, Quiz, apply, close
+from grader.quiz import Inputs, Quiz, Values, apply, close
 from grader.source import Idiom, place
 
 
@@ -106,9 +106,9 @@ class Context:
         self.quiz = reference.quiz
 
     @functools.cached_property
-    def own(self) -> list[dict[str, object] | None]:
+    def own(self) -> list[Values | None]:
         """Per case: the inputs overlaid with the student's own usable step values."""
-        own: list[dict[str, object] | None] = []
+        own: list[Values | None] = []
         for inputs, run in zip(self.reference.cases, self.runs):
             if run is None:
                 own.append(None)
@@ -122,7 +122,7 @@ class Context:
     def changed_givens(self) -> dict[str, np.ndarray | None]:
         return changed_givens(self.facts, self.reference.cases[0])
 
-    def outputs(self, function, index: int) -> list[np.ndarray]:  # noqa: ANN001 - a quiz function
+    def outputs(self, function: Callable[..., object], index: int) -> list[np.ndarray]:
         """``function`` applied to the student's own upstream values, then to the reference's."""
         results = []
         for values in (self.own[index], self.reference.upstream[index]):
@@ -155,7 +155,7 @@ class Context:
                                                              for start, end in self.facts.spans[name])]
                 after = [name for name in assigned if not_assigned(run.values[name])
                          and min(start for start, _ in self.facts.spans[name]) > run.stop.lines[-1]]
-                step_name = (holding or after or [None])[0]
+                step_name = next(iter(holding or after), None)
             charged.append(step_name)
         return charged
 

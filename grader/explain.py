@@ -16,6 +16,7 @@ and the public case is searched before any other is looked at.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,7 +88,8 @@ def _close(candidates: np.ndarray, target: np.ndarray, rtol: float, atol: float)
     """Which candidates (rows, or any leading axes) equal ``target`` everywhere within tolerance."""
     with np.errstate(all="ignore"):
         ok = np.abs(candidates - target) <= atol + rtol * np.abs(target)
-    return np.all(ok & np.isfinite(candidates), axis=-1)
+    matches: np.ndarray = np.all(ok & np.isfinite(candidates), axis=-1)
+    return matches
 
 
 def _matrix(chosen: Sequence[Term], case: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -111,6 +113,44 @@ def _product_text(numerators: Sequence[Term], denominator: Term | None, negative
     return f"-{text}" if len(numerators) == 1 and denominator is None else f"-({text})"
 
 
+Compute = Callable[[int], np.ndarray]
+"""A candidate formula: its value in a case, by the case's index."""
+Candidate = tuple[int, str, tuple[Term, ...], Compute]
+"""A formula that gives the student's value in the first case: its cost, its text, its terms, how to compute it."""
+
+
+def _product(sign: float, factors: tuple[Term, ...], divisor: Term | None, case: int) -> np.ndarray:
+    """``sign * f1 * f2 ... / divisor`` in ``case``, multiplied out left to right."""
+    value = factors[0].values[case]
+    for factor in factors[1:]:
+        value = value * factor.values[case]
+    if divisor is not None:
+        value = value / divisor.values[case]
+    return sign * value
+
+
+def _combined(operator: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Term, b: Term, case: int) -> np.ndarray:
+    return operator(a.values[case], b.values[case])
+
+
+def _sum_of_product(factors: tuple[Term, ...], case: int) -> np.ndarray:
+    value = factors[0].values[case]
+    for factor in factors[1:]:
+        value = value * factor.values[case]
+    return np.asarray(np.sum(value))
+
+
+def _holds(compute: Compute, targets: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]], rtol: float,
+           atol: float) -> bool:
+    """Whether a candidate found in the first case gives the student's value in every other one."""
+    try:
+        with np.errstate(all="ignore"):
+            return all(bool(_close(np.broadcast_to(compute(case), shapes[case]).ravel(), target.ravel(),
+                                   rtol, atol)) for case, target in enumerate(targets) if case)
+    except (ValueError, IndexError):  # the formula does not even fit another case's shapes
+        return False
+
+
 def search(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float, atol: float) -> Found | None:
     """The cheapest formula over ``all_terms`` equal to ``targets`` in every case; None when none is.
 
@@ -121,96 +161,105 @@ def search(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float
         return None
     shapes = [tuple(target.shape) for target in targets]
     usable = [term for term in all_terms if _fits(term, shapes)]
-    candidates: list[tuple[int, str, tuple[Term, ...], Callable[[int], np.ndarray]]] = []
-
-    def holds(compute: Callable[[int], np.ndarray]) -> bool:
-        """Whether a candidate found in the first case gives the student's value in every other one."""
-        try:
-            with np.errstate(all="ignore"):
-                return all(bool(_close(np.broadcast_to(compute(case), shapes[case]).ravel(), target.ravel(),
-                                       rtol, atol)) for case, target in enumerate(targets) if case)
-        except (ValueError, IndexError):  # the formula does not even fit another case's shapes
-            return False
-
+    candidates: list[Candidate] = []
     if usable:
         first = targets[0].ravel().astype(np.float64)
         matrix = _matrix(usable, 0, shapes[0])
         with np.errstate(all="ignore"):
-            inverse = 1.0 / matrix
-        both = np.concatenate([matrix, inverse])
-        with np.errstate(all="ignore"):
-            pairs = matrix[:, None, :] * both[None, :, :]
-        signs = ((1.0, first), (-1.0, -first))  # each product is made once and compared with both
-        for sign, wanted in signs:
-            for i in np.nonzero(_close(matrix, wanted, rtol, atol))[0]:
-                term = usable[i]
-                candidates.append((term.cost + (sign < 0), _product_text([term], None, sign < 0), (term,),
-                                   lambda case, t=term, s=sign: s * t.values[case]))
-            for i, j in zip(*np.nonzero(_close(pairs, wanted, rtol, atol))):
-                a, divide = usable[i], j >= len(usable)
-                b = usable[j - len(usable)] if divide else usable[j]
-                if (not divide and j < i) or (divide and a is b):
-                    continue
-                cost = a.cost + b.cost + 1 + divide + (sign < 0)
-                candidates.append((cost, _product_text([a] if divide else [a, b], b if divide else None, sign < 0),
-                                   (a, b), lambda case, a=a, b=b, d=divide, s=sign:
-                                   s * (a.values[case] / b.values[case] if d else a.values[case] * b.values[case])))
-        for i in range(len(usable)):  # three factors, the third possibly a divisor
-            with np.errstate(all="ignore"):
-                triples = (matrix[i] * matrix[i:])[:, None, :] * both[None, :, :]
-            for sign, wanted in signs:
-                for j, k in zip(*np.nonzero(_close(triples, wanted, rtol, atol))):
-                    a, b = usable[i], usable[i + j]
-                    divide = k >= len(usable)
-                    c = usable[k - len(usable)] if divide else usable[k]
-                    if (not divide and k < i + j) or (divide and c in (a, b)):
-                        continue
-                    cost = a.cost + b.cost + c.cost + 2 + divide + (sign < 0)
-                    text = _product_text([a, b] if divide else [a, b, c], c if divide else None, sign < 0)
-                    candidates.append((cost, text, (a, b, c), lambda case, a=a, b=b, c=c, d=divide, s=sign: s * (
-                        a.values[case] * b.values[case] / c.values[case] if d
-                        else a.values[case] * b.values[case] * c.values[case])))
-        with np.errstate(all="ignore"):
-            sums, differences = matrix[:, None, :] + matrix[None, :, :], matrix[:, None, :] - matrix[None, :, :]
-        for operator, table in (("+", sums), ("-", differences)):
-            for i, j in zip(*np.nonzero(_close(table, first, rtol, atol))):
-                if (operator == "+" and j <= i) or i == j:
-                    continue
-                a, b = usable[i], usable[j]
-                compute = (lambda case, a=a, b=b: a.values[case] + b.values[case]) if operator == "+" else \
-                    (lambda case, a=a, b=b: a.values[case] - b.values[case])
-                candidates.append((a.cost + b.cost + 1, f"{a.text} {operator} {b.text}", (a, b), compute))
+            both = np.concatenate([matrix, 1.0 / matrix])
+        candidates += _products(usable, matrix, both, first, rtol, atol)
+        candidates += _triples(usable, matrix, both, first, rtol, atol)
+        candidates += _sums(usable, matrix, first, rtol, atol)
     if not shapes[0]:
         candidates += _sums_over_elements(targets, all_terms, rtol, atol)
     for _, text, used, compute in sorted(candidates, key=lambda found: (found[0], found[1])):
-        if holds(compute):
+        if _holds(compute, targets, shapes, rtol, atol):
             return Found(text, used)
     return None
 
 
+def _products(usable: Sequence[Term], matrix: np.ndarray, both: np.ndarray, first: np.ndarray, rtol: float,
+              atol: float) -> list[Candidate]:
+    """One term, or the product or quotient of two, with either sign, equal to ``first`` (the first
+    case's value): ``both`` holds each term's row and then its inverse's."""
+    found: list[Candidate] = []
+    with np.errstate(all="ignore"):
+        pairs = matrix[:, None, :] * both[None, :, :]
+    for sign, wanted in ((1.0, first), (-1.0, -first)):  # each product is made once and compared with both
+        for i in np.flatnonzero(_close(matrix, wanted, rtol, atol)).tolist():
+            term = usable[i]
+            found.append((term.cost + (sign < 0), _product_text([term], None, sign < 0), (term,),
+                          functools.partial(_product, sign, (term,), None)))
+        for i, j in np.argwhere(_close(pairs, wanted, rtol, atol)).tolist():
+            a, divide = usable[i], j >= len(usable)
+            b = usable[j - len(usable)] if divide else usable[j]
+            if (not divide and j < i) or (divide and a is b):
+                continue
+            cost = a.cost + b.cost + 1 + divide + (sign < 0)
+            found.append((cost, _product_text([a] if divide else [a, b], b if divide else None, sign < 0), (a, b),
+                          functools.partial(_product, sign, (a,) if divide else (a, b), b if divide else None)))
+    return found
+
+
+def _triples(usable: Sequence[Term], matrix: np.ndarray, both: np.ndarray, first: np.ndarray, rtol: float,
+             atol: float) -> list[Candidate]:
+    """Three factors, the third possibly a divisor, with either sign, equal to ``first``."""
+    found: list[Candidate] = []
+    for i in range(len(usable)):
+        with np.errstate(all="ignore"):
+            triples = (matrix[i] * matrix[i:])[:, None, :] * both[None, :, :]
+        for sign, wanted in ((1.0, first), (-1.0, -first)):
+            for j, k in np.argwhere(_close(triples, wanted, rtol, atol)).tolist():
+                a, b = usable[i], usable[i + j]
+                divide = k >= len(usable)
+                c = usable[k - len(usable)] if divide else usable[k]
+                if (not divide and k < i + j) or (divide and c in (a, b)):
+                    continue
+                cost = a.cost + b.cost + c.cost + 2 + divide + (sign < 0)
+                text = _product_text([a, b] if divide else [a, b, c], c if divide else None, sign < 0)
+                factors, divisor = ((a, b), c) if divide else ((a, b, c), None)
+                found.append((cost, text, (a, b, c), functools.partial(_product, sign, factors, divisor)))
+    return found
+
+
+def _sums(usable: Sequence[Term], matrix: np.ndarray, first: np.ndarray, rtol: float,
+          atol: float) -> list[Candidate]:
+    """The sum or the difference of two terms equal to ``first``."""
+    found: list[Candidate] = []
+    with np.errstate(all="ignore"):
+        sums, differences = matrix[:, None, :] + matrix[None, :, :], matrix[:, None, :] - matrix[None, :, :]
+    for symbol, operator, table in (("+", np.add, sums), ("-", np.subtract, differences)):
+        for i, j in np.argwhere(_close(table, first, rtol, atol)).tolist():
+            if (symbol == "+" and j <= i) or i == j:
+                continue
+            a, b = usable[i], usable[j]
+            found.append((a.cost + b.cost + 1, f"{a.text} {symbol} {b.text}", (a, b),
+                          functools.partial(_combined, operator, a, b)))
+    return found
+
+
 def _sums_over_elements(targets: Sequence[np.ndarray], all_terms: Sequence[Term], rtol: float,
-                        atol: float) -> list[tuple[int, str, tuple[Term, ...], Callable[[int], np.ndarray]]]:
+                        atol: float) -> list[Candidate]:
     """For a scalar: ``np.sum`` of one vector term, or of the product of two of the same length."""
     groups: dict[tuple[int, ...], list[Term]] = {}
     for term in all_terms:
         if all(value.ndim == 1 for value in term.values):
             groups.setdefault(term.values[0].shape, []).append(term)
     wanted = np.array([float(targets[0])])
-    found = []
+    found: list[Candidate] = []
     for group in groups.values():
         matrix = np.stack([term.values[0] for term in group]).astype(np.float64)
         with np.errstate(all="ignore"):
             singles = matrix.sum(axis=-1)[:, None]
             pairs = (matrix[:, None, :] * matrix[None, :, :]).sum(axis=-1)[..., None]
-        for i in np.nonzero(_close(singles, wanted, rtol, atol))[0]:
+        for i in np.flatnonzero(_close(singles, wanted, rtol, atol)).tolist():
             term = group[i]
-            found.append((term.cost + 1, f"np.sum({term.text})", (term,),
-                          lambda case, t=term: np.sum(t.values[case])))
-        for i, j in zip(*np.nonzero(_close(pairs, wanted, rtol, atol))):
+            found.append((term.cost + 1, f"np.sum({term.text})", (term,), functools.partial(_sum_of_product, (term,))))
+        for i, j in np.argwhere(_close(pairs, wanted, rtol, atol)).tolist():
             if j >= i:
                 a, b = group[i], group[j]
                 found.append((a.cost + b.cost + 2, f"np.sum({a.text} * {b.text})", (a, b),
-                              lambda case, a=a, b=b: np.sum(a.values[case] * b.values[case])))
+                              functools.partial(_sum_of_product, (a, b))))
     return found
 
 

@@ -20,14 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, conceal, intake, sentences, text
+from grader import compare, conceal, intake, sentences
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
 from grader.sandbox.forkserver import RUNNER_FAILED
+from grader.sandbox.job import Job, Limits, Plain, encode_inputs
 from grader.sandbox.layers import STRICT_EXIT
-from grader.sandbox.supervisor import Sandbox as Runner
+from grader.sandbox.supervisor import Answer, Runner
 from grader.source import Source, SourceError, analyse, decode, place
+from grader.text import code_span, names, one_line, plural
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -70,46 +72,33 @@ class Settings:
     strict: bool = False
     """Refuse to run a submission unless every sandbox layer is in force."""
 
-    def limits(self) -> dict[str, object]:
-        return {
-            "wall_seconds": self.timeout,
-            "cpu_seconds": max(1, int(self.timeout) + 1),
-            "memory_bytes": self.memory_mib * MIB,
-            "file_bytes": FILE_BYTES,
-            "scratch_bytes": SCRATCH_BYTES,
-            "scratch_files": SCRATCH_FILES,
-            "output_bytes": self.output_bytes,
-            "flood_bytes": self.flood_bytes,
-            "result_bytes": 16 * MIB,
-        }
+    def limits(self) -> Limits:
+        return Limits(
+            wall_seconds=self.timeout,
+            cpu_seconds=max(1, int(self.timeout) + 1),
+            memory_bytes=self.memory_mib * MIB,
+            file_bytes=FILE_BYTES,
+            scratch_bytes=SCRATCH_BYTES,
+            scratch_files=SCRATCH_FILES,
+            output_bytes=self.output_bytes,
+            flood_bytes=self.flood_bytes,
+            result_bytes=16 * MIB,
+        )
 
 
-def plain(value: object) -> object:
-    """An input value as plain JSON data the child can turn back into the same type."""
-    if isinstance(value, np.ndarray):
-        return {"scalar_array": value.item()} if value.ndim == 0 else value.tolist()
-    return value
-
-
-def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> dict[str, object]:
+def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> Job:
     """What every run of a batch shares, given to the fork server once: the public case's inputs
     (injected too: a student who changed a given is still graded on the quiz's), how many hidden
     cases follow, the limits, strictness. The hidden cases' inputs are not here: the grader hands
     them to each child only once its public case is done (``hidden_inputs``)."""
-    return {
-        "filename": quiz.filename,
-        "variables": list(quiz.variables),
-        "public": {name: plain(value) for name, value in cases[0].items()},
-        "hidden_cases": len(cases) - 1,
-        "soft_timeout": settings.timeout * 0.8,
-        "limits": settings.limits(),
-        "strict": settings.strict,
-    }
+    return Job(filename=quiz.filename, variables=tuple(quiz.variables), public=encode_inputs(cases[0]),
+               hidden_cases=len(cases) - 1, soft_timeout=settings.timeout * 0.8, limits=settings.limits(),
+               strict=settings.strict)
 
 
-def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, object]]:
+def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, Plain]]:
     """The hidden cases' inputs as plain data, for each child once its public case is done."""
-    return [{name: plain(value) for name, value in inputs.items()} for inputs in cases[1:]]
+    return [encode_inputs(inputs) for inputs in cases[1:]]
 
 
 def _source_line(source: Source, line: int) -> str:
@@ -177,7 +166,7 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
 
 def _report(submission: intake.Submission, grader: Grader, draw: Draw, digest: str | None, text: str | None,
             **fields: object) -> Report:
-    report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,  # type: ignore[arg-type]
+    report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,
                     student=submission.student, selection=submission.selection, source_sha256=digest,
                     grading=draw.grading, **fields)
     report.source_text = text
@@ -213,7 +202,7 @@ def _fault_report(submission: intake.Submission, grader: Grader, draw: Draw, pro
     maintainer needs the place, not a line; the warning a student reads names its type alone."""
     kind = type(problem).__name__
     log.error("could not grade submission %s: a fault in gdgrade (%s), please report it; its report keeps the "
-              "traceback", text.one_line(submission.id), kind, exc_info=problem)
+              "traceback", one_line(submission.id), kind, exc_info=problem)
     fault = Fault(type=kind, message=str(problem), traceback="".join(traceback.format_exception(problem)))
     report = _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
                       warnings=[f"gdgrade failed on this submission ({kind}): please report it"])
@@ -274,15 +263,13 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         if check.found_in:
             inside.setdefault(check.found_in, []).append(check.name)
     for function, found in inside.items():
-        notes.append(f"{text.names(found)} {text.plural(len(found), 'was')} found inside "
-                     f"{text.code_span(function + '()')}: the quiz "
+        notes.append(f"{names(found)} {plural(len(found), 'was')} found inside "
+                     f"{code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
     if error is not None and error.frames:
-        index = next((i for i, run in enumerate(runs) if run is not None and run.stop is not None), None)
-        if index is not None and not any(compare.not_assigned(value)
-                                         for value in runs[index].values.values()):  # type: ignore[union-attr]
-            what = ("ran out of time" if runs[index].stop.timeout  # type: ignore[union-attr]
-                    else f"raised {text.code_span(error.type)}")
+        stopped = next(((run, run.stop) for run in runs if run is not None and run.stop is not None), None)
+        if stopped is not None and not any(compare.not_assigned(value) for value in stopped[0].values.values()):
+            what = "ran out of time" if stopped[1].timeout else f"raised {code_span(error.type)}"
             statement = error.frames[0] if is_hidden(error.case) else error.frames[-1]  # never a hidden case's calls
             notes.append(f"your code {what} at {statement.place}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
@@ -325,7 +312,6 @@ def _finish(submission: intake.Submission, grader: Grader, draw: Draw, source: S
     )
 
 
-@dataclass
 @dataclass(frozen=True)
 class Draw:
     """One draw of the hidden cases: the expected values in every case, and the grading record that
@@ -346,7 +332,7 @@ class Ticket:
     """The analysed source; why it cannot run (None: no file); or a fault of gdgrade's while reading it."""
     digest: str | None
     text: str | None
-    answer: Future[dict[str, object]] | None
+    answer: Future[Answer] | None
 
 
 def content_digest(submission: intake.Submission) -> str | None:
@@ -372,7 +358,7 @@ class Grader:
         self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
                               hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
-        self._programs: collections.OrderedDict[str, Future[dict[str, object]]] = collections.OrderedDict()
+        self._programs: collections.OrderedDict[str, Future[Answer]] = collections.OrderedDict()
         """Recent runs by the SHA-256 of the file's bytes (``Ticket.digest``)."""
         self.runs = 0
         """How many runs the sandbox was given (byte-identical files share a run)."""
@@ -409,6 +395,7 @@ class Grader:
         own run would. Files that differ in anything, a comment or a docstring, run for themselves: a program
         can read its own text in more ways than any list of names could catch."""
         started = time.monotonic()
+        source: Source | StudentError | Exception | None
         try:
             source, digest, text = _prepare(submission, self.quiz)
         except Exception as problem:  # noqa: BLE001 - reported by ``report``, in its turn
@@ -427,17 +414,17 @@ class Grader:
                     self._programs.popitem(last=False)
         return Ticket(submission, draw or self.batch, started, source, digest, text, answer)
 
-    def _run(self, source: str, draw: Draw | None = None) -> Future[dict[str, object]]:
+    def _run(self, source: str, draw: Draw | None = None) -> Future[Answer]:
         self.runs += 1
         return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
 
-    def _answer(self, ticket: Ticket) -> Run:
+    def _answer(self, ticket: Ticket, future: Future[Answer]) -> Run:
         """The ticket's run, validated; a run too large to keep (``SHARED_ANSWER_BYTES``) is lent to no
         later copy."""
-        answer = ticket.answer.result()  # type: ignore[union-attr]
+        answer = future.result()
         key = ticket.digest or ""
-        if self._programs.get(key) is ticket.answer and \
-                len(str(answer.get("stdout", ""))) + sum(map(len, answer.get("results", []))) > SHARED_ANSWER_BYTES:
+        if self._programs.get(key) is future and \
+                len(answer.stdout) + sum(map(len, answer.results)) > SHARED_ANSWER_BYTES:
             del self._programs[key]
         return parse_run(answer, len(self.reference.cases), self.quiz.variables)
 
@@ -446,11 +433,12 @@ class Grader:
         try:
             if isinstance(ticket.source, Exception):
                 raise ticket.source
-            if ticket.answer is None:
-                return _unrunnable(ticket.submission, self, ticket.draw, ticket.source,  # type: ignore[arg-type]
-                                   ticket.digest, ticket.text, ticket.started)
-            return _finish(ticket.submission, self, ticket.draw, ticket.source, ticket.digest,  # type: ignore[arg-type]
-                           self._answer(ticket))
+            if not isinstance(ticket.source, Source):
+                return _unrunnable(ticket.submission, self, ticket.draw, ticket.source, ticket.digest, ticket.text,
+                                   ticket.started)
+            assert ticket.answer is not None and ticket.digest is not None, "a file that was read has a run"
+            return _finish(ticket.submission, self, ticket.draw, ticket.source, ticket.digest,
+                           self._answer(ticket, ticket.answer))
         except Exception as problem:  # noqa: BLE001 - a fault of gdgrade's still gives this student a report
             return _fault_report(ticket.submission, self, ticket.draw, problem, ticket.started)
 

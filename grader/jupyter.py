@@ -16,9 +16,11 @@ import argparse
 import json
 import shlex
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Protocol, cast
 
 from grader import audience, catalog, intake
 from grader.errors import QuizError
@@ -27,6 +29,20 @@ from grader.formats import html, render
 from grader.grade import Grader, Settings
 from grader.intake.folders import notebook_name
 from grader.report import Report
+
+
+class History(Protocol):
+    input_hist_raw: list[str]
+    """Every cell the kernel ran, as typed (``In``)."""
+
+
+class Shell(Protocol):
+    """What ``register`` uses of IPython's shell: IPython is not a dependency of gdgrade (and the
+    types it declares for these two are not what they are at run time)."""
+
+    history_manager: History
+
+    def register_magic_function(self, func: Callable[[str], object], magic_kind: str, magic_name: str) -> None: ...
 
 OWN_CELLS = ("%gdgrade", "%load_ext grader", "grader.jupyter")
 """Cells that ask for grading are left out of what is graded: they are not the student's work."""
@@ -70,7 +86,7 @@ def grade_cells(cells: list[str], quiz_name: str = "gradient_descent", level: Le
         path.write_text(json.dumps(document), encoding="utf-8")
         with Grader(chosen, Settings(seed=seed)) as grader:
             report = next(iter(grader.grade([intake.one(path, chosen.filename)])))
-    return Feedback(audience.student(level or chosen.feedback).view(report))  # type: ignore[arg-type]
+    return Feedback(audience.student(level or chosen.feedback).view(report))
 
 
 def check(quiz: str = "gradient_descent", feedback: Level | None = None, seed: int | None = None) -> Feedback:
@@ -91,8 +107,9 @@ def _arguments(line: str) -> argparse.Namespace:
     return parser.parse_args(shlex.split(line))
 
 
-def register(shell: object) -> None:
-    """Make ``%gdgrade [--quiz NAME] [--feedback LEVEL] [--seed N]`` a line magic of ``shell``."""
+def register(ipython: object) -> None:
+    """Make ``%gdgrade [--quiz NAME] [--feedback LEVEL] [--seed N]`` a line magic of IPython's shell."""
+    shell = cast(Shell, ipython)  # what %load_ext hands an extension: grader/__init__.py imports no typing
     from IPython.core.error import UsageError  # noqa: PLC0415 - only in a kernel
 
     def gdgrade(line: str) -> Feedback:
@@ -101,9 +118,9 @@ def register(shell: object) -> None:
         except (argparse.ArgumentError, ValueError, SystemExit) as problem:
             raise UsageError(f"%gdgrade: {problem}") from None
         try:
-            return grade_cells(cells_run(list(shell.history_manager.input_hist_raw)),  # type: ignore[attr-defined]
+            return grade_cells(cells_run(list(shell.history_manager.input_hist_raw)),
                                arguments.quiz, arguments.feedback, arguments.seed)
         except QuizError as problem:
             raise UsageError(f"%gdgrade: {problem}") from None
 
-    shell.register_magic_function(gdgrade, "line", "gdgrade")  # type: ignore[attr-defined]
+    shell.register_magic_function(gdgrade, "line", "gdgrade")

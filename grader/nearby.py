@@ -21,12 +21,12 @@ import inspect
 import math
 import textwrap
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from grader.quiz import MAX_WORK, TooLarge, parameters
+from grader.quiz import MAX_WORK, TooLarge, Values, parameters
 
 HOLE = "__gdgrade_hole__"
 """A name no quiz uses, standing for a sub-formula while its brackets are taken away."""
@@ -100,8 +100,12 @@ def _names(tree: ast.AST) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
-def _call_name(node: ast.AST) -> str | None:
-    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+def _called(node: ast.AST, functions: Collection[str]) -> str | None:
+    """The name of the one of ``functions`` that ``node`` calls with one argument (``sigmoid(h)``)."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
+            and len(node.args) == 1):
+        return node.func.id
+    return None
 
 
 def _factors(node: ast.expr) -> list[ast.expr]:
@@ -125,7 +129,8 @@ def _around(tree: ast.expr, changed: set[int]) -> int:
     parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
     chains = []
     for index in changed:
-        chain, node = [], nodes[index]
+        chain: list[ast.AST] = []
+        node: ast.AST | None = nodes[index]
         while node is not None:
             chain.append(node)
             node = parents.get(id(node))
@@ -141,52 +146,75 @@ def _around(tree: ast.expr, changed: set[int]) -> int:
     return next(i for i, candidate in enumerate(nodes) if candidate is node)
 
 
-def _local(tree: ast.expr, quantities: Sequence[str],
-           functions: Sequence[str]) -> Iterator[tuple[str, ast.expr, str, str]]:
+Change = tuple[str, ast.expr, str, str]
+"""One change of a tree: its kind, the changed tree, what was there and what is there now (as text)."""
+
+
+def _local(tree: ast.expr, quantities: Sequence[str], functions: Sequence[str]) -> Iterator[Change]:
     """Every one-change tree of ``tree``: (kind, the tree, what it was, what it became), the last
     two the smallest recognisable part around the change, as text."""
     nodes = _nodes(tree)
-
-    def after(changed: ast.expr, index: int) -> str:
-        """The changed tree's node where ``index`` was: an ancestor keeps its place in ``ast.walk``'s order."""
-        return _text(_nodes(changed)[index])
-
     for index, node in enumerate(nodes):
         if isinstance(node, ast.BinOp):
-            for side in ("left", "right"):
-                child = getattr(node, side)
-                if not isinstance(child, ast.BinOp):
-                    continue
-                holed = _replaced(tree, nodes.index(child), ast.Name(HOLE, ast.Load()))
-                try:
-                    flat = ast.parse(_text(holed).replace(HOLE, _text(child)), mode="eval").body
-                except SyntaxError:
-                    continue
-                if ast.dump(flat) != ast.dump(tree):
-                    yield "brackets", flat, f"({_text(child)})", ""
-            for operator, symbol in OPERATORS.items() if type(node.op) in OPERATORS else ():
-                if type(node.op) is not operator:
-                    changed = _replaced(tree, index, ast.BinOp(node.left, operator(), node.right))
-                    yield "operator", changed, OPERATORS[type(node.op)], symbol
-            if isinstance(node.op, (ast.Sub, ast.Div)):
-                swapped = _replaced(tree, index, ast.BinOp(node.right, node.op, node.left))
-                around = _around(tree, {index})
-                yield "swap", swapped, _text(nodes[around]), after(swapped, around)
+            yield from _brackets(tree, nodes, node)
+            yield from _operators(tree, nodes, index, node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             dropped = _replaced(tree, index, node.operand)
             around = _around(tree, {index})
-            yield "sign", dropped, _text(nodes[around]), after(dropped, around)
-        name = _call_name(node)
-        if name in functions and len(node.args) == 1:
-            for other in functions:
-                if other != name:
-                    changed = _replaced(tree, index, ast.Call(ast.Name(other, ast.Load()), node.args, []))
-                    yield "function", changed, _text(node), after(changed, index)
-            yield "function", _replaced(tree, index, node.args[0]), _text(node), _text(node.args[0])
+            yield "sign", dropped, _text(nodes[around]), _after(dropped, around)
+        if isinstance(node, ast.Call) and (name := _called(node, functions)) is not None:
+            yield from _exchanged(tree, index, node, name, functions)
         if isinstance(node, ast.Name) and node.id in quantities:
             for function in functions:
                 wrapped = ast.Call(ast.Name(function, ast.Load()), [node], [])
                 yield "function", _replaced(tree, index, wrapped), node.id, _text(wrapped)
+    yield from _renamed(tree, nodes, quantities)
+    yield from _factor_changes(tree, quantities)
+
+
+def _after(changed: ast.expr, index: int) -> str:
+    """The changed tree's node where ``index`` was: an ancestor keeps its place in ``ast.walk``'s order."""
+    return _text(_nodes(changed)[index])
+
+
+def _brackets(tree: ast.expr, nodes: list[ast.AST], node: ast.BinOp) -> Iterator[Change]:
+    """The brackets around either operand of ``node`` taken away, where that changes the formula."""
+    for child in (node.left, node.right):
+        if not isinstance(child, ast.BinOp):
+            continue
+        holed = _replaced(tree, nodes.index(child), ast.Name(HOLE, ast.Load()))
+        try:
+            flat = ast.parse(_text(holed).replace(HOLE, _text(child)), mode="eval").body
+        except SyntaxError:
+            continue
+        if ast.dump(flat) != ast.dump(tree):
+            yield "brackets", flat, f"({_text(child)})", ""
+
+
+def _operators(tree: ast.expr, nodes: list[ast.AST], index: int, node: ast.BinOp) -> Iterator[Change]:
+    """``node``'s operator exchanged for each other one, and the operands of a ``-`` or ``/`` swapped."""
+    for operator, symbol in OPERATORS.items() if type(node.op) in OPERATORS else ():
+        if type(node.op) is not operator:
+            changed = _replaced(tree, index, ast.BinOp(node.left, operator(), node.right))
+            yield "operator", changed, OPERATORS[type(node.op)], symbol
+    if isinstance(node.op, (ast.Sub, ast.Div)):
+        swapped = _replaced(tree, index, ast.BinOp(node.right, node.op, node.left))
+        around = _around(tree, {index})
+        yield "swap", swapped, _text(nodes[around]), _after(swapped, around)
+
+
+def _exchanged(tree: ast.expr, index: int, node: ast.Call, name: str, functions: Sequence[str]) -> Iterator[Change]:
+    """The call ``node`` of the quiz's function ``name`` made a call of each other one, then left out."""
+    for other in functions:
+        if other != name:
+            changed = _replaced(tree, index, ast.Call(ast.Name(other, ast.Load()), node.args, []))
+            yield "function", changed, _text(node), _after(changed, index)
+    yield "function", _replaced(tree, index, node.args[0]), _text(node), _text(node.args[0])
+
+
+def _renamed(tree: ast.expr, nodes: list[ast.AST], quantities: Sequence[str]) -> Iterator[Change]:
+    """Each quantity the formula reads used for another: everywhere, then (if it is read more than
+    once) in one place at a time."""
     for name in sorted(_names(tree) & set(quantities)):
         places = {i for i, node in enumerate(nodes) if isinstance(node, ast.Name) and node.id == name}
         for other in quantities:
@@ -194,12 +222,16 @@ def _local(tree: ast.expr, quantities: Sequence[str],
                 continue
             renamed = copy.deepcopy(tree)
             for i, node in enumerate(_nodes(renamed)):
-                if i in places:
-                    node.id = other  # type: ignore[attr-defined]
+                if i in places and isinstance(node, ast.Name):
+                    node.id = other
             yield "name", renamed, name, other
             if len(places) > 1:
                 for place in sorted(places):
                     yield "name", _replaced(tree, place, ast.Name(other, ast.Load())), name, other
+
+
+def _factor_changes(tree: ast.expr, quantities: Sequence[str]) -> Iterator[Change]:
+    """A product with one factor left out, and the formula times one more quantity."""
     factors = _factors(tree)
     if len(factors) > 1:
         for index, factor in enumerate(factors):
@@ -209,8 +241,7 @@ def _local(tree: ast.expr, quantities: Sequence[str],
         yield "factor", _product([*factors, ast.Name(quantity, ast.Load())]), "", quantity
 
 
-def _wraps(tree: ast.expr, quantities: Sequence[str],
-           vectors: Sequence[str]) -> Iterator[tuple[str, ast.expr, str, str]]:
+def _wraps(tree: ast.expr, quantities: Sequence[str], vectors: Sequence[str]) -> Iterator[Change]:
     """The whole step changed as classes do: squared (a loss), averaged where a sum is asked, a
     quantity added or taken away. Each with what changed, with and without the step's formula."""
     for quantity in quantities:
@@ -228,13 +259,12 @@ def _wraps(tree: ast.expr, quantities: Sequence[str],
         length = ast.Call(ast.Name("len", ast.Load()), [ast.Name(vector, ast.Load())], [])
         said = f"it is divided by `len({vector})`: a mean where the step needs a sum"
         yield "mean", ast.BinOp(tree, ast.Div(), length), said, said
-    for node in ast.walk(tree):
-        call = node if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
-        if call is None or call.func.attr not in ("dot", "sum") or not isinstance(call.func.value, ast.Name):
+    for index, call in enumerate(_nodes(tree)):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("dot", "sum")
+                and isinstance(call.func.value, ast.Name)):
             continue
         inner = call.args[0] if call.func.attr == "sum" else ast.BinOp(call.args[0], ast.Mult(), call.args[1])
         mean = ast.Call(ast.Attribute(call.func.value, "mean", ast.Load()), [inner], [])
-        index = _nodes(tree).index(call)
         yield "mean", _replaced(tree, index, mean), f"`{_text(mean)}` is a mean where the step needs `{_text(call)}`", \
             f"`{_text(mean)}` is a mean where the step needs a sum"
 
@@ -243,8 +273,7 @@ def _inlined(tree: ast.expr, functions: Mapping[str, Callable[..., object]]) -> 
     """``tree`` with one call of a quiz function replaced by that function's body (its parameters
     bound to the call's arguments): (the function's name, the tree, where the body starts)."""
     for index, node in enumerate(_nodes(tree)):
-        name = _call_name(node)
-        if name not in functions or len(node.args) != 1:
+        if not isinstance(node, ast.Call) or (name := _called(node, functions)) is None:
             continue
         body = _tree(functions[name])
         names = parameters(functions[name])
@@ -327,6 +356,7 @@ def variants(function: Callable[..., object], quantities: Sequence[str], vectors
         add(kind, changed, *_said(kind, before, after, None))
     for inside, inlined, start in _inlined(tree, functions):
         body = _nodes(inlined)[start]
+        assert isinstance(body, ast.expr), "a function's body is the expression it returns"
         for kind, changed, before, after in _local(body, [n for n in quantities if n in _names(body)], []):
             if kind in ("brackets", "swap", "operator", "sign"):
                 add(kind, _replaced(inlined, start, changed), *_said(kind, before, after, inside), inside=True)
@@ -342,7 +372,7 @@ def rank(variant: Variant) -> tuple[bool, int]:
     return variant.inside, ORDER.index(variant.kind)
 
 
-def evaluate(variant: Variant, values: Mapping[str, object]) -> np.ndarray:
+def evaluate(variant: Variant, values: Values) -> np.ndarray:
     """The variant's value on one case's values; KeyError when one it reads is not there, TooLarge
     before computing when together they span more than ``MAX_WORK`` elements."""
     arguments = {name: values[name] for name in variant.reads}

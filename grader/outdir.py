@@ -9,12 +9,14 @@ and page; a file gdgrade did not write is never removed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import atomic, text
@@ -60,22 +62,40 @@ class OtherBatch(UserError):
     """The folder holds another batch's files, which this run would remove or orphan."""
 
 
-def batch_of(command: str, quiz: str, inputs: Iterable[Path | str], shard: str | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class Batch:
     """What makes a batch the same batch graded again: the command, the quiz, the inputs (paths
     resolved; a database's URL as given) and the shard. A run may remove the stale files of its own
     batch, never another's."""
-    return {"command": command, "quiz": quiz, "shard": shard,
-            "inputs": sorted(str(item.resolve()) if isinstance(item, Path) else item for item in inputs)}
+
+    command: str
+    quiz: str
+    shard: str | None
+    inputs: tuple[str, ...]
+
+    @classmethod
+    def recorded(cls, data: object) -> Batch | None:
+        """The batch a manifest records (None: none is); one edited out of shape is nobody's batch."""
+        if not isinstance(data, dict):
+            return None
+        inputs, shard = data.get("inputs"), data.get("shard")
+        return cls(command=str(data.get("command")), quiz=str(data.get("quiz")),
+                   shard=None if shard is None else str(shard),
+                   inputs=tuple(map(str, inputs)) if isinstance(inputs, list) else ("?",))
+
+    def describe(self) -> str:
+        shown = ", ".join(text.one_line(path)[:200] for path in self.inputs[:3])
+        if len(self.inputs) > 3:
+            shown += f" and {len(self.inputs) - 3} more"
+        shard = f", shard {text.one_line(self.shard)[:20]}" if self.shard else ""
+        what = "merged from" if self.command == "merge" else "graded from"
+        return f"quiz {text.one_line(self.quiz)[:64]}{shard}, {what} {shown}"
 
 
-def _describe(batch: dict[str, object]) -> str:
-    inputs = batch.get("inputs")
-    shown = ", ".join(text.one_line(str(path))[:200] for path in inputs[:3]) if isinstance(inputs, list) else "?"
-    if isinstance(inputs, list) and len(inputs) > 3:
-        shown += f" and {len(inputs) - 3} more"
-    shard = f", shard {text.one_line(str(batch['shard']))[:20]}" if batch.get("shard") else ""
-    what = "merged from" if batch.get("command") == "merge" else "graded from"
-    return f"quiz {text.one_line(str(batch.get('quiz')))[:64]}{shard}, {what} {shown}"
+def batch_of(command: str, quiz: str, inputs: Iterable[Path | str], shard: str | None = None) -> Batch:
+    """The ``Batch`` of a run of ``command`` on ``inputs``: paths are resolved, anything else kept as given."""
+    return Batch(command, quiz, shard, tuple(sorted(str(item.resolve()) if isinstance(item, Path) else item
+                                                   for item in inputs)))
 
 
 LMS_FILES = re.compile(rf"^(?:(?:canvas|moodle|blackboard|brightspace)-import\.csv|{re.escape(UNMATCHED)}|"
@@ -120,9 +140,9 @@ class OutputFolder:
             os.close(self._lock)
             raise
         self._owned, self._earlier = self._read_manifest()
-        self._batch: dict[str, object] | None = None
+        self._batch: Batch | None = None
 
-    def _read_manifest(self) -> tuple[set[str], dict[str, object] | None]:
+    def _read_manifest(self) -> tuple[set[str], Batch | None]:
         """The files earlier runs wrote, and the batch they were of (None: not recorded)."""
         try:
             manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
@@ -131,14 +151,14 @@ class OutputFolder:
             return set(), None
         if not isinstance(files, list):  # a manifest someone edited: trust none of it
             return set(), None
-        batch = manifest.get("batch")
         return ({name for name in files if isinstance(name, str) and "/" not in name and name not in ("", ".", "..")},
-                batch if isinstance(batch, dict) else None)
+                Batch.recorded(manifest.get("batch")))
 
     def _write_manifest(self, names: Iterable[str]) -> None:
-        atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names), "batch": self._batch}, indent=1) + "\n")
+        batch = dataclasses.asdict(self._batch) if self._batch is not None else None
+        atomic.write(self.path / MANIFEST, json.dumps({"files": sorted(names), "batch": batch}, indent=1) + "\n")
 
-    def claim(self, names: Iterable[str], batch: dict[str, object], replace: bool = False) -> None:
+    def claim(self, names: Iterable[str], batch: Batch, replace: bool = False) -> None:
         """Record, before writing any, the per-student files (and import files) this run may write.
 
         Written first, so that if the run is killed, the next one still knows they are gdgrade's.
@@ -150,7 +170,7 @@ class OutputFolder:
         present = {name for name in self._owned if os.path.lexists(self.path / name)}
         other = self._earlier != batch if self._earlier is not None else bool(present - planned)
         if other and present and not replace:
-            earlier = _describe(self._earlier) if self._earlier is not None else "an earlier batch"
+            earlier = self._earlier.describe() if self._earlier is not None else "an earlier batch"
             raise OtherBatch(f"--out {self.path} holds the reports of another batch ({earlier}): give another "
                              "--out, or --replace to replace them")
         self._planned, self._batch = planned, batch

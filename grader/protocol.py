@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.sandbox.child import MAX_ELEMENTS  # the most numbers one value may carry
+
+if TYPE_CHECKING:  # the supervisor is the grader's to start; reading its answers needs only their type
+    from grader.sandbox.supervisor import Answer, Outcome
 
 Text = Annotated[str, Field(max_length=4000)]
 
@@ -97,8 +100,7 @@ class CaseMessage(_Payload):
 class Run:
     """What the grader knows about one run of a submission, all validated."""
 
-    outcome: str
-    """exited, signaled, timeout, output_limit, result_limit, runner_failed."""
+    outcome: Outcome
     cases: list[CaseMessage]
     """One message per case that finished, in case order."""
     stdout: str = ""
@@ -112,22 +114,14 @@ class Run:
     sandbox: SandboxMessage.Layers | None = None
 
 
-def parse_run(answer: dict[str, Any], case_count: int, variables: tuple[str, ...]) -> Run:
+def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Run:
     """Validate a runner's answer; keep result lines only while they are well-formed and in order."""
-    run = Run(
-        outcome=str(answer.get("outcome", "runner_failed")),
-        cases=[],
-        stdout=str(answer.get("stdout", "")),
-        stderr=str(answer.get("stderr", "")),
-        stdout_bytes=int(answer.get("stdout_bytes", 0)),
-        stderr_bytes=int(answer.get("stderr_bytes", 0)),
-        exit_code=answer.get("exit_code"),
-        signal=answer.get("signal"),
-        duration_s=float(answer.get("duration_s", 0.0)),
-    )
-    if "detail" in answer:
-        run.problems.append(str(answer["detail"]))
-    lines = list(answer.get("results", []))
+    run = Run(outcome=answer.outcome, cases=[], stdout=answer.stdout, stderr=answer.stderr,
+              stdout_bytes=answer.stdout_bytes, stderr_bytes=answer.stderr_bytes, exit_code=answer.exit_code,
+              signal=answer.signal, duration_s=answer.duration_s)
+    if answer.detail is not None:
+        run.problems.append(answer.detail)
+    lines = list(answer.results)
     if lines:
         try:
             run.sandbox = SandboxMessage.model_validate_json(lines.pop(0)).sandbox

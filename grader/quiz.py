@@ -18,12 +18,19 @@ import textwrap
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grader.errors import QuizError
 
-Inputs = Mapping[str, object]
+if TYPE_CHECKING:
+    from grader.feedback import Level
+
+Values = Mapping[str, ArrayLike]
+"""Values by name, as a step or mistake function reads them: numbers or numpy arrays."""
+Inputs = Values
 """One case: each input name bound to a number or a numpy array."""
 
 DEFAULT_RTOL = 1e-5
@@ -72,7 +79,7 @@ def parameters(function: Callable[..., object]) -> tuple[str, ...]:
     return tuple(inspect.signature(function).parameters)
 
 
-def apply(function: Callable[..., object], values: Mapping[str, object]) -> np.ndarray:
+def apply(function: Callable[..., object], values: Values) -> np.ndarray:
     """Call a step or mistake function with the named values it asks for.
 
     Raises KeyError when a value it needs is not available, and TooLarge, before computing
@@ -181,7 +188,7 @@ class Quiz:
     instructions: str = field(default="", repr=False)
     """What the quiz asks, for its page: paragraphs between blank lines, lines that start ``- `` as
     a list, names in backticks."""
-    feedback: str = "full"
+    feedback: Level = "full"
     """How much student-facing output gives away unless ``--feedback`` says otherwise
     (``grader.feedback``): ``full``, ``hints`` (the mistake and where, never a step's formula) or
     ``outcomes`` (which steps are right)."""
@@ -219,25 +226,34 @@ class Quiz:
         """
         count = self.default_hidden_cases if hidden is None else hidden
         rng = np.random.default_rng(seed)
-        cases = [self.public_inputs]
-        for index in range(count):
-            for _ in range(DRAWS):
-                try:
-                    inputs = self.hidden_inputs(rng, index)
-                except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
-                    raise QuizError(f"quiz {self.name}: its hidden_inputs failed on hidden case {index + 1} of seed "
-                                    f"{seed}: {failure(problem, home(self.hidden_inputs))}") from None
-                if not isinstance(inputs, Mapping) or set(inputs) != set(self.public_inputs):
-                    given = ", ".join(sorted(inputs)) if isinstance(inputs, Mapping) else type(inputs).__name__
-                    raise QuizError(f"quiz {self.name}: its hidden_inputs gives {given} in hidden case {index + 1} "
-                                    f"of seed {seed}, where the public case has {', '.join(self.public_inputs)}")
-                try:
-                    if not self.alike(inputs):
-                        break
-                except QuizError as problem:
-                    raise QuizError(f"{problem}, in hidden case {index + 1} of seed {seed}") from None
-            cases.append(inputs)
-        return cases
+        return [self.public_inputs, *(self._hidden_case(rng, index, seed) for index in range(count))]
+
+    def _hidden_case(self, rng: np.random.Generator, index: int, seed: int) -> Inputs:
+        """Hidden case ``index``: the first draw in which no known mistake gives the right value, or
+        the ``DRAWS``-th."""
+        draws = 0
+        while True:
+            inputs = self._drawn(rng, index, seed)
+            draws += 1
+            try:
+                if not self.alike(inputs) or draws == DRAWS:
+                    return inputs
+            except QuizError as problem:
+                raise QuizError(f"{problem}, in hidden case {index + 1} of seed {seed}") from None
+
+    def _drawn(self, rng: np.random.Generator, index: int, seed: int) -> Inputs:
+        """One draw of hidden case ``index``, checked: QuizError when the quiz's function fails or
+        gives other names than the public case's."""
+        try:
+            inputs: object = self.hidden_inputs(rng, index)  # the quiz author's function: anything
+        except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
+            raise QuizError(f"quiz {self.name}: its hidden_inputs failed on hidden case {index + 1} of seed "
+                            f"{seed}: {failure(problem, home(self.hidden_inputs))}") from None
+        if not isinstance(inputs, Mapping) or set(inputs) != set(self.public_inputs):
+            given = ", ".join(sorted(inputs)) if isinstance(inputs, Mapping) else type(inputs).__name__
+            raise QuizError(f"quiz {self.name}: its hidden_inputs gives {given} in hidden case {index + 1} "
+                            f"of seed {seed}, where the public case has {', '.join(self.public_inputs)}")
+        return inputs
 
     def alike(self, inputs: Inputs, reference: Mapping[str, np.ndarray] | None = None) -> list[Mistake]:
         """The known mistakes that give the right value (within the step's tolerance) in this case,
@@ -256,15 +272,16 @@ class Quiz:
 
     def solve(self, inputs: Inputs) -> dict[str, np.ndarray]:
         """The reference value of every step for one case; QuizError when the quiz's own step fails."""
-        values: dict[str, object] = dict(inputs)
+        values: dict[str, ArrayLike] = dict(inputs)
+        solved: dict[str, np.ndarray] = {}
         for step in self.steps:
             try:
-                values[step.name] = apply(step.formulations[0], values)
+                values[step.name] = solved[step.name] = apply(step.formulations[0], values)
             except Exception as problem:  # noqa: BLE001 - the quiz's own code: its fault, said in one line
                 shapes = ", ".join(f"{name} {np.shape(value)}" for name, value in inputs.items())
                 raise QuizError(f"quiz {self.name}: the reference step {step.name} fails on the inputs "
                                 f"({shapes}): {failure(problem, home(step.formulations[0]))}") from None
-        return {step.name: values[step.name] for step in self.steps}  # type: ignore[misc]
+        return solved
 
     def with_tolerance(self, rtol: float | None, atol: float | None) -> Quiz:
         """The same quiz with every step's tolerance overridden where given."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grader import intake
 from grader.compare import close
@@ -305,7 +306,7 @@ def float32_problems(quiz: Quiz, cases: Sequence[Case]) -> Iterator[str]:
 def in_float32(quiz: Quiz, inputs: Inputs) -> dict[str, np.ndarray | None]:
     """Every step computed by its reference formulation in single precision from single-precision
     inputs, each value rounded to float32 before the next step uses it (None where it fails)."""
-    values: dict[str, object] = {name: _single(value) for name, value in inputs.items()}
+    values: dict[str, ArrayLike] = {name: _single(value) for name, value in inputs.items()}
     found: dict[str, np.ndarray | None] = {}
     for step in quiz.steps:
         try:
@@ -318,7 +319,7 @@ def in_float32(quiz: Quiz, inputs: Inputs) -> dict[str, np.ndarray | None]:
     return found
 
 
-def _single(value: object) -> object:
+def _single(value: ArrayLike) -> np.float32 | np.ndarray:
     array = np.asarray(value)
     return np.float32(array) if array.ndim == 0 else array.astype(np.float32)
 

@@ -8,7 +8,7 @@ numbers a student produced serialise as the strings "NaN", "Infinity" and
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from typing_extensions import TypeAliasType
@@ -16,11 +16,14 @@ from typing_extensions import TypeAliasType
 from grader import __version__
 from grader.text import name_text
 
-SCHEMA_VERSION = "1.1"
-"""1.1: ``Check.stopped`` and ``Check.other_shape``, ``StudentError.frames``, ``Report.fault``, the
-failure ``none``."""
+SCHEMA_VERSION = "2.1"
+"""Bumped with every change to the report's JSON Schema, with a line in CHANGELOG.md: tests/test_report.py
+holds the schema to its stored copy for this version."""
 
-Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
+if TYPE_CHECKING:  # mypy reads a recursive alias as written; pydantic needs it as a TypeAliasType
+    Values = Union[float, list["Values"]]  # noqa: UP007 - recursive alias
+else:
+    Values = TypeAliasType("Values", Union[float, list["Values"]])  # noqa: UP007 - recursive alias
 
 
 class Outcome(str, Enum):
@@ -76,8 +79,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False)
 
 
-Failure = Literal["not_run", "not_reached", "missing", "none", "not_a_number", "shape", "nan", "infinity",
-                  "too_large", "value"]
+Failure = Literal["not_run", "not_reached", "missing", "not_a_number", "shape", "nan", "infinity", "too_large",
+                  "value"]
 
 
 class CaseDetail(_Model):

@@ -19,7 +19,6 @@ FAILURE_TEXT = {
     "not_run": "not computed: the run stopped before this case",
     "not_reached": "not reached: the code stopped earlier in this case",
     "missing": "not defined",
-    "none": "still None",
     "not_a_number": "not a number",
     "shape": "the wrong shape",
     "nan": "contains NaN",

@@ -125,14 +125,24 @@ def write_manifest(folder: Path, quiz: str, k: int, n: int, everything: Sequence
 
 def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
     """The shards' manifests, in shard order, once they are known to form one whole batch."""
-    shards = []
-    for folder in folders:
-        try:
-            shards.append((folder, Manifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))))
-        except OSError:
-            raise ShardError(f"{folder} has no {MANIFEST}: it was not graded with --shard") from None
-        except ValidationError:
-            raise ShardError(f"{folder / MANIFEST} is not a valid shard manifest") from None
+    shards = [(folder, _manifest(folder)) for folder in folders]
+    _one_batch(shards)
+    _every_shard_once(shards)
+    _every_submission_once(shards)
+    return sorted(shards, key=lambda pair: pair[1].shard)
+
+
+def _manifest(folder: Path) -> Manifest:
+    try:
+        return Manifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))
+    except OSError:
+        raise ShardError(f"{folder} has no {MANIFEST}: it was not graded with --shard") from None
+    except ValidationError:
+        raise ShardError(f"{folder / MANIFEST} is not a valid shard manifest") from None
+
+
+def _one_batch(shards: Sequence[tuple[Path, Manifest]]) -> None:
+    """ShardError unless every shard is of the first one's batch, graded on the same hidden cases."""
     first = shards[0][1]
     for folder, manifest in shards:
         if (manifest.quiz, manifest.of, manifest.batch) != (first.quiz, first.of, first.batch):
@@ -140,6 +150,11 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
                              f"than {shards[0][0]}")
         if manifest.seed != first.seed:
             raise ShardError(f"{folder} graded other hidden cases (another --seed) than {shards[0][0]}")
+
+
+def _every_shard_once(shards: Sequence[tuple[Path, Manifest]]) -> None:
+    """ShardError when a shard of the batch is given twice, or not at all."""
+    first = shards[0][1]
     numbers = sorted(manifest.shard for _, manifest in shards)
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
@@ -149,6 +164,11 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
     if absent:
         raise ShardError(f"gap: {plural(len(absent), 'shard')} {', '.join(map(str, absent))} of {first.of} "
                          f"{plural(len(absent), 'is')} missing")
+
+
+def _every_submission_once(shards: Sequence[tuple[Path, Manifest]]) -> None:
+    """ShardError when a submission is in two shards, a shard lacks a report it lists, or the shards
+    hold fewer submissions than the batch had."""
     seen: dict[str, Path] = {}
     for folder, manifest in shards:
         for identifier in manifest.submissions:
@@ -157,7 +177,5 @@ def check(folders: Sequence[Path]) -> list[tuple[Path, Manifest]]:
             seen[identifier] = folder
             if not (folder / student_files(identifier)[0]).is_file():
                 raise ShardError(f"gap: {folder} lists {identifier} but has no report for it")
-    if len(seen) != first.total:
-        raise ShardError(f"gap: the shards hold {count(len(seen), 'submission')}, the batch had {first.total}")
-    return sorted(shards, key=lambda pair: pair[1].shard)
-
+    if len(seen) != shards[0][1].total:
+        raise ShardError(f"gap: the shards hold {count(len(seen), 'submission')}, the batch had {shards[0][1].total}")

@@ -126,8 +126,9 @@ def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
         yield statement, inside
         if isinstance(statement, ast.ClassDef):
             continue
-        function = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
-        inner = statement.name if function and inside is None else inside  # type: ignore[attr-defined]
+        inner = inside
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and inside is None:
+            inner = statement.name
         stack += [(child, inner) for child in reversed(_nested(statement))]
 
 
@@ -191,29 +192,37 @@ Binding = tuple[str, ast.stmt, ast.expr | None, str | None]
 def _assignments(tree: ast.Module) -> Iterator[Binding]:
     """Every binding of a name by a statement, at module level or in a function."""
     for statement, inside in _statements(tree.body):
-        if isinstance(statement, ast.Assign):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):  # the common case, without walking
-                    yield target.id, statement, statement.value, inside
-                    continue
-                for node in ast.walk(target):
-                    if isinstance(node, ast.Name):
-                        yield node.id, statement, None, inside
-        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            yield statement.target.id, statement, statement.value, inside
-        elif isinstance(statement, ast.AugAssign):  # ``total += v`` or ``matrix[i, j] += v``: computed in place
-            base = statement.target
-            while isinstance(base, (ast.Subscript, ast.Attribute)):
-                base = base.value
-            if isinstance(base, ast.Name):
-                yield base.id, statement, None, inside
-        elif isinstance(statement, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            targets = [statement.target] if isinstance(statement, (ast.For, ast.AsyncFor)) else [
-                item.optional_vars for item in statement.items if item.optional_vars]
-            for target in targets:
-                for node in ast.walk(target):
-                    if isinstance(node, ast.Name):
-                        yield node.id, statement, None, inside
+        for name, value in _bound(statement):
+            yield name, statement, value, inside
+
+
+def _bound(statement: ast.stmt) -> Iterator[tuple[str, ast.expr | None]]:
+    """The names one statement binds, each with the value assigned to it (None when it is computed in
+    place, or one of several unpacked)."""
+    if isinstance(statement, ast.Assign):
+        for target in statement.targets:
+            if isinstance(target, ast.Name):  # the common case, without walking
+                yield target.id, statement.value
+            else:
+                yield from ((name, None) for name in _names_in(target))
+    elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        yield statement.target.id, statement.value
+    elif isinstance(statement, ast.AugAssign):  # ``total += v`` or ``matrix[i, j] += v``: computed in place
+        base: ast.expr = statement.target
+        while isinstance(base, (ast.Subscript, ast.Attribute)):
+            base = base.value
+        if isinstance(base, ast.Name):
+            yield base.id, None
+    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+        yield from ((name, None) for name in _names_in(statement.target))
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        for item in statement.items:
+            if item.optional_vars:
+                yield from ((name, None) for name in _names_in(item.optional_vars))
+
+
+def _names_in(target: ast.expr) -> Iterator[str]:
+    return (node.id for node in ast.walk(target) if isinstance(node, ast.Name))
 
 
 def _is_none(value: ast.expr | None) -> bool:

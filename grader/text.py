@@ -110,7 +110,9 @@ def markdown_text(text: str) -> str:
         out.append(MARKDOWN_SPECIAL.sub(r"\\\1", plain).replace("://", "&#58;//").replace("www.", "www&#46;"))
         if tick < 0:
             break
-        run = _TICKS.match(text, tick).group()  # type: ignore[union-attr]
+        ticks = _TICKS.match(text, tick)
+        assert ticks is not None, "text[tick] is a backtick"
+        run = ticks.group()
         close = re.compile(rf"(?<!`){run}(?!`)").search(text, tick + len(run))
         if close is None:
             out.append("\\`" * len(run))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -24,6 +26,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 """Screenshots of the browser tests."""
 
 
+def pytest_addoption(parser):
+    parser.addoption("--write-report-schema", action="store_true",
+                     help="write tests/data/report.schema.json from the report's models, once SCHEMA_VERSION is bumped")
+
+
 @pytest.fixture(scope="session")
 def quiz() -> quiz_module.Quiz:
     return quiz_module.load("gradient_descent")
@@ -42,6 +49,17 @@ def quiz_with(folder: Path, snippet: str = "") -> Path:
 def each_quiz(request) -> quiz_module.Quiz:
     """Every shipped quiz in turn."""
     return quiz_module.load(request.param)
+
+
+@pytest.fixture(scope="session")
+def graded_samples(tmp_path_factory) -> Path:
+    """The --out folder of ``gdgrade grade submissions/gradient_descent --seed SEED``, graded once for
+    every test that reads a whole batch's files (none may change them)."""
+    out = tmp_path_factory.mktemp("samples") / "out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(out),
+                             "--seed", str(SEED)], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -112,24 +130,6 @@ def chromium(profile: Path, prefs: dict[str, object] | None = None):
 
 def console_errors(browser) -> list[str]:
     return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    """One real PostgreSQL for the whole run (tests/postgres.py): Debian's, in a temporary folder."""
-    from tests.postgres import Postgres
-
-    server = Postgres.start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path) -> str:
-    """The URL of a new, empty attempt store: an SQLite file, then a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "store" / "attempts.db")
-    return request.getfixturevalue("postgres").create_database()
 
 
 @pytest.fixture(scope="session", autouse=True)

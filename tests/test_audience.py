@@ -189,8 +189,7 @@ def test_check_the_quiz_page_and_a_notebook_answer_with_the_same_student_view(qu
     from click.testing import CliRunner
 
     from grader import cli, jupyter
-
-    from .test_serve import FORGOT, serving
+    from tests.serve.test_app import FORGOT, serving
 
     made: list[tuple[audience.Audience, Report]] = []
     real = audience.Audience.view

@@ -18,8 +18,7 @@ import pytest
 from grader import errors
 from grader.errors import QuizError, UserError
 from grader.report import Report
-
-from .conftest import SEED, SUBMISSIONS
+from tests.conftest import SEED, SUBMISSIONS
 
 RIGHT = SUBMISSIONS / "correct_dot" / "gradient.py"
 INJECTED = """
@@ -146,9 +145,8 @@ def test_gradescope_writes_results_whatever_fault_and_exits_70(tmp_path):
 
 def test_the_page_answers_a_fault_without_it_and_logs_its_traceback(quiz, monkeypatch, caplog):
     from grader import conceal
-
-    from .test_serve import RIGHT as SOURCE
-    from .test_serve import serving
+    from tests.serve.test_app import RIGHT as SOURCE
+    from tests.serve.test_app import serving
 
     def fault(*args, **kwargs):
         raise KeyError("injected")

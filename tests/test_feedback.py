@@ -160,7 +160,7 @@ def test_serve_passes_the_level_to_the_page(monkeypatch):
 
 def test_the_page_answers_at_the_level_set(quiz):
     """The page's answers at --feedback hints: the mistake named, never the step's formula."""
-    from tests.test_serve import FORGOT, serving
+    from tests.serve.test_app import FORGOT, serving
 
     with serving(quiz, feedback="hints") as client:
         report = client.post("/api/check", json={"source": FORGOT}).json()

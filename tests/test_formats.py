@@ -62,14 +62,6 @@ def assert_junit(root: ET.Element) -> list[ET.Element]:
     return cases
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    out = tmp_path_factory.mktemp("formats") / "out"
-    result = gdgrade("grade", SUBMISSIONS, "--out", out, "--seed", SEED)
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 def test_check_prints_each_format():
     path = SUBMISSIONS / "error_reversed" / "gradient.py"
     results = json.loads(gdgrade("check", path, "--format", "gradescope").stdout)
@@ -89,16 +81,16 @@ def test_check_prints_each_format():
     assert wrong.returncode == 2 and "'xml' is not one of" in wrong.stderr
 
 
-def test_batch_junit_csv_and_summaries(batch):
-    cases = assert_junit(ET.parse(batch / "junit.xml").getroot())
+def test_batch_junit_csv_and_summaries(graded_samples):
+    cases = assert_junit(ET.parse(graded_samples / "junit.xml").getroot())
     assert len(cases) == 22 * 5
-    rows = list(csv.DictReader((batch / "grades.csv").open(newline="")))
+    rows = list(csv.DictReader((graded_samples / "grades.csv").open(newline="")))
     assert len(rows) == 22
     broken = next(row for row in rows if row["id"] == "syntax_error")
     assert (broken["score"], broken["h"], broken["del_w"]) == ("0", "0", "0")
-    summary = json.loads((batch / "summary.json").read_text())
+    summary = json.loads((graded_samples / "summary.json").read_text())
     assert summary["statuses"] == {"completed": 19, "runtime_error": 2, "syntax_error": 1}
-    markdown = (batch / "summary.md").read_text()
+    markdown = (graded_samples / "summary.md").read_text()
     assert "| `del_w` | 59% |" in markdown and "| `syntax_error` | syntax_error |" in markdown
 
 
@@ -192,95 +184,6 @@ def test_github_actions_annotations_and_step_summary(tmp_path):
     assert summary.read_text() == (out / "summary.md").read_text() + "\n"  # nothing per submission
     annotations = [line for line in batch.stdout.splitlines() if line.startswith("::error ")]
     assert len(annotations) == 29  # one per failing variable of the samples
-
-
-def test_shards_merge_into_the_whole_batch(tmp_path, batch):
-    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
-    for k, folder in enumerate(shards, start=1):
-        assert gdgrade("grade", SUBMISSIONS, "--out", folder, "--shard", f"{k}/3", "--seed", "5").returncode == 0
-    counts = [len(json.loads((folder / "shard.json").read_text())["submissions"]) for folder in shards]
-    assert sum(counts) == 22 and all(counts)
-    merged = tmp_path / "merged"
-    backprop = SUBMISSIONS.parent / "backprop" / "correct_dot"
-    assert gdgrade("grade", backprop, "--quiz", "backprop", "--out", merged).returncode == 0  # another batch
-    refused = gdgrade("merge", *shards, "--out", merged)
-    assert refused.returncode == 2 and f"--out {merged} holds the reports of another batch (quiz backprop, " \
-        f"graded from {backprop})" in refused.stderr
-    result = gdgrade("merge", *shards, "--out", merged, "--replace")
-    assert result.returncode == 0, result.stderr
-    assert "(merged from 3 shards)" in result.stdout
-    whole, combined = (json.loads((folder / "summary.json").read_text()) for folder in (batch, merged))
-    for key in ("submissions", "mean_score", "score_distribution", "statuses", "variables", "failed_runs"):
-        assert whole[key] == combined[key], key
-    assert (batch / "grades.csv").read_text() == (merged / "grades.csv").read_text()
-    assert len(assert_junit(ET.parse(merged / "junit.xml").getroot())) == 22 * 5
-
-    overlap = gdgrade("merge", shards[0], shards[0], shards[1], shards[2], "--out", tmp_path / "x")
-    assert overlap.returncode == 2 and "overlap: shard 1 of 3 given more than once" in overlap.stderr
-    gap = gdgrade("merge", shards[0], shards[2], "--out", tmp_path / "y")
-    assert gap.returncode == 2 and "gap: shard 2 of 3 is missing" in gap.stderr
-    name = json.loads((shards[1] / "shard.json").read_text())["submissions"][0]
-    (shards[1] / f"{name}.json").write_text("{not json")
-    corrupt = gdgrade("merge", *shards, "--out", tmp_path / "v")
-    assert corrupt.returncode == 2 and f"the report of {name!r} cannot be read" in corrupt.stderr
-    assert "Traceback" not in corrupt.stderr and not (tmp_path / "v" / "grades.csv").exists()
-    (shards[1] / f"{name}.json").unlink()
-    missing = gdgrade("merge", *shards, "--out", tmp_path / "z")
-    assert missing.returncode == 2 and f"lists {name} but has no report for it" in missing.stderr
-    bad = gdgrade("grade", SUBMISSIONS, "--out", tmp_path / "w", "--shard", "4/3")
-    assert bad.returncode == 2 and "--shard" in bad.stderr
-
-
-def test_sharding_is_deterministic():
-    from grader import intake, shard
-
-    submissions = intake.find([SUBMISSIONS]).submissions
-    first = [[s.id for s in shard.select(submissions, k, 4)] for k in range(1, 5)]
-    again = [[s.id for s in shard.select(list(reversed(submissions)), k, 4)] for k in range(1, 5)]
-    assert [sorted(ids) for ids in first] == [sorted(ids) for ids in again]
-    assert sorted(sum(first, [])) == sorted(s.id for s in submissions)
-
-
-@pytest.mark.parametrize("spec, environment, shard", [
-    ("auto", {"GDGRADE_SHARD": "2/4"}, (2, 4)),  # a GitHub Actions matrix passes it explicitly
-    ("auto", {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, (1, 3)),
-    ("auto", {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "3"}, (3, 3)),
-    ("auto", {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2",
-              "SLURM_ARRAY_TASK_COUNT": "4"}, (3, 4)),  # --array=1-7:2
-    ("auto/5", {"JOB_COMPLETION_INDEX": "4"}, (5, 5)),
-    ("auto", {"JOB_COMPLETION_INDEX": "0", "GDGRADE_SHARD_COUNT": "2"}, (1, 2)),
-])
-def test_shard_auto_reads_the_job_engine(spec, environment, shard):
-    from grader.shard import parse
-
-    assert parse(spec, environment) == shard
-
-
-@pytest.mark.parametrize("environment, said", [
-    ({}, "no job engine's shard found"),
-    ({"JOB_COMPLETION_INDEX": "1"}, "use --shard auto/N or set GDGRADE_SHARD_COUNT"),
-    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "4"}, "from Slurm's task 7 (from 0, step 1) of 4: '8/4'"),
-    ({"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"}, "SLURM_ARRAY_TASK_ID='x' is not a whole number"),
-])
-def test_shard_auto_without_a_usable_engine_is_one_clear_line(tmp_path, environment, said):
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("SLURM_", "JOB_COMPLETION", "GDGRADE_SHARD"))} | environment
-    result = subprocess.run([sys.executable, "-m", "grader", "grade", str(SUBMISSIONS), "--out", str(tmp_path / "o"),
-                             "--seed", "1", "--shard", "auto"], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 2 and said in result.stderr and len(result.stderr.strip().splitlines()) == 1
-
-
-def test_slurm_array_tasks_grade_the_whole_batch_between_them(tmp_path):
-    outs = []
-    for task in (1, 2):
-        env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN="1", SLURM_ARRAY_TASK_COUNT="2")
-        outs.append(tmp_path / f"shard{task}")
-        graded = gdgrade("grade", SUBMISSIONS, "--out", outs[-1], "--seed", "3", "--shard", "auto", env=env)
-        assert graded.returncode == 0, graded.stderr
-    merged = gdgrade("merge", *outs, "--out", tmp_path / "all")
-    assert merged.returncode == 0, merged.stderr
-    summary = json.loads((tmp_path / "all" / "summary.json").read_text())
-    assert summary["submissions"] == len(list(SUBMISSIONS.iterdir()))
 
 
 def test_every_format_carries_the_notes(tmp_path):

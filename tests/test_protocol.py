@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 
 from grader.protocol import MAX_ELEMENTS, parse_run
+from grader.sandbox.supervisor import Answer
 
 VARIABLES = ("h", "del_w")
 
@@ -21,8 +23,8 @@ SANDBOX = json.dumps({"sandbox": {"applied": ["seccomp"], "missing": ["landlock:
 
 
 def answer(*lines, **extra):
-    return {"outcome": "exited", "exit_code": 0, "signal": None, "stdout": "", "stderr": "",
-            "results": [SANDBOX, *lines], "duration_s": 0.01, **extra}
+    return Answer(outcome="exited", exit_code=0, signal=None, stdout="", stderr="",
+                  results=(SANDBOX, *lines), duration_s=0.01, **extra)
 
 
 def test_well_formed_lines_are_kept():
@@ -79,6 +81,5 @@ def test_sandbox_line_comes_first_and_is_recorded():
     run = parse_run(answer(line(0)), 1, VARIABLES)
     assert run.sandbox.applied == ["seccomp"] and run.sandbox.missing == ["landlock: none here"]
     forged = answer(line(0))
-    forged["results"] = forged["results"][1:]
-    run = parse_run(forged, 1, VARIABLES)
+    run = parse_run(dataclasses.replace(forged, results=forged.results[1:]), 1, VARIABLES)
     assert run.cases == [] and "sandbox report is malformed" in run.problems[0]

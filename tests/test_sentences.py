@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from grader import intake, sentences
 from grader.report import Call, OtherShape, Stopped
-
-from .conftest import SUBMISSIONS
-from .test_student_text import LEAKS
+from tests.conftest import SUBMISSIONS
+from tests.test_text import LEAKS
 
 
 def test_every_sentence_that_tells_of_a_case_is_rendered_from_the_data_alone(fork_grader, tmp_path):

@@ -28,7 +28,7 @@ def _escape(text: str, in_property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
 
-def annotations(report: Report) -> list[str]:
+def error_commands(report: Report) -> list[str]:
     """One ``::error`` command per failing variable, at the line of its assignment when known."""
     commands = []
     for check in report.checks:
@@ -61,7 +61,7 @@ def untrusted_output() -> Iterator[None]:
 
 def annotate(report: Report) -> None:
     """Print the annotations of one report on stdout, where the runner reads workflow commands."""
-    for command in annotations(report):
+    for command in error_commands(report):
         print(command, file=sys.stdout)
 
 

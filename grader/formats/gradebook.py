@@ -127,12 +127,11 @@ class LmsFiles(Writer):
     def add(self, view: View) -> None:
         if self.roster is not None:
             self.roster.add(view)
-        system = view.student.system if view.student is not None else None
-        if system in LAYOUTS:
-            if system not in self._zips:
-                self._zips[system] = FeedbackZip(self.folder, system)
-            self._zips[system].add(view.student, view.path,  # type: ignore[arg-type]
-                                   html.student(view, view.source_text, overview=False))
+        who = view.student
+        if who is not None and who.system in LAYOUTS:
+            if who.system not in self._zips:
+                self._zips[who.system] = FeedbackZip(self.folder, who.system)
+            self._zips[who.system].add(who, view.path, html.student(view, view.source_text, overview=False))
 
     def finish(self) -> None:
         self.made = self.roster.finish(self.folder) if self.roster is not None else None

@@ -76,6 +76,11 @@ class ResultsFile(Writer):
     def fail(self, reason: str, steps: Sequence[Step]) -> None:
         self.results = missing(reason, steps)
 
+    @property
+    def score(self) -> float:
+        """The score results.json gives (0 before any)."""
+        return float(self.results["score"]) if self.results is not None else 0.0
+
     def finish(self) -> None:
         """Write the file whole; OSError when it cannot be (the caller says why, in one line)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,8 @@ LAYOUT_NAMES = ("auto", "plain", *layouts.LAYOUTS)
 
 @dataclass
 class Found:
-    """What ``find`` found: the submissions, the downloads' layouts, and what could not be searched."""
+    """What ``find`` found: the submissions, and notes on what could not be searched or was read
+    otherwise than asked (a layout that could not be read, files not named as the layout names them)."""
 
     submissions: list[Submission] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

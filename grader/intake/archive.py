@@ -15,10 +15,11 @@ What keeps a hostile archive harmless:
 - at most ``MAX_MEMBERS`` members, ``MAX_FOLDERS`` folders and a central directory of
   ``MAX_DIRECTORY_BYTES``, and no descriptor kept open between reads;
 - a member is read only when it is graded, one at a time and in memory, and decompression stops
-  at the reader's limit (1 MiB for a source file): a member that declares more is refused unread,
-  and one that decompresses to more than it declares (a zip bomb) is refused at the limit, so no
-  compression ratio can cost more than the limit; all reads of one archive together decompress at
-  most ``MAX_READ_BYTES`` (many members sharing one compressed stream cost no more).
+  at the reader's limit (1 MiB for a source file, 16 MiB for a notebook): a member that declares
+  more is refused unread, and one that decompresses to more than it declares (a zip bomb) is
+  refused at the limit, so no compression ratio can cost more than the limit; all reads of one
+  archive together decompress at most ``MAX_READ_BYTES`` (many members sharing one compressed
+  stream cost no more).
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class Archive:
         if self._shift < 0:
             raise ArchiveError("it is damaged: its directory lies outside the file")
         directory = self._read(size, offset + self._shift)
-        entries, at = [], 0
+        entries: list[Entry] = []
+        at = 0
         while at + _CENTRAL.size <= len(directory) and len(entries) < MAX_MEMBERS:
             (signature, _, system, _, _, flags, method, _, _, crc, compressed, unpacked, name_length, extra_length,
              comment_length, _, _, external, offset) = _CENTRAL.unpack_from(directory, at)
@@ -192,18 +194,20 @@ class Archive:
 
     def _member(self, entry: Entry, limit: int) -> bytes:
         shown = display(entry.name)
-        if entry.flags & ENCRYPTED:
-            raise OSError(f"{shown} is encrypted in the archive")
-        if entry.method not in (STORED, DEFLATED):
-            raise OSError(f"{shown} is compressed with method {entry.method}, which gdgrade does not read "
-                          "(only stored and deflated members)")
-        if entry.size > limit:
-            raise OSError(f"{shown} is {entry.size} bytes uncompressed, larger than {limit} bytes")
+        _refuse_unreadable(entry, limit, shown)
         header = self._read(_LOCAL.size, entry.offset + self._shift)
         if len(header) < _LOCAL.size or header[:4] != b"PK\x03\x04":
             raise OSError(f"{shown} is damaged in the archive (its local header is missing)")
         *_, name_length, extra_length = _LOCAL.unpack(header)
-        at = entry.offset + self._shift + _LOCAL.size + name_length + extra_length
+        out = self._unpacked(entry, entry.offset + self._shift + _LOCAL.size + name_length + extra_length, limit, shown)
+        self._budget -= len(out)
+        if len(out) != entry.size or zlib.crc32(out) != entry.crc:
+            raise OSError(f"{shown} is damaged in the archive (its size or checksum does not match)")
+        return bytes(out)
+
+    def _unpacked(self, entry: Entry, at: int, limit: int, shown: str) -> bytearray:
+        """The member's data from ``at``, read a chunk at a time and inflated no further than ``limit``,
+        the size it declares and what is left of the archive's budget."""
         end = at + entry.compressed
         out = bytearray()
         inflate = zlib.decompressobj(-15) if entry.method == DEFLATED else None
@@ -231,10 +235,7 @@ class Archive:
                               f"{MAX_READ_BYTES} bytes, more than any class's work")
             if inflate is not None and inflate.eof:
                 break
-        self._budget -= len(out)
-        if len(out) != entry.size or zlib.crc32(out) != entry.crc:
-            raise OSError(f"{shown} is damaged in the archive (its size or checksum does not match)")
-        return bytes(out)
+        return out
 
     def listing(self, origin: Callable[[Entry], Origin] | None = None) -> Listing:
         """The archive's members as a listing; refused members are listed with the reason, and one
@@ -242,34 +243,7 @@ class Archive:
         could knock out another student's file). ``origin`` says how a member's bytes are read again
         later (by default from this archive)."""
         listing = Listing(self.path)
-        children: dict[Parts, set[str]] = {(): set()}
-        named: dict[Parts, list[Entry]] = {}
-        climbing: list[str] = []
-        deepest: Parts | None = None
-        for entry in self.entries:
-            given = entry.name.replace("\\", "/")
-            parts = tuple(part for part in given.split("/") if part not in ("", "."))
-            if given.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
-                climbing.append(display(entry.name))
-                continue
-            if not parts:
-                continue
-            if len(parts) > MAX_DEPTH + 1:
-                deepest = deepest or parts[:MAX_DEPTH + 1]
-                continue
-            folder = given.endswith("/") or stat.S_ISDIR(entry.mode)
-            made = []
-            for depth in range(len(parts) - 1 + folder, 0, -1):  # from the deepest: stop at a folder already known
-                if parts[:depth] in children:
-                    break
-                children[parts[:depth]] = set()
-                made.append(parts[:depth])
-            for prefix in made:
-                children[prefix[:-1]].add(prefix[-1])
-            if len(children) > MAX_FOLDERS:
-                raise ArchiveError(f"it has more than {MAX_FOLDERS} folders; gdgrade reads archives of at most that")
-            if not folder:
-                named.setdefault(parts, []).append(entry)
+        children, named, climbing, deepest = self._tree()
         files: dict[Parts, dict[str, Item]] = {}
         for parts, entries in sorted(named.items()):
             problem = _refusal(entries)
@@ -290,6 +264,57 @@ class Archive:
             listing.notes.append(f"{display(self.path)} is an empty archive")
         return listing
 
+    def _tree(self) -> tuple[dict[Parts, set[str]], dict[Parts, list[Entry]], list[str], Parts | None]:
+        """The members placed: each folder with the names in it, each file's entries by path; the names
+        of those that lead outside the archive; the first path deeper than ``MAX_DEPTH``."""
+        children: dict[Parts, set[str]] = {(): set()}
+        named: dict[Parts, list[Entry]] = {}
+        climbing: list[str] = []
+        deepest: Parts | None = None
+        for entry in self.entries:
+            given = entry.name.replace("\\", "/")
+            parts = tuple(part for part in given.split("/") if part not in ("", "."))
+            if given.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
+                climbing.append(display(entry.name))
+                continue
+            if not parts:
+                continue
+            if len(parts) > MAX_DEPTH + 1:
+                deepest = deepest or parts[:MAX_DEPTH + 1]
+                continue
+            folder = given.endswith("/") or stat.S_ISDIR(entry.mode)
+            _add_folders(children, parts[:len(parts) - 1 + folder])
+            if not folder:
+                named.setdefault(parts, []).append(entry)
+        return children, named, climbing, deepest
+
+
+def _refuse_unreadable(entry: Entry, limit: int, shown: str) -> None:
+    """OSError for a member gdgrade will not read, whatever its bytes: encrypted, compressed in
+    another way than stored or deflated, or declared larger than ``limit``."""
+    if entry.flags & ENCRYPTED:
+        raise OSError(f"{shown} is encrypted in the archive")
+    if entry.method not in (STORED, DEFLATED):
+        raise OSError(f"{shown} is compressed with method {entry.method}, which gdgrade does not read "
+                      "(only stored and deflated members)")
+    if entry.size > limit:
+        raise OSError(f"{shown} is {entry.size} bytes uncompressed, larger than {limit} bytes")
+
+
+def _add_folders(children: dict[Parts, set[str]], path: Parts) -> None:
+    """Make ``path`` and the folders above it known, each named in its parent's names; ArchiveError
+    past ``MAX_FOLDERS``."""
+    made = []
+    for depth in range(len(path), 0, -1):  # from the deepest: stop at a folder already known
+        if path[:depth] in children:
+            break
+        children[path[:depth]] = set()
+        made.append(path[:depth])
+    for prefix in made:
+        children[prefix[:-1]].add(prefix[-1])
+    if len(children) > MAX_FOLDERS:
+        raise ArchiveError(f"it has more than {MAX_FOLDERS} folders; gdgrade reads archives of at most that")
+
 
 def _refusal(entries: list[Entry]) -> str | None:
     """Why a member must not be read, if it must not."""
@@ -305,7 +330,7 @@ def _refusal(entries: list[Entry]) -> str | None:
 
 @dataclass(frozen=True)
 class Member:
-    """A member of an open archive, as an origin of bytes."""
+    """A member of an archive listed earlier, as an origin of bytes (each read opens the archive again)."""
 
     archive: Archive
     entry: Entry

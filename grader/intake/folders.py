@@ -7,8 +7,8 @@ the folder is submission ``NAME``. A named file is a submission of its own.
 No student is lost to a file name: every other folder that holds files (and is not inside a
 student's folder) is a student too, and gets exactly one report: its file is the one that is
 ``gradient.py`` once case, copy suffixes (`` (1)``, ``-1``, ``_1``, `` copy``) and a trailing
-``.txt`` are set aside, else its only ``.py`` file, else the notebook that could be
-``gradient.ipynb``, else its only notebook; when none or several could be, the report says that
+``.txt`` are set aside, else the notebook that could be ``gradient.ipynb``, else its only ``.py``
+file, else its only notebook (``choose``); when none or several could be, the report says that
 nothing could be graded and lists what the folder holds. Every report says which file was graded
 and why (``Submission.selection``). Links and special files are never followed or read, and a
 folder that cannot be listed is not skipped: each becomes a submission whose report says why it
@@ -192,17 +192,28 @@ def plain(listing: Listing, filename: str, claimed: Collection[Parts] = (),
             submissions += [Submission(_folder_id((*parts, name)), listing.path((*parts, name)),
                                        "is a symbolic link to a folder; links are not followed")
                             for name in folder.linked if (*parts, name) not in claimed]
-        for name in reversed(subfolders):
-            below = (*parts, name)
-            if searched(name):
-                stack.append((below, inside_student or student))
-            elif listing.holds(below, filename):
-                notes.append(f"{code_span(display(listing.path(below)))} holds a {filename} but was not searched "
-                             "(hidden and tool folders are not): rename the folder to grade it")
-            elif below in listing.partial:
-                notes.append(f"{code_span(display(listing.path(below)))} was not searched, and holds too many files "
-                             f"to look for a {filename} in: rename the folder if a student's work is in it")
+        below, unsearched = _below(listing, parts, subfolders, filename)
+        stack += [(path, inside_student or student) for path in below]
+        notes += unsearched
     return submissions, notes
+
+
+def _below(listing: Listing, parts: Parts, subfolders: list[str], filename: str) -> tuple[list[Parts], list[str]]:
+    """The subfolders of ``parts`` to search, last first (so that a stack pops them in order), and a
+    note on each that is not searched although it may hold a student's work."""
+    below: list[Parts] = []
+    notes: list[str] = []
+    for name in reversed(subfolders):
+        path = (*parts, name)
+        if searched(name):
+            below.append(path)
+        elif listing.holds(path, filename):
+            notes.append(f"{code_span(display(listing.path(path)))} holds a {filename} but was not searched "
+                         "(hidden and tool folders are not): rename the folder to grade it")
+        elif path in listing.partial:
+            notes.append(f"{code_span(display(listing.path(path)))} was not searched, and holds too many files "
+                         f"to look for a {filename} in: rename the folder if a student's work is in it")
+    return below, notes
 
 
 def upload(listing: Listing, filename: str) -> Submission:

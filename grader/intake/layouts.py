@@ -28,8 +28,8 @@ code where it is public, else its documentation and the parsers course staff pub
   whose ``:submitters:`` give each submission's names, student ids and emails.
 
 A download may sit inside one folder (the archive's own, or ``assignment_<id>_export/``). A
-student's attempts are graded latest first: ``latest`` grades the latest alone (the report names
-the others), ``all`` grades each.
+student's attempts are put in order, the latest last: ``latest`` grades the latest alone (the
+report names the others), ``all`` grades each, numbered from the earliest (``_attempt1``).
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ class Layout:
         return SYSTEM_TITLES[self.name]
 
 
-LAYOUTS = {layout.name: layout for layout in (
+LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (
     Layout("canvas", canvas),
     Layout("moodle", moodle),
     Layout("blackboard", blackboard),
@@ -318,13 +318,13 @@ def _kept(listing: Listing, base: Parts) -> tuple[list[str], list[str]]:
 def _detect(listing: Listing, base: Parts, forced: str | None) -> tuple[Layout | None, list[HandIn]]:
     files, folders = _kept(listing, base)
     best: tuple[Layout | None, list[HandIn], int] = (None, [], 0)
-    for layout in LAYOUTS.values():
-        if forced not in (None, layout.name):
+    for candidate in LAYOUTS.values():
+        if forced not in (None, candidate.name):
             continue
-        hand_ins = layout.claim(listing, base)
+        hand_ins = candidate.claim(listing, base)
         claimed = len({entry for hand_in in hand_ins for entry in hand_in.entries})
         if claimed > best[2]:
-            best = (layout, hand_ins, claimed)
+            best = (candidate, hand_ins, claimed)
     layout, hand_ins, claimed = best
     if not claimed or (forced is None and claimed * 2 < len(files) + len(folders)):
         return None, []
@@ -342,7 +342,7 @@ def detect(listing: Listing, forced: str | None = None) -> tuple[Layout | None, 
             return layout, hand_ins, base
         files, folders = _kept(listing, base)
         if len(folders) != 1 or files or (*base, folders[0]) not in listing.folders:
-            return (LAYOUTS[forced] if forced else None), [], ()  # type: ignore[index]
+            return (LAYOUTS[forced] if forced else None), [], ()
         base = (*base, folders[0])
 
 

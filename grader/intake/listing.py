@@ -109,7 +109,7 @@ class Listing:
     def files_below(self, parts: Parts) -> list[tuple[Parts, Item]]:
         """Every file in the folder ``parts`` and its searched subfolders, paths relative to it, shallowest first."""
         found: list[tuple[Parts, Item]] = []
-        stack = [()]
+        stack: list[Parts] = [()]
         while stack:
             relative = stack.pop()
             folder = self.folders.get((*parts, *relative))
@@ -149,8 +149,9 @@ searched, whatever else it holds."""
 
 
 def _own_output(folder: Folder) -> bool:
-    """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, and
-    nothing a student hands in (a student who ran gdgrade into their own folder is still graded)."""
+    """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, no
+    subfolder, and nothing a student hands in (a student who ran gdgrade into their own folder is
+    still graded)."""
     return MANIFEST in folder.files and not folder.folders and not any(
         name.lower().endswith(HANDED_IN) and name not in (FEEDBACK_ZIP, CANVAS_FEEDBACK_ZIP)
         for name in folder.files)
@@ -181,9 +182,9 @@ def list_folder(root: Path) -> Listing:
                 folder.linked.append(entry.name)
             else:
                 path = Path(entry.path)
-                problem = (_link(path, root) if entry.is_symlink() else
+                refused = (_link(path, root) if entry.is_symlink() else
                            None if entry.is_file(follow_symlinks=False) else "is not a regular file")
-                folder.files[entry.name] = Item(entry.name, OnDisk(path), problem)
+                folder.files[entry.name] = Item(entry.name, OnDisk(path), refused)
         if parts and _own_output(folder):
             listing.notes.append(f"{code_span(display(here))} holds gdgrade's own reports (an --out folder): "
                                  "not searched for submissions")

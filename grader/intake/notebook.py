@@ -11,8 +11,8 @@ notebook formats in use are read: version 4, and version 3's worksheets.
 
 A notebook downloaded as Python (Jupyter's "Download as .py": ``# In[3]:`` before each cell, each
 magic or shell line turned into a ``get_ipython()...`` call) is read the same way by ``downloaded``:
-those calls become comments, on the same lines, so it is graded as its notebook is and every line
-number is the file's own.
+those calls become comments (a ``%time`` call its statement), on the same lines, so it is graded as
+its notebook is and every line number is the file's own.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ _CELL_MARKER = re.compile(r"# In\[[ \d]*\]:[ \t]*\r?$", re.MULTILINE)
 
 def downloaded(text: str) -> str:
     """A notebook downloaded as Python, with IPython's calls as comments (``pass`` and a comment where
-    a statement is needed); any other text unchanged."""
+    a statement is needed, the statement itself for ``%time``); any other text unchanged."""
     if "get_ipython()" not in text or not _CELL_MARKER.search(text):
         return text
     lines = text.split("\n")
@@ -156,10 +156,13 @@ def _timed_statement(call: str) -> str | None:
         return None
     body = tree.body
     if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Attribute) and body.func.attr == "run_line_magic"
-            and len(body.args) == 2 and all(isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                                            for arg in body.args) and body.args[0].value in TIMERS):
+            and len(body.args) == 2):
         return None
-    statement = body.args[1].value.strip()
+    magic, argument = body.args
+    if not (isinstance(magic, ast.Constant) and magic.value in TIMERS and isinstance(argument, ast.Constant)
+            and isinstance(argument.value, str)):
+        return None
+    statement = argument.value.strip()
     if "\n" in statement or not statement:
         return None
     try:

@@ -1,6 +1,6 @@
 """Running a submission: a fork server that holds no student data, layered containment per child.
 
-    grader process (supervisor.Sandbox)        reads every child's output and results, enforces
+    grader process (supervisor.Runner)         reads every child's output and results, enforces
       │  control socket: "start a child with      deadlines and caps; never forks a child itself
       │  these descriptors", "kill", "ended"
       └─ launcher (forkserver.main)            enters new pid, net, IPC and mount namespaces

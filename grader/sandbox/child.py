@@ -1,14 +1,15 @@
 """The child: enter the sandbox, read the submission, run it once per case, report plain data.
 
 This module runs *inside* the child process, next to hostile code. It holds no expected values
-and never imports the reference. The fork server passes it the source at fd 4 and the result pipe
-at fd 3; it reads the source only after the sandbox is in force. For each case it writes one JSON
-line to the result pipe: the checked variables described as numbers, shapes and type names, and
-the student's error if any. Everything it sends is untrusted by the grader, which validates it
+and never imports the reference. The fork server passes it the result pipe at fd 3, the source at
+fd 4 and the pipe the hidden cases arrive on at fd 5; it reads the source only after the sandbox is
+in force. Its first line on the result pipe says which layers are in force; then, for each case, one
+JSON line: the checked variables described as numbers, shapes and type names, and the student's
+error if any. Everything it sends is untrusted by the grader, which validates it
 (``grader.protocol``).
 
 Used on both paths: called directly after the fork server's ``fork``, or, with ``--spawn``, as
-``python -m grader.sandbox.child SLOT`` with the batch's settings and the server's plan at fd 5.
+``python -m grader.sandbox.child SLOT`` with the batch's job and the server's plan at fd 6.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import os
 import signal
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from grader.sandbox import layers
+from grader.sandbox.job import Job, Plain, decode_input
 
 RESULTS_FD, SOURCE_FD, HIDDEN_FD, CONFIG_FD = 3, 4, 5, 6
 """The result pipe, the source, the pipe the hidden cases arrive on, and (spawn path) the settings."""
@@ -45,15 +48,6 @@ class CaseTimeout(BaseException):
 
 INPUT_FUNCTION = "__gdgrade_input__"
 """The name injected assignments call to fetch the current case's value of an input."""
-
-
-def _input_value(value: Any) -> Any:
-    """A fresh copy of an injected input, in the type the quiz uses (array, 0-d array or number)."""
-    if isinstance(value, list):
-        return np.array(value)
-    if isinstance(value, dict) and "scalar_array" in value:
-        return np.array(value["scalar_array"])
-    return value
 
 
 class _Inject(ast.NodeTransformer):
@@ -178,8 +172,9 @@ def _line(tb: types.TracebackType) -> int:
     """The line a traceback entry stopped at. Python 3.11 gives some instructions no line (the jump
     back of a loop, where a time limit's signal may land): then the line of the nearest instruction
     before it that has one, so that every frame names a line."""
-    if tb.tb_lineno is not None:
-        return tb.tb_lineno
+    line: int | None = tb.tb_lineno  # typeshed says int: it is None there
+    if line is not None:
+        return line
     code = tb.tb_frame.f_code
     positions = list(itertools.islice(code.co_positions(), tb.tb_lasti // 2 + 1))
     return next((line for line, *_ in reversed(positions) if line is not None), code.co_firstlineno)
@@ -228,20 +223,21 @@ def _read_source() -> str:
     return b"".join(chunks)[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
 
 
-def main(plan: layers.Plan, job: dict[str, Any], slot: int) -> None:
+def main(plan: layers.Plan, job: Job, slot: int) -> None:
     """Enter the sandbox, report it, then run the submission. Called in the freshly started child.
 
     The sandbox line is written before any student code runs, so it cannot be forged; a strict
     job stops here when a layer is missing.
     """
-    report = layers.enter(plan, job["limits"], slot, keep=(RESULTS_FD, SOURCE_FD, HIDDEN_FD))
-    os.write(RESULTS_FD, json.dumps({"sandbox": report}).encode() + b"\n")
-    if job["strict"] and report["missing"]:
+    report = layers.enter(plan, job.limits, slot, keep=(RESULTS_FD, SOURCE_FD, HIDDEN_FD))
+    os.write(RESULTS_FD, json.dumps({"sandbox": {"applied": report.applied, "missing": report.missing}}).encode()
+             + b"\n")
+    if job.strict and report.missing:
         os._exit(layers.STRICT_EXIT)
     run_cases(job, _read_source(), RESULTS_FD)
 
 
-def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tuple[Any, str]], Any]:
+def _locals_catcher(filename: str, variables: tuple[str, ...]) -> tuple[dict[str, tuple[Any, str]], Any]:
     """A profile function that keeps, each time a function of the student's file returns, the last
     value it gave each checked name; and what it keeps: name -> (value, function)."""
     found: dict[str, tuple[Any, str]] = {}
@@ -257,7 +253,7 @@ def _locals_catcher(filename: str, variables: list[str]) -> tuple[dict[str, tupl
     return found, profile
 
 
-def _hidden_cases() -> list[dict[str, Any]]:
+def _hidden_cases() -> list[dict[str, Plain]]:
     """After the public case: shut every way out but the result pipe, then read the hidden cases.
 
     They arrive only now, on their own pipe, once the grader has the public case's result: while
@@ -276,26 +272,23 @@ def _hidden_cases() -> list[dict[str, Any]]:
     while chunk := os.read(HIDDEN_FD, 1 << 16):
         chunks.append(chunk)
     os.close(HIDDEN_FD)
-    return json.loads(b"".join(chunks) or b"[]")
+    cases: list[dict[str, Plain]] = json.loads(b"".join(chunks) or b"[]")
+    return cases
 
 
-def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
+def run_cases(job: Job, source: str, result_fd: int) -> None:
     """Execute ``source`` on the public case, then on each hidden case (which arrive once the public
     case is reported: ``_hidden_cases``), writing one JSON line per case to ``result_fd``."""
     write, dumps = os.write, json.dumps  # bound now: the student may patch the modules
     set_profile = sys.setprofile
-    filename = job["filename"]
-    variables = job["variables"]
-    cases = [job["public"]]
-    injector = _Inject(set(job["public"]))
+    filename = job.filename
+    variables = job.variables
+    cases = [job.public]
+    injector = _Inject(set(job.public))
     try:
         code = compile(injector.visit(ast.parse(source, filename)), filename, "exec")
     except (RecursionError, MemoryError, SyntaxError, ValueError) as problem:  # nested beyond what Python runs
-        error = student_error(problem, filename)
-        for index in range(1 + job["hidden_cases"]):  # every case fails alike: the file cannot run at all
-            write(result_fd, dumps({"case": index, "values": {name: {"kind": "missing"} for name in variables},
-                                    "error": error, "exit_code": None, "injected": []},
-                                   ensure_ascii=False).encode("utf-8", "replace") + b"\n")
+        _cannot_run(job, student_error(problem, filename), result_fd)
         return
     injected = sorted(injector.found)
     quiet = _quiet_builtins()
@@ -304,23 +297,14 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
         raise CaseTimeout("time limit reached")
 
     signal.signal(signal.SIGALRM, on_alarm)
-    budget = job["soft_timeout"] / (1 + job["hidden_cases"])  # a hang in one case leaves time for the others
+    budget = job.soft_timeout / (1 + job.hidden_cases)  # a hang in one case leaves time for the others
 
     index = 0
     while index < len(cases):
         inputs = cases[index]
         given: dict[str, Any] = {}
-
-        def fetch(name: str, own: Any, inputs: dict[str, Any] = inputs, public: bool = index == 0,
-                  given: dict[str, Any] = given) -> Any:
-            if public and own is not None and name not in given:
-                try:
-                    given[name] = describe(own())
-                except Exception as problem:  # noqa: BLE001 - the student's own expression may fail
-                    given[name] = {"kind": "other", "type": f"raised {type(problem).__name__}"[:MAX_TEXT]}
-            return _input_value(inputs[name])
-
-        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename, INPUT_FUNCTION: fetch,
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": filename,
+                                     INPUT_FUNCTION: _fetcher(inputs, index == 0, given),
                                      "__builtins__": builtins if index == 0 else quiet}
         sys.argv = [filename]
         error = None
@@ -338,12 +322,7 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
             set_profile(None)
         signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
-        values, found_in = {}, {}
-        for name in variables:
-            value = namespace.get(name)
-            if value is None and name in inside:  # computed in a function: the last value it had there
-                value, found_in[name] = inside[name]
-            values[name] = describe(value) if name in namespace or name in found_in else {"kind": "missing"}
+        values, found_in = _values(variables, namespace, inside)
         message = {
             "case": index,
             "values": values,
@@ -360,12 +339,54 @@ def run_cases(job: dict[str, Any], source: str, result_fd: int) -> None:
         index += 1
 
 
+def _cannot_run(job: Job, error: dict[str, Any], result_fd: int) -> None:
+    """Every case's line for a file that cannot run at all (nested beyond what Python compiles):
+    each fails alike, with the same error."""
+    for index in range(1 + job.hidden_cases):
+        message = {"case": index, "values": {name: {"kind": "missing"} for name in job.variables}, "error": error,
+                   "exit_code": None, "injected": []}
+        os.write(result_fd, json.dumps(message, ensure_ascii=False).encode("utf-8", "replace") + b"\n")
+
+
+def _fetcher(inputs: dict[str, Plain], public: bool, given: dict[str, Any]) -> Callable[[str, Any], Any]:
+    """What an injected assignment calls (``INPUT_FUNCTION``): the case's value of an input, after
+    noting in ``given``, in the public case, the value of the file's own expression for it."""
+
+    def fetch(name: str, own: Any) -> Any:
+        if public and own is not None and name not in given:
+            try:
+                given[name] = describe(own())
+            except Exception as problem:  # noqa: BLE001 - the student's own expression may fail
+                given[name] = {"kind": "other", "type": f"raised {type(problem).__name__}"[:MAX_TEXT]}
+        return decode_input(inputs[name])
+
+    return fetch
+
+
+def _values(variables: tuple[str, ...], namespace: dict[str, Any],
+            inside: dict[str, tuple[Any, str]]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each checked variable described, from the module's namespace or, when it is not set there,
+    the last value a function of the file gave it; and which function that was, by name."""
+    values, found_in = {}, {}
+    for name in variables:
+        value = namespace.get(name)
+        if value is None and name in inside:  # computed in a function: the last value it had there
+            value, found_in[name] = inside[name]
+        values[name] = describe(value) if name in namespace or name in found_in else {"kind": "missing"}
+    return values, found_in
+
+
+def spawn_config(job: Job, plan: layers.Plan) -> bytes:
+    """What a spawned child reads at ``CONFIG_FD`` (``spawned``): the batch's job and the server's plan."""
+    return json.dumps({"job": job.to_plain(), "plan": plan.portable()}).encode()
+
+
 def spawned(argv: list[str]) -> None:
-    """Spawn path: read the settings and the server's plan at fd 5, then run as a forked child would."""
+    """Spawn path: read the job and the server's plan at ``CONFIG_FD``, then run as a forked child would."""
     size = os.fstat(CONFIG_FD).st_size
     config = json.loads(os.pread(CONFIG_FD, size, 0))
     os.close(CONFIG_FD)
-    main(layers.Plan.from_portable(config.pop("plan")), config, int(argv[1]))
+    main(layers.Plan.from_portable(config["plan"]), Job.from_plain(config["job"]), int(argv[1]))
     os._exit(0)
 
 

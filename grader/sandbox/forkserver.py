@@ -1,12 +1,14 @@
 """The fork server: the only process that forks children, and one that never holds a submission.
 
-Started by ``grader.sandbox.supervisor`` as ``python -m grader.sandbox.forkserver PARENT CONTROL_FD``
-with the batch's settings on stdin. The launcher moves into new pid, network, IPC and mount
-namespaces and forks the server, which is process 1 there: if it dies, the kernel kills every child
-in the namespace, and it dies with the launcher, which dies with the grader (parent-death signals).
+Started by ``grader.sandbox.launch`` as ``python -m grader.sandbox.forkserver PARENT CONTROL_FD``
+(perhaps before the batch is known), it reads the batch's settings on stdin (a ``job.ServerConfig``).
+The launcher moves into new pid, network, IPC and mount namespaces and forks the server, which is
+process 1 there: if it dies, the kernel kills every child in the namespace, and it dies with the
+launcher, which dies with the grader (parent-death signals).
 
-The server prepares the sandbox once (``layers.prepare``), imports numpy, then only answers
-fixed-size frames on the control socket:
+The server has numpy imported already (every child inherits it), prepares the sandbox once
+(``layers.prepare``, checked by ``layers.verify``), says it is ready (``R``, with a ``Ready``: the
+layers it cannot apply), then only answers fixed-size frames on the control socket:
 
 - ``S``: start a child in a slot with five descriptors passed along (the source, the result pipe,
   stdout, stderr, the pipe the hidden cases will come on). The server forks and closes its copies;
@@ -29,11 +31,12 @@ import socket
 import struct
 import sys
 import tempfile
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import numpy  # noqa: F401 - imported once here so that every forked child has it
 
 from grader.sandbox import child, launch, layers
+from grader.sandbox.job import Job, ServerConfig
 from grader.sandbox.kernel import (
     CLONE_NEWIPC,
     CLONE_NEWNET,
@@ -54,6 +57,22 @@ DESCRIPTORS = 5
 """Passed with each start: the source, the result pipe's write end, stdout's, stderr's, and the read
 end of the pipe the hidden cases will arrive on (the grader writes them once the public case is done)."""
 HIGH_FD = 100
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The server's first message, once the sandbox is prepared: the layers it cannot apply, with
+    the reason, and the host folder of the children's scratch folders when there is no private root."""
+
+    missing: dict[str, str]
+    scratch_root: str | None
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Ready:
+        return cls(**json.loads(data))
 
 
 def send_frame(control: socket.socket, kind: bytes, token: int, number: int, fds: list[int] | None = None) -> None:
@@ -109,7 +128,7 @@ def main(argv: list[str]) -> None:
     given = sys.stdin.buffer.read()
     if not given:  # started early by a command that ended before it needed a sandbox (a usage error, say)
         os._exit(0)
-    settings = json.loads(given)
+    settings = ServerConfig.decode(given)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -132,22 +151,23 @@ def main(argv: list[str]) -> None:
     os._exit(os.waitstatus_to_exitcode(status))
 
 
-def _config_file(settings: dict[str, Any], plan: layers.Plan) -> int:
-    """The batch settings and the plan in an anonymous file, for spawned children to read at fd 5."""
+def _config_file(job: Job, plan: layers.Plan) -> int:
+    """The batch's job and the plan in an anonymous file, for spawned children to read at
+    ``child.CONFIG_FD``."""
     with tempfile.TemporaryFile() as stream:
-        stream.write(json.dumps({**settings, "plan": plan.portable()}).encode())
+        stream.write(child.spawn_config(job, plan))
         stream.flush()
         return fcntl.fcntl(stream.fileno(), fcntl.F_DUPFD_CLOEXEC, HIGH_FD)  # clear of the fds a child sets
 
 
-def serve(settings: dict[str, Any], control: socket.socket, namespaces: str, problem: str | None) -> None:
+def serve(settings: ServerConfig, control: socket.socket, namespaces: str, problem: str | None) -> None:
     """Prepare the sandbox, report the missing layers, then fork, kill and reap on request."""
-    job = settings["job"]
+    job = settings.job
     os.umask(0o022)  # the private root's folders must stay reachable by the dropped uids, whatever the user's umask
-    plan = layers.prepare(job["strict"], settings["slots"], namespaces, problem)
-    layers.verify(plan, job["limits"], settings["slots"])
-    config_fd = _config_file(job, plan) if settings["spawn"] else None
-    ready = json.dumps({"missing": plan.unavailable, "scratch_root": plan.scratch_root}).encode()
+    plan = layers.prepare(job.strict, settings.slots, namespaces, problem)
+    layers.verify(plan, job.limits, settings.slots)
+    config_fd = _config_file(job, plan) if settings.spawn else None
+    ready = Ready(plan.unavailable, plan.scratch_root).encode()
     send_frame(control, READY, 0, len(ready))
     control.sendall(ready)
     del ready
@@ -174,7 +194,7 @@ def serve(settings: dict[str, Any], control: socket.socket, namespaces: str, pro
             os.kill(pid, signal.SIGKILL)
 
 
-def _answer(control: socket.socket, plan: layers.Plan, job: dict[str, Any], config_fd: int | None,
+def _answer(control: socket.socket, plan: layers.Plan, job: Job, config_fd: int | None,
             pids: dict[int, int], tokens: dict[int, int]) -> bool:
     """Act on one frame from the grader; False when the grader has gone."""
     try:
@@ -222,7 +242,7 @@ def _reap(control: socket.socket, wake_read: int, pids: dict[int, int], tokens: 
             send_frame(control, EXITED, token, status)
 
 
-def _start(plan: layers.Plan, job: dict[str, Any], slot: int, fds: list[int], config_fd: int | None) -> int:
+def _start(plan: layers.Plan, job: Job, slot: int, fds: list[int], config_fd: int | None) -> int:
     """Fork a child for ``slot`` with the passed descriptors in place; the child never returns here."""
     server = os.getpid()
     pid = os.fork()

@@ -1,6 +1,8 @@
 """Landlock: what files the child may read and write, no TCP, and signals scoped to itself.
 
-The ruleset is built once per fork server; each child applies it with one system call.
+Without a private root the fork server builds one ruleset per slot, once, and each child applies
+its slot's with one system call; inside the private root each child builds its own (three rules),
+since a rule on a mount point does not cover what is mounted over it later (``layers``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def _handled_fs(version: int) -> int:
 
 
 def ruleset(rules: Iterable[tuple[str, int]]) -> int:
-    """A ruleset fd: each (path, rights) allowed beneath ``path``, nothing else; no TCP; scoped signals."""
+    """A ruleset fd: each (path, rights) allowed beneath ``path``, nothing else; no TCP and signals and
+    abstract sockets scoped to the child, where the kernel's ABI has them (4 and 6)."""
     version = abi()
     handled = _handled_fs(version)
     attr = struct.pack("=QQQ", handled, NET_BIND_TCP | NET_CONNECT_TCP if version >= 4 else 0,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.sandbox import cleanup, landlock, mounts, seccomp
+from grader.sandbox.job import Limits
 from grader.sandbox.kernel import (
     PR_CAP_AMBIENT,
     PR_CAP_AMBIENT_CLEAR_ALL,
@@ -32,7 +33,8 @@ from grader.sandbox.launch import SAFE_ENVIRONMENT
 
 LAYERS = ("descriptors", "environment", "namespaces", "filesystem", "rlimits", "unprivileged", "no_new_privs",
           "landlock", "seccomp")
-"""Every layer, in the order ``enter`` applies them."""
+"""Every layer, in the order a report lists them (``enter`` scrubs the environment once the scratch
+folder it names is made)."""
 
 UID_BASE = 64000
 """Root drops each child to uid/gid UID_BASE + its slot: children running at once cannot touch each other."""
@@ -42,6 +44,14 @@ RULESET_FD_MIN = 200
 
 STRICT_EXIT = 78
 """A strict child exits with this, before any student code, when a layer could not be applied."""
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What ``enter`` did: the layers in force, in ``LAYERS`` order, and those missing (``name: why``)."""
+
+    applied: list[str]
+    missing: list[str]
 
 
 @dataclass
@@ -96,10 +106,11 @@ def _seccomp_missing() -> str | None:
 
 
 def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | None) -> Plan:
-    """In the fork server, once: the private root, the seccomp program and the Landlock ruleset.
+    """In the fork server, once: the private root, the seccomp program, and what is missing here.
 
     ``namespaces`` are those the launcher entered (``namespace_problem`` says why not, if not).
-    Without a private root, a scratch folder per slot is made on the host instead.
+    Without a private root, a scratch folder per slot is made on the host instead, each with a
+    Landlock ruleset of its own.
     """
     scrub_environment({})
     # Root inside a user namespace maps no other uid: only the real root can drop children to theirs.
@@ -139,14 +150,14 @@ def _without_root(plan: Plan, slots: int, why: str) -> None:
         plan.landlock_fds = [_ruleset(cleanup.slot_folder(plan.scratch_root, slot)) for slot in range(slots)]
 
 
-def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
+def _trial(plan: Plan, limits: Limits) -> dict[str, str]:
     """Enter every layer in a throwaway child; the layers that failed there, and why."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read)
-            os.write(write, json.dumps(enter(plan, limits, 0, keep=(write,))["missing"]).encode())
+            os.write(write, json.dumps(enter(plan, limits, 0, keep=(write,)).missing).encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -160,7 +171,7 @@ def _trial(plan: Plan, limits: dict[str, Any]) -> dict[str, str]:
     return failed
 
 
-def verify(plan: Plan, limits: dict[str, Any], slots: int) -> None:
+def verify(plan: Plan, limits: Limits, slots: int) -> None:
     """Make the plan say the truth before any submission runs: enter it once in a throwaway child;
     if the private root fails there, fall back to host scratch folders and try again; record every
     layer that still fails as unavailable (``--sandbox strict`` then refuses up front)."""
@@ -216,18 +227,19 @@ def _limit(kind: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(kind, (soft, hard))
 
 
-def _apply_rlimits(limits: dict[str, Any]) -> None:
+def _apply_rlimits(limits: Limits) -> None:
     """CPU seconds (hard just above soft), address space, file size, open files, no core dumps."""
-    cpu = int(limits["cpu_seconds"])
+    cpu = limits.cpu_seconds
     _limit(resource.RLIMIT_CPU, cpu, cpu + 1)
-    _limit(resource.RLIMIT_AS, int(limits["memory_bytes"]))
-    _limit(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+    _limit(resource.RLIMIT_AS, limits.memory_bytes)
+    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CORE, 0)
 
 
 def _drop_privileges(uid: int | None) -> None:
-    """Become ``uid`` with no capability at all (or, not root, give up what a user namespace granted)."""
+    """Become ``uid`` with no capability at all (or, not root, give up what a user namespace granted),
+    and start no process."""
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
@@ -238,12 +250,19 @@ def _drop_privileges(uid: int | None) -> None:
     _limit(resource.RLIMIT_NPROC, 0)
 
 
-def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) -> dict[str, list[str]]:
-    """Turn this process into the submission's sandbox; return which layers were applied.
+def _no_new_privileges() -> None:
+    """Nothing exec'd from here on gains a privilege; the child cannot be traced or dump core."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_DUMPABLE, 0)
+
+
+def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Entered:
+    """Turn this process into the submission's sandbox; return which layers were applied and which not.
 
     Expects fds 0, 1 and 2 already connected to empty stdin and the capture pipes, and ``keep``
-    holding the result pipe and the source. The working directory becomes the scratch folder.
-    A layer that fails is recorded as missing, never fatal here: the caller decides (``STRICT_EXIT``).
+    holding the descriptors still needed (the result pipe, the source, the hidden cases' pipe). The
+    working directory becomes the scratch folder. A layer that fails is recorded as missing, never
+    fatal here: the caller decides (``STRICT_EXIT``).
     """
     applied: list[str] = []
     missing: dict[str, str] = dict(plan.unavailable)
@@ -265,16 +284,15 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     uid = UID_BASE + slot if plan.drop_to_uid else None
     if plan.namespaces:
         applied.append("namespaces")  # entered by the launcher, inherited through the fork
-    if plan.root is not None:
-        layer("filesystem", lambda: mounts.enter(plan.root, int(limits["scratch_bytes"]),  # type: ignore[arg-type]
-                                                 int(limits["scratch_files"]), uid))
+    if (root := plan.root) is not None:
+        layer("filesystem", lambda: mounts.enter(root, limits.scratch_bytes, limits.scratch_files, uid))
     else:
         os.chdir(cleanup.slot_folder(plan.scratch_root or "/nonexistent", slot))
     scrub_environment({"HOME": os.getcwd(), "TMPDIR": os.getcwd()})
     applied.append("environment")
     layer("rlimits", lambda: _apply_rlimits(limits))
     layer("unprivileged", lambda: _drop_privileges(uid))
-    layer("no_new_privs", lambda: (prctl(PR_SET_NO_NEW_PRIVS, 1), prctl(PR_SET_DUMPABLE, 0)))
+    layer("no_new_privs", _no_new_privileges)
     if ruleset is not None:
         layer("landlock", lambda: landlock.restrict_self(ruleset))
         os.close(ruleset)
@@ -288,5 +306,4 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False)
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
     order = {name: index for index, name in enumerate(LAYERS)}
-    return {"applied": sorted(applied, key=order.__getitem__),
-            "missing": [f"{name}: {why}" for name, why in missing.items()]}
+    return Entered(sorted(applied, key=order.__getitem__), [f"{name}: {why}" for name, why in missing.items()])

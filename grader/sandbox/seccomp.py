@@ -1,9 +1,11 @@
-"""The child's syscall filter: a classic BPF program for x86_64, assembled once per fork server.
+"""The child's syscall filter: a classic BPF program for x86_64, assembled once per fork server
+(and by a spawned child, from the plan).
 
 Denied calls return EPERM, so the student sees an ordinary ``PermissionError``; ``clone3``
 returns ENOSYS so that libc falls back to ``clone``, which is denied. Calls that take a target
 (``kill``, ``tkill``, ``tgkill``) are allowed only at the child itself; the child's pid is
-patched into the program just before it is loaded.
+patched into the program just before it is loaded. ``prlimit64`` may read a limit, never set one,
+and ``prctl`` may not undo a layer (``DENIED_PRCTL``).
 """
 
 from __future__ import annotations
@@ -66,17 +68,24 @@ traceable again, keeping or regaining capabilities."""
 PID_PLACEHOLDER = 0x7FFFFFF0
 
 
-def _assemble(instructions: list[tuple]) -> bytes:
+Instruction = tuple[int, int | str, int | str, int]
+"""One BPF instruction: its code, where to jump when true and when false (an offset, or the name of a
+label), and its operand."""
+Label = tuple[str, str]
+"""``("label", name)``: the place the next instruction has, named for the jumps."""
+
+
+def _assemble(instructions: list[Instruction | Label]) -> bytes:
     """Resolve ``("label", name)`` markers and label jump targets into a BPF program."""
     labels, position = {}, 0
     for instruction in instructions:
-        if instruction[0] == "label":
+        if len(instruction) == 2:
             labels[instruction[1]] = position
         else:
             position += 1
     program, position = bytearray(), 0
     for instruction in instructions:
-        if instruction[0] == "label":
+        if len(instruction) == 2:
             continue
         code, jt, jf, k = instruction
         jt = labels[jt] - position - 1 if isinstance(jt, str) else jt
@@ -91,7 +100,7 @@ def _assemble(instructions: list[tuple]) -> bytes:
 def program() -> bytes:
     """The child's syscall filter; the child's pid is patched in at ``PID_PLACEHOLDER``."""
     arg0, arg2_low, arg2_high = 16, 32, 36
-    body: list[tuple] = [
+    body: list[Instruction | Label] = [
         (LD_ABS, 0, 0, 4), (JEQ, 1, 0, AUDIT_ARCH_X86_64), (RET, 0, 0, RET_KILL_PROCESS),
         (LD_ABS, 0, 0, 0), (JGE, "deny", 0, 0x40000000),  # x32 numbers
         (JEQ, "enosys", 0, CLONE3),  # so libc falls back to clone, which is denied
@@ -122,7 +131,7 @@ class _Fprog(ctypes.Structure):
 class Filter:
     """The assembled program in a ctypes buffer, ready to load after the pid is patched in."""
 
-    buffer: ctypes.Array
+    buffer: ctypes.Array[ctypes.c_char]
     fprog: _Fprog
     pid_offsets: list[int]
 

@@ -1,12 +1,14 @@
 """The grader's side of the sandbox: run submissions on a fork server, read what they send back.
 
-``Sandbox`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread. For
-each submission it puts the source in an anonymous memory file, makes the three pipes, and passes
-the descriptors to the server, which forks a child with them. The output and results flow from
-the child straight to this process, which never forks a child itself: it enforces the deadline,
-caps what it keeps, and answers with the child's raw output and result lines (validated later by
-``grader.protocol``). When the server dies, every child dies with it; each submission in flight is
-answered as ``runner_failed`` and the server is started again.
+``Runner`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread. For
+each submission it puts the source in an anonymous memory file, makes four pipes (results, stdout,
+stderr, and the one the hidden cases go down), and passes the descriptors to the server, which
+forks a child with them. The output and results flow from the child straight to this process,
+which never forks a child itself: it enforces the deadline, caps what it keeps, sends the hidden
+cases once the public one is reported, and answers with an ``Answer``: how the run ended, and the
+child's raw output and result lines (validated later by ``grader.protocol``). When the server
+dies, every child dies with it; each submission in flight is answered as ``runner_failed`` and the
+server is started again.
 """
 
 from __future__ import annotations
@@ -24,11 +26,35 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 from grader.sandbox import cleanup, forkserver, launch
+from grader.sandbox.job import Job, Plain, ServerConfig
 
-Answer = dict[str, Any]
+Outcome = Literal["exited", "signaled", "timeout", "output_limit", "result_limit", "runner_failed"]
+"""How a run ended: on its own (exited, signaled), stopped by the supervisor (timeout, output_limit,
+result_limit), or never run to its end by the sandbox (runner_failed)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One run as this process saw it: how it ended (the wait status comes from the fork server),
+    and what the child sent, capped. The result lines are the child's own bytes, decoded: untrusted
+    until ``grader.protocol`` has validated them."""
+
+    outcome: Outcome
+    exit_code: int | None = None
+    signal: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    """How much the child wrote to stdout and stderr, kept or not."""
+    results: tuple[str, ...] = ()
+    """The complete result lines the child wrote, each as sent (the sandbox line first)."""
+    duration_s: float = 0.0
+    detail: str | None = None
+    """Why the sandbox could not run it to its end (outcome runner_failed)."""
 
 
 @dataclass
@@ -51,7 +77,7 @@ class _Job:
     result_lines: int = 0
     """Complete result lines kept so far (counted as they arrive, never by rescanning what is kept)."""
     status: int | None = None
-    reason: str | None = None
+    reason: Outcome | None = None
     """Why the grader stopped it: timeout, output_limit, result_limit."""
     failure: str | None = None
     """Why it never ran or never finished: the fork server failed."""
@@ -68,11 +94,10 @@ class _Server:
         launcher.configure(settings)
         header = self._receive(forkserver.FRAME.size)
         kind, _, size = forkserver.FRAME.unpack(header) if len(header) == forkserver.FRAME.size else (b"", 0, 0)
-        ready = json.loads(self._receive(size)) if kind == forkserver.READY else None
+        ready = forkserver.Ready.decode(self._receive(size)) if kind == forkserver.READY else None
         if ready is None:
             raise OSError(f"the fork server did not start ({self.ended()})")
-        self.missing: dict[str, str] = ready["missing"]
-        self.scratch_root: str | None = ready["scratch_root"]
+        self.missing, self.scratch_root = ready.missing, ready.scratch_root
         self.control.setblocking(False)
 
     def _receive(self, size: int) -> bytes:
@@ -106,7 +131,7 @@ class _Server:
             cleanup.remove_tree(self.scratch_root)
 
 
-class Sandbox:
+class Runner:
     """Run submissions of one batch, ``slots`` at a time; use as a context manager.
 
     ``job`` holds the batch's settings (``grader.grade.job_settings``): the public case, the limits
@@ -115,10 +140,10 @@ class Sandbox:
     interpreter per child instead of a fork.
     """
 
-    def __init__(self, job: dict[str, Any], hidden: list[dict[str, Any]], slots: int = 1, spawn: bool = False):
-        self.job, self.slots, self.limits = job, max(1, slots), job["limits"]
+    def __init__(self, job: Job, hidden: list[dict[str, Plain]], slots: int = 1, spawn: bool = False):
+        self.job, self.slots, self.limits = job, max(1, slots), job.limits
         self.hidden = json.dumps(hidden).encode()
-        self._settings = json.dumps({"job": job, "spawn": spawn, "slots": self.slots}).encode()
+        self._settings = ServerConfig(job, self.slots, spawn).encode()
         self._queue: collections.deque[tuple[str, bytes, Future[Answer]]] = collections.deque()
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -144,7 +169,7 @@ class Sandbox:
         server = self._loop.server if self._loop is not None else None
         return server.process.pid if server is not None else None
 
-    def submit(self, source: str, hidden: list[dict[str, Any]] | None = None) -> Future[Answer]:
+    def submit(self, source: str, hidden: list[dict[str, Plain]] | None = None) -> Future[Answer]:
         """Queue one submission's source; its answer arrives when it has run. ``hidden`` gives this
         run hidden cases of its own (as many as the batch's), instead of the batch's."""
         future: Future[Answer] = Future()
@@ -172,7 +197,7 @@ class Sandbox:
         os.close(self._wake_read)
         os.close(self._wake_write)
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Runner:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
@@ -199,8 +224,9 @@ class Sandbox:
 class _Loop:
     """The supervisor thread's state: jobs in flight by token and by pipe, free slots, the server."""
 
-    def __init__(self, sandbox: Sandbox, server: _Server):
-        self.sandbox, self.server = sandbox, server
+    def __init__(self, sandbox: Runner, server: _Server):
+        self.sandbox = sandbox
+        self.server: _Server | None = server
         self.selector = selectors.DefaultSelector()
         self.selector.register(sandbox._wake_read, selectors.EVENT_READ, "wake")
         self.selector.register(server.control, selectors.EVENT_READ, "control")
@@ -209,9 +235,8 @@ class _Loop:
         self.tokens = iter(range(1, 1 << 62))
         self.pending_frame = b""
         limits = sandbox.limits
-        self.wall, self.keep, self.flood = (float(limits["wall_seconds"]), int(limits["output_bytes"]),
-                                            int(limits["flood_bytes"]))
-        self.result_cap = int(limits["result_bytes"])
+        self.wall, self.keep, self.flood = limits.wall_seconds, limits.output_bytes, limits.flood_bytes
+        self.result_cap = limits.result_bytes
         self.fault: str | None = None
         self.retired: list[int] = []
         """Slots whose host scratch folder a child left in a state that could not be emptied."""
@@ -219,54 +244,70 @@ class _Loop:
         """Hidden cases being written to a child's pipe, by its write end."""
 
     def run(self) -> None:
+        """Serve until the runner is closed; however it ends, every submission is answered."""
         try:
-            while True:
-                self._start_queued()
-                if len(self.retired) == self.sandbox.slots:
-                    raise RuntimeError("no scratch folder is left: children left each one in a state that could "
-                                       "not be emptied")
-                if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
-                    break
-                if self.sandbox._aborting:
-                    for job in self.jobs.values():
-                        self._kill(job, None)
-                timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
-                events = self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic()))
-                for key, _ in events:
-                    if key.data == "wake":
-                        self._drain_wake()
-                    elif key.data == "control":
-                        self._control()
-                    elif key.data == "hidden":
-                        if key.fd in self.sending:
-                            self._send_hidden(key.fd)
-                    else:
-                        job, stream = key.data
-                        if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
-                            self._read(job, stream, key.fd)
-                now = time.monotonic()
-                for job in list(self.jobs.values()):
-                    if not job.killed and now >= job.deadline:
-                        self._kill(job, "timeout")
-                    self._finish_if_done(job)
+            while self._round():
+                pass
         except Exception as problem:  # noqa: BLE001 - a fault here must not leave submissions waiting forever
             self.fault = f"the sandbox's supervisor failed ({type(problem).__name__}: {problem})"
             raise
         finally:
-            for job in list(self.jobs.values()):
-                self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
-            with self.sandbox._lock:
-                self.sandbox._ended = self.fault or "the sandbox was closed"
-                queued = list(self.sandbox._queue)
-                self.sandbox._queue.clear()
-            for _, _, future in queued:
-                if self.fault and future.set_running_or_notify_cancel():
-                    future.set_result(_failed(self.fault))
-                else:
-                    future.cancel()
-            if self.server is not None:
-                self.server.stop()
-            self.selector.close()
+            self._wind_down()
+
+    def _round(self) -> bool:
+        """Start what is queued, wait for the next event or deadline and act on it; False once closed
+        with nothing left to run (at once when aborting)."""
+        self._start_queued()
+        if len(self.retired) == self.sandbox.slots:
+            raise RuntimeError("no scratch folder is left: children left each one in a state that could "
+                               "not be emptied")
+        if self.sandbox._closing and not self.jobs and (self.sandbox._aborting or not self.sandbox._queue):
+            return False
+        if self.sandbox._aborting:
+            for job in self.jobs.values():
+                self._kill(job, None)
+        timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
+        for key, _ in self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic())):
+            self._dispatch(key)
+        now = time.monotonic()
+        for job in list(self.jobs.values()):
+            if not job.killed and now >= job.deadline:
+                self._kill(job, "timeout")
+            self._finish_if_done(job)
+        return True
+
+    def _dispatch(self, key: selectors.SelectorKey) -> None:
+        """Act on one ready descriptor: the wake pipe, the server's socket, a pipe hidden cases are
+        being written to, or a child's output."""
+        if key.data == "wake":
+            self._drain_wake()
+        elif key.data == "control":
+            self._control()
+        elif key.data == "hidden":
+            if key.fd in self.sending:
+                self._send_hidden(key.fd)
+        else:
+            job, stream = key.data
+            if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
+                self._read(job, stream, key.fd)
+
+    def _wind_down(self) -> None:
+        """Answer what runs and what waits (a fault, or the runner closed before they finished), then stop
+        the server."""
+        for job in list(self.jobs.values()):
+            self._complete(job, failure=self.fault or "the grader stopped before this submission finished")
+        with self.sandbox._lock:
+            self.sandbox._ended = self.fault or "the sandbox was closed"
+            queued = list(self.sandbox._queue)
+            self.sandbox._queue.clear()
+        for _, _, future in queued:
+            if self.fault and future.set_running_or_notify_cancel():
+                future.set_result(_failed(self.fault))
+            else:
+                future.cancel()
+        if self.server is not None:
+            self.server.stop()
+        self.selector.close()
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -291,7 +332,7 @@ class _Loop:
             self._start(source, cases, future)
 
     def _start(self, source: str, cases: bytes, future: Future[Answer]) -> None:
-        """Hand the source and three pipes to the fork server; keep only the read ends."""
+        """Hand the source and four pipes to the fork server; keep only the ends this process uses."""
         assert self.server is not None
         token, slot = next(self.tokens), self.free.pop()
         memory = _anonymous_file(source.encode("utf-8", "surrogateescape"))
@@ -375,7 +416,7 @@ class _Loop:
         self.selector.unregister(fd)
         os.close(fd)
 
-    def _kill(self, job: _Job, reason: str | None) -> None:
+    def _kill(self, job: _Job, reason: Outcome | None) -> None:
         job.killed, job.reason = True, job.reason or reason
         if self.server is not None:
             with contextlib.suppress(OSError):
@@ -446,29 +487,29 @@ class _Loop:
             self.free.append(job.slot)
         if job.future.done():
             return
-        if failure is not None:
-            answer = _failed(failure)
-        else:
+        outcome: Outcome = "runner_failed"
+        exit_code = signal = None
+        lines: list[bytes] = []
+        if failure is None:
             status = job.status or 0
-            answer = {
-                "outcome": job.reason or ("signaled" if os.WIFSIGNALED(status) else "exited"),
-                "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            }
-        lines = bytes(job.kept["results"][:self.result_cap]).split(b"\n")[:-1]
-        answer.update({
-            "stdout": job.kept["stdout"].decode("utf-8", "replace"),
-            "stderr": job.kept["stderr"].decode("utf-8", "replace"),
-            "stdout_bytes": job.totals["stdout"],
-            "stderr_bytes": job.totals["stderr"],
-            "results": [] if failure else [line.decode("utf-8", "replace") for line in lines],
-            "duration_s": time.monotonic() - job.started,
-        })
-        job.future.set_result(answer)
+            outcome = job.reason or ("signaled" if os.WIFSIGNALED(status) else "exited")
+            exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            lines = bytes(job.kept["results"][:self.result_cap]).split(b"\n")[:-1]
+        job.future.set_result(Answer(
+            outcome=outcome, exit_code=exit_code, signal=signal,
+            stdout=job.kept["stdout"].decode("utf-8", "replace"),
+            stderr=job.kept["stderr"].decode("utf-8", "replace"),
+            stdout_bytes=job.totals["stdout"],
+            stderr_bytes=job.totals["stderr"],
+            results=tuple(line.decode("utf-8", "replace") for line in lines),
+            duration_s=time.monotonic() - job.started,
+            detail=failure,
+        ))
 
 
 def _failed(detail: str) -> Answer:
-    return {"outcome": "runner_failed", "detail": detail, "exit_code": None, "signal": None}
+    return Answer("runner_failed", detail=detail)
 
 
 def _anonymous_file(data: bytes) -> int:

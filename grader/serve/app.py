@@ -202,53 +202,211 @@ class Served:
     """What the reference solution prints on the public inputs."""
 
 
+class _Page:
+    """What every route of one server shares: its quizzes and their graders, the store, sessions,
+    turns and rates; and the dependencies that tell who asks and for which quiz."""
+
+    def __init__(self, quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Options) -> None:
+        self.settings, self.options = settings, options
+        self.served = {quiz.name: Served(quiz) for quiz in ([quizzes] if isinstance(quizzes, Quiz) else quizzes)}
+        self.default = next(iter(self.served.values()))
+        self.store = options.store
+        self.turns = Turns(options.jobs, options.queue or 32 * max(1, options.jobs))
+        self.rate = Rate(options.rate)
+        self.logins = Rate(10 / 60, burst=10, longest_wait=0)
+        """Instructor sign-in tries per address: ten at once, then one every six seconds."""
+        self.starts = Rate(options.new_sessions_per_hour / 3600, burst=options.new_sessions_per_hour,
+                           longest_wait=0)
+        self.sessions = Sessions(self.store.secret("session") if self.store is not None else secrets.token_bytes(32),
+                                 options.session_days * 86400)
+        self.seeds = random.Random(options.seed) if options.seed is not None else random.SystemRandom()
+        self.earned_here: set[tuple[str, str]] = set()
+        """Who earned the solution, when no store keeps it."""
+        options.stoppers.append(self.turns.stop)
+        self.headers = dict(HEADERS)
+        if options.lti is not None:  # the LMS's pages frame the quiz
+            self.headers["Content-Security-Policy"] = self.headers["Content-Security-Policy"].replace(
+                "frame-ancestors 'none'", f"frame-ancestors {options.lti.frame_ancestors()}")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        options = self.options
+        try:
+            for one in self.served.values():
+                one.grader = Grader(one.quiz, self.settings, options.jobs)
+                one.expected = (await asyncio.to_thread(_grade_now, one.grader, one.quiz)).stdout
+            if options.lti is not None:
+                options.lti.start()
+            yield
+        finally:
+            self.turns.stop()
+            if options.lti is not None:
+                await options.lti.stop()
+            for one in self.served.values():
+                if one.grader is not None:
+                    one.grader.close(abort=True)
+
+    def chosen(self, quiz: Annotated[str | None, Query(max_length=100, description="the quiz [default: the server's "
+                                                                                   "first]")] = None) -> Served:
+        if quiz is None:
+            return self.default
+        if quiz not in self.served:
+            raise HTTPException(404, f"this server has no quiz {quiz!r}: it serves {', '.join(self.served)}")
+        return self.served[quiz]
+
+    def where(self, request: Request) -> Peer:
+        options = self.options
+        direct = request.client.host if request.client else ""
+        first: dict[str, str] = {}
+        for key, value in request.headers.items():  # a repeated header counts once, as everywhere here: the first
+            first.setdefault(key, value)
+        return identity.peer(direct, first, options.trusted_proxies, options.root_path, options.proxy_secret)
+
+    def from_proxy(self, request: Request, sender: Peer) -> Identity:
+        """The student the trusted proxy names, or a 403/401 that says why there is none."""
+        if not sender.proxied:
+            raise HTTPException(403, "this page takes its users from its proxy: open it through the proxy's address")
+        named = identity.proxy_user(request.headers.get(self.options.user_header or ""))
+        if named is None:
+            raise HTTPException(401, f"the proxy did not say who you are (no usable {self.options.user_header} header)")
+        return named
+
+    def still_instructor(self, session: Session) -> bool:
+        """Whether an instructor's role still holds: it was given not long ago, by the server's token
+        (which the server still has) or by an LMS's launch."""
+        if time.time() - session.issued > INSTRUCTOR_HOURS * 3600:
+            return False
+        if session.grant is None:
+            return session.launch is not None
+        token = self.options.admin_token
+        return token is not None and identity.same_token(session.grant, identity.grant(token))
+
+    def session_of(self, request: Request) -> Session | None:
+        """The request's signed session, if it is still the user's (a proxy may name another now)."""
+        found = next(filter(None, map(self.sessions.open, _cookies(request, SESSION_COOKIE))), None)
+        if found is not None and self.options.user_header:
+            named = self.from_proxy(request, self.where(request))
+            if found.identity.user != named.user:
+                return None
+        if found is not None and found.identity.role == "instructor" and not self.still_instructor(found):
+            # signed in with a token the server no longer has, or long ago: a student again
+            found = dataclasses.replace(found, identity=dataclasses.replace(found.identity, role="student"), grant=None)
+        return found
+
+    def poster(self, request: Request, csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Session:
+        """A POST's session: signed, current, and sent by the page itself (its token in the header)."""
+        found = self.session_of(request)
+        if found is None:
+            raise HTTPException(403, "no session: reload the page")
+        if not identity.same_token(csrf, found.csrf):
+            raise HTTPException(403, "this request did not come from the quiz page: reload the page")
+        return found
+
+    def instructor(self, request: Request) -> Session:
+        found = self.session_of(request)
+        if found is None or found.identity.role != "instructor":
+            raise HTTPException(403, "this is for the class's instructors: sign in on the class page")
+        return found
+
+    def set_session(self, response: Response, session: Session, sender: Peer) -> None:
+        response.set_cookie(SESSION_COOKIE, self.sessions.seal(session), max_age=self.sessions.max_age,
+                            path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
+
+    async def earned(self, session: Session, quiz: Quiz) -> bool:
+        """Whether the session has the solution when it is shown ``after-pass``: its user's Submit got full
+        marks, or it signed in with the server's token. An LMS's instructor role does not count: any
+        course gives it, even a sandbox course a student made."""
+        if session.grant is not None:
+            return True
+        if self.store is None:
+            return (session.identity.user, quiz.name) in self.earned_here
+        return await asyncio.to_thread(self.store.earned, session.identity.user, quiz.name)
+
+    async def within_quota(self, who: Identity, quiz: Quiz, size: int) -> None:
+        options, store = self.options, self.store
+        if store is None or not (options.quota_attempts or options.quota_bytes):
+            return
+        now = datetime.datetime.now(datetime.UTC)
+        used = await asyncio.to_thread(store.usage, who.user, quiz.name, now - DAY)
+        if options.quota_attempts and used.attempts >= options.quota_attempts:
+            raise Full(3600, status=429, detail=f"you have made {used.attempts} attempts today, the most this page "
+                                                "takes in a day")
+        if options.quota_bytes and used.stored_bytes + size > options.quota_bytes:
+            raise Full(3600, status=429, detail="your attempts today take as much room as this page keeps for one "
+                                                "student a day")
+
+    def shown(self, report: Report, one: Served) -> Report:
+        """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""
+        return student(self.options.feedback or one.quiz.feedback).view(report)
+
+    async def attempt(self, request: Request, session: Session, one: Served, body: Source,
+                      kind: Literal["run", "submit"]) -> Report:
+        """Grade one attempt fairly, keep it, and give back the whole report (the caller shows what a
+        student may see)."""
+        options, store = self.options, self.store
+        quiz, grader = one.quiz, one.grader
+        if grader is None:
+            raise Full(5, detail="the grader is starting")
+        raw = body.source.encode("utf-8", "surrogatepass")
+        if len(raw) > options.max_source:
+            raise HTTPException(413, f"your file is {len(raw)} bytes; the page takes files up to "
+                                     f"{options.max_source} bytes")
+        who = session.identity
+        key = who.user if not who.anonymous else f"address:{self.where(request).address}"
+        delay = self.rate.wait(key)
+        if delay:
+            await asyncio.sleep(delay)
+        await self.within_quota(who, quiz, len(raw))
+        passback = None  # where a Submit's score goes in the LMS, when the session began with a launch
+        if options.lti is not None and store is not None and kind == "submit":
+            passback = await asyncio.to_thread(options.lti.passback, store, session, quiz.name)
+        async with self.turns.turn(key, who.user):
+            submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
+            seed = self.seeds.randrange(1 << 31)  # on the loop's thread: one generator, never two threads at once
+            ticket = await asyncio.to_thread(lambda: grader.submit(submission, grader.draw(seed)))
+            if ticket.answer is not None:
+                await self.turns.unless_stopping(asyncio.wrap_future(ticket.answer), options.stop_timeout)
+            report = await asyncio.to_thread(grader.report, ticket)
+        if store is not None:
+            await asyncio.to_thread(store.record, Attempt(
+                user=who.user, name=who.name, quiz=quiz.name, kind=kind,
+                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report), passback)
+            if options.lti is not None:
+                options.lti.poke()
+        elif kind == "submit" and report.full_marks:
+            self.earned_here.add((who.user, quiz.name))
+        return report
+
+
 def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Options | None = None) -> FastAPI:
     """The server for ``quizzes`` (the first is the page's default; ``?quiz=NAME`` picks another):
     start it with an ASGI server (``gdgrade serve`` uses uvicorn)."""
     options = options or Options()
     if options.lti is not None and options.store is None:
         raise ValueError("LTI keeps its launches and the scores for the LMS in the store: give it one")
-    served = {quiz.name: Served(quiz) for quiz in ([quizzes] if isinstance(quizzes, Quiz) else quizzes)}
-    default = next(iter(served.values()))
-    store = options.store
-    turns = Turns(options.jobs, options.queue or 32 * max(1, options.jobs))
-    rate = Rate(options.rate)
-    logins = Rate(10 / 60, burst=10, longest_wait=0)
-    """Instructor sign-in tries per address: ten at once, then one every six seconds."""
-    starts = Rate(options.new_sessions_per_hour / 3600, burst=options.new_sessions_per_hour, longest_wait=0)
-    sessions = Sessions(store.secret("session") if store is not None else secrets.token_bytes(32),
-                        options.session_days * 86400)
-    seeds = random.Random(options.seed) if options.seed is not None else random.SystemRandom()
-    earned_here: set[tuple[str, str]] = set()
-    """Who earned the solution, when no store keeps it."""
-    options.stoppers.append(turns.stop)
-    headers = dict(HEADERS)
-    if options.lti is not None:  # the LMS's pages frame the quiz
-        headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
-            "frame-ancestors 'none'", f"frame-ancestors {options.lti.frame_ancestors()}")
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            for one in served.values():
-                one.grader = Grader(one.quiz, settings, options.jobs)
-                one.expected = (await asyncio.to_thread(_grade_now, one.grader, one.quiz)).stdout
-            if options.lti is not None:
-                options.lti.start()
-            yield
-        finally:
-            turns.stop()
-            if options.lti is not None:
-                await options.lti.stop()
-            for one in served.values():
-                if one.grader is not None:
-                    one.grader.close(abort=True)
-
-    titles = ", ".join(one.quiz.title for one in served.values())
-    app = FastAPI(title="gdgrade", summary=f"The quiz page of {titles}", lifespan=lifespan, docs_url=None,
+    page = _Page(quizzes, settings, options)
+    titles = ", ".join(one.quiz.title for one in page.served.values())
+    app = FastAPI(title="gdgrade", summary=f"The quiz page of {titles}", lifespan=page.lifespan, docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
-    app.state.turns = turns  # for tests and monitoring: how many requests are inside
+    app.state.turns = page.turns  # for tests and monitoring: how many requests are inside
     app.add_middleware(BodyCap, limit=4 * options.max_source + 4096)  # JSON may spell a byte in up to 6
+    _answers(app, page.headers)
+    _quiz_routes(app, page)
+    _session_routes(app, page)
+    _attempt_routes(app, page)
+    _class_routes(app, page)
+    if options.lti is not None and page.store is not None:
+        options.lti.attach(app, page.store, Host(quizzes={name: one.quiz for name, one in page.served.items()},
+                                                 sessions=page.sessions, session_cookie=SESSION_COOKIE,
+                                                 peer=page.where, session_of=page.session_of,
+                                                 frame_ancestors=options.lti.frame_ancestors(),
+                                                 instructor_seconds=INSTRUCTOR_HOURS * 3600))
+    _health_routes(app, page)
+    return app
+
+
+def _answers(app: FastAPI, headers: dict[str, str]) -> None:
+    """Every answer's security headers, and the errors said as the page reads them."""
 
     @app.middleware("http")
     async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -278,127 +436,12 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         return JSONResponse({"detail": f"{problem} Your code is still here in the page: try again in a minute."},
                             status_code=503, headers={"Retry-After": "30"})
 
-    def chosen(quiz: Annotated[str | None, Query(max_length=100, description="the quiz [default: the server's "
-                                                                             "first]")] = None) -> Served:
-        if quiz is None:
-            return default
-        if quiz not in served:
-            raise HTTPException(404, f"this server has no quiz {quiz!r}: it serves {', '.join(served)}")
-        return served[quiz]
 
-    def where(request: Request) -> Peer:
-        direct = request.client.host if request.client else ""
-        first: dict[str, str] = {}
-        for key, value in request.headers.items():  # a repeated header counts once, as everywhere here: the first
-            first.setdefault(key, value)
-        return identity.peer(direct, first, options.trusted_proxies, options.root_path, options.proxy_secret)
+def _quiz_routes(app: FastAPI, page: _Page) -> None:
+    """The page's own files, and the quiz it shows."""
 
-    def from_proxy(request: Request, sender: Peer) -> Identity:
-        """The student the trusted proxy names, or a 403/401 that says why there is none."""
-        if not sender.proxied:
-            raise HTTPException(403, "this page takes its users from its proxy: open it through the proxy's address")
-        named = identity.proxy_user(request.headers.get(options.user_header or ""))
-        if named is None:
-            raise HTTPException(401, f"the proxy did not say who you are (no usable {options.user_header} header)")
-        return named
-
-    def still_granted(session: Session) -> bool:
-        """Whether a token sign-in still holds: the server has that token, and it was not long ago."""
-        return (options.admin_token is not None and session.grant is not None
-                and identity.same_token(session.grant, identity.grant(options.admin_token))
-                and time.time() - session.issued <= INSTRUCTOR_HOURS * 3600)
-
-    def session_of(request: Request) -> Session | None:
-        """The request's signed session, if it is still the user's (a proxy may name another now)."""
-        found = next(filter(None, map(sessions.open, _cookies(request, SESSION_COOKIE))), None)
-        if found is not None and options.user_header:
-            named = from_proxy(request, where(request))
-            if found.identity.user != named.user:
-                return None
-        if found is not None and found.grant is not None and not still_granted(found):
-            # signed in with a token the server no longer has, or long ago: a student again
-            found = dataclasses.replace(found, identity=dataclasses.replace(found.identity, role="student"), grant=None)
-        return found
-
-    def poster(request: Request, csrf: Annotated[str | None, Header(alias=CSRF_HEADER)] = None) -> Session:
-        """A POST's session: signed, current, and sent by the page itself (its token in the header)."""
-        found = session_of(request)
-        if found is None:
-            raise HTTPException(403, "no session: reload the page")
-        if not identity.same_token(csrf, found.csrf):
-            raise HTTPException(403, "this request did not come from the quiz page: reload the page")
-        return found
-
-    def instructor(request: Request) -> Session:
-        found = session_of(request)
-        if found is None or found.identity.role != "instructor":
-            raise HTTPException(403, "this is for the class's instructors: sign in on the class page")
-        return found
-
-    def set_session(response: Response, session: Session, sender: Peer) -> None:
-        response.set_cookie(SESSION_COOKIE, sessions.seal(session), max_age=sessions.max_age,
-                            path=sender.prefix or "/", httponly=True, samesite="strict", secure=sender.secure)
-
-    async def earned(who: Identity, quiz: Quiz) -> bool:
-        if store is None:
-            return (who.user, quiz.name) in earned_here
-        return await asyncio.to_thread(store.earned, who.user, quiz.name)
-
-    async def within_quota(who: Identity, quiz: Quiz, size: int) -> None:
-        if store is None or not (options.quota_attempts or options.quota_bytes):
-            return
-        now = datetime.datetime.now(datetime.UTC)
-        used = await asyncio.to_thread(store.usage, who.user, quiz.name, now - DAY)
-        if options.quota_attempts and used.attempts >= options.quota_attempts:
-            raise Full(3600, status=429, detail=f"you have made {used.attempts} attempts today, the most this page "
-                                                "takes in a day")
-        if options.quota_bytes and used.stored_bytes + size > options.quota_bytes:
-            raise Full(3600, status=429, detail="your attempts today take as much room as this page keeps for one "
-                                                "student a day")
-
-    def shown(report: Report, one: Served) -> Report:
-        """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""
-        return student(options.feedback or one.quiz.feedback).view(report)  # type: ignore[arg-type]
-
-    async def attempt(request: Request, session: Session, one: Served, body: Source,
-                      kind: Literal["run", "submit"]) -> Report:
-        """Grade one attempt fairly, keep it, and give back the whole report (the caller shows what a
-        student may see)."""
-        quiz, grader = one.quiz, one.grader
-        if grader is None:
-            raise Full(5, detail="the grader is starting")
-        raw = body.source.encode("utf-8", "surrogatepass")
-        if len(raw) > options.max_source:
-            raise HTTPException(413, f"your file is {len(raw)} bytes; the page takes files up to "
-                                     f"{options.max_source} bytes")
-        who = session.identity
-        key = who.user if not who.anonymous else f"address:{where(request).address}"
-        delay = rate.wait(key)
-        if delay:
-            await asyncio.sleep(delay)
-        await within_quota(who, quiz, len(raw))
-        passback = None  # where a Submit's score goes in the LMS, when the session began with a launch
-        if options.lti is not None and store is not None and kind == "submit":
-            passback = await asyncio.to_thread(options.lti.passback, store, session, quiz.name)
-        async with turns.turn(key, who.user):
-            submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
-            seed = seeds.randrange(1 << 31)  # on the loop's thread: one generator, never two threads at once
-            ticket = await asyncio.to_thread(lambda: grader.submit(submission, grader.draw(seed)))
-            if ticket.answer is not None:
-                await turns.unless_stopping(asyncio.wrap_future(ticket.answer), options.stop_timeout)
-            report = await asyncio.to_thread(grader.report, ticket)
-        if store is not None:
-            await asyncio.to_thread(store.record, Attempt(
-                user=who.user, name=who.name, quiz=quiz.name, kind=kind,
-                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report), passback)
-            if options.lti is not None:
-                options.lti.poke()
-        elif kind == "submit" and report.full_marks:
-            earned_here.add((who.user, quiz.name))
-        return report
-
-    @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
+    @app.get("/", include_in_schema=False, name="page")
+    async def page_file() -> FileResponse:
         return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html")
 
     @app.get("/class", include_in_schema=False)
@@ -408,9 +451,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/api/quiz", response_model=QuizPage, responses={404: {"description": "no such quiz here"}})
-    async def about(one: Annotated[Served, Depends(chosen)]) -> QuizPage:
+    async def about(one: Annotated[Served, Depends(page.chosen)]) -> QuizPage:
         """The quiz: its instructions, the public inputs, the expected printout and the starter file."""
-        quiz = one.quiz
+        quiz, options = one.quiz, page.options
         return QuizPage(
             name=quiz.name, title=quiz.title, filename=quiz.filename, instructions=quiz.instructions,
             inputs=[Input(name=name, value=text.printable(repr(value) if not hasattr(value, "tolist") else
@@ -421,33 +464,38 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             solution=quiz.solution_source if options.show_solution == "always" else None,
             max_source_bytes=options.max_source)
 
+
+def _session_routes(app: FastAPI, page: _Page) -> None:
+    """Who the page is for: a session started on the first visit, an instructor's sign-in and sign-out."""
+    options, sessions = page.options, page.sessions
+
     @app.get("/api/me", response_model=Me, responses={401: {"description": "the proxy named nobody"},
                                                       403: {"description": "not reached through the proxy"},
                                                       429: {"description": "too many new sessions"}})
-    async def me(request: Request, response: Response, one: Annotated[Served, Depends(chosen)]) -> Me:
+    async def me(request: Request, response: Response, one: Annotated[Served, Depends(page.chosen)]) -> Me:
         """Who the page is for: the session (started here, as the proxy or a fresh anonymous id says)."""
-        sender = where(request)
-        found = session_of(request)
+        sender = page.where(request)
+        found = page.session_of(request)
         if found is None:
             if options.lti is not None:
                 raise HTTPException(401, "open this quiz from your course in the LMS: it knows who you are")
             if options.user_header:
-                found = sessions.new(from_proxy(request, sender))
+                found = sessions.new(page.from_proxy(request, sender))
             else:
-                if starts.wait(f"address:{sender.address}"):
+                if page.starts.wait(f"address:{sender.address}"):
                     raise Full(60, status=429, detail="too many new sessions from this address")
                 found = sessions.new(identity.anonymous())
-            set_session(response, found, sender)
+            page.set_session(response, found, sender)
         return Me(name=found.identity.name, role=found.identity.role, csrf=found.csrf,
-                  earned_solution=await earned(found.identity, one.quiz))
+                  earned_solution=await page.earned(found, one.quiz))
 
     @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
     async def login(request: Request, response: Response, body: Login,
-                    session: Annotated[Session, Depends(poster)]) -> Me:
+                    session: Annotated[Session, Depends(page.poster)]) -> Me:
         """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's
         for ``INSTRUCTOR_HOURS``, or until the server's token changes."""
-        sender = where(request)
-        if logins.wait(f"address:{sender.address}"):
+        sender = page.where(request)
+        if page.logins.wait(f"address:{sender.address}"):
             logger.warning("instructor sign-in refused: too many tries from %s", sender.address)
             raise Full(60, status=429, detail="too many sign-in tries from this address")
         if options.admin_token is None:
@@ -458,58 +506,69 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
             raise HTTPException(403, "that is not this page's instructor token")
         promoted = sessions.new(Identity(session.identity.user, session.identity.name, "instructor"),
                                 launch=session.launch, granted=identity.grant(options.admin_token))
-        set_session(response, promoted, sender)
+        page.set_session(response, promoted, sender)
         return Me(name=promoted.identity.name, role="instructor", csrf=promoted.csrf, earned_solution=True)
 
     @app.post("/api/logout", response_model=Me)
-    async def logout(request: Request, response: Response, session: Annotated[Session, Depends(poster)],
-                     one: Annotated[Served, Depends(chosen)]) -> Me:
+    async def logout(request: Request, response: Response, session: Annotated[Session, Depends(page.poster)],
+                     one: Annotated[Served, Depends(page.chosen)]) -> Me:
         """An instructor signs out: the session is a student's again (the same user)."""
         plain = sessions.new(Identity(session.identity.user, session.identity.name), launch=session.launch)
-        set_session(response, plain, where(request))
+        page.set_session(response, plain, page.where(request))
         return Me(name=plain.identity.name, role="student", csrf=plain.csrf,
-                  earned_solution=await earned(plain.identity, one.quiz))
+                  earned_solution=await page.earned(plain, one.quiz))
+
+
+def _attempt_routes(app: FastAPI, page: _Page) -> None:
+    """A Test run, a Submit, and the solution once earned."""
+    options = page.options
 
     @app.post("/api/run", response_model=RunAnswer, responses=BUSY)
-    async def run(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
-                  one: Annotated[Served, Depends(chosen)]) -> RunAnswer:
+    async def run(request: Request, body: Source, session: Annotated[Session, Depends(page.poster)],
+                  one: Annotated[Served, Depends(page.chosen)]) -> RunAnswer:
         """Run the file on the public inputs: its printout, and its traceback if it failed there."""
-        report = shown(await attempt(request, session, one, body, "run"), one)
+        report = page.shown(await page.attempt(request, session, one, body, "run"), one)
         error = report.error if report.error is not None and report.error.case == "public" else None
         return RunAnswer(status=_public_status(report), stdout=report.stdout, stderr=report.stderr,
                          output_truncated=report.output_truncated, error=error)
 
     @app.post("/api/check", response_model=Report, responses=BUSY)
-    async def check(request: Request, body: Source, session: Annotated[Session, Depends(poster)],
-                    one: Annotated[Served, Depends(chosen)]) -> Response:
+    async def check(request: Request, body: Source, session: Annotated[Session, Depends(page.poster)],
+                    one: Annotated[Served, Depends(page.chosen)]) -> Response:
         """Grade the file as ``gdgrade check`` does, on hidden cases drawn for this attempt alone: the
         same report, hidden cases described, not shown."""
-        report = shown(await attempt(request, session, one, body, "submit"), one)
+        report = page.shown(await page.attempt(request, session, one, body, "submit"), one)
         # the report is a validated model already: written once, not validated and converted again
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
-    async def solution(request: Request, one: Annotated[Served, Depends(chosen)]) -> dict[str, str]:
-        """The reference solution: always, never, or to a student whose Submit got full marks."""
-        found = session_of(request)
+    async def solution(request: Request, one: Annotated[Served, Depends(page.chosen)]) -> dict[str, str]:
+        """The reference solution: always, never, or once earned (``earned``)."""
+        found = page.session_of(request)
         allowed = options.show_solution == "always" or (
             options.show_solution == "after-pass" and found is not None
-            and (found.identity.role == "instructor" or await earned(found.identity, one.quiz)))
+            and await page.earned(found, one.quiz))
         if not allowed:
             raise HTTPException(403, "the solution is shown once a Submit gets full marks"
                                 if options.show_solution == "after-pass" else "the solution is not shown here")
         return {"source": one.quiz.solution_source}
 
+
+def _class_routes(app: FastAPI, page: _Page) -> None:
+    """The instructors' view of the class, and its download."""
+    store = page.store
+
     @app.get("/api/class", response_model=ClassView)
-    async def class_view(session: Annotated[Session, Depends(instructor)],
-                         one: Annotated[Served, Depends(chosen)]) -> ClassView:
+    async def class_view(session: Annotated[Session, Depends(page.instructor)],
+                         one: Annotated[Served, Depends(page.chosen)]) -> ClassView:
         """The class as it stands: each student's attempts, best and last score and last mistakes, and
         the class page's figures over each student's last submit."""
         quiz = one.quiz
         rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
         if session.grant is None and store is not None:  # an LMS's instructor: their activity's students only
             launch = await asyncio.to_thread(store.lti.launch, session.launch) if session.launch else None
-            mates = await asyncio.to_thread(store.lti.classmates, launch) if launch else frozenset()
+            activity = launch.activity if launch is not None else None
+            mates = await asyncio.to_thread(store.lti.classmates, activity) if activity else frozenset()
             rows = [row for row in rows if row.user in mates]
         tally = Tally(quiz)
         for row in rows:
@@ -524,8 +583,8 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
 
     @app.get("/api/export.zip", response_class=FileResponse,
              responses={403: {"description": "not an instructor"}, 404: {"description": "nothing to export"}})
-    async def export_zip(session: Annotated[Session, Depends(instructor)], one: Annotated[Served, Depends(chosen)],
-                         which: Which = "best") -> FileResponse:
+    async def export_zip(session: Annotated[Session, Depends(page.instructor)],
+                         one: Annotated[Served, Depends(page.chosen)], which: Which = "best") -> FileResponse:
         """The class's submits as ``gdgrade export`` writes them (reports, pages, grades.csv, the class
         page), in one zip: each student's best submit, or their last."""
         if store is None:
@@ -546,10 +605,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
         return FileResponse(target, media_type="application/zip", filename=target.name,
                             background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True))
 
-    if options.lti is not None and store is not None:
-        options.lti.attach(app, store, Host(quizzes={name: one.quiz for name, one in served.items()},
-                                            sessions=sessions, session_cookie=SESSION_COOKIE, peer=where,
-                                            session_of=session_of, frame_ancestors=options.lti.frame_ancestors()))
+
+def _health_routes(app: FastAPI, page: _Page) -> None:
+    """Liveness and readiness, for a load balancer or an orchestrator."""
 
     @app.get("/healthz", include_in_schema=False)
     async def alive() -> dict[str, str]:
@@ -559,17 +617,15 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     @app.get("/readyz", include_in_schema=False)
     async def ready() -> JSONResponse:
         """Readiness: the grader is up, the server is not stopping, and the store answers."""
-        problem = ("starting" if any(one.grader is None for one in served.values())
-                   else "stopping" if turns.stopping else None)
-        if problem is None and store is not None:
+        problem = ("starting" if any(one.grader is None for one in page.served.values())
+                   else "stopping" if page.turns.stopping else None)
+        if problem is None and page.store is not None:
             try:
-                await asyncio.to_thread(store.ping)
+                await asyncio.to_thread(page.store.ping)
             except StoreUnavailable as down:
                 problem = str(down)
-        return JSONResponse({"status": problem or "ready", "attempts_inside": turns.inside},
+        return JSONResponse({"status": problem or "ready", "attempts_inside": page.turns.inside},
                             status_code=503 if problem else 200)
-
-    return app
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ class Guarded(HttpToolsProtocol):
         """When the body being read must be whole (the loop's clock)."""
         self.deadline: asyncio.TimerHandle | None = None
 
+    # asyncio hands a stream protocol a Transport (its own or uvloop's); the base class names any BaseTransport
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         peer = get_remote_addr(transport)
         address = peer[0] if peer else ""

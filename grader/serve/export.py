@@ -20,7 +20,7 @@ from grader.errors import UserError
 from grader.formats import gradebook
 from grader.formats.lms import Roster
 from grader.formats.summary import Summary
-from grader.outdir import MANIFEST, OutputFolder, batch_of
+from grader.outdir import MANIFEST, Batch, OutputFolder, batch_of
 from grader.quiz import Quiz
 from grader.serve.store import Chosen, Store, Which
 
@@ -55,7 +55,7 @@ def select(store: Store, quiz: str, which: Which = "best") -> Chosen:
     return chosen
 
 
-def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: dict[str, object], roster: Roster | None = None,
+def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: Batch, roster: Roster | None = None,
           pages: Audience | None = None, replace: bool = False) -> Summary:
     """Write ``chosen`` to ``folder`` as ``batch`` (``outdir.batch_of``); ``roster`` (a fresh one each
     export) fills the LMS import file; ``pages``: whom the feedback pages are for (default: a student
@@ -63,8 +63,7 @@ def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: dict[str, obj
     same export wrote there earlier for students no longer in it is removed; a folder holding another
     batch raises ``OtherBatch`` unless ``replace``."""
     folder.claim(gradebook.claimed(map(login, chosen.users), roster, ()), batch, replace)
-    book = gradebook.Gradebook(folder, quiz, pages or student(quiz.feedback, hidden_shown=True),  # type: ignore[arg-type]
-                               roster)
+    book = gradebook.Gradebook(folder, quiz, pages or student(quiz.feedback, hidden_shown=True), roster)
     try:
         for recorded in chosen:
             report = recorded.attempt.report

@@ -48,9 +48,9 @@ def bind(host: str, port: int) -> list[socket.socket]:
             for each in (*bound, listener):
                 each.close()
             if problem.errno == errno.EADDRINUSE:
-                raise CannotListen(f"port {address[1]} on {address[0]} is in use: another program listens there "
+                raise CannotListen(f"port {address[1]!s} on {address[0]!s} is in use: another program listens there "
                                    "(stop it, or choose another port with --port)") from None
-            raise CannotListen(f"cannot listen on port {address[1]} of {address[0]}: {problem.strerror}") from None
+            raise CannotListen(f"cannot listen on port {address[1]!s} of {address[0]!s}: {problem.strerror}") from None
         bound.append(listener)
     return bound
 
@@ -77,6 +77,7 @@ def serve(app: Any, sockets: list[socket.socket], limits: Limits, *, on_ready: C
           on_stop: Callable[[], None], stop_timeout: float) -> None:
     """Serve ``app`` on ``sockets`` (from ``bind``) until SIGINT or SIGTERM, with ``limits`` on
     connections; a stop waits ``stop_timeout`` seconds at most for requests in flight."""
+    # uvicorn calls ``http`` to make each connection's protocol: a factory serves as well as the class it types
     config = uvicorn.Config(app, http=protocol(limits), proxy_headers=False,  # type: ignore[arg-type]
                             log_level="warning",
                             # the app answers what it cannot finish 503 at stop_timeout; uvicorn cuts off after

@@ -11,8 +11,7 @@ from grader.audience import INSTRUCTOR, Audience, View, student
 from grader.formats import gradebook
 from grader.formats.writer import Outputs, Writer
 from grader.report import Report, Student
-
-from ..conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS
 
 LEAKY = (SUBMISSIONS / "correct_dot" / "gradient.py").read_text().replace(
     "h = np.dot(x, w)", "if len(x) != 4:\n    raise ValueError('LE' + f'AK {list(x)}')\nh = np.dot(x, w)")

@@ -1,4 +1,5 @@
-"""The quiz page's servers as a class meets them: behind the README's nginx, and as replicas."""
+"""The quiz page's servers as a class meets them: behind the README's nginx, and as replicas; and
+the databases they keep attempts in (a real PostgreSQL, started once for the run)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,21 @@ def replicas(tmp_path) -> Iterator[Callable[..., Replicas]]:
             return stack.enter_context(behind_one_nginx(tmp_path / f"replicas-{next(numbers)}", each))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL for the whole run (tests/postgres.py): Debian's, in a temporary folder."""
+    from tests.postgres import Postgres
+
+    server = Postgres.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """The URL of a new, empty attempt store: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store" / "attempts.db")
+    return request.getfixturevalue("postgres").create_database()

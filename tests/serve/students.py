@@ -1,4 +1,5 @@
-"""A student's browser as the API sees it, over the network: cookies, and the session's token."""
+"""A student's browser as the API sees it: cookies, and the session's token; over the network, or
+in this process through FastAPI's test client."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 
 import httpx
+from fastapi.testclient import TestClient
 
 from grader.serve.identity import CSRF_HEADER
 
@@ -19,3 +21,13 @@ def student(base: str) -> Iterator[httpx.Client]:
         assert me.status_code == 200, me.text
         client.headers[CSRF_HEADER] = me.json()["csrf"]
         yield client
+
+
+class Student(TestClient):
+    """A browser on the page: its own cookies, the session's token sent with every POST."""
+
+    def start(self) -> Student:
+        me = self.get("/api/me")
+        assert me.status_code == 200, me.text
+        self.headers[CSRF_HEADER] = me.json()["csrf"]
+        return self

@@ -1,4 +1,5 @@
-"""Fair turns at the grader: no client owns the queue, one attempt per student at a time."""
+"""What the server lets in (grader/serve/admission.py): fair turns at the grader, so no client owns the
+queue and each student has one attempt at a time; and a per-client rate."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 
 import pytest
 
-from grader.serve.admission import Full, Turns
+from grader.serve.admission import Full, Rate, Turns
 
 
 def run(coroutine):
@@ -134,3 +135,16 @@ def test_an_attempt_a_stop_catches_is_answered_503_once_its_grace_is_over():
     caught, finished = run(scenario())
     assert isinstance(caught, Full) and caught.status == 503 and "stopped before your attempt" in str(caught)
     assert finished == "graded"
+
+
+def test_rate_limit_rules():
+    rate = Rate(per_second=2, burst=3, longest_wait=1.0)
+    assert [rate.wait("a", now=10.0) for _ in range(3)] == [0.0, 0.0, 0.0]  # the burst goes at once
+    assert rate.wait("a", now=10.0) == pytest.approx(0.5)  # then one every half second: slowed
+    assert rate.wait("b", now=10.0) == 0.0  # another client is not
+    assert rate.wait("a", now=10.0) == pytest.approx(1.0)
+    with pytest.raises(Full) as flooded:
+        rate.wait("a", now=10.0)
+    assert flooded.value.status == 429
+    assert rate.wait("a", now=20.0) == 0.0  # after a rest it is full again
+    assert Rate(per_second=0).wait("a") == 0.0

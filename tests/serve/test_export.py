@@ -14,8 +14,8 @@ from grader.outdir import student_files
 from grader.serve import export
 from grader.serve.store import Attempt, open_store
 from tests.conftest import SEED, SUBMISSIONS
+from tests.formats.test_lms import CANVAS_EXPORT
 from tests.test_cli import gdgrade
-from tests.test_lms import CANVAS_EXPORT
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 CLASS = {"jsmith": "correct_dot", "jdoe": "error_reversed", "blee": "syntax_error", "ana@uni.edu": "forgot_learnrate"}

@@ -238,12 +238,12 @@ class Roster:
         for index in held:
             grades[index] = ""
         self._place(matched, unmatched)
-        rows, quote_all = system.output(sheet, self.column, grades, comments)
-        keys = {index for index, title in enumerate(rows[0]) if title.strip().casefold() in
+        table, quote_all = system.output(sheet, self.column, grades, comments)
+        keys = {index for index, title in enumerate(table[0]) if title.strip().casefold() in
                 {key.casefold() for key in system.row_keys}}
-        rows[1:] = [[cell if index in keys else exported_cell(cell) for index, cell in enumerate(row)]
-                    for row in rows[1:]]
-        write(folder / self.file_name, sheet, rows, quote_all, system.bom)
+        table[1:] = [[cell if index in keys else exported_cell(cell) for index, cell in enumerate(row)]
+                     for row in table[1:]]
+        write(folder / self.file_name, sheet, table, quote_all, system.bom)
         _write_unmatched(folder / UNMATCHED, unmatched)
         filled = sum(1 for index in students if index in comments)
         return LmsImport(system=system.title, file=self.file_name, column=self.column.header,

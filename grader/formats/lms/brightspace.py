@@ -38,13 +38,13 @@ class Brightspace(System):
             ITEM.match(header) for header in sheet.header))
 
     def column(self, sheet: Sheet, assignment: str | None) -> Column:
-        candidates = {header: (header, match["item"]) for header in sheet.header if (match := ITEM.match(header))}
-        chosen = choose(candidates, assignment, self.title)
+        matches = {header: match for header in sheet.header if (match := ITEM.match(header))}
+        chosen = choose({header: (header, match["item"]) for header, match in matches.items()}, assignment, self.title)
         if chosen is None:
             return Column(f"{assignment} Points Grade", None, None, f"{assignment!r} is no grade item of the "
                           "Brightspace export, so Brightspace will create a grade item of that name when the file "
                           "is imported")
-        about = MAX_POINTS.search(ITEM.match(chosen)["about"] or "")  # type: ignore[index]
+        about = MAX_POINTS.search(matches[chosen]["about"] or "")
         return Column(chosen, sheet.header.index(chosen), number(about["points"]) if about else None)
 
     def keys(self, sheet: Sheet, row: list[str]) -> list[str]:
@@ -62,10 +62,10 @@ class Brightspace(System):
 
     def output(self, sheet: Sheet, column: Column, grades: dict[int, str],
                comments: dict[int, str]) -> tuple[list[list[str]], bool]:
-        identity = [sheet.column(name) for name in IDENTITY if sheet.column(name) is not None]
+        identity = [index for name in IDENTITY if (index := sheet.column(name)) is not None]
         header = column.header if column.index is not None or column.points is None else \
             f"{column.header} <Numeric MaxPoints:{column.points:g}>"
-        rows = [[sheet.header[index] for index in identity] + [header, END]]  # type: ignore[index]
+        rows = [[sheet.header[index] for index in identity] + [header, END]]
         rows += [[sheet.cell(row, index) for index in identity] + [grades.get(number_, ""), "#"]
                  for number_, row in enumerate(sheet.rows)]
         return rows, False

@@ -50,9 +50,9 @@ class Canvas(System):
                 candidates[header] = (header, match["title"], match["id"])
         chosen = choose(candidates, assignment, self.title)
         if chosen is None:
-            if TOTALS.search(assignment or ""):
+            if total := TOTALS.search(assignment or ""):
                 raise RosterError(f"--assignment {assignment!r}: Canvas ignores columns whose header contains "
-                                  f"{TOTALS.search(assignment or '')[0]!r}; choose another name")
+                                  f"{total[0]!r}; choose another name")
             return Column(assignment or "", None, None, f"the import file's column {assignment!r} has no assignment "
                           "id, so Canvas will create a new assignment of that name when it is imported")
         index = sheet.header.index(chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from grader.errors import UserError
@@ -38,7 +39,7 @@ def number(text: str) -> float | None:
         return None
 
 
-def choose(candidates: dict[str, tuple[str, ...]], assignment: str | None, title: str) -> str | None:
+def choose(candidates: Mapping[str, tuple[str, ...]], assignment: str | None, title: str) -> str | None:
     """The header among ``candidates`` (each with the names it answers to) that ``--assignment`` names,
     the only one when it names none; None when ``assignment`` names none of them (a new column)."""
     if assignment is None:
@@ -64,7 +65,7 @@ class System:
 
     @property
     def title(self) -> str:
-        return SYSTEM_TITLES[self.name]  # type: ignore[index]
+        return SYSTEM_TITLES[self.name]
     bom: bool | None = None
     """Whether the import file starts with a UTF-8 byte-order mark; None: as the export did."""
 

@@ -34,6 +34,23 @@ def web_address(value: str) -> str:
 Web = Annotated[str, AfterValidator(web_address)]
 
 
+def origin_of(value: str) -> str:
+    """``scheme://host[:port]`` of an address, lower case: what two addresses must share to be one site's."""
+    parts = urlsplit(value)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def origin(value: str) -> str:
+    """``value`` if it is an origin (an http(s) address without a path); ValueError otherwise."""
+    web_address(value)
+    if urlsplit(value).path not in ("", "/") or urlsplit(value).query:
+        raise ValueError(f"{value!r} is not an origin (scheme://host[:port], no path)")
+    return origin_of(value)
+
+
+Origin = Annotated[str, AfterValidator(origin)]
+
+
 class Platform(BaseModel):
     """One registration of this tool in an LMS."""
 
@@ -47,9 +64,10 @@ class Platform(BaseModel):
     auth_login_url: Web = Field(description="the platform's OIDC authorization endpoint")
     token_url: Web = Field(description="the platform's OAuth 2 token endpoint (for grade passback)")
     jwks_url: Web = Field(description="the platform's public keys")
-    frame_origins: tuple[str, ...] = Field(default=(), description="origins whose pages may frame the quiz "
-                                                                  "[default: the issuer's and the auth URL's]")
-
+    frame_origins: tuple[Origin, ...] = Field(
+        default=(), description="origins the LMS is opened at, whose pages may frame the quiz and whose line items "
+                                "and return URLs the tool sends to [default: the issuer's and the auth URL's]; "
+                                "Canvas: your school's address, https://yourschool.instructure.com")
     @property
     def origins(self) -> tuple[str, ...]:
         """Where the platform's pages come from: what ``frame-ancestors`` allows."""
@@ -61,6 +79,20 @@ class Platform(BaseModel):
             if parts.scheme in ("http", "https") and parts.netloc:
                 found.append(f"{parts.scheme}://{parts.netloc}")
         return tuple(dict.fromkeys(found))
+
+
+    def serves(self, address: str) -> bool:
+        """Whether the platform may ask the tool to send to ``address`` (a line item, a return URL): an
+        http(s) address at one of the platform's registered addresses or ``frame_origins``. Anything
+        else would let a launch aim the tool's requests (and the platform's token) at any host the tool
+        can reach."""
+        try:
+            web_address(address)
+        except ValueError:
+            return False
+        allowed = {origin_of(one) for one in (self.issuer, self.auth_login_url, self.token_url, self.jwks_url,
+                                               *self.frame_origins)}
+        return origin_of(address) in allowed and not urlsplit(address).username
 
 
 class LtiConfig(BaseModel):

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from grader.serve.lti.ags import Scores, Undelivered
@@ -21,13 +22,16 @@ from grader.serve.store.lti import LtiRecords, Outgoing
 
 log = logging.getLogger("gdgrade.lti")
 LEASE = timedelta(minutes=3)
-"""How long a claimed row is the claimer's: longer than a token and a score can take (30 s each)."""
+"""How long a claimed row is the claimer's: a send ends well before (``Outbox.limit``), so no other
+sender or replica claims a row while it is being sent."""
 
 
 class Outbox:
     def __init__(self, records: LtiRecords, scores: Scores, first: float = 1.0, most: float = 300.0,
-                 senders: int = 2, idle: float = 5.0):
+                 senders: int = 4, idle: float = 5.0):
         self.records, self.scores = records, scores
+        self.limit = LEASE.total_seconds() / 2
+        """Seconds one send may take, waiting for a token included, before it counts as failed."""
         self.first, self.most, self.senders, self.idle = first, most, senders, idle
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -50,7 +54,8 @@ class Outbox:
     def delay(self, tries: int) -> float:
         """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
         that rows failed together do not all come back at once."""
-        return min(self.first * 2 ** max(0, tries - 1), self.most) * random.uniform(0.8, 1.0)
+        doublings = min(max(0, tries - 1), 60)  # past 60 the ceiling holds anyway; 2 ** 1024 is no float
+        return min(self.first * 2.0 ** doublings, self.most) * random.uniform(0.8, 1.0)
 
     async def _send_all(self) -> None:
         while True:
@@ -64,16 +69,21 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), self.idle)
                 self._wake.clear()
                 continue
-            await self._send(row)
+            try:
+                await self._send(row)
+            except Exception:  # noqa: BLE001 - a sender that ends sends nothing more, for any platform
+                log.exception("LTI outbox: sending score %d failed in gdgrade itself; its lease will run out "
+                              "and it is tried again", row.id)
 
     async def _send(self, row: Outgoing) -> None:
         try:
-            await self.scores.send(row)
-        except Undelivered as problem:
-            wait = self.delay(row.tries)
+            async with asyncio.timeout(self.limit):
+                await self.scores.send(row)
+        except (Undelivered, TimeoutError) as problem:
+            wait, why = self.delay(row.tries), str(problem) or f"not sent within {self.limit:.0f} s"
             log.warning("LTI score %d for %s not delivered (try %d, next in %.0f s): %s", row.id, row.user,
-                        row.tries, wait, problem)
-            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait), str(problem))
+                        row.tries, wait, why)
+            await self._settle(self.records.retry, row.id, datetime.now(UTC) + timedelta(seconds=wait), why)
         except asyncio.CancelledError:  # stopping: the row is due again at once, for this replica or another
             with contextlib.suppress(StoreUnavailable):
                 self.records.retry(row.id, datetime.now(UTC), "the server stopped while sending")
@@ -88,7 +98,7 @@ class Outbox:
             log.info("LTI score %d for %s delivered: %s/%s", row.id, row.user, row.score, row.max_score)
             await self._settle(self.records.sent, row.id, datetime.now(UTC))
 
-    async def _settle(self, mark, *arguments: object) -> None:  # type: ignore[no-untyped-def]
+    async def _settle(self, mark: Callable[..., object], *arguments: object) -> None:
         """Write how a send went; a store that is down leaves the lease to run out (sent again, harmlessly)."""
         try:
             await asyncio.to_thread(mark, *arguments)

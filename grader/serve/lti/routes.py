@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from grader.quiz import Quiz
 from grader.serve import identity
+from grader.serve.admission import Full, Rate
 from grader.serve.identity import Peer, Session, Sessions
 from grader.serve.lti import pages
 from grader.serve.lti.config import LtiConfig
@@ -48,8 +50,14 @@ class Sent(BaseModel):
 
 LOGIN_MINUTES = 10
 """How long a login may take to come back as a launch."""
-STATE_COOKIE = "gdgrade_lti_"
-"""+ the state: one cookie per login, so two launches in two tabs do not overwrite each other's."""
+STATE_COOKIE = "gdgrade_lti_login"
+"""The states of the browser's last few logins, so two launches in two tabs do not overwrite each
+other's; one cookie, so another site making a browser begin many logins cannot fill its cookie jar."""
+STATES_KEPT = 4
+LOGINS_WAITING = 20_000
+"""The most logins begun and not yet launched, on all replicas together: past it, logins wait."""
+LOGINS_PER_SECOND, LOGIN_BURST = 2.0, 120
+"""Logins per address: a whole lab behind one address launching at once, not a flood."""
 FORM_FIELDS = 8
 
 
@@ -63,23 +71,50 @@ class Host:
     peer: Callable[[Request], Peer]
     session_of: Callable[[Request], Session | None]
     frame_ancestors: str
+    instructor_seconds: int
+    """How long an instructor's role from a launch lasts: the LMS may have taken it away since."""
+
+
+def begun_here(request: Request) -> list[str]:
+    """The states of the logins this browser began (its state cookie), oldest first."""
+    kept = request.cookies.get(STATE_COOKIE, "")
+    return kept.split(".")[-STATES_KEPT:] if STATE_SHAPE.fullmatch(kept) else []
+
+
+STATE_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}(\.[A-Za-z0-9_-]{32}){0,7}")
+"""What the state cookie holds when this tool set it: anything else is ignored whole."""
 
 
 def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: Host) -> APIRouter:
-    records = store.lti
+    endpoints = _Endpoints(config, store, key, keys, host)
     lti = APIRouter(prefix="/lti", include_in_schema=False)
+    lti.api_route("/login", methods=["GET", "POST"])(endpoints.login)
+    lti.post("/launch")(endpoints.launch)
+    lti.post("/pick")(endpoints.pick)
+    lti.get("/grades", response_model=list[Sent])(endpoints.grades)
+    lti.get("/jwks")(endpoints.jwks)
+    return lti
 
-    def refuse(request: Request, problem: Refused | StoreUnavailable | ValueError) -> Response:
+
+class _Endpoints:
+    """The LTI endpoints of one server, and what they share: the configuration, the store's LTI
+    records, the tool's key, the platforms' key sets, the quiz page's server, the logins' rate."""
+
+    def __init__(self, config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: Host) -> None:
+        self.config, self.records, self.key, self.keys, self.host = config, store.lti, key, keys, host
+        self.logins = Rate(LOGINS_PER_SECOND, burst=LOGIN_BURST, longest_wait=0)
+
+    def refuse(self, request: Request, problem: Refused | StoreUnavailable | ValueError) -> Response:
         """The page for a request not taken, and its line in the log: a store that is down is a 503; a
         ValueError, a request that does not parse."""
         if isinstance(problem, StoreUnavailable):
             problem = Refused(str(problem).rstrip("."), 503)
         elif not isinstance(problem, Refused):
             problem = Refused(f"the request to {request.url.path} is malformed")
-        log.warning("LTI refused %s from %s: %s", request.url.path, host.peer(request).address, problem)
-        return pages.refusal(str(problem), problem.status, host.frame_ancestors)
+        log.warning("LTI refused %s from %s: %s", request.url.path, self.host.peer(request).address, problem)
+        return pages.refusal(str(problem), problem.status, self.host.frame_ancestors)
 
-    async def form(request: Request) -> dict[str, str]:
+    async def form(self, request: Request) -> dict[str, str]:
         """The request's fields (query string and, for a POST, its urlencoded body), one value each."""
         fields = {name: values[0] for name, values in
                   parse_qs(request.url.query, max_num_fields=FORM_FIELDS).items()}
@@ -88,120 +123,130 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
             fields.update({name: values[0] for name, values in parse_qs(body, max_num_fields=FORM_FIELDS).items()})
         return fields
 
-    def cookie(response: Response, name: str, value: str, sender: Peer, max_age: int) -> None:
+    def cookie(self, response: Response, name: str, value: str, sender: Peer, max_age: int) -> None:
         """A cookie the LMS's iframe sends back: SameSite=None needs Secure (browsers take Secure cookies on
         http://localhost and 127.0.0.1 too, for a test)."""
         response.set_cookie(name, value, max_age=max_age, path=sender.prefix or "/", httponly=True, samesite="none",
                             secure=True)
 
-    @lti.api_route("/login", methods=["GET", "POST"])
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         """Third-party initiated login: check the platform, remember a state and nonce, send the browser
         to the platform's authorization endpoint."""
         try:
-            fields = await form(request)
+            fields = await self.form(request)
         except ValueError as problem:
-            return refuse(request, problem)
+            return self.refuse(request, problem)
         issuer, hint = fields.get("iss", ""), fields.get("login_hint")
-        platform = config.platform(issuer, fields.get("client_id"))
+        platform = self.config.platform(issuer, fields.get("client_id"))
         if platform is None:
-            return refuse(request, Refused(f"this tool is not registered for the platform {issuer!r}"
-                                           + (f" with client id {fields['client_id']!r}" if "client_id" in fields
-                                              else ""), 403))
+            return self.refuse(request, Refused(f"this tool is not registered for the platform {issuer!r}"
+                                                + (f" with client id {fields['client_id']!r}" if "client_id" in fields
+                                                   else ""), 403))
         if not hint:
-            return refuse(request, Refused("the login request names no user (login_hint)"))
+            return self.refuse(request, Refused("the login request names no user (login_hint)"))
         deployment = fields.get("lti_deployment_id")
         if deployment is not None and deployment not in platform.deployment_ids:
-            return refuse(request, Refused(f"the launch comes from a deployment of the tool ({deployment!r}) that "
-                                           "is not registered here: ask the LMS admin to add it to the tool's "
-                                           "configuration", 403))
+            return self.refuse(request, Refused(f"the launch comes from a deployment of the tool ({deployment!r}) that "
+                                                "is not registered here: ask the LMS admin to add it to the tool's "
+                                                "configuration", 403))
         target = fields.get("target_link_uri", "")
-        if not target.startswith(config.url.rstrip("/") + "/"):
-            return refuse(request, Refused(f"the launch is for {target!r}, not this tool ({config.url})"))
+        if not target.startswith(self.config.url.rstrip("/") + "/"):
+            return self.refuse(request, Refused(f"the launch is for {target!r}, not this tool ({self.config.url})"))
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         try:
-            await asyncio.to_thread(records.begin_login, state, nonce, platform.issuer, datetime.now(UTC))
-        except StoreUnavailable as problem:
-            return refuse(request, problem)
+            self.logins.wait(self.host.peer(request).address)
+            if not await asyncio.to_thread(self.records.begin_login, state, nonce, platform.issuer, datetime.now(UTC),
+                                           timedelta(minutes=LOGIN_MINUTES), LOGINS_WAITING):
+                raise Refused("too many launches are under way: open the activity again in a minute", 503)
+        except Full:
+            return self.refuse(request, Refused("too many launches from this address: open the activity again in a "
+                                                "minute", 429))
+        except (Refused, StoreUnavailable) as problem:
+            return self.refuse(request, problem)
         parameters = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
-                      "prompt": "none", "client_id": platform.client_id, "redirect_uri": config.address("lti/launch"),
-                      "login_hint": hint, "state": state, "nonce": nonce}
+                      "prompt": "none", "client_id": platform.client_id,
+                      "redirect_uri": self.config.address("lti/launch"), "login_hint": hint, "state": state,
+                      "nonce": nonce}
         if "lti_message_hint" in fields:
             parameters["lti_message_hint"] = fields["lti_message_hint"]
         separator = "&" if "?" in platform.auth_login_url else "?"
         response = RedirectResponse(platform.auth_login_url + separator + urlencode(parameters), status_code=302)
-        cookie(response, STATE_COOKIE + state, "1", host.peer(request), LOGIN_MINUTES * 60)
+        kept = [*begun_here(request), state][-STATES_KEPT:]
+        self.cookie(response, STATE_COOKIE, ".".join(kept), self.host.peer(request), LOGIN_MINUTES * 60)
         return response
 
-    @lti.post("/launch")
-    async def launch(request: Request) -> Response:
+    async def launch(self, request: Request) -> Response:
         """The platform's id_token, checked in full; then the quiz page (or, for Deep Linking, the picker)
         in a session of the launch's user and role."""
         try:
-            fields = await form(request)
+            fields = await self.form(request)
             state, id_token = fields.get("state", ""), fields.get("id_token", "")
             if not state or not id_token:
                 raise Refused("the launch carries no id_token and state: start it from the course")
-            if request.cookies.get(STATE_COOKIE + state) != "1":
+            if state not in begun_here(request):
                 raise Refused("this browser did not begin this launch (its login cookie is missing: a launch "
                               "replayed, or a browser that blocks the LMS's cookies: open the activity in a new "
                               "window)", 401)
             now = datetime.now(UTC)
-            begun = await asyncio.to_thread(records.take_login, state, now, timedelta(minutes=LOGIN_MINUTES))
+            begun = await asyncio.to_thread(self.records.take_login, state, now, timedelta(minutes=LOGIN_MINUTES))
             if begun is None:
                 raise Refused("this launch was used already or its login expired: launch the activity again", 401)
             nonce, issuer = begun
-            claims = await asyncio.to_thread(verify, id_token, config, keys, issuer, nonce)
+            claims = await verify(id_token, self.config, self.keys, issuer, nonce)
             if claims.message_type == DEEP_LINKING_REQUEST and claims.identity.role != "instructor":
                 raise Refused("only the course's instructors choose a quiz for an activity", 403)
-            if claims.message_type != DEEP_LINKING_REQUEST and claims.quiz not in host.quizzes:
+            if claims.message_type != DEEP_LINKING_REQUEST and claims.quiz not in self.host.quizzes:
                 raise Refused(f"this activity asks for the quiz {claims.quiz!r}, which this server does not serve "
-                              f"(it serves {', '.join(host.quizzes)}): set the activity's custom parameter "
+                              f"(it serves {', '.join(self.host.quizzes)}): set the activity's custom parameter "
                               "quiz=NAME" if claims.quiz else "this activity names no quiz: set its custom "
                               "parameter quiz=NAME, or add it again and choose one", 404)
             record = Launch(id=secrets.token_urlsafe(18), user=claims.identity.user, issuer=claims.platform.issuer,
                             client_id=claims.platform.client_id, deployment_id=claims.deployment_id,
                             subject=claims.subject, quiz=claims.quiz, lineitem=claims.lineitem,
                             return_url=claims.return_url, data=claims.data)
-            await asyncio.to_thread(records.add_launch, record, now)
+            await asyncio.to_thread(self.records.add_launch, record, now)
         except (Refused, StoreUnavailable, ValueError) as problem:
-            return refuse(request, problem)
-        session = host.sessions.new(claims.identity, launch=record.id)
+            return self.refuse(request, problem)
+        session = self.host.sessions.new(claims.identity, launch=record.id)
         log.info("LTI launch of %s (%s) from %s, quiz %s", claims.identity.user, claims.identity.role, issuer,
                  claims.quiz)
         if claims.message_type == DEEP_LINKING_REQUEST:
-            response: Response = pages.picker([(name, quiz.title) for name, quiz in host.quizzes.items()],
-                                              session.csrf, host.frame_ancestors)
+            response: Response = pages.picker([(name, quiz.title) for name, quiz in self.host.quizzes.items()],
+                                              session.csrf, self.host.frame_ancestors)
         else:
             response = RedirectResponse(f"../?{urlencode({'quiz': claims.quiz})}", status_code=303)
-        sender = host.peer(request)
-        cookie(response, host.session_cookie, host.sessions.seal(session), sender, host.sessions.max_age)
-        response.delete_cookie(STATE_COOKIE + state, path=sender.prefix or "/", secure=True, httponly=True,
-                               samesite="none")
+        sender = self.host.peer(request)
+        lasts = self.host.instructor_seconds if claims.identity.role == "instructor" else self.host.sessions.max_age
+        self.cookie(response, self.host.session_cookie, self.host.sessions.seal(session), sender, lasts)
+        left = [one for one in begun_here(request) if one != state]
+        if left:
+            self.cookie(response, STATE_COOKIE, ".".join(left), sender, LOGIN_MINUTES * 60)
+        else:
+            response.delete_cookie(STATE_COOKIE, path=sender.prefix or "/", secure=True, httponly=True,
+                                   samesite="none")
         return response
 
-    @lti.post("/pick")
-    async def pick(request: Request) -> Response:
+    async def pick(self, request: Request) -> Response:
         """The instructor's choice from the picker, posted back to the platform as a Deep Linking
         response: a resource link to the quiz, with its quiz parameter and a line item for its grade."""
         try:
-            fields = await form(request)
-            session = host.session_of(request)
+            fields = await self.form(request)
+            session = self.host.session_of(request)
             if session is None or session.launch is None or not identity.same_token(fields.get("csrf"),
                                                                                     session.csrf):
                 raise Refused("this choice did not come from the picker the course opened: add the activity again",
                               403)
             if session.identity.role != "instructor":
                 raise Refused("only the course's instructors choose a quiz for an activity", 403)
-            chosen = host.quizzes.get(fields.get("quiz", ""))
+            chosen = self.host.quizzes.get(fields.get("quiz", ""))
             if chosen is None:
                 raise Refused(f"this server serves no quiz {fields.get('quiz')!r}", 404)
-            begun = await asyncio.to_thread(records.launch, session.launch)
+            begun = await asyncio.to_thread(self.records.launch, session.launch)
             if begun is None or begun.return_url is None:
                 raise Refused("this session was not opened to choose a quiz: add the activity again", 403)
         except (Refused, StoreUnavailable, ValueError) as problem:
-            return refuse(request, problem)
-        item = {"type": "ltiResourceLink", "title": chosen.title, "url": config.address("lti/launch"),
+            return self.refuse(request, problem)
+        item = {"type": "ltiResourceLink", "title": chosen.title, "url": self.config.address("lti/launch"),
                 "custom": {"quiz": chosen.name},
                 "lineItem": {"scoreMaximum": sum(step.weight for step in chosen.steps), "label": chosen.title,
                              "resourceId": chosen.name}}
@@ -212,25 +257,21 @@ def router(config: LtiConfig, store: Store, key: ToolKey, keys: KeySets, host: H
         if begun.data is not None:
             claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = begun.data
         log.info("LTI deep link: %s chose %s for %s", session.identity.user, chosen.name, begun.issuer)
-        return pages.post_back(begun.return_url, key.sign(claims), host.frame_ancestors)
+        return pages.post_back(begun.return_url, self.key.sign(claims), self.host.frame_ancestors)
 
-    @lti.get("/grades", response_model=list[Sent])
-    async def grades(request: Request) -> list[Sent]:
+    async def grades(self, request: Request) -> list[Sent]:
         """For the activity's instructors: each score owed to the LMS column of their launch, sent or
         waiting (and why it waits)."""
-        session = host.session_of(request)
+        session = self.host.session_of(request)
         if session is None or session.identity.role != "instructor" or session.launch is None:
             raise HTTPException(403, "this is for the instructors of an activity: launch it from the LMS")
-        begun = await asyncio.to_thread(records.launch, session.launch)
-        if begun is None or begun.lineitem is None:
+        begun = await asyncio.to_thread(self.records.launch, session.launch)
+        if begun is None or begun.activity is None:
             return []
-        rows = await asyncio.to_thread(records.outbox, None, begun.lineitem)
+        rows = await asyncio.to_thread(self.records.outbox, None, begun.activity)
         return [Sent(user=row.user, score=row.score, max_score=row.max_score, at=row.at, sent=row.sent,
                      tries=row.tries, problem=row.problem) for row in rows]
 
-    @lti.get("/jwks")
-    async def jwks() -> JSONResponse:
+    async def jwks(self) -> JSONResponse:
         """The tool's public key: what platforms check its signatures with."""
-        return JSONResponse({"keys": [key.jwk]}, headers={"Cache-Control": "public, max-age=300"})
-
-    return lti
+        return JSONResponse({"keys": [self.key.jwk]}, headers={"Cache-Control": "public, max-age=300"})

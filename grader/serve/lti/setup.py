@@ -67,7 +67,7 @@ platforms:
     auth_login_url: https://sso.canvaslms.com/api/lti/authorize_redirect
     token_url: https://sso.canvaslms.com/login/oauth2/token
     jwks_url: https://sso.canvaslms.com/api/lti/security/jwks
-    frame_origins: [https://yourschool.instructure.com]   # the address your Canvas is opened at
+    frame_origins: [https://yourschool.instructure.com]   # where your Canvas is opened (pages, grade columns)
   - name: Moodle            # Manage tools > the tool's "View configuration details" icon
     issuer: https://moodle.example.edu                    # Platform ID
     client_id: "aBcDeFgHiJkLmNo"                          # Client ID

@@ -44,6 +44,20 @@ class Launch:
     data: str | None = None
     """Deep Linking: the platform's opaque ``data``, returned as given."""
 
+    @property
+    def activity(self) -> Activity | None:
+        """The gradebook column the launch's scores go to, if the platform gave one."""
+        return None if self.lineitem is None else Activity(self.issuer, self.client_id, self.lineitem)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One gradebook column of one LMS: what an instructor's view of scores is scoped to."""
+
+    issuer: str
+    client_id: str
+    lineitem: str
+
 
 @dataclass(frozen=True)
 class Passback:
@@ -78,16 +92,24 @@ class Outgoing:
 
 
 def enqueue(session: Any, dialect: Dialect, attempt_id: int, attempt: Attempt, passback: Passback) -> None:
-    """Put ``attempt``'s score for the LMS in the outbox, inside the transaction that records it."""
+    """Put ``attempt``'s score for the LMS in the outbox, inside the transaction that records it.
+
+    The LMS keeps the Score with the latest timestamp, and the outbox sends a student's rows in the
+    order they were written: so each row's time is after the row before it (two replicas' clocks may
+    differ), and with ``best`` each row carries the best so far. Writers of one student and line item
+    go one at a time, so two Submits at once do not both miss each other."""
+    if dialect.lock_key is not None:
+        session.rows(dialect.lock_key, f"{passback.lineitem}\n{attempt.user}")
+    ((best, last),) = session.rows("SELECT MAX(score), MAX(at) FROM lti_outbox WHERE lineitem = ? AND user_id = ?",
+                                   passback.lineitem, attempt.user)
     score = attempt.score
-    if passback.policy == "best":
-        ((before,),) = session.rows("SELECT MAX(score) FROM lti_outbox WHERE lineitem = ? AND user_id = ?",
-                                    passback.lineitem, attempt.user)
-        score = max(score, float(before)) if before is not None else score
-    at = dialect.time_in(attempt.at)
+    if passback.policy == "best" and best is not None:
+        score = max(score, float(best))
+    at = attempt.at if last is None else max(attempt.at, dialect.time_out(last) + timedelta(microseconds=1))
     session.rows("INSERT INTO lti_outbox (attempt_id, user_id, issuer, client_id, lineitem, subject, score, max_score, "
                  "at, due, tries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", attempt_id, attempt.user, passback.issuer,
-                 passback.client_id, passback.lineitem, passback.subject, score, attempt.max_score, at, at)
+                 passback.client_id, passback.lineitem, passback.subject, score, attempt.max_score,
+                 dialect.time_in(at), dialect.time_in(at))
 
 
 class LtiRecords:
@@ -96,17 +118,23 @@ class LtiRecords:
     def __init__(self, pool: Pool):
         self._pool, self._dialect = pool, pool.dialect
 
-    def begin_login(self, state: str, nonce: str, issuer: str, now: datetime) -> None:
+    def begin_login(self, state: str, nonce: str, issuer: str, now: datetime, within: timedelta, most: int) -> bool:
+        """Keep a login begun at ``now``, unless ``most`` logins begun within ``within`` wait already (False):
+        logins nobody completes are dropped here, so a flood of them neither grows the store nor lasts."""
         with self._pool.session(self._dialect.begin_write, LAUNCHING) as session:
+            session.rows("DELETE FROM lti_logins WHERE created < ?", self._dialect.time_in(now - within))
+            ((waiting,),) = session.rows("SELECT COUNT(*) FROM lti_logins")
+            if waiting >= most:
+                return False
             session.rows("INSERT INTO lti_logins (state, nonce, issuer, created) VALUES (?, ?, ?, ?)",
                          state, nonce, issuer, self._dialect.time_in(now))
+        return True
 
     def take_login(self, state: str, now: datetime, within: timedelta) -> tuple[str, str] | None:
         """The nonce and issuer of the login ``state`` began within ``within`` of ``now``, taken: a second
-        call for the same state, on any replica, finds nothing. Older logins are dropped on the way."""
+        call for the same state, on any replica, finds nothing."""
         with self._pool.session(self._dialect.begin_write, LAUNCHING) as session:
             found = session.rows("DELETE FROM lti_logins WHERE state = ? RETURNING nonce, issuer, created", state)
-            session.rows("DELETE FROM lti_logins WHERE created < ?", self._dialect.time_in(now - within))
         if not found:
             return None
         nonce, issuer, created = found[0]
@@ -125,14 +153,11 @@ class LtiRecords:
                                 "return_url, data FROM lti_launches WHERE id = ?", number)
         return Launch(*rows[0]) if rows else None
 
-    def classmates(self, launch: Launch) -> frozenset[str]:
-        """The users launched into the same activity as ``launch`` (its platform, client and line
-        item): the class an instructor launched from there may see. None without a line item."""
-        if launch.lineitem is None:
-            return frozenset()
+    def classmates(self, activity: Activity) -> frozenset[str]:
+        """The users launched into ``activity``: the class an instructor launched from there may see."""
         with self._pool.session(None, LAUNCHING) as session:
             rows = session.rows("SELECT DISTINCT user_id FROM lti_launches WHERE issuer = ? AND client_id = ? "
-                                "AND lineitem = ?", launch.issuer, launch.client_id, launch.lineitem)
+                                "AND lineitem = ?", activity.issuer, activity.client_id, activity.lineitem)
         return frozenset(row[0] for row in rows)
 
     def claim(self, now: datetime, lease: timedelta) -> Outgoing | None:
@@ -162,13 +187,14 @@ class LtiRecords:
             session.rows("UPDATE lti_outbox SET due = ?, lease = NULL, problem = ? WHERE id = ?",
                          self._dialect.time_in(due), problem[:500], number)
 
-    def outbox(self, user: str | None = None, lineitem: str | None = None) -> list[Outgoing]:
-        """Every score in the outbox (of ``user``, for ``lineitem``), sent or not, oldest first."""
-        where = " AND ".join(f"{column} = ?" for column, value in (("user_id", user), ("lineitem", lineitem))
-                             if value is not None)
+    def outbox(self, user: str | None = None, activity: Activity | None = None) -> list[Outgoing]:
+        """Every score in the outbox (of ``user``, for ``activity``), sent or not, oldest first."""
+        where = {"user_id": user} if user is not None else {}
+        if activity is not None:
+            where |= {"issuer": activity.issuer, "client_id": activity.client_id, "lineitem": activity.lineitem}
+        condition = " WHERE " + " AND ".join(f"{column} = ?" for column in where) if where else ""
         with self._pool.session(None, SENDING) as session:
-            rows = session.rows(f"SELECT {OUTBOX} FROM lti_outbox{' WHERE ' + where if where else ''} ORDER BY id",
-                                *(value for value in (user, lineitem) if value is not None))
+            rows = session.rows(f"SELECT {OUTBOX} FROM lti_outbox{condition} ORDER BY id", *where.values())
         return [self._outgoing(row) for row in rows]
 
     def _outgoing(self, row: tuple[Any, ...]) -> Outgoing:

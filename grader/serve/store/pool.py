@@ -26,6 +26,9 @@ class Dialect(Protocol):
     begin_read: str
     lock_schema: tuple[str, ...]
     """Statements that make a migration wait for another replica's (SQLite's write lock does that itself)."""
+    lock_key: str | None
+    """A statement that takes a lock on its one text parameter until the transaction ends, so writers of
+    one key go one at a time (None: SQLite's write lock already lets one writer in at a time)."""
     claim_rows: str
     """What ends a SELECT that claims rows for one worker: PostgreSQL's row locks skip rows another
     replica's worker is claiming; SQLite's write lock already lets one claim at a time."""

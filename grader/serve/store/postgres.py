@@ -22,6 +22,7 @@ class PostgreSQL:
     begin_write = "BEGIN"
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot for a whole summary
     lock_schema: tuple[str, ...] = (f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})",)
+    lock_key: str | None = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
     claim_rows = " FOR UPDATE SKIP LOCKED"
     types: Mapping[str, str] = {
         "id": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "time": "TIMESTAMPTZ", "blob": "BYTEA",

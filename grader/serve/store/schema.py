@@ -72,6 +72,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lti_outbox_by_student ON lti_outbox (lineitem, user_id, id)",
         "CREATE INDEX lti_outbox_due ON lti_outbox (sent, due)",
     ),
+    (  # 3. Logins are dropped by age at every new one, so a flood of them leaves no rows behind.
+        "CREATE INDEX lti_logins_by_age ON lti_logins (created)",
+    ),
 )
 
 OPENING = "The class's database could not be opened: {why}."
@@ -85,7 +88,8 @@ def migrate(pool: Pool) -> int:
             session.rows(statement)
         session.rows("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                      f"applied {dialect.types['time']} NOT NULL)")
-        ((found,),) = session.rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        ((version_found,),) = session.rows("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        found = int(version_found)
         if found > len(MIGRATIONS):
             raise StoreUnavailable(OPENING.format(why=f"it was made by a newer gdgrade (schema version {found}, "
                                                       f"this one knows {len(MIGRATIONS)}): upgrade gdgrade"))

@@ -23,6 +23,7 @@ class SQLite:
     begin_write = "BEGIN IMMEDIATE"  # the write lock up front: two writers never deadlock upgrading
     begin_read = "BEGIN"
     lock_schema: tuple[str, ...] = ()
+    lock_key: str | None = None
     claim_rows = ""
     types: Mapping[str, str] = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "time": "TEXT", "blob": "BLOB",
                                 "int": "INTEGER", "float": "REAL", "bool": "INTEGER"}

@@ -32,7 +32,7 @@ LINKS = {"gd": Link("Gradient descent", {"quiz": "gradient_descent"}), "bp": Lin
 def lms_browser(tmp_path_factory):
     """Chromium as most students' browsers are set: the LMS's frame may keep the tool's cookies
     (Chromium's headless default blocks third-party cookies; a browser that does is told to open the
-    activity in a new window, see test_refusals)."""
+    activity in a new window, see test_verify.py)."""
     driver = chromium(tmp_path_factory.mktemp("chromium"), {"profile.cookie_controls_mode": 0,
                                                             "profile.block_third_party_cookies": False})
     yield driver

@@ -145,104 +145,104 @@ class Platform:
         return f"{self.issuer}/lineitems/{link}"
 
     def app(self) -> FastAPI:
+        """The platform's endpoints, as an LMS answers them."""
         app = FastAPI()
-
-        @app.get("/launch")
-        async def launch(user: str, role: str = "Learner", link: str | None = None, deep: bool = False) -> Response:
-            """What clicking the activity does: the OIDC login initiation, to the tool."""
-            hint = secrets.token_urlsafe(8)
-            self._pending[hint] = Pending(user, INSTRUCTOR if role == "Instructor" else LEARNER, link, deep)
-            login = Login(None, self.conf())
-            login.set_lti_message_hint(hint=hint)
-            if deep:
-                login.set_deeplinking_launch_url()
-            return login.initiate_login(user)
-
-        @app.get("/favicon.ico")
-        async def icon() -> Response:
-            return Response(status_code=204)
-
-        @app.get("/course")
-        async def course(request: Request) -> HTMLResponse:
-            """The course page, framing the launch as an LMS does."""
-            return HTMLResponse(f'<!doctype html><h1>Course</h1><iframe id="tool" style="width:1100px;height:1400px" '
-                                f'src="/launch?{html.escape(request.url.query)}"></iframe>')
-
-        @app.get("/authorize")
-        async def authorize(request: Request) -> Response:
-            """The platform's authorization endpoint: the signed launch, posted to the tool."""
-            query = request.query_params
-            pending = self._pending.get(query.get("lti_message_hint", ""))
-            tool = self.tool_url.rstrip("/")
-            if pending is None or query.get("redirect_uri") != f"{tool}/lti/launch" or \
-                    query.get("login_hint") != pending.user:
-                self.refused.append(f"authorize: {dict(query)}")
-                return Response("unknown login", status_code=400)
-            message = Launch(request, self.conf())
-            message.set_user_data(pending.user, [pending.role], full_name=f"{pending.user.title()} Example")
-            message.set_launch_context_claim("course-1", context_title="Neural networks")
-            if pending.deep:
-                message.set_dl(f"{self.issuer}/deep-link-return", title="Add a quiz", accept_types={"ltiResourceLink"})
-            else:
-                link = self.links[pending.link or ""]
-                message.set_resource_link_claim(pending.link or "", title=link.title)
-                message.set_custom_parameters_claim(link.custom)
-                message.set_ags(f"{self.issuer}/lineitems", self.lineitem(pending.link or ""),
-                                allow_creating_lineitems=False)
-            return message.lti_launch()
-
-        @app.get("/jwks")
-        async def jwks() -> JSONResponse:
-            conf = self.conf()
-            conf.get_registration()
-            return JSONResponse(conf.get_jwks())
-
-        @app.post("/token")
-        async def token(request: Request) -> Response:
-            form = {name: values[0] for name, values in parse_qs((await request.body()).decode()).items()}
-            try:
-                granted = await asyncio.to_thread(self._grant, form)
-            except Exception as problem:  # lti1p3platform's refusals are of several kinds
-                self.refused.append(f"token: {problem!r}")
-                return JSONResponse({"error": "invalid_client"}, status_code=401)
-            return JSONResponse(granted)
-
-        @app.post("/lineitems/{link}/scores")
-        async def score(link: str, request: Request) -> Response:
-            if self.mode == "error":
-                return Response("the gradebook is down for maintenance", status_code=500)
-            if self.mode == "slow":
-                await asyncio.sleep(self.slow_seconds)
-            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
-            try:
-                allowed = self.conf().validate_token(bearer, allowed_scopes=[SCORE_SCOPE])
-            except Exception as problem:
-                allowed = False
-                self.refused.append(f"score token: {problem!r}")
-            if not allowed:
-                return Response("invalid token", status_code=401)
-            if request.headers.get("content-type") != "application/vnd.ims.lis.v1.score+json":
-                return Response("not a Score", status_code=415)
-            with self._lock:
-                self.scores.append((self.lineitem(link), json.loads(await request.body())))
-            return Response(status_code=204)
-
-        @app.post("/deep-link-return")
-        async def deep_link_return(request: Request) -> Response:
-            form = {name: values[0] for name, values in parse_qs((await request.body()).decode()).items()}
-            try:
-                items = self.conf().validate_deeplinking_resp({"JWT": form.get("JWT", "")})
-            except Exception as problem:
-                self.refused.append(f"deep link: {problem!r}")
-                return Response("refused", status_code=400)
-            added = []
-            for item in items:
-                link = f"link-{len(self.links) + 1}"
-                self.links[link] = Link(item.get("title", ""), item.get("custom", {}))
-                added.append(f'<li class="added" data-link="{link}">{html.escape(item.get("title", ""))}</li>')
-            return HTMLResponse(f"<!doctype html><h1>Added to the course</h1><ul>{''.join(added)}</ul>")
-
+        app.get("/launch")(self._launch)
+        app.get("/favicon.ico")(self._icon)
+        app.get("/course")(self._course)
+        app.get("/authorize")(self._authorize)
+        app.get("/jwks")(self._jwks)
+        app.post("/token")(self._token)
+        app.post("/lineitems/{link}/scores")(self._score)
+        app.post("/deep-link-return")(self._deep_link_return)
         return app
+
+    async def _launch(self, user: str, role: str = "Learner", link: str | None = None, deep: bool = False) -> Response:
+        """What clicking the activity does: the OIDC login initiation, to the tool."""
+        hint = secrets.token_urlsafe(8)
+        self._pending[hint] = Pending(user, INSTRUCTOR if role == "Instructor" else LEARNER, link, deep)
+        login = Login(None, self.conf())
+        login.set_lti_message_hint(hint=hint)
+        if deep:
+            login.set_deeplinking_launch_url()
+        return login.initiate_login(user)
+
+    async def _icon(self) -> Response:
+        return Response(status_code=204)
+
+    async def _course(self, request: Request) -> HTMLResponse:
+        """The course page, framing the launch as an LMS does."""
+        return HTMLResponse(f'<!doctype html><h1>Course</h1><iframe id="tool" style="width:1100px;height:1400px" '
+                            f'src="/launch?{html.escape(request.url.query)}"></iframe>')
+
+    async def _authorize(self, request: Request) -> Response:
+        """The platform's authorization endpoint: the signed launch, posted to the tool."""
+        query = request.query_params
+        pending = self._pending.get(query.get("lti_message_hint", ""))
+        tool = self.tool_url.rstrip("/")
+        if pending is None or query.get("redirect_uri") != f"{tool}/lti/launch" or \
+                query.get("login_hint") != pending.user:
+            self.refused.append(f"authorize: {dict(query)}")
+            return Response("unknown login", status_code=400)
+        message = Launch(request, self.conf())
+        message.set_user_data(pending.user, [pending.role], full_name=f"{pending.user.title()} Example")
+        message.set_launch_context_claim("course-1", context_title="Neural networks")
+        if pending.deep:
+            message.set_dl(f"{self.issuer}/deep-link-return", title="Add a quiz", accept_types={"ltiResourceLink"})
+        else:
+            link = self.links[pending.link or ""]
+            message.set_resource_link_claim(pending.link or "", title=link.title)
+            message.set_custom_parameters_claim(link.custom)
+            message.set_ags(f"{self.issuer}/lineitems", self.lineitem(pending.link or ""),
+                            allow_creating_lineitems=False)
+        return message.lti_launch()
+
+    async def _jwks(self) -> JSONResponse:
+        conf = self.conf()
+        conf.get_registration()
+        return JSONResponse(conf.get_jwks())
+
+    async def _token(self, request: Request) -> Response:
+        form = {name: values[0] for name, values in parse_qs((await request.body()).decode()).items()}
+        try:
+            granted = await asyncio.to_thread(self._grant, form)
+        except Exception as problem:  # lti1p3platform's refusals are of several kinds
+            self.refused.append(f"token: {problem!r}")
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        return JSONResponse(granted)
+
+    async def _score(self, link: str, request: Request) -> Response:
+        if self.mode == "error":
+            return Response("the gradebook is down for maintenance", status_code=500)
+        if self.mode == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            allowed = self.conf().validate_token(bearer, allowed_scopes=[SCORE_SCOPE])
+        except Exception as problem:
+            allowed = False
+            self.refused.append(f"score token: {problem!r}")
+        if not allowed:
+            return Response("invalid token", status_code=401)
+        if request.headers.get("content-type") != "application/vnd.ims.lis.v1.score+json":
+            return Response("not a Score", status_code=415)
+        with self._lock:
+            self.scores.append((self.lineitem(link), json.loads(await request.body())))
+        return Response(status_code=204)
+
+    async def _deep_link_return(self, request: Request) -> Response:
+        form = {name: values[0] for name, values in parse_qs((await request.body()).decode()).items()}
+        try:
+            items = self.conf().validate_deeplinking_resp({"JWT": form.get("JWT", "")})
+        except Exception as problem:
+            self.refused.append(f"deep link: {problem!r}")
+            return Response("refused", status_code=400)
+        added = []
+        for item in items:
+            link = f"link-{len(self.links) + 1}"
+            self.links[link] = Link(item.get("title", ""), item.get("custom", {}))
+            added.append(f'<li class="added" data-link="{link}">{html.escape(item.get("title", ""))}</li>')
+        return HTMLResponse(f"<!doctype html><h1>Added to the course</h1><ul>{''.join(added)}</ul>")
 
     def _grant(self, form: dict[str, str]) -> dict[str, Any]:
         conf = self.conf()
