@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.errors import UserError
 from grader.report import Adjustment, Report
 
 PENALTY = re.compile(r"^\s*(?P<percent>\d+(?:\.\d+)?)\s*%\s*(?P<per_day>/\s*day)?\s*$")
@@ -25,7 +26,7 @@ OVERRIDE_COLUMNS = ("student", "score", "variable", "comment")
 MAX_OVERRIDES_BYTES = 16 << 20
 
 
-class AdjustError(Exception):
+class AdjustError(UserError):
     """An option or file the instructor gave cannot be used; the message says why, in one line."""
 
 

@@ -34,7 +34,8 @@ from types import ModuleType
 
 import numpy as np
 
-from grader.quiz import Quiz, QuizError, failure, parameters
+from grader.errors import QuizError
+from grader.quiz import Quiz, failure, parameters
 
 GROUP = "gdgrade.quizzes"
 """The entry-point group an installed distribution registers its quizzes under."""
@@ -112,7 +113,7 @@ def meant_for_another(names: Sequence[str], quiz: Quiz) -> tuple[Quiz, int] | No
             continue
         try:
             other = entry.load()
-        except Exception:  # noqa: BLE001 - a quiz that cannot load is not the one meant
+        except QuizError:  # a quiz that cannot load is not the one meant
             continue
         count = named_for(other.filename)
         if other.filename != quiz.filename and count * 2 >= len(names) and (best is None or count > best[1]):

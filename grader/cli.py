@@ -1,8 +1,9 @@
 """The ``gdgrade`` command line.
 
 Exit codes: 0 success (``check``: full marks; ``grade``: every submission has
-a report), 1 ``check`` without full marks, 2 usage errors (one line on
-stderr, never a traceback), 130 interrupted.
+a report), 1 ``check`` without full marks, or a file that could not be read or
+written, 2 usage errors (one line on stderr, never a traceback), 70 a fault in
+gdgrade (one line; ``--debug`` prints its traceback), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -23,14 +24,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from pydantic import ValidationError
 
-from grader import __version__, adjust, atomic, catalog, intake, outdir, quizcheck, report, shard, text
+from grader import (
+    __version__,
+    adjust,
+    atomic,
+    audience,
+    catalog,
+    errors,
+    intake,
+    outdir,
+    quizcheck,
+    report,
+    shard,
+    text,
+)
 from grader import feedback as levels
+from grader.errors import QuizError
 from grader.formats import github, gradebook, gradescope, junit, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
-from grader.quiz import Quiz, QuizError
+from grader.quiz import Quiz
 from grader.report import Status
 from grader.source import SourceError, decode
 
@@ -57,7 +73,7 @@ def load_quiz(spec: str, hint: str = "'--quiz'") -> Quiz:
     """The quiz ``--quiz`` names; a quiz that cannot be found or loaded is a usage error, in one line."""
     try:
         return catalog.load(spec)
-    except LookupError as problem:
+    except QuizError as problem:
         raise click.BadParameter(str(problem), param_hint=hint) from None
 
 
@@ -101,9 +117,11 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="gdgrade")
+@click.option("--debug", is_flag=True, help="Print the traceback of a fault in gdgrade (a bug: please report it).")
 @click.pass_context
-def cli(context: click.Context) -> None:
+def cli(context: click.Context, debug: bool) -> None:
     """Grade neural-network quizzes: fast, sandboxed, with credit for carried-forward errors."""
+    errors.log_to_stderr(tracebacks=debug)
     if context.invoked_subcommand is None:  # plain "gdgrade": the help, not an error
         click.echo(context.get_help())
 
@@ -126,8 +144,14 @@ replace_option = click.option(
     help="Replace the files of another batch that --out holds (without it, such a folder is refused).")
 
 
+def student_audience(hide_hidden: bool, feedback: levels.Level | None, chosen: Quiz) -> audience.Audience:
+    """Whom student-facing output is for: a student at ``--feedback`` (default: the quiz's), shown the
+    hidden cases unless ``--hide-hidden-cases``."""
+    return audience.student(feedback or chosen.feedback, hidden_shown=not hide_hidden)
+
+
 def _format_report(result: report.Report, output_format: str) -> str:
-    """One report in the chosen format (already the student-facing view when hidden cases are hidden)."""
+    """One report in the chosen format (already the view of the audience it is printed for)."""
     if output_format == "json":
         return result.model_dump_json(indent=2)
     if output_format == "gradescope":
@@ -208,14 +232,14 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
         raise click.UsageError(str(problem)) from None
     _note_other_quiz([submission], quiz)
     result = _grade_one(submission, quiz, settings)
-    shown = report.for_students(result) if hide_hidden and not as_json and output_format != "json" else result
-    shown = levels.at_level(shown, feedback or quiz.feedback)  # a student's own run: every format
+    as_json = as_json or output_format == "json"  # the JSON report keeps the hidden cases, as a batch's does
+    shown = student_audience(hide_hidden and not as_json, feedback, quiz).view(result)  # the student's own run
     with github.untrusted_output():
         click.echo(_format_report(shown, "json" if as_json else output_format))
     if github.active():
         github.annotate(shown)
         github.summarise(render.markdown(shown))
-    sys.exit(0 if result.full_marks else 1)
+    sys.exit(errors.FAULT_EXIT if result.status is Status.GRADER_ERROR else 0 if result.full_marks else 1)
 
 
 @cli.command("gradescope", short_help="Gradescope's run_autograder step: grade the upload, write results.json.")
@@ -240,23 +264,30 @@ def gradescope_command(submission_dir: Path, results_path: Path, hide_hidden: bo
         why = chosen.selection if chosen is not None else f"the upload folder {submission_dir} does not exist"
     except intake.IntakeError as problem:  # results.json is written whatever happens
         chosen, why = None, str(problem)
+    results = gradescope.ResultsFile(results_path, student_audience(hide_hidden, feedback, quiz))
     if chosen is None or chosen.nothing:
-        results = gradescope.missing(f"Nothing in the submission could be graded: {why}.", quiz.steps)
+        results.fail(f"Nothing in the submission could be graded: {why}.", quiz.steps)
     else:
         try:
-            result = _grade_one(chosen, quiz, settings)
-            shown = report.for_students(result) if hide_hidden else result
-            results = gradescope.results(levels.at_level(shown, feedback or quiz.feedback))
+            results.add(results.audience.view(_grade_one(chosen, quiz, settings)))
         except click.ClickException as problem:  # results.json is written whatever happens
-            results = gradescope.missing(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
+            results.fail(f"gdgrade could not grade it: {problem.format_message()}", quiz.steps)
+        except Exception:  # a fault in gdgrade: the student still gets results.json, and the fault its exit code
+            results.fail("gdgrade failed to grade it (a fault in gdgrade): please report it.", quiz.steps)
+            _write_results(results)
+            raise
+    _write_results(results)
+    click.echo(f"Wrote {results_path}: {results.score:g} points")
+
+
+def _write_results(results: gradescope.ResultsFile) -> None:
+    """Put results.json in place; a path that cannot be written is a usage error, in one line."""
     try:
-        results_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write(results_path, json.dumps(results, indent=2) + "\n")
+        results.finish()
     except FileExistsError:
-        raise click.UsageError(f"cannot write --results {results_path}: a folder on its path is a file") from None
+        raise click.UsageError(f"cannot write --results {results.path}: a folder on its path is a file") from None
     except OSError as problem:
-        raise click.UsageError(f"cannot write --results {results_path}: {problem.strerror}") from None
-    click.echo(f"Wrote {results_path}: {results['score']:g} points")
+        raise click.UsageError(f"cannot write --results {results.path}: {problem.strerror}") from None
 
 
 def roster_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -400,8 +431,9 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                outdir.batch_of("grade", quiz.name, paths, f"{k}/{n}" if shard_spec is not None else None), replace)
         if resume and settings.seed is None:  # the hidden cases the kept reports were graded on
             settings = dataclasses.replace(settings, seed=gradebook.kept_seed(out, submissions, quiz.name))
-        book = gradebook.Gradebook(folder, quiz, hide_hidden, roster, any(s.student for s in everything), adjuster,
-                                   feedback)
+        pages = student_audience(hide_hidden, feedback, quiz)
+        book = gradebook.Gradebook(folder, quiz, pages, roster, any(s.student for s in everything), adjuster,
+                                   [github.Annotations(pages)] if github.active() else [])
         done: set[str] = set()  # an interrupt while the sandbox starts has kept none
         try:
             with open_grader(quiz, settings, jobs or os.cpu_count() or 1) as grader:
@@ -417,8 +449,6 @@ def grade_command(paths: tuple[Path, ...], out: Path, jobs: int | None, resume: 
                         else:
                             result = next(fresh)
                             book.add(result)
-                        if github.active():
-                            github.annotate(report.for_students(result) if hide_hidden else result)
         except KeyboardInterrupt:
             with atomic.deferred():
                 book.abandon()
@@ -439,7 +469,7 @@ def _shard(spec: str | None, settings: Settings) -> tuple[int, int]:
         return 1, 1
     try:
         part = shard.parse(spec)
-    except ValueError as problem:
+    except shard.ShardError as problem:
         raise click.BadParameter(str(problem), param_hint="'--shard'") from None
     if settings.seed is None:
         raise click.UsageError("--shard needs --seed: every shard must grade the same hidden cases "
@@ -477,7 +507,7 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     for identifier, shard_folder in order:  # every report whole before anything is written
         try:
             handed_in.append((identifier, gradebook.read_report(shard_folder, identifier).student))
-        except (OSError, ValueError) as problem:
+        except (OSError, ValidationError) as problem:
             why = problem.strerror if isinstance(problem, OSError) else "it is not a valid report"
             raise click.UsageError(f"{shard_folder}: the report of {identifier!r} cannot be read ({why}): grade "
                                    "that shard again") from None
@@ -486,8 +516,8 @@ def merge(shards: tuple[Path, ...], out: Path, quiz_name: str | None, replace: b
     with _output_folder(out) as folder:
         _claim(folder, gradebook.claimed((identifier for identifier, _ in order), roster, set(FEEDBACK_LAYOUTS)),
                outdir.batch_of("merge", name, shards), replace)
-        book = gradebook.Gradebook(folder, chosen, hide_hidden, roster, any(m.students for _, m in manifests),
-                                   adjuster)
+        book = gradebook.Gradebook(folder, chosen, student_audience(hide_hidden, None, chosen), roster,
+                                   any(m.students for _, m in manifests), adjuster)
         for identifier, shard_folder in order:
             result = gradebook.read_report(shard_folder, identifier)
             result.source_text = read_text(intake.reopen(identifier, result.path))
@@ -515,11 +545,11 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: Which, ros
     summary.json and .md, index.html, students.js, and with --roster the LMS import file. A student
     is named by their user on the page; their test runs are not exported."""
     from grader.serve import export
-    from grader.serve.store import StoreUnavailable, describe, open_store
+    from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
 
     try:
         store = open_store(url, create=False)
-    except ValueError as problem:
+    except NoDatabase as problem:
         raise click.BadParameter(str(problem), param_hint="'--db'") from None
     except StoreUnavailable as problem:
         raise click.ClickException(f"cannot open --db {describe(url)}: {text.one_line(problem.detail)}") from None
@@ -531,7 +561,7 @@ def export_command(url: str, out: Path, quiz_name: str | None, which: Which, ros
             with _output_folder(out) as folder:
                 summary = export.write(chosen, folder, chosen_quiz,
                                        outdir.batch_of(f"export --which {which}", chosen_quiz.name, [describe(url)]),
-                                       roster, hide_hidden, replace)
+                                       roster, student_audience(hide_hidden, None, chosen_quiz), replace)
         except export.NothingToExport as problem:
             raise click.UsageError(f"--db {describe(url)}: {problem}") from None
         except StoreUnavailable as problem:
@@ -706,6 +736,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, d
     if record is not None:
         raise click.UsageError("--record was replaced by --db (every attempt is kept, with who sent it) and "
                                "gdgrade export --db URL --out DIR (the batch's files)")
+    errors.log_to_stderr(tracebacks=True)  # a server's stderr is its log: a fault keeps its traceback there
     try:
         from grader.serve import connections, listen
         from grader.serve.app import Options, create_app
@@ -768,11 +799,11 @@ def _proxies(addresses: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...
 
 def _page_store(url: str) -> Store | None:
     """The page's store at ``--db``'s ``url`` (None for ``none``); a usage error when it cannot be used."""
-    from grader.serve.store import StoreUnavailable, describe, open_store
+    from grader.serve.store import NoDatabase, StoreUnavailable, describe, open_store
 
     try:
         return None if url == "none" else open_store(url)
-    except ValueError as problem:
+    except NoDatabase as problem:
         raise click.BadParameter(str(problem), param_hint="--db") from None
     except StoreUnavailable as problem:
         why = text.one_line(problem.detail or str(problem))
@@ -797,12 +828,13 @@ def _lti(path: Path | None, policy: Policy, retry_most: float, user_header: str 
         raise click.UsageError("--lti-config and --user-header each say who the students are: give one")
     if db == "none":
         raise click.BadParameter("an LTI tool keeps its launches and the LMS's scores in a database", param_hint="--db")
-    from grader.serve.lti import Lti, load
+    from grader.serve.lti import ConfigError, Lti, load
 
     try:
-        return Lti(load(path), grade=policy, retry_most=retry_most)
-    except ValueError as problem:
+        config = load(path)
+    except ConfigError as problem:
         raise click.BadParameter(str(problem), param_hint="--lti-config") from None
+    return Lti(config, grade=policy, retry_most=retry_most)
 
 
 @cli.group("lti", short_help="The quiz page as an LTI 1.3 tool: what to paste into the LMS.")
@@ -829,7 +861,7 @@ def lti_config_command(url: str | None, lti_config: Path | None, title: str) -> 
     if lti_config is not None:
         try:
             loaded = lti_config_file.load(lti_config)
-        except ValueError as problem:
+        except lti_config_file.ConfigError as problem:
             raise click.BadParameter(str(problem), param_hint="--lti-config") from None
         url, title = loaded.url, loaded.title
     else:
@@ -864,14 +896,14 @@ def quizzes() -> None:
     the reason. A quiz folder is not listed: give its path to --quiz."""
     try:
         entries = catalog.entries()
-    except LookupError as problem:
+    except QuizError as problem:
         raise click.UsageError(str(problem)) from None
     width = max((len(entry.name) for entry in entries), default=0)
     for entry in entries:
         try:
             loaded = entry.load()
             about = f"{loaded.title} (students hand in {loaded.filename})"
-        except LookupError as problem:
+        except QuizError as problem:
             about = f"fails to load: {problem}"
         click.echo(f"{entry.name:<{width}}  {about}")
         shadowed = "; not used: a quiz listed above has its name" if entry.shadowed else ""
@@ -917,7 +949,9 @@ def quiz_check(spec: str, seed: int | None, draws: int, jobs: int | None) -> Non
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors become one line on stderr and exit code 2."""
+    """Entry point: usage errors become one line on stderr and exit code 2, a fault in gdgrade one line
+    and exit code 70 (its traceback with ``--debug``, which the group reads first)."""
+    errors.log_to_stderr(tracebacks=False)
     try:
         cli.main(args=argv, prog_name="gdgrade", standalone_mode=False)
     except click.ClickException as problem:
@@ -928,11 +962,15 @@ def main(argv: list[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("gdgrade: interrupted", err=True)
         sys.exit(130)
-    except QuizError as problem:  # the quiz's own code failed once loaded (its hidden cases, say)
+    except errors.UserError as problem:  # found once at work: a quiz's own hidden cases failing, say
         click.echo(f"gdgrade: error: {problem}", err=True)
-        sys.exit(2)
+        sys.exit(errors.USAGE_EXIT)
     except OSError as problem:  # a file gdgrade had to write or read failed (a full disk, a folder it cannot write)
         where = f": {problem.filename}" if problem.filename else ""
         click.echo(f"gdgrade: error: {problem.strerror or problem}{where}", err=True)
         sys.exit(1)
+    except Exception as fault:  # noqa: BLE001 - a bug in gdgrade: said as one, never as the user's mistake
+        errors.log.error("%s (a fault in gdgrade, not in what it was given: please report it; --debug prints "
+                         "its traceback)", errors.fault_line(fault), exc_info=fault)
+        sys.exit(errors.FAULT_EXIT)
     sys.exit(0)

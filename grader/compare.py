@@ -30,24 +30,25 @@ from grader.evidence import (
     Stop,
     as_array,
     changed_givens,
-    describe_shape,
     extra_axes,
     not_assigned,
 )
 from grader.protocol import Missing, Numeric, Other, StudentValue
 from grader.quiz import Mistake, Step, apply, close, parameters
 from grader.report import (
-    FAILURE_TEXT,
     PASSING,
     CaseDetail,
     Check,
     Diagnosis,
+    HiddenSize,
+    OtherShape,
     Outcome,
+    Stopped,
+    Told,
     case_name,
-    case_phrase,
-    wrong_message,
 )
-from grader.text import code_span, count, names, plural
+from grader.sentences import FAILURE_TEXT, correct_message, stopped_message, story, wrong_message
+from grader.text import code_span, count, describe_shape, names, plural
 
 __all__ = ["CaseRun", "Facts", "Reference", "Stop", "changed_givens", "check_all", "close", "not_assigned"]
 """What the grader reads from here: judging lives in this module, the evidence it reads in
@@ -207,54 +208,32 @@ def _subject(subjects: Sequence[str], verb: str) -> str:
     return f"{names(subjects)} {plural(len(subjects), verb)}"
 
 
-def _size(shape: tuple[int, ...], bare: bool = False) -> str:
-    """How big an input is, as a student counts it: ``4 elements`` for a vector, ``shape (4, 2)``
-    for a matrix (whose first length alone would hide a change of its columns)."""
-    if len(shape) == 1:
-        return str(shape[0]) if bare else count(shape[0], "element")
-    return str(shape) if bare else f"shape {shape}"
-
-
-def _stop_story(context: Context, index: int, name: str, about: str | None = None) -> str:
-    """What happened where case ``index`` stopped at step ``name``: the line, the exception, the case
-    and the lengths of its inputs that differ from the public case's (what the code seems to assume).
-    ``about``: the step the message is about, when another (one the code never reached)."""
+def _stopped(context: Context, index: int, name: str, told: Told) -> Stopped:
+    """Where case ``index`` stopped at step ``name``: the statement, the exception, the case and the
+    first input whose size differs from the public case's (what the code seems to assume)."""
     run = context.runs[index]
     assert run is not None and run.stop is not None, "told only of a case that stopped"
     stop = run.stop
-    case = case_name(index)
     line = stop.lines[0] if index else stop.lines[-1]  # a hidden case names the file's statement, not the calls
-    at = context.facts.place(line)
-    how = f"ran out of time at {at}" if stop.timeout else f"stopped at {at} with {code_span(stop.error)}"
-    lengths = []
     public, here = context.reference.cases[0], context.reference.cases[index]
-    for input_name, value in here.items():
-        ours, theirs = np.shape(value), np.shape(public[input_name])
-        if index and ours and ours != theirs:
-            lengths.append((input_name, ours, theirs))
-    where = ""
-    assumption = ""
-    if lengths:
-        input_name, size, public_size = lengths[0]
-        where = f", where `{input_name}` has {_size(size)} ({_size(public_size, bare=True)} in the public case)"
-        if stop.error == "IndexError":
-            assumption = f": it seems to assume {_size(public_size)}, as in the public case"
+    shapes = [(given, list(np.shape(value)), list(np.shape(public[given]))) for given, value in here.items()]
+    size = next((HiddenSize(input=given, shape=shape, public_shape=public_shape)
+                 for given, shape, public_shape in shapes if index and shape and shape != public_shape), None)
     inside = context.charged[index] == name and any(
         start <= line <= end for line in stop.lines for start, end in context.facts.spans.get(name, ()))
-    reached = (f"before computing `{name}`" if not inside
-               else "while computing it" if about in (None, name) else f"while computing `{name}`")
-    return f"your code {how} {reached} in {case_phrase(case)}{where}{assumption}"
+    return Stopped(told=told, case=case_name(index), place=context.facts.place(line),
+                   error=None if stop.timeout else stop.error, step=name, inside=inside, size=size,
+                   assumed=size.public_shape if size is not None and stop.error == "IndexError" else None)
 
 
-def _shape_note(context: Context, step: Step, values: Sequence[StudentValue | None], judged: Sequence[int]) -> str:
-    """What a right value in another shape is told: the shape it has where another is asked, and that
-    the extra length-one axes are accepted."""
+def _other_shape(context: Context, step: Step, values: Sequence[StudentValue | None],
+                 judged: Sequence[int]) -> OtherShape | None:
+    """Where a right value first has another shape than the one asked (extra length-one axes, accepted)."""
     for index in judged:
         value, wanted = values[index], context.reference.expected[index][step.name].shape
         if isinstance(value, Numeric) and tuple(value.shape) != wanted:
-            return (f", as {describe_shape(value.shape)} where {describe_shape(wanted)} is asked: the numbers are "
-                    "right and the extra length-one axes are accepted (`np.squeeze` removes them)")
-    return ""
+            return OtherShape(case=case_name(index), shape=list(value.shape), wanted=list(wanted))
+    return None
 
 
 @dataclass(frozen=True)
@@ -267,6 +246,10 @@ class _Verdict:
     failed_case: str | None = None
     mistake: Mistake | None = None
     """The known mistake it matches, whose name and hint the check carries."""
+    stopped: Stopped | None = None
+    """Where the run stopped, when the message tells it."""
+    other_shape: OtherShape | None = None
+    """A right value's other shape, when the message notes it."""
 
 
 def check_step(context: Context, step: Step, stopped: str) -> Check:
@@ -295,6 +278,8 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         line=facts.lines.get(step.name),
         place=facts.place(facts.lines[step.name]) if step.name in facts.lines else None,
         failed_case=verdict.failed_case,
+        stopped=verdict.stopped,
+        other_shape=verdict.other_shape,
         diagnosis=None if passed else diagnosis,
         found_in=found_in,
         cases=details,
@@ -314,7 +299,8 @@ def _verdict(context: Context, step: Step, stopped: str, values: Sequence[Studen
     if len(values) > 1 and judged == [0]:  # one case cannot show that the code computes it
         return _public_only(context, step)
     if all(details[index].passed for index in judged):
-        return _Verdict(Outcome.CORRECT, _correct_message(context, step, values, len(details), judged))
+        other_shape = _other_shape(context, step, values, judged)
+        return _Verdict(Outcome.CORRECT, correct_message(step.name, details, other_shape), other_shape=other_shape)
     return _incorrect(context, step, details, judged)
 
 
@@ -326,9 +312,9 @@ def _missing(context: Context, step: Step, stopped: str, public: Missing | None,
         message = f"{name} was not computed: {stopped}"
         return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message))
     if not context.reached(step.name, 0):
-        message = (f"{name} was not reached: "
-                   f"{_stop_story(context, 0, context.charged[0] or step.name, step.name)}")
-        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message))
+        where = _stopped(context, 0, context.charged[0] or step.name, "not_reached")
+        message = stopped_message(step.name, where, None)
+        return _Verdict(Outcome.MISSING, message, Diagnosis(kind="not_reached", explanation=message), stopped=where)
     if public.kind == "missing" and step.name in context.facts.functions:
         function = context.facts.functions[step.name]
         located = (f"{name} is assigned only inside {code_span(function + '()')}, and no call of it returned: "
@@ -341,35 +327,22 @@ def _missing(context: Context, step: Step, stopped: str, public: Missing | None,
 
 def _raised(context: Context, step: Step, judged: list[int], charged: list[int]) -> _Verdict:
     """The code raised (or ran out of time) at the step: wrong, told where and how."""
-    story = _stop_story(context, charged[0], step.name)
+    where = _stopped(context, charged[0], step.name, "raised")
     mistake = diagnose.matching_mistake(context, step, judged, raised=True)
-    message = f"`{step.name}` is wrong: {story}"
-    diagnosis: Diagnosis | None = Diagnosis(kind="exception", explanation=story)
+    diagnosis: Diagnosis | None = Diagnosis(kind="exception", explanation=story(step.name, where))
     if mistake is not None:
-        message += f". This matches a known mistake: {mistake.name}"
         diagnosis = diagnose.diagnose(context, step, judged, mistake, True)
     diagnosis = diagnose.with_idioms(context, step, diagnosis, charged)
-    return _Verdict(Outcome.WRONG, message, diagnosis, case_name(charged[0]), mistake)
+    message = stopped_message(step.name, where, mistake.name if mistake else None)
+    return _Verdict(Outcome.WRONG, message, diagnosis, where.case, mistake, stopped=where)
 
 
 def _public_only(context: Context, step: Step) -> _Verdict:
     """Only the public case, whose answer is known, reached the step: it cannot be judged right."""
-    first = _stop_story(context, 1, context.charged[1] or step.name, step.name).removeprefix("your code ")
-    message = (f"`{step.name}` could not be judged: only the public case, whose answer is known, reached it; "
-               f"your code stopped before it in every hidden case (the first time: it {first})")
-    return _Verdict(Outcome.WRONG, message, Diagnosis(kind="not_reached", explanation=message), case_name(1))
-
-
-def _correct_message(context: Context, step: Step, values: Sequence[StudentValue | None], cases: int,
-                     judged: list[int]) -> str:
-    name = f"`{step.name}`"
-    skipped = [case_name(index) for index in range(len(values)) if index not in judged]
-    if skipped:
-        message = (f"{name} is correct in the {count(len(judged), 'case')} where your code reached it "
-                   f"(it stopped before it in {', '.join(skipped)})")
-    else:
-        message = f"{name} is correct in " + (f"all {count(cases, 'case')}" if cases > 1 else "the public case")
-    return message + _shape_note(context, step, values, judged)
+    where = _stopped(context, 1, context.charged[1] or step.name, "unjudged")
+    message = stopped_message(step.name, where, None)
+    return _Verdict(Outcome.WRONG, message, Diagnosis(kind="not_reached", explanation=message), where.case,
+                    stopped=where)
 
 
 def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judged: list[int]) -> _Verdict:

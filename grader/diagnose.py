@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from grader import explain, nearby
-from grader.evidence import Context, as_array, describe_shape, extra_axes
+from grader.evidence import Context, as_array, extra_axes
 from grader.protocol import Numeric
 from grader.quiz import Mistake, Step, TooLarge, Values, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
-from grader.text import names
+from grader.text import describe_shape, names
 
 
 def matching_mistake(context: Context, step: Step, judged: Sequence[int], raised: bool) -> Mistake | None:

@@ -57,10 +57,6 @@ class Facts:
     """Constructs that fit only some values (a fixed reshape, ``.T``), where the file uses them."""
 
 
-def describe_shape(shape: Sequence[int]) -> str:
-    return "a scalar" if len(shape) == 0 else f"shape {tuple(shape)}"
-
-
 def extra_axes(shape: Sequence[int], wanted: Sequence[int]) -> bool:
     """Whether ``shape`` is ``wanted`` with length-one axes added or dropped (``(1,)`` for a scalar,
     ``(1, n)`` or ``(n, 1)`` for ``(n,)``): the same numbers in the same order, in another shape."""

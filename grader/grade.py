@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import logging
 import secrets
 import time
+import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -18,16 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import compare, conceal, intake
+from grader import compare, conceal, intake, sentences
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
-from grader.report import Check, Grading, Report, Sandbox, Status, StudentError, case_name
+from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
 from grader.sandbox.forkserver import RUNNER_FAILED
 from grader.sandbox.job import Job, Limits, Plain, encode_inputs
 from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Answer, Runner
 from grader.source import Source, SourceError, analyse, decode, place
-from grader.text import code_span, names, plural
+from grader.text import code_span, names, one_line, plural
 
 MIB = 1 << 20
 PROGRAMS_KEPT = 4096
@@ -48,6 +50,7 @@ STOPPED = {
     Status.DISK_LIMIT: "the run hit the disk limit before it was computed",
 }
 """Why a variable never came back, by how the run ended."""
+log = logging.getLogger("gdgrade.grade")
 
 
 @dataclass(frozen=True)
@@ -107,14 +110,13 @@ def _first_error(run: Run, source: Source) -> StudentError | None:
     """The student's first exception, with their own frames and source lines."""
     for message in run.cases:
         if message.error is not None:
-            frames, raised = message.error.frames, f"{message.error.type}: {message.error.message}"
-            trace = "\n".join(f"  {place(f.line, source.cells)}, in {f.function}\n    {_source_line(source, f.line)}"
-                              for f in frames)
+            error = message.error
+            frames = [Call(line=f.line, place=place(f.line, source.cells), function=f.function,
+                           source=_source_line(source, f.line)) for f in error.frames]
             line = frames[-1].line if frames else None
-            return StudentError(case=case_name(message.case), type=message.error.type,
-                                message=message.error.message, line=line,
-                                place=place(line, source.cells) if line is not None else None,
-                                traceback=f"Traceback (your code):\n{trace}\n{raised}" if frames else raised)
+            return StudentError(case=case_name(message.case), type=error.type, message=error.message, line=line,
+                                place=frames[-1].place if frames else None, frames=frames,
+                                traceback=sentences.traceback(frames, error.type, error.message))
     return None
 
 
@@ -195,10 +197,16 @@ def _unrunnable(submission: intake.Submission, grader: Grader, draw: Draw, error
 
 def _fault_report(submission: intake.Submission, grader: Grader, draw: Draw, problem: Exception,
                   started: float) -> Report:
-    """When gdgrade itself fails on a submission: a report that says so, never a batch that ends."""
-    return _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
-                    warnings=[f"gdgrade failed on this submission ({type(problem).__name__}: {problem}): "
-                              "please report it"])
+    """When gdgrade itself fails on a submission: a report that says so, never a batch that ends. The
+    fault is kept whole, its traceback in the report (``Report.fault``) and in the log, since a
+    maintainer needs the place, not a line; the warning a student reads names its type alone."""
+    kind = type(problem).__name__
+    log.error("could not grade submission %s: a fault in gdgrade (%s), please report it; its report keeps the "
+              "traceback", one_line(submission.id), kind, exc_info=problem)
+    fault = Fault(type=kind, message=str(problem), traceback="".join(traceback.format_exception(problem)))
+    report = _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
+                      warnings=[f"gdgrade failed on this submission ({kind}): please report it"])
+    return report.model_copy(update={"fault": fault})
 
 
 def _prepare(submission: intake.Submission,
@@ -258,11 +266,12 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         notes.append(f"{names(found)} {plural(len(found), 'was')} found inside "
                      f"{code_span(function + '()')}: the quiz "
                      "expects them at top level; they were graded as they are")
-    if error is not None and error.line is not None:
+    if error is not None and error.frames:
         stopped = next(((run, run.stop) for run in runs if run is not None and run.stop is not None), None)
         if stopped is not None and not any(compare.not_assigned(value) for value in stopped[0].values.values()):
             what = "ran out of time" if stopped[1].timeout else f"raised {code_span(error.type)}"
-            notes.append(f"your code {what} at {facts.place(error.line)}, after computing every checked value: "
+            statement = error.frames[0] if is_hidden(error.case) else error.frames[-1]  # never a hidden case's calls
+            notes.append(f"your code {what} at {statement.place}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
                          "there)")
     return notes

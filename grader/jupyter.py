@@ -22,13 +22,13 @@ from html import escape
 from pathlib import Path
 from typing import Protocol, cast
 
-from grader import catalog, intake
-from grader.feedback import LEVELS, Level, at_level
+from grader import audience, catalog, intake
+from grader.errors import QuizError
+from grader.feedback import LEVELS, Level
 from grader.formats import html, render
 from grader.grade import Grader, Settings
 from grader.intake.folders import notebook_name
-from grader.quiz import QuizError
-from grader.report import Report, for_students
+from grader.report import Report
 
 
 class History(Protocol):
@@ -86,7 +86,7 @@ def grade_cells(cells: list[str], quiz_name: str = "gradient_descent", level: Le
         path.write_text(json.dumps(document), encoding="utf-8")
         with Grader(chosen, Settings(seed=seed)) as grader:
             report = next(iter(grader.grade([intake.one(path, chosen.filename)])))
-    return Feedback(at_level(for_students(report), level or chosen.feedback))
+    return Feedback(audience.student(level or chosen.feedback).view(report))
 
 
 def check(quiz: str = "gradient_descent", feedback: Level | None = None, seed: int | None = None) -> Feedback:

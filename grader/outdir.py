@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import atomic, text
+from grader.errors import UserError
 
 GENERATOR = '<meta name="generator" content="gdgrade">'
 """The mark every page gdgrade writes carries: how a later run knows the file is its own."""
@@ -53,11 +54,11 @@ def student_files(submission: str) -> tuple[str, str]:
     return f"{stem}.json", f"{stem}.html"
 
 
-class FolderBusy(Exception):
+class FolderBusy(UserError):
     """Another gdgrade run is writing to the folder."""
 
 
-class OtherBatch(Exception):
+class OtherBatch(UserError):
     """The folder holds another batch's files, which this run would remove or orphan."""
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from grader.errors import QuizError
+
 if TYPE_CHECKING:
     from grader.feedback import Level
 
@@ -45,10 +47,6 @@ broadcast or outer product stays under it, so no student value can make the grad
 
 class TooLarge(ValueError):
     """The values are too large for the grader to compute with safely."""
-
-
-class QuizError(LookupError):
-    """A quiz that cannot be found, loaded or used: the instructor's to fix, said in one line."""
 
 
 def home(function: object) -> str | None:

@@ -32,8 +32,9 @@ from numpy.typing import ArrayLike
 
 from grader import intake
 from grader.compare import close
+from grader.errors import QuizError
 from grader.grade import Grader, Settings
-from grader.quiz import Inputs, Mistake, Quiz, QuizError, apply, expression
+from grader.quiz import Inputs, Mistake, Quiz, apply, expression
 from grader.report import Outcome, Report
 
 GRADED_OK = frozenset({Outcome.CORRECT, Outcome.CONSISTENT, Outcome.MISSING})

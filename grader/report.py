@@ -7,7 +7,6 @@ numbers a student produced serialise as the strings "NaN", "Infinity" and
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import TYPE_CHECKING, Literal, Union
 
@@ -17,7 +16,7 @@ from typing_extensions import TypeAliasType
 from grader import __version__
 from grader.text import name_text
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 """Bumped with every change to the report's JSON Schema, with a line in CHANGELOG.md: tests/test_report.py
 holds the schema to its stored copy for this version."""
 
@@ -122,6 +121,43 @@ class Diagnosis(_Model):
     hint: str | None = None
 
 
+class HiddenSize(_Model):
+    """An input whose size in a hidden case differs from the public case's: where the code seems to
+    assume the public case's size. The hidden case's size is left out of a student's view."""
+
+    input: str
+    shape: list[int] = Field(description="its shape in the hidden case")
+    public_shape: list[int]
+
+
+Told = Literal["not_reached", "raised", "unjudged"]
+
+
+class Stopped(_Model):
+    """Where a case's run stopped, as a check's message tells it: every view renders the sentence
+    from these fields (``grader.sentences``), a student's without what a hidden case would give away."""
+
+    told: Told = Field(description=(
+        "how the message tells it: the step was not reached (in the public case), the code raised while "
+        "computing or before it, or only the public case reached it"))
+    case: str = Field(description="the case it stopped in")
+    place: str = Field(description="the statement it stopped at (in a hidden case the file's own, never a call's)")
+    error: str | None = Field(description="the exception's type; absent when it ran out of time")
+    step: str = Field(description="the step it stopped while computing, or before")
+    inside: bool = Field(description="whether it stopped inside that step's statement, not before it")
+    size: HiddenSize | None = Field(None, description="the first input whose size differs from the public case's")
+    assumed: list[int] | None = Field(None, description=(
+        "the public case's shape of that input, which an IndexError suggests the code assumes"))
+
+
+class OtherShape(_Model):
+    """A right value in another shape (extra length-one axes), where it was first seen."""
+
+    case: str
+    shape: list[int]
+    wanted: list[int]
+
+
 class Check(_Model):
     name: str
     outcome: Outcome
@@ -134,7 +170,11 @@ class Check(_Model):
     line: int | None = Field(None, description="line of the last top-level assignment")
     place: str | None = Field(None, description="that line as the student finds it: `line 12`, or in a notebook "
                               "`cell 3, line 2`")
-    failed_case: str | None = Field(None, description="the case the message describes, when it names one")
+    failed_case: str | None = Field(None, description=(
+        "the case the message describes, when it names one: where the run stopped (``stopped``) or, without "
+        "it, where the value first differs (that case's ``problem``)"))
+    stopped: Stopped | None = Field(None, description="where the run stopped, when the message tells it")
+    other_shape: OtherShape | None = Field(None, description="a passing value's other shape, which the message notes")
     diagnosis: Diagnosis | None = Field(None, description="why it fails, for a check that does not pass")
     found_in: str | None = Field(None, description="the function the value was found in, when not at top level")
     cases: list[CaseDetail] = []
@@ -154,6 +194,15 @@ class Check(_Model):
                 and not (self.diagnosis is not None and self.diagnosis.kind == "not_reached"))
 
 
+class Call(_Model):
+    """One frame of the student's own code in a traceback."""
+
+    line: int
+    place: str = Field(description="`line 12`, or in a notebook `cell 3, line 2`")
+    function: str
+    source: str = Field(description="the text of that line")
+
+
 class StudentError(_Model):
     case: str
     type: str
@@ -161,6 +210,18 @@ class StudentError(_Model):
     line: int | None
     place: str | None = Field(None, description="where it raised as the student finds it: `line 12`, or in a "
                               "notebook `cell 3, line 2`")
+    traceback: str
+    frames: list[Call] = Field(default_factory=list, description=(
+        "the frames of the student's own file, outermost first (the traceback is rendered from them): in a "
+        "hidden case a student sees the first alone, the file's own statement"))
+
+
+class Fault(_Model):
+    """gdgrade's own failure on a submission: a bug in gdgrade, not in the file. Kept whole for whoever
+    reports it; a student's view leaves it out (its message may hold anything gdgrade held)."""
+
+    type: str
+    message: str
     traceback: str
 
 
@@ -274,6 +335,7 @@ class Report(_Model):
     error: StudentError | None = None
     warnings: list[str] = []
     sandbox: Sandbox | None = Field(None, description="absent when the file was never run")
+    fault: Fault | None = Field(None, description="gdgrade's own failure on it, for status grader_error")
     duration_s: float
     _source_text: str | None = PrivateAttr(None)
 
@@ -303,23 +365,6 @@ def explanations(check: Check) -> list[tuple[str, str]]:
     return shown
 
 
-FAILURE_TEXT = {
-    "not_run": "not computed: the run stopped before this case",
-    "not_reached": "not reached: the code stopped earlier in this case",
-    "missing": "not defined",
-    "not_a_number": "not a number",
-    "shape": "the wrong shape",
-    "nan": "contains NaN",
-    "infinity": "contains infinity",
-    "too_large": "far too large",
-    "value": "the wrong value",
-}
-"""How a failure is described without the case's inputs or expected values."""
-QUOTES_THE_CASE = frozenset({"not_a_number", "shape", "nan", "infinity", "too_large", "value"})
-"""Failures whose message for the instructor quotes the case's values (the others tell where and how
-the code stopped, which a student may read once the inputs' sizes are taken out)."""
-
-
 def case_name(index: int) -> str:
     """Case 0 is the public case; the others are "hidden 1", "hidden 2", ..."""
     return "public" if index == 0 else f"hidden {index}"
@@ -332,50 +377,6 @@ def case_phrase(case: str) -> str:
 
 def is_hidden(case: str) -> bool:
     return case != "public"
-
-
-def wrong_message(variable: str, case: str, problem: str, mistake: str | None) -> str:
-    """The message of a ``wrong`` check: where it first fails, how, and the known mistake it matches."""
-    message = f"`{variable}` is wrong in {case_phrase(case)}: {problem}"
-    return message + (f". This matches a known mistake: {mistake}" if mistake else "")
-
-
-HIDDEN_LENGTHS = re.compile(r", where `[^`]+` has (?:\d+ elements?|shape \([\d, ]*\)) "
-                            r"\((?:\d+|\([\d, ]*\)) in the public case\)")
-"""How the sizes of a hidden case's inputs are said (``compare``), left out for students."""
-
-
-def for_students(report: Report) -> Report:
-    """The report as a student may see it: hidden cases say that and how they failed, nothing more.
-
-    Instructors' JSON keeps everything; this view drops the hidden cases'
-    expected and actual values and rewrites any message that quotes them.
-    """
-    checks = []
-    for check in report.checks:
-        if check.failed_case and is_hidden(check.failed_case):
-            diagnosis = check.diagnosis and check.diagnosis.model_copy(
-                update={"explanation": HIDDEN_LENGTHS.sub("", check.diagnosis.explanation)})
-            check = check.model_copy(update={"message": HIDDEN_LENGTHS.sub("", check.message),
-                                             "diagnosis": diagnosis})
-        cases = [case.model_copy(update={"expected": None, "actual": None, "actual_shape": None, "abs_error": None,
-                                         "rel_error": None,
-                                         "problem": FAILURE_TEXT[case.failure] if case.failure else None})
-                 if is_hidden(case.case) else case for case in check.cases]
-        message = check.message
-        failing = next((case for case in cases if case.case == check.failed_case), None)
-        if failing is not None and is_hidden(failing.case) and failing.failure in QUOTES_THE_CASE:
-            message = wrong_message(check.name, failing.case, failing.problem or "", check.mistake)
-        checks.append(check.model_copy(update={"cases": cases, "message": message}))
-    error = report.error
-    if error is not None and is_hidden(error.case):  # its message, and calls' line numbers, may spell the inputs
-        raised = f"{error.type}: {error.message}"
-        frames = error.traceback[:-len(raised)] if error.traceback.endswith(raised) else ""
-        statement = "\n".join(frames.splitlines()[:3]) + "\n" if frames else ""  # the header and the outermost frame
-        hidden = f"{error.type} (in a hidden case its message and the calls inside this line are not shown)"
-        error = error.model_copy(update={"message": "", "traceback": statement + hidden})
-    # the seed would let anyone draw the hidden cases again: a student's view has no grading record
-    return report.model_copy(update={"checks": checks, "error": error, "grading": None})
 
 
 def schema() -> dict[str, object]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from grader.errors import UserError
 from grader.intake import Submission
 from grader.outdir import student_files
 from grader.text import count, plural
@@ -22,8 +23,8 @@ from grader.text import count, plural
 MANIFEST = "shard.json"
 
 
-class ShardError(Exception):
-    """Shards that cannot be merged, with the reason in one line."""
+class ShardError(UserError):
+    """A ``--shard`` that cannot be used, or shards that cannot be merged, with the reason in one line."""
 
 
 class Manifest(BaseModel):
@@ -48,11 +49,11 @@ def parse(text: str, environment: Mapping[str, str] | None = None) -> tuple[int,
     try:
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
-        raise ValueError(f"{text!r} is not of the form K/N (e.g. 2/4), auto or auto/N") from None
+        raise ShardError(f"{text!r} is not of the form K/N (e.g. 2/4), auto or auto/N") from None
     if n < 1:
-        raise ValueError(f"{text!r} asks for {n} shards: N must be at least 1")
+        raise ShardError(f"{text!r} asks for {n} shards: N must be at least 1")
     if not 1 <= k <= n:
-        raise ValueError(f"{text!r} asks for shard {k} of {n}: K must be from 1 to {n}")
+        raise ShardError(f"{text!r} asks for shard {k} of {n}: K must be from 1 to {n}")
     return k, n
 
 
@@ -70,13 +71,13 @@ def from_engine(environment: Mapping[str, str], count: str | None = None) -> tup
         try:
             return int(value or "")
         except ValueError:
-            raise ValueError(f"--shard auto: {name}={value!r} is not a whole number") from None
+            raise ShardError(f"--shard auto: {name}={value!r} is not a whole number") from None
 
     def checked(shard: str, source: str) -> tuple[int, int]:
         try:
             return parse(shard, {})
-        except ValueError as problem:
-            raise ValueError(f"--shard auto, from {source}: {problem}") from None
+        except ShardError as problem:
+            raise ShardError(f"--shard auto, from {source}: {problem}") from None
 
     if environment.get("GDGRADE_SHARD"):
         return checked(environment["GDGRADE_SHARD"], "GDGRADE_SHARD")
@@ -87,18 +88,18 @@ def from_engine(environment: Mapping[str, str], count: str | None = None) -> tup
         tasks = number("SLURM_ARRAY_TASK_COUNT", count or environment.get("SLURM_ARRAY_TASK_COUNT"))
         source = f"Slurm's task {task} (from {first}, step {step}) of {tasks}"
         if (task - first) % step:
-            raise ValueError(f"--shard auto, from {source}: the task is not on the array's step; give "
+            raise ShardError(f"--shard auto, from {source}: the task is not on the array's step; give "
                              "--shard K/N instead for an array of other ids (--array=1,4,9)")
         return checked(f"{(task - first) // step + 1}/{tasks}", source)
     if "JOB_COMPLETION_INDEX" in environment:
         index = number("JOB_COMPLETION_INDEX", environment["JOB_COMPLETION_INDEX"])
         total = count or environment.get("GDGRADE_SHARD_COUNT")
         if total is None:
-            raise ValueError("--shard auto: a Kubernetes Indexed Job gives the index but not the count: "
+            raise ShardError("--shard auto: a Kubernetes Indexed Job gives the index but not the count: "
                              "use --shard auto/N or set GDGRADE_SHARD_COUNT to the Job's completions")
         total_number = number("GDGRADE_SHARD_COUNT", total)
         return checked(f"{index + 1}/{total_number}", f"Kubernetes' index {index} of {total_number}")
-    raise ValueError("--shard auto: no job engine's shard found (GDGRADE_SHARD=K/N, Slurm's "
+    raise ShardError("--shard auto: no job engine's shard found (GDGRADE_SHARD=K/N, Slurm's "
                      "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or Kubernetes' JOB_COMPLETION_INDEX)")
 
 

@@ -23,6 +23,11 @@ def count(number: float, word: str, many: str | None = None) -> str:
     return f"{shown} {plural(number, word, many)}"
 
 
+def describe_shape(shape: Sequence[int]) -> str:
+    """A value's shape as numpy prints it, a scalar named so."""
+    return "a scalar" if len(shape) == 0 else f"shape {tuple(shape)}"
+
+
 def names(items: Sequence[str], quote: str = "`") -> str:
     """``a``, ``a and b``, ``a, b and c``, each quoted."""
     quoted = [f"{quote}{item}{quote}" for item in items]

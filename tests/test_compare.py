@@ -286,7 +286,8 @@ def test_an_exception_alone_names_no_mistake_the_statement_does_not_read(backpro
 def test_a_matrix_that_changes_only_its_columns_is_described_by_its_shape(backprop):
     """A hidden case with the public case's 3 inputs and 4 hidden units: the first length of the
     matrix alone (3) would say nothing changed."""
-    from grader.report import Report, for_students
+    from grader.audience import hide_hidden
+    from grader.report import Report
 
     public = backprop.public_inputs
     wider = {**public, "weights_input_hidden": np.full((3, 4), 0.3), "weights_hidden_output": np.full(4, -0.2)}
@@ -301,7 +302,7 @@ def test_a_matrix_that_changes_only_its_columns_is_described_by_its_shape(backpr
                                   "public case): it seems to assume shape (3, 2), as in the public case")
     report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
                     max_score=9, checks=[check], duration_s=0.0)
-    assert "(3, 4)" not in for_students(report).checks[0].message  # a student is not told the hidden sizes
+    assert "(3, 4)" not in hide_hidden(report).checks[0].message  # a student is not told the hidden sizes
 
 
 def test_a_shape_wrong_only_in_hidden_cases_does_not_tell_their_sizes(backprop, backprop_cases):
@@ -318,7 +319,8 @@ def test_a_shape_wrong_only_in_hidden_cases_does_not_tell_their_sizes(backprop, 
 def test_a_student_reads_where_a_hidden_case_stopped_whatever_the_diagnosis(backprop, backprop_cases):
     """A crash in a hidden case that matches a known mistake: the student reads where and how the
     code stopped, without that case's sizes, never a bare "not defined"."""
-    from grader.report import Report, for_students
+    from grader.audience import hide_hidden
+    from grader.report import Report
 
     square = [c for c in backprop_cases[1:] if np.shape(c["weights_input_hidden"])[0] == np.shape(
         c["weights_input_hidden"])[1]][0]
@@ -329,7 +331,7 @@ def test_a_student_reads_where_a_hidden_case_stopped_whatever_the_diagnosis(back
     assert check.diagnosis.kind == "known_mistake" and ", where `x` has" in check.message
     report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
                     max_score=9, checks=[check], duration_s=0.0)
-    assert for_students(report).checks[0].message == (
+    assert hide_hidden(report).checks[0].message == (
         "`delta_w_i_h` is wrong: your code stopped at line 36 with `ValueError` while computing it in hidden "
         "case 1. This matches a known mistake: no column axis on x")
 

@@ -98,6 +98,7 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 
 def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, monkeypatch, quiz, fork_grader):
     from grader import intake
+    from grader.audience import student
     from grader.formats import gradebook, html
 
     report = next(fork_grader.grade(intake.find([SUBMISSIONS / "correct_dot" / "gradient.py"]).submissions))
@@ -112,7 +113,7 @@ def test_an_interrupt_while_a_student_is_written_counts_that_student(tmp_path, m
     atomic.install_interrupt_handler()
     try:
         with outdir.OutputFolder(tmp_path / "out") as folder:
-            book = gradebook.Gradebook(folder, quiz)
+            book = gradebook.Gradebook(folder, quiz, student(quiz.feedback, hidden_shown=True))
             with pytest.raises(KeyboardInterrupt):
                 book.add(report)
             book.abandon()

@@ -166,7 +166,7 @@ def test_loading():
     assert sorted({entry.name for entry in catalog.entries()}) == ["backprop", "gradient_descent"]
     assert quiz_module.load("gradient_descent").variables == ("h", "nn_output", "error", "error_term", "del_w")
     assert quiz_module.load("backprop").filename == "backprop.py"
-    with pytest.raises(LookupError, match="unknown quiz 'nope'"):
+    with pytest.raises(quiz_module.QuizError, match="unknown quiz 'nope'"):
         quiz_module.load("nope")
 
 

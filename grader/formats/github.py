@@ -13,6 +13,8 @@ import secrets
 import sys
 from collections.abc import Iterator
 
+from grader.audience import View
+from grader.formats.writer import Writer
 from grader.report import Report, explanations
 
 
@@ -61,6 +63,13 @@ def annotate(report: Report) -> None:
     """Print the annotations of one report on stdout, where the runner reads workflow commands."""
     for command in error_commands(report):
         print(command, file=sys.stdout)
+
+
+class Annotations(Writer):
+    """Each report's annotations, printed as it is graded, for the audience it is made for."""
+
+    def add(self, view: View) -> None:
+        annotate(view)
 
 
 def summarise(markdown: str) -> None:

@@ -1,9 +1,12 @@
 """Write a batch to a folder: one JSON report and feedback page per submission, the gradebook CSV,
-JUnit XML and the class overview.
+JUnit XML, the class overview and the LMS files.
 
-Every file appears whole (``grader.atomic``): bodies that grow with the batch live in anonymous
-temporary files until ``finish`` puts them in place, so a killed batch leaves nothing half-written
-and no temporary behind.
+Each file is an output of its own (``grader.formats.writer``), told once whom it is for: the JSON
+reports, ``grades.csv``, ``students.js`` and the class overview are the instructor's; the feedback
+pages and ``junit.xml`` are the students' as ``--hide-hidden-cases`` and ``--feedback`` say; what goes
+to a student through their LMS always hides the hidden cases. Every file appears whole
+(``grader.atomic``): bodies that grow with the batch live in anonymous temporary files until
+``finish`` puts them in place, so a killed batch leaves nothing half-written and no temporary behind.
 """
 
 from __future__ import annotations
@@ -12,21 +15,24 @@ import csv
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from grader import __version__, atomic, text
 from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
-from grader.feedback import Level, at_level
+from grader.audience import INSTRUCTOR, Audience, View, student
 from grader.formats import html, junit, render
 from grader.formats.lms import Placed, Roster
 from grader.formats.lms.feedback import LAYOUTS, FeedbackZip
-from grader.formats.summary import Summary, Tally
+from grader.formats.summary import LmsImport, Summary, Tally
+from grader.formats.writer import Outputs, Writer
 from grader.intake import Submission
 from grader.outdir import UNMATCHED, OutputFolder, student_files
 from grader.quiz import Quiz
-from grader.report import Grading, Report, for_students
+from grader.report import Grading, Report
 from grader.text import count, spreadsheet_cell
 
 IDENTITY = ("student", "lms_id", "late")
@@ -41,35 +47,132 @@ def _identity(report: Report) -> list[str]:
     return [spreadsheet_cell(student.name or ""), spreadsheet_cell(student.lms_id or ""), late]
 
 
-class Gradebook:
-    """A batch as its reports arrive: each student's JSON report and feedback page, a gradebook row,
-    a JUnit suite, the class tallies.
+class ReportFiles(Writer):
+    """Each submission's ``<id>.json``: the instructor's, whole."""
 
-    Nothing grows with the batch but small counters, so 10,000 submissions cost no more memory
-    than 1,000. ``finish`` writes the batch files; until then none exists. ``hide_hidden`` keeps
-    hidden cases' values out of the student-facing pages, and ``level`` (``--feedback``) is how much
-    they give away; the JSON reports keep everything.
-    """
+    def __init__(self, folder: Path) -> None:
+        super().__init__(INSTRUCTOR)
+        self.folder = folder
 
-    def __init__(self, folder: OutputFolder, quiz: Quiz, hide_hidden: bool = False, roster: Roster | None = None,
-                 identity: bool = False, adjuster: Adjuster | None = None, level: Level | None = None):
-        """``roster``: the gradebook export to fill in (``--roster``); ``identity``: whether the batch's
-        submissions came from an LMS download, so that ``grades.csv`` names each student; ``adjuster``:
-        the late penalty and overrides, applied to each report before anything of it is written."""
-        self.adjuster = adjuster or Adjuster()
-        self.output, self.folder, self.hide_hidden = folder, folder.path, hide_hidden
-        self.level: Level = level or quiz.feedback
-        self.variables = list(quiz.variables)
-        self.tally = Tally(quiz)
-        self.junit = junit.Writer(self.folder)
-        self.roster, self.identity = roster, identity
-        self._feedback: dict[str, FeedbackZip] = {}
-        """A feedback zip per system whose students it holds (``formats.lms.feedback``)."""
-        self._rows = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8", newline="")
+    def add(self, view: View) -> None:
+        atomic.write(self.folder / student_files(view.submission)[0], view.model_dump_json(indent=2) + "\n")
+
+
+class GradesCsv(Writer):
+    """``grades.csv``, the instructor's gradebook: a row per submission, a column per variable."""
+
+    def __init__(self, folder: Path, variables: Sequence[str], identity: bool) -> None:
+        super().__init__(INSTRUCTOR)
+        self.folder, self.variables, self.identity = folder, list(variables), identity
+        self._rows = tempfile.TemporaryFile("w+", dir=folder, encoding="utf-8", newline="")
         self._csv = csv.writer(self._rows, lineterminator="\n")
         self._csv.writerow(["id", *(IDENTITY if identity else ()), "status", "score", "max_score", *self.variables])
-        self._students = tempfile.TemporaryFile("w+", dir=self.folder, encoding="utf-8")
+
+    def add(self, view: View) -> None:
+        scores = {check.name: check.score for check in view.checks}
+        self._csv.writerow([spreadsheet_cell(view.submission), *(_identity(view) if self.identity else ()),
+                            view.status.value, f"{view.score:g}", f"{view.max_score:g}",
+                            *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
+
+    def finish(self) -> None:
+        self._rows.seek(0)
+        with AtomicFile(self.folder / "grades.csv") as out:
+            shutil.copyfileobj(self._rows, out.stream)
+        self._rows.close()
+
+    def abandon(self) -> None:
+        self._rows.close()
+
+
+class StudentsTable(Writer):
+    """``students.js``, the class overview's table of students (the instructor's), with the roster's
+    names and import marks once the roster is matched (``LmsFiles`` finishes first)."""
+
+    def __init__(self, folder: Path, variables: Sequence[str], roster: Roster | None) -> None:
+        super().__init__(INSTRUCTOR)
+        self.folder, self.variables, self.roster = folder, list(variables), roster
+        self._rows = tempfile.TemporaryFile("w+", dir=folder, encoding="utf-8")
         """students.js's rows, one per line, until ``finish`` writes the file."""
+
+    def add(self, view: View) -> None:
+        self._rows.write(json.dumps(html.student_row(view, self.variables)) + "\n")
+
+    def finish(self) -> None:
+        self._rows.seek(0)
+        placed = self.roster.placed if self.roster is not None else {}
+        with AtomicFile(self.folder / "students.js") as out:
+            out.stream.write("window.gdgradeStudents = [\n")
+            for number, line in enumerate(self._rows):
+                out.stream.write(("," if number else "") + (_placed(line, placed) if placed else line))
+            out.stream.write("];\n")
+        self._rows.close()
+
+    def abandon(self) -> None:
+        self._rows.close()
+
+
+class LmsFiles(Writer):
+    """What reaches students through their LMS: the roster's import file (``--roster``) with a comment
+    for each, and a zip of feedback pages per system whose download their submissions came from."""
+
+    def __init__(self, folder: Path, audience: Audience, roster: Roster | None) -> None:
+        super().__init__(audience)
+        self.folder, self.roster = folder, roster
+        self._zips: dict[str, FeedbackZip] = {}
+        self.made: LmsImport | None = None
+        """What the import file holds, once finished."""
+        self.notes: list[str] = []
+        """What could not go into a zip, once finished."""
+
+    def add(self, view: View) -> None:
+        if self.roster is not None:
+            self.roster.add(view)
+        who = view.student
+        if who is not None and who.system in LAYOUTS:
+            if who.system not in self._zips:
+                self._zips[who.system] = FeedbackZip(self.folder, who.system)
+            self._zips[who.system].add(who, view.path, html.student(view, view.source_text, overview=False))
+
+    def finish(self) -> None:
+        self.made = self.roster.finish(self.folder) if self.roster is not None else None
+        for feedback in self._zips.values():
+            feedback.finish()
+            if feedback.left_out:
+                self.notes.append(f"{count(feedback.left_out, 'page')} could not go into {feedback.name}: the "
+                                  "download names no file of the student's to attach it to (a text entry, anonymous "
+                                  "grading)")
+
+    def abandon(self) -> None:
+        for feedback in self._zips.values():
+            feedback.abandon()
+
+
+class Gradebook:
+    """A batch as its reports arrive: each output fed the report as its audience may see it.
+
+    Nothing grows with the batch but small counters, so 10,000 submissions cost no more memory
+    than 1,000. ``finish`` writes the batch files; until then none exists.
+    """
+
+    def __init__(self, folder: OutputFolder, quiz: Quiz, pages: Audience, roster: Roster | None = None,
+                 identity: bool = False, adjuster: Adjuster | None = None, also: Sequence[Writer] = ()):
+        """``pages``: whom the feedback pages and ``junit.xml`` are for (a student, as
+        ``--hide-hidden-cases`` and ``--feedback`` say); ``roster``: the gradebook export to fill in
+        (``--roster``); ``identity``: whether the batch's submissions came from an LMS download, so that
+        ``grades.csv`` names each student; ``adjuster``: the late penalty and overrides, applied to each
+        report before anything of it is written; ``also``: more outputs fed each report (GitHub's
+        annotations)."""
+        self.adjuster = adjuster or Adjuster()
+        self.output, self.folder = folder, folder.path
+        self.variables = list(quiz.variables)
+        self.roster, self.identity = roster, identity
+        self.tally = Tally(quiz)
+        self.reports = ReportFiles(self.folder)
+        self.lms = LmsFiles(self.folder, student(pages.level), roster)
+        self.outputs = Outputs([self.reports, html.Pages(self.folder, pages), junit.Suites(self.folder, pages),
+                                self.lms, StudentsTable(self.folder, self.variables, roster),
+                                GradesCsv(self.folder, self.variables, identity), self.tally, *also])
+        """In the order they finish: the LMS files before ``students.js``, which reads the roster's matches."""
         self.written = 0
         """Reports this run wrote (not those it kept from an earlier run)."""
 
@@ -79,33 +182,10 @@ class Gradebook:
         The feedback page shows ``report.source_text`` when it is known. An interrupt waits until
         the submission's files and counts are all done.
         """
-        report_name, page_name = student_files(report.submission)
         adjusted = self.adjuster.apply(report)
         write = write or (adjusted.score, adjusted.adjustments) != (report.score, report.adjustments)
-        report = adjusted
         with atomic.deferred():
-            if write:
-                atomic.write(self.folder / report_name, report.model_dump_json(indent=2) + "\n")
-            shown = at_level(for_students(report) if self.hide_hidden else report, self.level)
-            atomic.write(self.folder / page_name, html.student(shown, report.source_text))
-            self.junit.add(shown)
-            self._students.write(json.dumps(html.student_row(report, self.variables)) + "\n")
-            scores = {check.name: check.score for check in report.checks}
-            self._csv.writerow([spreadsheet_cell(report.submission), *(_identity(report) if self.identity else ()),
-                                report.status.value, f"{report.score:g}", f"{report.max_score:g}",
-                                *(f"{scores.get(name, 0.0):g}" for name in self.variables)])
-            self.tally.add(report)
-            system = report.student.system if report.student is not None else None
-            if self.roster is not None or system in LAYOUTS:
-                # what goes to a student through their LMS hides the hidden cases
-                private = shown if self.hide_hidden else at_level(for_students(report), self.level)
-                if self.roster is not None:
-                    self.roster.add(private)
-                if report.student is not None and system in LAYOUTS:
-                    if system not in self._feedback:
-                        self._feedback[system] = FeedbackZip(self.folder, system)
-                    self._feedback[system].add(report.student, report.path,
-                                               html.student(private, report.source_text, overview=False))
+            self.outputs.add(adjusted, without=() if write else (self.reports,))
             self.written += write
 
     def finish(self, notes: list[str] | None = None) -> Summary:
@@ -114,29 +194,10 @@ class Gradebook:
         ``notes`` name what the batch could not search.
         """
         with atomic.deferred():
-            lms_import = self.roster.finish(self.folder) if self.roster is not None else None
-            notes = list(notes or []) + [note for note in (self.adjuster.unused(),) if note]
-            for feedback in self._feedback.values():
-                feedback.finish()
-                if feedback.left_out:
-                    notes.append(f"{count(feedback.left_out, 'page')} could not go into {feedback.name}: the "
-                                 "download names no file of the student's to attach it to (a text entry, anonymous "
-                                 "grading)")
+            self.outputs.finish()
+            notes = list(notes or []) + [note for note in (self.adjuster.unused(),) if note] + self.lms.notes
             summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes,
-                                         lms_import=lms_import)
-            self._rows.seek(0)
-            with AtomicFile(self.folder / "grades.csv") as out:
-                shutil.copyfileobj(self._rows, out.stream)
-            self._rows.close()
-            self._students.seek(0)
-            placed = self.roster.placed if self.roster is not None else {}
-            with AtomicFile(self.folder / "students.js") as out:
-                out.stream.write("window.gdgradeStudents = [\n")
-                for number, line in enumerate(self._students):
-                    out.stream.write(("," if number else "") + (_placed(line, placed) if placed else line))
-                out.stream.write("];\n")
-            self._students.close()
-            self.junit.finish()
+                                         lms_import=self.lms.made)
             atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")
             atomic.write(self.folder / "summary.md", render.class_markdown(summary))
             atomic.write(self.folder / "index.html", html.index(summary, self.variables, self.identity,
@@ -145,11 +206,7 @@ class Gradebook:
 
     def abandon(self) -> None:
         """Drop the unfinished batch files (an interrupted batch): each student's files stay."""
-        self._rows.close()
-        self._students.close()
-        self.junit.abandon()
-        for feedback in self._feedback.values():
-            feedback.abandon()
+        self.outputs.abandon()
 
 
 def _placed(line: str, placed: dict[str, Placed]) -> str:
@@ -172,7 +229,7 @@ def claimed(submissions: Iterable[str], roster: Roster | None, systems: Iterable
 
 
 def read_report(folder: Path, submission: str) -> Report:
-    """The report on disk for ``submission``; raises OSError or ValueError when there is no valid one."""
+    """The report on disk for ``submission``; raises OSError or ValidationError when there is no valid one."""
     return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
 
 
@@ -189,7 +246,7 @@ def existing_report(folder: Path, submission: str, quiz: str, digest: str | None
         report = read_report(folder, submission)
     except FileNotFoundError:
         return NO_REPORT
-    except (OSError, ValueError):
+    except (OSError, ValidationError):
         return "not a valid report"
     if report.grader_version != __version__:
         return f"made by gdgrade {text.one_line(report.grader_version)[:32]} (this is {__version__})"
@@ -209,7 +266,7 @@ def kept_seed(folder: Path, submissions: Iterable[Submission], quiz: str) -> int
     for submission in submissions:
         try:
             report = read_report(folder, submission.id)
-        except (OSError, ValueError):
+        except (OSError, ValidationError):
             continue
         if report.quiz == quiz and report.grading is not None:
             return report.grading.seed

@@ -9,10 +9,15 @@ crashing submission included.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from grader import atomic
+from grader.audience import Audience, View
 from grader.formats import render
+from grader.formats.writer import Writer
 from grader.quiz import Step
 from grader.report import Report, explanations
 
@@ -54,3 +59,29 @@ def missing(reason: str, steps: Sequence[Step]) -> dict[str, Any]:
                    "status": "failed", "output": reason, "visibility": "visible"}
                   for number, step in enumerate(steps, start=1)],
     }
+
+
+class ResultsFile(Writer):
+    """``results.json`` for the one submission Gradescope's autograder grades, for ``audience``; written
+    whatever happened: ``fail`` says why nothing could be graded."""
+
+    def __init__(self, path: Path, audience: Audience) -> None:
+        super().__init__(audience)
+        self.path = path
+        self.results: dict[str, Any] | None = None
+
+    def add(self, view: View) -> None:
+        self.results = results(view)
+
+    def fail(self, reason: str, steps: Sequence[Step]) -> None:
+        self.results = missing(reason, steps)
+
+    @property
+    def score(self) -> float:
+        """The score results.json gives (0 before any)."""
+        return float(self.results["score"]) if self.results is not None else 0.0
+
+    def finish(self) -> None:
+        """Write the file whole; OSError when it cannot be (the caller says why, in one line)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write(self.path, json.dumps(self.results, indent=2) + "\n")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 from html import escape
+from pathlib import Path
 from urllib.parse import quote
 
+from grader import atomic
+from grader.audience import Audience, View
 from grader.formats.summary import Summary
+from grader.formats.writer import Writer
 from grader.outdir import GENERATOR, student_files
 from grader.report import PASSING, STATUS_MEANING, Outcome, Report, Status, explanations
 from grader.text import count
@@ -290,3 +294,13 @@ def student(report: Report, source: str | None, overview: bool = True) -> str:
             f"{error}{output}{code}")
     return _page(f"{report.submission}: gdgrade", body)
 
+
+class Pages(Writer):
+    """Each submission's ``<id>.html`` feedback page, for ``audience``."""
+
+    def __init__(self, folder: Path, audience: Audience) -> None:
+        super().__init__(audience)
+        self.folder = folder
+
+    def add(self, view: View) -> None:
+        atomic.write(self.folder / student_files(view.submission)[1], student(view, view.source_text))

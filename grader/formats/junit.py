@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.atomic import AtomicFile
+from grader.audience import Audience, View
+from grader.formats.writer import Writer
 from grader.report import Report, explanations
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -65,21 +67,22 @@ def document(reports: Iterable[Report]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-class Writer:
-    """Builds junit.xml for a batch of any size: suites go to a temporary file as they arrive,
-    the root element with the totals is written around them at the end."""
+class Suites(Writer):
+    """Builds junit.xml for a batch of any size, for ``audience``: suites go to a temporary file as
+    they arrive, the root element with the totals is written around them at the end."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, audience: Audience) -> None:
+        super().__init__(audience)
         self.folder = folder
         self.body = tempfile.TemporaryFile("w+", dir=folder, encoding="utf-8")  # anonymous: gone when closed
         self.tests = self.failures = 0
         self.seconds = 0.0
 
-    def add(self, report: Report) -> None:
-        suite = testsuite(report)
+    def add(self, view: View) -> None:
+        suite = testsuite(view)
         self.tests += int(suite.get("tests", 0))
         self.failures += int(suite.get("failures", 0))
-        self.seconds += report.duration_s
+        self.seconds += view.duration_s
         self.body.write(ET.tostring(suite, encoding="unicode") + "\n")
 
     def finish(self) -> None:

@@ -16,8 +16,10 @@ from fractions import Fraction
 from pydantic import BaseModel, Field
 
 from grader import __version__
+from grader.audience import INSTRUCTOR, View
+from grader.formats.writer import Writer
 from grader.quiz import Quiz
-from grader.report import SYSTEM_TITLES, Report, Status
+from grader.report import SYSTEM_TITLES, Status
 from grader.text import count
 
 MAX_BINS = 100
@@ -112,10 +114,11 @@ def score_bins(weights: Iterable[float]) -> list[float]:
     return [float(step * index) for index in range(int(top / step) + 1)]
 
 
-class Tally:
-    """The counters of a batch, fed one report at a time."""
+class Tally(Writer):
+    """The counters of a batch, fed one report at a time: the class overview is the instructor's."""
 
     def __init__(self, quiz: Quiz):
+        super().__init__(INSTRUCTOR)
         self.quiz = quiz
         self.bins = score_bins(step.weight for step in quiz.steps)
         self.count = 0
@@ -128,7 +131,7 @@ class Tally:
         self.failed: list[FailedRun] = []
         self.downloads: Counter[str] = Counter()
 
-    def add(self, report: Report) -> None:
+    def add(self, report: View) -> None:
         self.count += 1
         self.max_score = max(self.max_score, report.max_score)
         self.scores[report.score] += 1

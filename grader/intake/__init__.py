@@ -11,16 +11,20 @@ a submission, and whatever could not be searched is named in ``Found.notes``.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import UserError
 from grader.intake import folders, layouts
 from grader.intake.archive import Archive, ArchiveError, is_archive
 from grader.intake.folders import plain, unique
 from grader.intake.listing import Item, Listing, OnDisk, display, list_folder
 from grader.intake.submission import MAX_SOURCE_BYTES, Submission
-from grader.text import code_span, count
+from grader.text import code_span, count, one_line
+
+log = logging.getLogger("gdgrade.intake")
 
 __all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
 LAYOUT_NAMES = ("auto", "plain", *layouts.LAYOUTS)
@@ -45,7 +49,7 @@ def _named(path: Path, filename: str) -> Submission:
     return folders.graded(display(identifier or stem), path, Item(path.name, OnDisk(path), problem), None)
 
 
-class IntakeError(Exception):
+class IntakeError(UserError):
     """A path given to gdgrade cannot be read at all (an archive that is damaged or is not one, a
     named file that is not Python)."""
 
@@ -137,6 +141,9 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
             system, hand_ins, base = (None, [], ()) if layout == "plain" else layouts.detect(
                 listing, None if layout == "auto" else layout)
         except Exception as problem:  # noqa: BLE001 - a download's names are students' too: never end the batch
+            log.warning("the layout of %s could not be read (%s, a fault in gdgrade: please report it); its students "
+                        "are graded under their plain names", one_line(display(path)), type(problem).__name__,
+                        exc_info=problem)
             found.notes.append(f"the layout of {code_span(display(path))} could not be read ({type(problem).__name__}: "
                                f"{problem}): its students were graded under their plain names; please report it")
             system, hand_ins, base = None, [], ()

@@ -5,7 +5,7 @@ OpenAPI description from the same pydantic models the reports use. The grader is
 server (``lifespan``). Every attempt (a Test run or a Submit) is graded exactly as ``gdgrade check``
 grades a file, in the same sandbox, on hidden cases drawn for that attempt alone; it is kept in the
 attempt store before its answer leaves, and answered with what a student may see
-(``report.for_students``). The page is static: ``static/`` holds its HTML, script and style, with
+(``audience.student``'s view). The page is static: ``static/`` holds its HTML, script and style, with
 relative addresses, so it works under any path prefix a proxy gives it.
 """
 
@@ -34,11 +34,12 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from grader import intake, text
-from grader.feedback import Level, at_level
+from grader.audience import INSTRUCTOR, student
+from grader.feedback import Level
 from grader.formats.summary import Summary, Tally
 from grader.grade import Grader, Settings
 from grader.quiz import Quiz
-from grader.report import Report, Status, StudentError, for_students
+from grader.report import Report, Status, StudentError
 from grader.serve import export, identity
 from grader.serve.admission import BodyCap, Full, Rate, Turns
 from grader.serve.identity import CSRF_HEADER, Identity, Peer, Session, Sessions
@@ -340,7 +341,7 @@ class _Page:
 
     def shown(self, report: Report, one: Served) -> Report:
         """What a student may see of a report: hidden cases described, not shown; feedback at the level set."""
-        return at_level(for_students(report), self.options.feedback or one.quiz.feedback)
+        return student(self.options.feedback or one.quiz.feedback).view(report)
 
     async def attempt(self, request: Request, session: Session, one: Served, body: Source,
                       kind: Literal["run", "submit"]) -> Report:
@@ -576,7 +577,7 @@ def _class_routes(app: FastAPI, page: _Page) -> None:
         tally = Tally(quiz)
         for row in rows:
             if row.last_report is not None:
-                tally.add(row.last_report)
+                tally.add(INSTRUCTOR.view(row.last_report))
         return ClassView(quiz=quiz.name, max_score=sum(step.weight for step in quiz.steps), summary=tally.summary(),
                          students=[StudentRow(user=row.user, name=row.name, attempts=row.attempts,
                                               submits=row.submits, best=row.best_score, last=row.last_score,

@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 
 from grader import atomic
+from grader.audience import Audience, student
+from grader.errors import UserError
 from grader.formats import gradebook
 from grader.formats.lms import Roster
 from grader.formats.summary import Summary
@@ -23,7 +25,7 @@ from grader.quiz import Quiz
 from grader.serve.store import Chosen, Store, Which
 
 
-class NothingToExport(LookupError):
+class NothingToExport(UserError):
     """The store holds no submit of the quiz asked for (the message says what it does hold)."""
 
 
@@ -54,12 +56,14 @@ def select(store: Store, quiz: str, which: Which = "best") -> Chosen:
 
 
 def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: Batch, roster: Roster | None = None,
-          hide_hidden: bool = False, replace: bool = False) -> Summary:
+          pages: Audience | None = None, replace: bool = False) -> Summary:
     """Write ``chosen`` to ``folder`` as ``batch`` (``outdir.batch_of``); ``roster`` (a fresh one each
-    export) fills the LMS import file. What the same export wrote there earlier for students no
-    longer in it is removed; a folder holding another batch raises ``OtherBatch`` unless ``replace``."""
+    export) fills the LMS import file; ``pages``: whom the feedback pages are for (default: a student
+    at the quiz's feedback level, shown the hidden cases, as ``gdgrade grade`` writes them). What the
+    same export wrote there earlier for students no longer in it is removed; a folder holding another
+    batch raises ``OtherBatch`` unless ``replace``."""
     folder.claim(gradebook.claimed(map(login, chosen.users), roster, ()), batch, replace)
-    book = gradebook.Gradebook(folder, quiz, hide_hidden, roster)
+    book = gradebook.Gradebook(folder, quiz, pages or student(quiz.feedback, hidden_shown=True), roster)
     try:
         for recorded in chosen:
             report = recorded.attempt.report
@@ -73,7 +77,7 @@ def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: Batch, roster
 
 
 def archive(store: Store, quiz: Quiz, destination: Path, which: Which = "best", roster: Roster | None = None,
-            hide_hidden: bool = False) -> Summary:
+            pages: Audience | None = None) -> Summary:
     """The same export as one zip file at ``destination`` (written whole), for the page's download.
 
     Raises NothingToExport and StoreUnavailable as ``select`` and the store do."""
@@ -81,7 +85,7 @@ def archive(store: Store, quiz: Quiz, destination: Path, which: Which = "best", 
     # beside the zip, not in /tmp: the same disk, and nothing left where another program looks
     with tempfile.TemporaryDirectory(prefix=".export-", dir=destination.parent) as scratch:
         with OutputFolder(Path(scratch)) as folder:
-            summary = write(chosen, folder, quiz, batch_of("export", quiz.name, ["the quiz page"]), roster, hide_hidden)
+            summary = write(chosen, folder, quiz, batch_of("export", quiz.name, ["the quiz page"]), roster, pages)
         with atomic.AtomicFile(destination, binary=True) as out, \
                 zipfile.ZipFile(out.stream, "w", zipfile.ZIP_DEFLATED) as bundle:
             for name in sorted(os.listdir(scratch)):

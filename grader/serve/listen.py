@@ -17,10 +17,11 @@ from typing import Any
 
 import uvicorn
 
+from grader.errors import UserError
 from grader.serve.connections import Limits, protocol
 
 
-class CannotListen(Exception):
+class CannotListen(UserError):
     """The address cannot be listened on: the message says which and why, in one line."""
 
 

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from grader import intake
-from grader.serve.store import Attempt, StoreUnavailable, describe, open_store
+from grader.serve.store import Attempt, NoDatabase, StoreUnavailable, describe, open_store
 from grader.serve.store.schema import MIGRATIONS
 from tests.conftest import SUBMISSIONS
 from tests.postgres import Postgres
@@ -331,7 +331,7 @@ def test_sqlite_urls_name_files(tmp_path, monkeypatch):
         open_store(url).close()
         assert path.is_file(), url
     for url in ("mysql://h/db", "sqlite://b.db", "sqlite:///", ":memory:", "sqlite:///x.db?mode=ro"):
-        with pytest.raises(ValueError):
+        with pytest.raises(NoDatabase):
             open_store(url)
     (tmp_path / "text.db").write_text("not a database at all, and long enough to be read as one" * 10)
     with pytest.raises(StoreUnavailable, match="could not be opened"):

@@ -6,11 +6,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from grader.errors import UserError
 from grader.formats.lms.sheet import Sheet
 from grader.report import SYSTEM_TITLES, Student
 
 
-class RosterError(Exception):
+class RosterError(UserError):
     """The roster cannot be used as asked; the message says why and what to do, for the instructor."""
 
 

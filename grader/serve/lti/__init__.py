@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from grader.serve.identity import Session
 from grader.serve.lti.ags import Scores
-from grader.serve.lti.config import LtiConfig, Platform, load
+from grader.serve.lti.config import ConfigError, LtiConfig, Platform, load
 from grader.serve.lti.keys import ToolKey
 from grader.serve.lti.outbox import Outbox
 from grader.serve.lti.routes import Host, router
@@ -26,7 +26,7 @@ from grader.serve.lti.verify import REFETCH_SECONDS, KeySets
 from grader.serve.store import Store
 from grader.serve.store.lti import Passback, Policy
 
-__all__ = ["Host", "Lti", "LtiConfig", "Platform", "Policy", "load"]
+__all__ = ["ConfigError", "Host", "Lti", "LtiConfig", "Platform", "Policy", "load"]
 
 
 @dataclass

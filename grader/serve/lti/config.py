@@ -14,6 +14,12 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from grader.errors import UserError
+
+
+class ConfigError(UserError):
+    """An ``--lti-config`` file that cannot be used; the message says what is wrong, in one line."""
+
 
 def web_address(value: str) -> str:
     """``value`` if it is an https address (http only on this machine); ValueError otherwise."""
@@ -110,16 +116,16 @@ class LtiConfig(BaseModel):
 
 
 def load(path: Path) -> LtiConfig:
-    """The file's configuration; ValueError with one line that says what is wrong."""
+    """The file's configuration; ConfigError with one line that says what is wrong."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as problem:
-        raise ValueError(f"cannot read {path}: {problem.strerror}") from None
+        raise ConfigError(f"cannot read {path}: {problem.strerror}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as problem:
-        raise ValueError(f"{path} is not YAML or JSON: {str(problem).splitlines()[0]}") from None
+        raise ConfigError(f"{path} is not YAML or JSON: {str(problem).splitlines()[0]}") from None
     try:
         return LtiConfig.model_validate(raw)
     except ValidationError as problem:
         first = problem.errors()[0]
         where = ".".join(map(str, first["loc"])) or "the file"
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None

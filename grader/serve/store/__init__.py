@@ -11,16 +11,21 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from grader.errors import UserError
 from grader.serve.store.attempts import Chosen, Store
 from grader.serve.store.model import Attempt, Kind, Recorded, StoreUnavailable, StudentSummary, Usage, Which
 from grader.serve.store.pool import Dialect, Pool
 from grader.serve.store.schema import migrate
 
-__all__ = ["Attempt", "Chosen", "Kind", "Recorded", "Store", "StoreUnavailable", "StudentSummary", "Usage", "Which",
-           "describe", "open_store"]
+__all__ = ["Attempt", "Chosen", "Kind", "NoDatabase", "Recorded", "Store", "StoreUnavailable", "StudentSummary",
+           "Usage", "Which", "describe", "open_store"]
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")
+
+
+class NoDatabase(UserError):
+    """A ``--db`` that names no database gdgrade can use; the message says why, in one line."""
 
 
 def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
@@ -28,7 +33,7 @@ def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
     ``postgresql://...`` for PostgreSQL. Its tables are made or migrated before it returns.
     ``create=False``: an SQLite file must exist already (a reader such as ``gdgrade export``).
 
-    ValueError for a URL that names no database gdgrade can use; StoreUnavailable when the
+    NoDatabase for a URL that names no database gdgrade can use; StoreUnavailable when the
     database cannot be opened or reached.
     """
     scheme = SCHEME.match(url)
@@ -37,14 +42,14 @@ def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
         try:
             from grader.serve.store.postgres import PostgreSQL
         except ImportError:
-            raise ValueError("a PostgreSQL database needs psycopg: pip install 'gdgrade[serve]'") from None
+            raise NoDatabase("a PostgreSQL database needs psycopg: pip install 'gdgrade[serve]'") from None
         dialect: Dialect = PostgreSQL(url)
     elif name in (None, "sqlite"):
         path = url[len("sqlite:///"):] if name else url
         if (name and not url.startswith("sqlite:///")) or path in ("", ":memory:") or "?" in path:
-            raise ValueError(f"{describe(url)} names no database file: give a path, or sqlite:///PATH")
+            raise NoDatabase(f"{describe(url)} names no database file: give a path, or sqlite:///PATH")
         if not create and not Path(path).is_file():
-            raise ValueError(f"there is no database file {path}")
+            raise NoDatabase(f"there is no database file {path}")
         from grader.serve.store.sqlite import SQLite
         try:
             dialect = SQLite(Path(path))
@@ -52,7 +57,7 @@ def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
             raise StoreUnavailable(f"The class's database could not be opened: {problem.strerror}",
                                    f"{path}: {problem.strerror}") from None
     else:
-        raise ValueError(f"{describe(url)}: gdgrade keeps attempts in SQLite (a path, or sqlite:///PATH) or "
+        raise NoDatabase(f"{describe(url)}: gdgrade keeps attempts in SQLite (a path, or sqlite:///PATH) or "
                          "PostgreSQL (postgresql://...)")
     pool = Pool(dialect, connections)
     try:

@@ -21,7 +21,7 @@ Which = Literal["best", "last"]
 @dataclass(frozen=True)
 class Attempt:
     """One press of Test run or Submit: who, which quiz, when, the file and the full report (hidden cases
-    included: the instructor's view; what the student saw is ``report.for_students`` of it)."""
+    included: the instructor's view; what the student saw is ``audience.student``'s view of it)."""
 
     user: str
     name: str | None
