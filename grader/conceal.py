@@ -29,6 +29,8 @@ KNOWN = frozenset({name for name, value in vars(builtins).items() if isinstance(
                      "_UFuncOutputCastingError", "_ArrayMemoryError"})
 """Names Python and numpy give: exceptions, types, and the names of frames that are not functions."""
 MADE = "made at run time"
+TIMEOUT = "CaseTimeout"
+"""What the sandbox raises when a case runs out of time: its own name, whatever the run says it was."""
 _DESCRIBED = re.compile(r"^(?P<prefix>unreadable \(|raised )?(?P<name>[\w.]+)(?P<suffix>\)?)"
                         r"(?: of (?P<dtype>[a-z]+[0-9]*))?$")
 
@@ -62,7 +64,7 @@ def hidden_case(message: CaseMessage, defined: frozenset[str], public_found: dic
     if error is not None:
         frames = [frame if known(frame.function, defined) else
                   frame.model_copy(update={"function": f"a function {MADE}"}) for frame in error.frames]
-        kind = error.type if error.type in KNOWN else (
+        kind = TIMEOUT if error.timeout else error.type if error.type in KNOWN else (
             "an exception of the file's own class" if error.type in defined else f"an exception of a class {MADE}")
         error = error.model_copy(update={"type": kind, "frames": frames})
     return message.model_copy(update={
