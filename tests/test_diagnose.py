@@ -1,4 +1,5 @@
-"""Explaining a wrong value (grader.diagnose), apart from judging it (grader.compare)."""
+"""Explaining a wrong value (grader.diagnose), apart from judging it (grader.compare): the facts it reads
+(grader.evidence), the formula search (grader.explain) and the one-change search (grader.nearby)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,43 @@ WHOLE_PRODUCT = {
 test of one module is named after it."""
 
 
+TESTED_WITH = {
+    "__main__.py": "test_packaging.py",
+    "evidence.py": "test_diagnose.py",
+    "explain.py": "test_diagnose.py",
+    "nearby.py": "test_diagnose.py",
+    "formats/github.py": "test_formats.py",
+    "formats/gradebook.py": "formats/test_writer.py",
+    "formats/gradescope.py": "test_feedback.py",
+    "formats/junit.py": "test_formats.py",
+    "formats/render.py": "test_feedback.py",
+    "formats/summary.py": "test_formats.py",
+    "formats/lms/blackboard.py": "formats/test_lms.py",
+    "formats/lms/brightspace.py": "formats/test_lms.py",
+    "formats/lms/canvas.py": "formats/test_lms.py",
+    "formats/lms/moodle.py": "formats/test_lms.py",
+    "formats/lms/sheet.py": "formats/test_lms.py",
+    "formats/lms/system.py": "formats/test_lms.py",
+    "intake/listing.py": "intake/test_archive.py",
+    "sandbox/forkserver.py": "sandbox/test_supervisor.py",
+    "sandbox/launch.py": "sandbox/test_supervisor.py",
+    "sandbox/job.py": "sandbox/test_child.py",
+    "sandbox/kernel.py": "sandbox/test_layers.py",
+    "sandbox/landlock.py": "sandbox/test_layers.py",
+    "sandbox/mounts.py": "sandbox/test_layers.py",
+    "serve/lti/config.py": "serve/lti/test_setup.py",
+    "serve/lti/keys.py": "serve/lti/test_verify.py",
+    "serve/lti/pages.py": "serve/lti/test_verify.py",
+    "serve/lti/routes.py": "serve/lti/test_verify.py",
+    "serve/store/model.py": "serve/test_store.py",
+    "serve/store/pool.py": "serve/test_store.py",
+    "serve/store/schema.py": "serve/test_store.py",
+    "serve/store/sqlite.py": "serve/test_store.py",
+}
+"""Modules of grader/ whose tests are in their package's (or a neighbour's) file rather than one of
+their own, and that file: so the tests of every module are found from its path, here or there."""
+
+
 def suites() -> list[Path]:
     return sorted(TESTS.rglob("test_*.py"))
 
@@ -68,3 +105,22 @@ def test_the_rule_finds_modules_and_packages():
     assert module_of(TESTS / "serve" / "store" / "test_postgres.py") == GRADER / "serve" / "store" / "postgres"
     assert module_of(TESTS / "test_formats.py").is_dir()
     assert not module_of(TESTS / "test_runner.py").with_suffix(".py").exists()  # named after a module gone
+
+
+def test_the_tests_of_every_module_are_found_from_its_path():
+    """Each module has tests at its own path, or TESTED_WITH names the file that has them (and that
+    file names the module), so a reader never has to grep for them."""
+    lost = []
+    for module in sorted(GRADER.rglob("*.py")):
+        relative = module.relative_to(GRADER)
+        if relative.name == "__init__.py" or relative.parts[0] == "reference":
+            continue
+        own = TESTS.joinpath(*relative.parent.parts, f"test_{relative.stem}.py")
+        elsewhere = TESTED_WITH.get(relative.as_posix())
+        if own.is_file():
+            assert elsewhere is None, f"grader/{relative} has tests of its own: take it out of TESTED_WITH"
+        elif elsewhere is None or not (TESTS / elsewhere).is_file() or relative.stem.lstrip("_") not in (
+                TESTS / elsewhere).read_text(encoding="utf-8"):
+            lost.append(f"grader/{relative}")
+    assert not lost, (f"{', '.join(lost)}: no tests at tests/<part>/test_<module>.py, and TESTED_WITH in "
+                      "tests/test_layout.py names no file of tests that names it")

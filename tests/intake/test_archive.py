@@ -1,7 +1,8 @@
 """Reading downloads as hostile students and careless tools make them: bounded, named, never fatal.
 
 The archive reader's hostile members (zip slip, bombs, links, lying sizes and offsets) are in
-test_adversarial.py; these are the limits of the reader itself (grader/intake/archive.py). The
+test_adversarial.py; these are the limits of the reader itself (grader/intake/archive.py, and its members' listing,
+grader/intake/listing.py). The
 layouts' own traps are in test_layouts.py.
 """
 

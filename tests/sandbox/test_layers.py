@@ -1,5 +1,6 @@
-"""The layers a child enters (grader/sandbox/layers.py): which this machine offers, each in force for a
-real run, how strict mode refuses, and host scratch slots closed to each other."""
+"""The layers a child enters (grader/sandbox/layers.py, with mounts.py, landlock.py, kernel.py):
+which this machine offers, each in force for a real run, how strict mode refuses, and host scratch
+slots closed to each other."""
 
 from __future__ import annotations
 

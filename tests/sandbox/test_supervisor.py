@@ -1,4 +1,5 @@
-"""Running submissions in a child (grader/sandbox/supervisor.py), on both the fork and the spawn path.
+"""Running submissions in a child (grader/sandbox/supervisor.py), on both the fork and the spawn path:
+the fork server (forkserver.py) and the launcher that starts it early (launch.py) with it.
 
 Only well-behaved misbehaviour here (timeouts, exits, floods, a memory limit);
 the hostile suite runs contained, in test_adversarial.py.

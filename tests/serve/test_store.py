@@ -1,4 +1,5 @@
-"""The attempt store on real databases: SQLite in a file and PostgreSQL started by the suite."""
+"""The attempt store on real databases: SQLite in a file and PostgreSQL started by the suite (the
+connection pool, pool.py; the schema and its migrations, schema.py; the records, model.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Launches the tool must refuse, each with a page that says why and a line in the log; and what a
-launch's role may see. The tool runs in-process; the platform (lti1p3platform) on loopback signs the
+launch's role may see. The endpoints are grader/serve/lti/routes.py, the refusal pages pages.py. The
+tool runs in-process; the platform (lti1p3platform) on loopback signs the
 launches, honest ones and the ones made here from its key with one thing wrong."""
 
 from __future__ import annotations
