@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from ..conftest import SEED
+from grader import intake
+
+from ..conftest import SEED, SUBMISSIONS
 from .replicas import Replicas, behind_one_nginx
 
 
@@ -52,3 +54,12 @@ def store_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store" / "attempts.db")
     return request.getfixturevalue("postgres").create_database()
+
+
+@pytest.fixture(scope="module")
+def reports(fork_grader):
+    """A full-marks report and a partial one, for attempts a test writes into a store itself."""
+    found = {name: next(fork_grader.grade([intake.one(SUBMISSIONS / name / "gradient.py", "gradient.py")]))
+             for name in ("correct_dot", "error_reversed")}
+    assert found["correct_dot"].score == 5 and 0 < found["error_reversed"].score < 5
+    return found

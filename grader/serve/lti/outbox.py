@@ -10,6 +10,7 @@ carries its first timestamp, so the LMS keeps one grade.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -35,6 +36,8 @@ class Outbox:
         self.first, self.most, self.senders, self.idle = first, most, senders, idle
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._sending: collections.Counter[str] = collections.Counter()
+        """Platform (issuer) -> how many of this replica's senders are sending to it now."""
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._send_all()) for _ in range(self.senders)]
@@ -51,6 +54,12 @@ class Outbox:
                 await task
         await self.scores.close()
 
+    def busy(self) -> frozenset[str]:
+        """Platforms that half of the senders are sending to already: the others take other platforms'
+        scores first, so one slow LMS holds up only its own."""
+        most = max(1, self.senders // 2)
+        return frozenset(issuer for issuer, sending in self._sending.items() if sending >= most)
+
     def delay(self, tries: int) -> float:
         """Seconds before try ``tries + 1``: doubling from ``first`` up to ``most``, a little spread so
         that rows failed together do not all come back at once."""
@@ -60,7 +69,7 @@ class Outbox:
     async def _send_all(self) -> None:
         while True:
             try:
-                row = await asyncio.to_thread(self.records.claim, datetime.now(UTC), LEASE)
+                row = await asyncio.to_thread(self.records.claim, datetime.now(UTC), LEASE, self.busy())
             except StoreUnavailable as problem:
                 log.warning("LTI outbox: %s (%s)", problem, problem.detail)
                 row = None
@@ -69,11 +78,14 @@ class Outbox:
                     await asyncio.wait_for(self._wake.wait(), self.idle)
                 self._wake.clear()
                 continue
+            self._sending[row.issuer] += 1
             try:
                 await self._send(row)
             except Exception:  # noqa: BLE001 - a sender that ends sends nothing more, for any platform
                 log.exception("LTI outbox: sending score %d failed in gdgrade itself; its lease will run out "
                               "and it is tried again", row.id)
+            finally:
+                self._sending[row.issuer] -= 1
 
     async def _send(self, row: Outgoing) -> None:
         try:

@@ -164,16 +164,18 @@ class LtiRecords:
                                 "AND lineitem = ?", activity.issuer, activity.client_id, activity.lineitem)
         return frozenset(row[0] for row in rows)
 
-    def claim(self, now: datetime, lease: timedelta) -> Outgoing | None:
+    def claim(self, now: datetime, lease: timedelta, busy: frozenset[str] = frozenset()) -> Outgoing | None:
         """The next score due, leased to the caller until ``now + lease``: the oldest unsent row of a
-        student and line item whose earlier rows are all sent, not leased to another worker."""
+        student and line item whose earlier rows are all sent, not leased to another worker, and not
+        for a platform in ``busy`` (those the caller's senders are busy with already)."""
         time = self._dialect.time_in
+        skipped = "".join(" AND o.issuer <> ?" for _ in busy)
         with self._pool.session(self._dialect.begin_write, SENDING) as session:
             rows = session.rows(
                 f"SELECT {OUTBOX} FROM lti_outbox AS o WHERE o.sent IS NULL AND o.due <= ? "
-                "AND (o.lease IS NULL OR o.lease <= ?) AND NOT EXISTS (SELECT 1 FROM lti_outbox AS p WHERE "
-                "p.lineitem = o.lineitem AND p.user_id = o.user_id AND p.sent IS NULL AND p.id < o.id) "
-                f"ORDER BY o.due, o.id LIMIT 1{self._dialect.claim_rows}", time(now), time(now))
+                f"AND (o.lease IS NULL OR o.lease <= ?){skipped} AND NOT EXISTS (SELECT 1 FROM lti_outbox AS p "
+                "WHERE p.lineitem = o.lineitem AND p.user_id = o.user_id AND p.sent IS NULL AND p.id < o.id) "
+                f"ORDER BY o.due, o.id LIMIT 1{self._dialect.claim_rows}", time(now), time(now), *sorted(busy))
             if not rows:
                 return None
             session.rows("UPDATE lti_outbox SET lease = ?, tries = tries + 1 WHERE id = ?", time(now + lease),

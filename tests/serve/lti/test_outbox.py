@@ -187,3 +187,48 @@ def test_a_score_tried_a_thousand_times_waits_the_longest_wait_and_the_senders_g
 
     outbox = Outbox(None, None, first=1.0, most=300.0)  # type: ignore[arg-type]
     assert all(240 <= outbox.delay(tries) <= 300 for tries in (10, 1025, 1030, 10**9))
+
+
+def test_a_slow_platform_takes_half_the_senders_and_the_others_go_on(tmp_path, reports):
+    """Four senders took the four oldest rows, all for one slow LMS, and every other platform's scores
+    waited behind them. Half the senders at most now go to one platform: here the slow one's sends
+    hold until the other platform's score is through, which they would wait for forever otherwise."""
+    import asyncio
+
+    from grader.serve.lti.outbox import Outbox
+    from tests.serve.store.test_lti import submit
+
+    slow, quick = "https://slow.example", "https://quick.example"
+
+    class Scores:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+            self.through = asyncio.Event()
+
+        async def send(self, row) -> None:
+            if row.issuer == slow:
+                await asyncio.wait_for(self.through.wait(), 120)
+            else:
+                self.through.set()
+            self.sent.append(row.subject)
+
+        async def close(self) -> None:
+            pass
+
+    async def scenario(store) -> list[str]:
+        scores = Scores()
+        outbox = Outbox(store.lti, scores, senders=4, idle=0.01)  # type: ignore[arg-type]
+        outbox.start()
+        for _ in range(12000):  # bounded: until all five went
+            if len(scores.sent) == 5:
+                break
+            await asyncio.sleep(0.01)
+        await outbox.stop()
+        return scores.sent
+
+    with open_store(str(tmp_path / "attempts.db")) as store:
+        for minute in range(4):
+            submit(store, reports, f"s{minute}", "correct_dot", minute, lineitem=f"{slow}/items/1", issuer=slow)
+        submit(store, reports, "q", "correct_dot", 9, lineitem=f"{quick}/items/1", issuer=quick)
+        sent = asyncio.run(scenario(store))
+    assert sent[0] == "q" and sorted(sent[1:]) == ["s0", "s1", "s2", "s3"]

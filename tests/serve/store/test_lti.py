@@ -8,23 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from grader import intake
 from grader.serve.store import Attempt, open_store
 from grader.serve.store.lti import Passback
-from tests.conftest import SUBMISSIONS
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=3)
 ITEM = "https://lms.example/lineitems/7"
-
-
-@pytest.fixture(scope="module")
-def reports(fork_grader):
-    """A full-marks report and a partial one."""
-    found = {name: next(fork_grader.grade([intake.one(SUBMISSIONS / name / "gradient.py", "gradient.py")]))
-             for name in ("correct_dot", "error_reversed")}
-    assert found["correct_dot"].score == 5 and 0 < found["error_reversed"].score < 5
-    return found
 
 
 def submit(store, reports, user: str, which: str, minute: int, policy="best", lineitem=ITEM,
