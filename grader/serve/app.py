@@ -374,7 +374,8 @@ class _Page:
         if store is not None:
             await asyncio.to_thread(store.record, Attempt(
                 user=who.user, name=who.name, quiz=quiz.name, kind=kind,
-                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report), passback)
+                at=datetime.datetime.now(datetime.UTC), source=body.source, report=report, launch=session.launch),
+                passback)
             if options.lti is not None:
                 options.lti.poke()
         elif kind == "submit" and report.full_marks:
@@ -569,11 +570,10 @@ def _class_routes(app: FastAPI, page: _Page) -> None:
         the class page's figures over each student's last submit."""
         quiz = one.quiz
         rows = await asyncio.to_thread(store.students, quiz.name) if store is not None else []
-        if session.grant is None and store is not None:  # an LMS's instructor: their activity's students only
+        if session.grant is None and store is not None:  # an LMS's instructor: what was made in their activity
             launch = await asyncio.to_thread(store.lti.launch, session.launch) if session.launch else None
             activity = launch.activity if launch is not None else None
-            mates = await asyncio.to_thread(store.lti.classmates, activity) if activity else frozenset()
-            rows = [row for row in rows if row.user in mates]
+            rows = await asyncio.to_thread(store.students, quiz.name, activity) if activity else []
         tally = Tally(quiz)
         for row in rows:
             if row.last_report is not None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grader.report import Report
-from grader.serve.store.lti import LtiRecords, Passback, enqueue
+from grader.serve.store.lti import Activity, LtiRecords, Passback, enqueue
 from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
 
@@ -63,10 +63,10 @@ class Store:
         with self._pool.session(self._dialect.begin_write, SAVING) as session:
             ((number,),) = session.rows(
                 "INSERT INTO attempts (user_id, name, quiz, kind, at, source, source_bytes, report, score, max_score, "
-                "full_marks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "full_marks, launch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 attempt.user, attempt.name, attempt.quiz, attempt.kind, self._dialect.time_in(attempt.at), source,
                 len(source), attempt.report.model_dump_json(), attempt.score, attempt.max_score,
-                attempt.report.full_marks)
+                attempt.report.full_marks, attempt.launch)
             if passback is not None:
                 enqueue(session, self._dialect, int(number), attempt, passback)
         return int(number)
@@ -109,8 +109,15 @@ class Store:
                                 "ORDER BY at DESC, id DESC LIMIT ?", user, quiz, limit)
         return [self._recorded(row) for row in rows]
 
-    def students(self, quiz: str) -> list[StudentSummary]:
-        """Each student who tried ``quiz``, by user: counts, best and last scores, their last submit's report."""
+    def students(self, quiz: str, activity: Activity | None = None) -> list[StudentSummary]:
+        """Each student who tried ``quiz``, by user: counts, best and last scores, their last submit's report;
+        only what was made in ``activity`` (launched from that LMS column), when one is given."""
+        within: str = ""
+        scope: tuple[str, ...] = ()
+        if activity is not None:
+            within = (" AND launch_id IN (SELECT id FROM lti_launches WHERE lineitem = ? AND issuer = ? AND "
+                      "client_id = ?)")
+            scope = (activity.lineitem, activity.issuer, activity.client_id)
         with self._pool.session(self._dialect.begin_read, READING) as session:
             rows = session.rows(
                 "SELECT user_id, COUNT(*), SUM(CASE WHEN kind = 'submit' THEN 1 ELSE 0 END), "
@@ -120,7 +127,7 @@ class Store:
                 "FROM (SELECT id, user_id, name, kind, at, score, "
                 "ROW_NUMBER() OVER (PARTITION BY user_id, kind ORDER BY at DESC, id DESC) AS recent, "
                 "ROW_NUMBER() OVER (PARTITION BY user_id, name IS NULL ORDER BY at DESC, id DESC) AS recent_name "
-                "FROM attempts WHERE quiz = ?) AS ranked GROUP BY user_id", quiz)
+                f"FROM attempts WHERE quiz = ?{within}) AS ranked GROUP BY user_id", quiz, *scope)
             last = {recorded.id: recorded.attempt.report
                     for recorded in self._fetch(session, [row[5] for row in rows if row[5] is not None])}
         summaries = []

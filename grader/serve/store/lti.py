@@ -157,13 +157,6 @@ class LtiRecords:
                                 "return_url, data FROM lti_launches WHERE id = ?", number)
         return Launch(*rows[0]) if rows else None
 
-    def classmates(self, activity: Activity) -> frozenset[str]:
-        """The users launched into ``activity``: the class an instructor launched from there may see."""
-        with self._pool.session(None, LAUNCHING) as session:
-            rows = session.rows("SELECT DISTINCT user_id FROM lti_launches WHERE issuer = ? AND client_id = ? "
-                                "AND lineitem = ?", activity.issuer, activity.client_id, activity.lineitem)
-        return frozenset(row[0] for row in rows)
-
     def claim(self, now: datetime, lease: timedelta, busy: frozenset[str] = frozenset()) -> Outgoing | None:
         """The next score due, leased to the caller until ``now + lease``: the oldest unsent row of a
         student and line item whose earlier rows are all sent, not leased to another worker, and not

@@ -30,6 +30,8 @@ class Attempt:
     at: datetime
     source: str
     report: Report = field(repr=False)
+    launch: str | None = None
+    """The LMS launch it was made in (``Launch.id``), when the page was opened from an LMS."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("run", "submit"):

@@ -73,10 +73,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lti_outbox_due ON lti_outbox (sent, due)",
     ),
     (  # 3. lti_logins keeps the states launches took (by age, to drop old ones); a launch is found by
-       # its user and activity (to reuse it) and an activity's class by its line item.
+       # its user and activity (to reuse it) and an activity's class by its line item; an attempt
+       # names the launch it was made in, so an activity's instructor sees the attempts made there.
         "CREATE INDEX lti_logins_by_age ON lti_logins (created)",
         "CREATE INDEX lti_launches_by_user ON lti_launches (user_id, lineitem)",
         "CREATE INDEX lti_launches_by_activity ON lti_launches (lineitem, issuer, client_id)",
+        "ALTER TABLE attempts ADD COLUMN launch_id TEXT",  # the LMS launch (so the activity) it was made in
     ),
 )
 

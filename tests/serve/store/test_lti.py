@@ -193,25 +193,29 @@ def test_a_row_that_breaks_the_sender_is_tried_later_and_the_others_still_go(tmp
         assert [row.subject for row in broken] == ["mallory"]  # kept, for a later try
 
 
-def test_an_activitys_class_is_who_launched_into_its_line_item(store_url):
-    """An instructor launched from one course's activity sees its students, never another course's
-    (the hostile review saw a teacher of course B read course A's class and code)."""
-    from grader.serve.store.lti import Launch
+def test_an_activitys_class_is_what_was_made_in_it(store_url, reports):
+    """An instructor launched from one course's activity sees what was made there: never another
+    course's students (a teacher of course B once read course A's class and code), nor what a student
+    of both made in the other course (the second review saw course A's attempts in course B's view)."""
+    from grader.serve.store.lti import Activity, Launch
 
-    def launch(number: str, user: str, lineitem: str | None, issuer: str = "https://lms.example") -> Launch:
-        return Launch(id=number, user=user, issuer=issuer, client_id="c", deployment_id="d", subject=user,
-                      quiz="gradient_descent", lineitem=lineitem)
+    def launch(number: str, user: str, lineitem: str, issuer: str = "https://lms.example") -> str:
+        return store.lti.add_launch(Launch(id=number, user=user, issuer=issuer, client_id="c", deployment_id="d",
+                                           subject=user, quiz="gradient_descent", lineitem=lineitem), NOW)
+
+    def attempt(user: str, launched: str | None, which: str = "correct_dot") -> None:
+        store.record(Attempt(user=user, name=user, quiz="gradient_descent", kind="submit", at=NOW, source="# f\n",
+                             report=reports[which], launch=launched))
 
     with open_store(store_url) as store:
-        for number, user, lineitem, issuer in [("1", "lti:a|ana", ITEM, "https://lms.example"),
-                                               ("2", "lti:a|bo", ITEM, "https://lms.example"),
-                                               ("3", "lti:a|cy", ITEM + "0", "https://lms.example"),
-                                               ("4", "lti:b|dee", ITEM, "https://other.example")]:
-            store.lti.add_launch(launch(number, user, lineitem, issuer), NOW)
-        teacher = launch("5", "lti:a|prof", ITEM)
-        store.lti.add_launch(teacher, NOW)
-        assert store.lti.classmates(teacher.activity) == {"lti:a|ana", "lti:a|bo", "lti:a|prof"}
-        assert launch("6", "lti:a|prof", None).activity is None  # no line item: no class to see
+        attempt("lti:a|ana", launch("1", "lti:a|ana", ITEM))
+        attempt("lti:a|bo", launch("2", "lti:a|bo", ITEM + "0"), "error_reversed")  # course A only
+        attempt("lti:a|ana", launch("3", "lti:a|ana", ITEM + "0"), "error_reversed")  # ana in both courses
+        attempt("lti:b|dee", launch("4", "lti:b|dee", ITEM, "https://other.example"))  # same URL, another LMS
+        attempt("proxy:eve", None)  # not from an LMS at all
+        seen = store.students("gradient_descent", Activity("https://lms.example", "c", ITEM))
+        assert [(row.user, row.submits, row.best_score) for row in seen] == [("lti:a|ana", 1, 5.0)]
+        assert len(store.students("gradient_descent")) == 4  # the server's own instructors see everyone
 
 
 def test_an_activitys_scores_are_its_platforms_not_another_naming_the_same_line_item(store_url, reports):
