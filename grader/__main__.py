@@ -21,7 +21,7 @@ def main() -> None:
         from grader.sandbox import launch
 
         launch.early()
-    from grader.cli import main as cli_main
+    from grader.entry import main as cli_main
 
     cli_main()
 
