@@ -18,6 +18,9 @@ about 1% of a batch's CPU) and in every child (``sandbox.launch.SAFE_ENVIRONMENT
 
 for _variable, _value in ONE_THREAD.items():
     os.environ.setdefault(_variable, _value)
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+"""No pydantic plugin (a tracer installed beside gdgrade) is handed the untrusted values the grader validates;
+and none is looked for, which would read every installed distribution's metadata before the first check."""
 
 __version__ = "0.1.0"
 
