@@ -11,6 +11,7 @@ import ast
 import io
 import re
 import tokenize
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,15 +54,26 @@ class Idiom:
     """The name the statement holding it assigns (``x_col = x.T``: x_col), if one."""
 
 
-def _idioms(tree: ast.Module) -> Iterator[Idiom]:
+_MENTIONS_IDIOM = re.compile(r"\bT\b|\breshape\b")
+"""An ASCII file without these words has no idiom: its tree need not be walked for them."""
+
+
+def _idioms(text: str, tree: ast.Module) -> Iterator[Idiom]:
     """Every fixed reshape and transpose of a plain name in the file, with the name its statement
-    assigns (a step may read it through that name)."""
-    assigned = {id(node): statement.targets[0].id for statement in ast.walk(tree)
-                if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
-                for node in ast.walk(statement.value)}
-    for node in ast.walk(tree):
+    assigns (a step may read it through that name). One walk of the tree, in ``ast.walk``'s order;
+    none when the text cannot hold one (most files: identifiers are ASCII there, and written out)."""
+    if text.isascii() and not _MENTIONS_IDIOM.search(text):
+        return
+    todo: deque[tuple[ast.AST, str]] = deque([(tree, "")])
+    while todo:
+        node, assigned = todo.popleft()
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            todo.extend((child, node.targets[0].id if child is node.value else assigned)
+                        for child in ast.iter_child_nodes(node))
+        else:
+            todo.extend((child, assigned) for child in ast.iter_child_nodes(node))
         if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
-            yield Idiom("transpose", node.lineno, node.value.id, ast.unparse(node), "", assigned.get(id(node), ""))
+            yield Idiom("transpose", node.lineno, node.value.id, ast.unparse(node), "", assigned)
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "reshape"
                 and isinstance(node.func.value, ast.Name) and not node.keywords):
             continue
@@ -71,7 +83,7 @@ def _idioms(tree: ast.Module) -> Iterator[Idiom]:
             largest = numbers.index(max(numbers))
             fitted = ", ".join("-1" if index == largest else str(number) for index, number in enumerate(numbers))
             yield Idiom("fixed_reshape", node.lineno, node.func.value.id, ast.unparse(node),
-                        f"{node.func.value.id}.reshape({fitted})", assigned.get(id(node), ""))
+                        f"{node.func.value.id}.reshape({fitted})", assigned)
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,7 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
     return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
-                  tuple(_idioms(tree)))
+                  tuple(_idioms(text, tree)))
 
 
 _CELL = re.compile(r"^# %% cell \d+$", re.MULTILINE)
