@@ -335,11 +335,10 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
         failing = next(details[index] for index in judged if not details[index].passed)
         failed_case = failing.case
         shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
-        mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
+        mistake, found = diagnose.explained(context, step, judged, shows_work)
         if mistake is not None:
             mistake_name, hint = mistake.name, mistake.hint
-        diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
-                                         [index for index in judged if not details[index].passed])
+        diagnosis = diagnose.with_idioms(context, step, found, [index for index in judged if not details[index].passed])
         message = wrong_message(step.name, failing.case, failing.problem or "", mistake_name)
     passed = outcome in PASSING
     return Check(

@@ -10,6 +10,7 @@ catalogue; judging (``grader.compare``) does not change.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -21,6 +22,54 @@ from grader.protocol import Numeric
 from grader.quiz import Mistake, Step, TooLarge, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
 from grader.text import names
+
+EXPLAINED_KEPT = 4096
+"""Distinct wrong values whose explanation a batch keeps (each a digest and a small result)."""
+
+
+def explained(context: Context, step: Step, judged: Sequence[int],
+              shows_work: bool) -> tuple[Mistake | None, Diagnosis | None]:
+    """The known mistake a wrong value matches and why it is wrong (``matching_mistake`` and
+    ``diagnose``), searched for once per distinct wrong value on the batch's cases: a class's
+    students make the same mistakes, and the search is most of the cost of grading a wrong step.
+
+    Found again by a digest of everything the search reads: the step's values in the judged cases,
+    the student's own values upstream of it, the givens they changed, the names their statement reads."""
+    key = _wrong_value(context, step, judged, shows_work)
+    reference = context.reference
+    with reference.explained_lock:
+        found = reference.explained.pop(key, None)
+    if found is None:
+        mistake = matching_mistake(context, step, judged, raised=False) if shows_work else None
+        found = (mistake, diagnose(context, step, judged, mistake, shows_work))
+    with reference.explained_lock:
+        reference.explained[key] = found
+        while len(reference.explained) > EXPLAINED_KEPT:
+            reference.explained.popitem(last=False)
+    return found  # type: ignore[return-value]
+
+
+def _wrong_value(context: Context, step: Step, judged: Sequence[int], shows_work: bool) -> bytes:
+    """A digest of what explaining ``step``'s wrong value reads, each part length-prefixed."""
+    digest = hashlib.blake2b(digest_size=16)
+
+    def feed(part: bytes) -> None:
+        digest.update(len(part).to_bytes(8, "little") + part)
+
+    upstream = context.quiz.variables[:context.quiz.variables.index(step.name)]
+    feed(repr((step.name, shows_work, sorted(context.facts.names_used.get(step.name, ())), list(judged))).encode())
+    for index in judged:
+        value = context.value(step.name, index)
+        feed(b"-" if value is None else value.model_dump_json().encode())
+        own = context.own[index]
+        for name in upstream:
+            array = None if own is None else own.get(name)
+            feed(b"-" if not isinstance(array, np.ndarray) else repr((array.dtype.str, array.shape)).encode())
+            feed(b"" if not isinstance(array, np.ndarray) else array.tobytes())
+    for name, array in sorted(context.changed_givens.items()):
+        feed(name.encode())
+        feed(b"-" if array is None else repr((array.dtype.str, array.shape)).encode() + array.tobytes())
+    return digest.digest()
 
 
 def matching_mistake(context: Context, step: Step, judged: Sequence[int], raised: bool) -> Mistake | None:

@@ -7,7 +7,9 @@ turned into arrays only when a step needs them.
 
 from __future__ import annotations
 
+import collections
 import functools
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -99,6 +101,9 @@ class Reference:
         largest = max((array.size for solved in self.arrays for array in solved.values()), default=1)
         self.usable_size = max(64, 4 * largest)
         """Student values larger than this are compared, never computed with: no right upstream value is."""
+        self.explained: collections.OrderedDict[bytes, tuple[object, object]] = collections.OrderedDict()
+        """What ``grader.diagnose`` found for each distinct wrong value graded on these cases, most recent last."""
+        self.explained_lock = threading.Lock()
 
 
 
