@@ -6,6 +6,7 @@ the hostile suite runs contained, in test_adversarial.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from grader.grade import Settings
@@ -130,3 +131,13 @@ def test_a_frame_stopped_where_python_gives_no_line_still_names_one():
     stopped = SimpleNamespace(tb_lineno=None, tb_lasti=2 * lineless, tb_frame=SimpleNamespace(f_code=code))
     assert _line(stopped) == before and isinstance(before, int)
     assert _line(SimpleNamespace(tb_lineno=3, tb_lasti=0, tb_frame=SimpleNamespace(f_code=code))) == 3
+
+
+def test_the_environment_is_the_safe_one_with_home_in_the_scratch(graders, path, quiz, tmp_path):
+    from grader.sandbox.launch import SAFE_ENVIRONMENT
+
+    code = solution(quiz) + "import json, os\nprint(json.dumps([dict(os.environ), os.getcwd()]))\n"
+    report = run(graders, path, tmp_path, code)
+    environment, here = json.loads(report.stdout.splitlines()[-1])
+    assert environment["HOME"] == here
+    assert environment == {**SAFE_ENVIRONMENT, "HOME": environment["HOME"], "TMPDIR": environment["HOME"]}

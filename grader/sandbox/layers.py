@@ -64,6 +64,9 @@ class Plan:
     """The namespaces the fork server entered, which every child shares (pid, net, ipc)."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Layers that cannot be applied here, and why."""
+    settled_environment: bool = False
+    """The server's environment is already each forked child's (home and temporary folder the scratch);
+    never so in a spawned child, which is not a copy of the server (``portable`` leaves it out)."""
 
     def portable(self) -> dict[str, Any]:
         """The plan as plain data for a spawned child, which inherits the ruleset fd and the namespaces."""
@@ -127,12 +130,20 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
                                             f"{landlock.MINIMUM_ABI} or newer is needed")
     if plan.root is None:
         _without_root(plan, slots, plan.unavailable.get("filesystem", "no private mount namespace"))
+    else:  # every child's home is its scratch, at one path: the environment is settled here, not per child
+        scrub_environment(_home(mounts.SCRATCH))
+        plan.settled_environment = True
     return plan
+
+
+def _home(folder: str) -> dict[str, str]:
+    return {"HOME": folder, "TMPDIR": folder}
 
 
 def _without_root(plan: Plan, slots: int, why: str) -> None:
     """Give up the private root: a host scratch folder per slot, and Landlock's prepared ruleset."""
     plan.root = None
+    plan.settled_environment = False
     plan.unavailable["filesystem"] = why
     plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
     if "landlock" not in plan.unavailable:
@@ -270,7 +281,8 @@ def enter(plan: Plan, limits: dict[str, Any], slot: int, keep: tuple[int, ...]) 
                                                  int(limits["scratch_files"]), uid))
     else:
         os.chdir(cleanup.slot_folder(plan.scratch_root or "/nonexistent", slot))
-    scrub_environment({"HOME": os.getcwd(), "TMPDIR": os.getcwd()})
+    if not (plan.settled_environment and "filesystem" in applied):
+        scrub_environment(_home(os.getcwd()))
     applied.append("environment")
     layer("rlimits", lambda: _apply_rlimits(limits))
     layer("unprivileged", lambda: _drop_privileges(uid))
