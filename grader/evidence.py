@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,10 +84,16 @@ class Expected:
     values: tuple[float, ...]
     plain: object
     """The value as JSON data (a float or nested lists), for the report."""
+    exact_relative: float | None = None
+    """A student's value equal to this one, number for number, has this relative error (0.0; None when
+    every number is 0, where none is defined); and none is equal when a number is not finite."""
+    finite: bool = True
 
     @classmethod
     def of(cls, array: np.ndarray) -> Expected:
-        return cls(array, tuple(array.shape), tuple(array.ravel().tolist()), array.tolist())
+        values = tuple(array.ravel().tolist())
+        return cls(array, tuple(array.shape), values, array.tolist(), 0.0 if any(values) else None,
+                   all(map(math.isfinite, values)))
 
 
 class Reference:
