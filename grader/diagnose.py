@@ -9,6 +9,7 @@ catalogue; judging (``grader.compare``) does not change.
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
 import math
@@ -18,7 +19,7 @@ import numpy as np
 
 from grader import explain, nearby
 from grader.evidence import Context, as_array, describe_shape, extra_axes
-from grader.protocol import Numeric
+from grader.protocol import Numeric, StudentValue
 from grader.quiz import Mistake, Step, TooLarge, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
 from grader.text import names
@@ -50,26 +51,35 @@ def explained(context: Context, step: Step, judged: Sequence[int],
 
 
 def _wrong_value(context: Context, step: Step, judged: Sequence[int], shows_work: bool) -> bytes:
-    """A digest of what explaining ``step``'s wrong value reads, each part length-prefixed."""
+    """A digest of what explaining ``step``'s wrong value reads, from the run's own validated values:
+    the step's and those upstream of it in each judged case, and the givens' (every part delimited)."""
     digest = hashlib.blake2b(digest_size=16)
-
-    def feed(part: bytes) -> None:
-        digest.update(len(part).to_bytes(8, "little") + part)
-
-    upstream = context.quiz.variables[:context.quiz.variables.index(step.name)]
-    feed(repr((step.name, shows_work, sorted(context.facts.names_used.get(step.name, ())), list(judged))).encode())
+    upstream = context.quiz.variables[:context.quiz.variables.index(step.name) + 1]
+    _feed(digest, (step.name, shows_work, sorted(context.facts.names_used.get(step.name, ())), list(judged)))
     for index in judged:
-        value = context.value(step.name, index)
-        feed(b"-" if value is None else value.model_dump_json().encode())
-        own = context.own[index]
-        for name in upstream:
-            array = None if own is None else own.get(name)
-            feed(b"-" if not isinstance(array, np.ndarray) else repr((array.dtype.str, array.shape)).encode())
-            feed(b"" if not isinstance(array, np.ndarray) else array.tobytes())
-    for name, array in sorted(context.changed_givens.items()):
-        feed(name.encode())
-        feed(b"-" if array is None else repr((array.dtype.str, array.shape)).encode() + array.tobytes())
+        run = context.runs[index]
+        for name in () if run is None else upstream:
+            _feed_value(digest, run.values[name])  # type: ignore[union-attr]
+        _feed(digest, run is None)
+    for name in sorted(context.facts.given):
+        _feed(digest, name)
+        _feed_value(digest, context.facts.given[name])
     return digest.digest()
+
+
+def _feed(digest: hashlib.blake2b, part: object) -> None:
+    text = repr(part).encode()
+    digest.update(len(text).to_bytes(8, "little") + text)
+
+
+def _feed_value(digest: hashlib.blake2b, value: StudentValue) -> None:
+    if not isinstance(value, Numeric):
+        _feed(digest, (value.kind, getattr(value, "type", None)))
+        return
+    numbers = value.values
+    _feed(digest, (value.kind, value.type, value.dtype, value.shape, None if numbers is None else len(numbers)))
+    if numbers:
+        digest.update(array.array("d", numbers).tobytes())
 
 
 def matching_mistake(context: Context, step: Step, judged: Sequence[int], raised: bool) -> Mistake | None:
