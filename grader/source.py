@@ -12,7 +12,7 @@ import io
 import re
 import tokenize
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 NUMPY_CONSTRUCTORS = frozenset({"array", "asarray", "float64", "float32", "float_"})
@@ -263,8 +263,7 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         # the value if known, else the statement; each node once: ``(h, h, ..., h) = 0`` or ``h = h = ... = v``
         # binds a name many times to one node, and walking it once per binding would be quadratic
         read = {id(part): part for part in (binding[1] if binding[2] is None else binding[2] for binding in computing)}
-        names_used[name] = frozenset(node.id for part in read.values() for node in ast.walk(part)
-                                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+        names_used[name] = _names_read(read.values())
         if computing and not at_top:
             functions[name] = str(computing[-1][3])
         values = {id(value): value for _, _, value, _ in computing}
@@ -273,6 +272,26 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
     defined = frozenset(_definitions(tree.body))
     return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
                   tuple(_idioms(text, tree)))
+
+
+def _names_read(parts: Iterable[ast.AST]) -> frozenset[str]:
+    """The names read anywhere in ``parts`` (``a * b``: a and b). What ``ast.walk`` would find, without
+    its generators of fields: it runs over every computing statement of every file of a batch."""
+    names: set[str] = set()
+    stack = list(parts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                stack += [item for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return frozenset(names)
 
 
 _CELL = re.compile(r"^# %% cell \d+$", re.MULTILINE)

@@ -160,3 +160,13 @@ def test_idioms_are_read_in_one_walk_as_walking_each_assignment_found_them(text)
 def test_a_transpose_written_in_other_letters_is_still_read():
     (idiom,) = analyse("import numpy as np\nx = 1\ny = x.Ｔ\n".encode(), "gradient.py", ()).idioms
     assert (idiom.kind, idiom.name, idiom.assigned) == ("transpose", "x", "y")
+
+
+@pytest.mark.parametrize("text", [IDIOMS, *(path.read_text() for path in sorted(SAMPLES.glob("*/*/*.py"))
+                                            if path.parent.name != "syntax_error")])
+def test_the_names_a_statement_reads_are_those_a_walk_of_it_finds(text):
+    from grader.source import _names_read
+
+    for statement in ast.walk(ast.parse(text)):
+        assert _names_read([statement]) == {node.id for node in ast.walk(statement)
+                                            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
