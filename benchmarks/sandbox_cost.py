@@ -51,7 +51,8 @@ def once(plan: layers.Plan | None, read: int, write: int) -> tuple[float, float,
 
 def measure_all(count: int, namespaces: str, problem: str | None) -> None:
     began = time.perf_counter()
-    full = layers.prepare(False, 1, namespaces, problem)
+    full = layers.prepare(namespaces, problem)
+    layers.fit(full, False, 1)
     print(f"prepare, once per fork server (private root, seccomp program, Landlock rules): "
           f"{(time.perf_counter() - began) * 1000:.1f} ms")
     print(f"layers available: {', '.join(layer for layer in layers.LAYERS if layer not in full.unavailable)}")

@@ -98,15 +98,16 @@ def _seccomp_missing() -> str | None:
     return None
 
 
-def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | None) -> Plan:
-    """In the fork server, once: the private root, the seccomp program and the Landlock ruleset.
+def prepare(namespaces: str, namespace_problem: str | None) -> Plan:
+    """In the fork server, once, before it knows the batch: the private root, the seccomp program,
+    what Landlock offers (none of it depends on the batch, so it is done while the grader starts).
 
     ``namespaces`` are those the launcher entered (``namespace_problem`` says why not, if not).
-    Without a private root, a scratch folder per slot is made on the host instead.
+    ``fit`` completes the plan for the batch.
     """
     scrub_environment({})
     # Root inside a user namespace maps no other uid: only the real root can drop children to theirs.
-    plan = Plan(strict=strict, drop_to_uid=os.geteuid() == 0 and "user" not in namespaces.split(),
+    plan = Plan(strict=False, drop_to_uid=os.geteuid() == 0 and "user" not in namespaces.split(),
                 namespaces=namespaces)
     if sys.platform != "linux":
         plan.unavailable = {layer: f"not available on {sys.platform}" for layer in LAYERS[2:] if layer != "rlimits"}
@@ -128,12 +129,18 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
         if version < landlock.MINIMUM_ABI:
             plan.unavailable["landlock"] = (f"the kernel offers Landlock ABI {version}; "
                                             f"{landlock.MINIMUM_ABI} or newer is needed")
-    if plan.root is None:
-        _without_root(plan, slots, plan.unavailable.get("filesystem", "no private mount namespace"))
-    else:  # every child's home is its scratch, at one path: the environment is settled here, not per child
+    if plan.root is not None:  # every child's home is its scratch, at one path: the environment is settled here
         scrub_environment(_home(mounts.SCRATCH))
         plan.settled_environment = True
     return plan
+
+
+def fit(plan: Plan, strict: bool, slots: int) -> None:
+    """The plan for a batch of ``slots`` children at once: without a private root, a scratch folder
+    per slot is made on the host instead."""
+    plan.strict = strict
+    if plan.root is None:
+        _without_root(plan, slots, plan.unavailable.get("filesystem", "no private mount namespace"))
 
 
 def _home(folder: str) -> dict[str, str]:
