@@ -25,6 +25,7 @@ from grader.formats import github, gradebook, gradescope, lms, render
 from grader.formats.lms.feedback import LAYOUTS as FEEDBACK_LAYOUTS
 from grader.formats.summary import LmsImport, Summary
 from grader.grade import Grader, Settings, content_digest
+from grader.intake import layouts
 from grader.options import (
     DEFAULT_QUIZ,
     QUIZ_HELP,
@@ -160,7 +161,7 @@ def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @replace_option
 @click.option("--shard", "shard_spec", default=None, metavar="K/N",
               help="Grade only shard K of N (a deterministic split; needs --seed); combine shards with gdgrade merge.")
-@click.option("--layout", type=click.Choice(intake.LAYOUT_NAMES), default="auto", show_default=True,
+@click.option("--layout", type=click.Choice(layouts.CHOICES), default="auto", show_default=True,
               help="How downloads name students' files: auto recognises each LMS's, plain reads folders as students.")
 @click.option("--attempts", type=click.Choice(["latest", "all"]), default="latest", show_default=True,
               help="Grade each student's latest attempt in a download, or every attempt (the import takes the best).")

@@ -34,7 +34,8 @@ def test_an_unknown_command_is_one_line_with_the_commands_it_may_mean():
     assert result.stderr == "gdgrade: error: No such command 'chek'. (Did you mean one of: 'check', 'schema'?)\n"
 
 
-LOADED = ("import json, sys\nfrom grader.entry import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+LOADED = ("import json, sys\nfrom grader.entry import main\n"
+          "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
           "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
 """``gdgrade`` that says, as it ends, every module it imported."""
 
@@ -48,8 +49,8 @@ def test_a_check_imports_nothing_a_batch_the_page_or_a_quiz_author_needs():
     modules = loaded("check", str(SUBMISSIONS / "correct_dot" / "gradient.py"))
     assert {"grader.selfcheck", "grader.grade", "grader.formats.render"} <= modules
     batch = {"grader.cli", "grader.formats.gradebook", "grader.formats.html", "grader.formats.junit",
-             "grader.formats.lms", "grader.formats.summary", "grader.quizcheck",
-             "grader.adjust", "grader.shard", "grader.serve"}
+             "grader.formats.lms", "grader.formats.summary", "grader.intake.archive", "grader.intake.layouts",
+             "grader.quizcheck", "grader.adjust", "grader.shard", "grader.serve"}
     assert not batch & modules
 
 
