@@ -5,7 +5,7 @@ Reading the modules top-down follows a submission through the grader:
 in a fresh child of a fork server that holds no student data, ``protocol``
 validates what comes back, ``compare`` decides each variable's outcome against
 the quiz (``quiz``, definitions in ``reference``), ``report`` is the result,
-``grade`` ties the flow together; ``formats`` write it out, and ``cli`` is the
+``grade`` ties the flow together; ``formats`` write it out, and ``entry`` is the
 command line.
 """
 
@@ -18,6 +18,9 @@ about 1% of a batch's CPU) and in every child (``sandbox.launch.SAFE_ENVIRONMENT
 
 for _variable, _value in ONE_THREAD.items():
     os.environ.setdefault(_variable, _value)
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+"""No pydantic plugin (a tracer installed beside gdgrade) is handed the untrusted values the grader validates;
+and none is looked for, which would read every installed distribution's metadata before the first check."""
 
 __version__ = "0.1.0"
 

@@ -89,7 +89,13 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
                           f"{describe_shape(expected.shape)}, got {describe_shape(value.shape)}", **detail)
     if value.values is None:
         return CaseDetail(passed=False, failure="too_large", problem="too large to compare", **detail)
-    actual = value.values
+    return _numbers(value.values, expected, step, detail)
+
+
+def _numbers(actual: Sequence[float], expected: Expected, step: Step, detail: dict[str, object]) -> CaseDetail:
+    """Compare a value's numbers, of the reference's shape or one it broadcasts to, with the reference's."""
+    if expected.finite and tuple(actual) == expected.values:  # most right values are the reference's, bit for bit
+        return CaseDetail(passed=True, abs_error=0.0, rel_error=expected.exact_relative, **detail)
     differences = [abs(a - e) for a, e in zip(actual, expected.values)]
     largest = max(differences, default=0.0)
     relatives = [d / abs(e) for d, e in zip(differences, expected.values) if e != 0 and math.isfinite(d)]
@@ -362,9 +368,8 @@ def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judg
                         f"{_subject(upstream, 'changes')} between cases: it does not depend on the inputs")
     failing = next(details[index] for index in judged if not details[index].passed)
     shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
-    mistake = diagnose.matching_mistake(context, step, judged, raised=False) if shows_work else None
-    diagnosis = diagnose.with_idioms(context, step, diagnose.diagnose(context, step, judged, mistake, shows_work),
-                                     [index for index in judged if not details[index].passed])
+    mistake, found = diagnose.explained(context, step, judged, shows_work)
+    diagnosis = diagnose.with_idioms(context, step, found, [index for index in judged if not details[index].passed])
     message = wrong_message(step.name, failing.case, failing.problem or "", mistake.name if mistake else None)
     return _Verdict(Outcome.WRONG, message, diagnosis, failing.case, mistake)
 

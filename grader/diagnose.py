@@ -9,7 +9,9 @@ catalogue; judging (``grader.compare``) does not change.
 
 from __future__ import annotations
 
+import array
 import functools
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -17,10 +19,68 @@ import numpy as np
 
 from grader import explain, nearby
 from grader.evidence import Context, as_array, extra_axes
-from grader.protocol import Numeric
+from grader.protocol import Numeric, StudentValue
 from grader.quiz import Mistake, Step, TooLarge, Values, apply, close, expression, parameters
 from grader.report import Diagnosis, case_name, case_phrase
 from grader.text import describe_shape, names
+
+EXPLAINED_KEPT = 4096
+"""Distinct wrong values whose explanation a batch keeps (each a digest and a small result)."""
+
+
+def explained(context: Context, step: Step, judged: Sequence[int],
+              shows_work: bool) -> tuple[Mistake | None, Diagnosis | None]:
+    """The known mistake a wrong value matches and why it is wrong (``matching_mistake`` and
+    ``diagnose``), searched for once per distinct wrong value on the batch's cases: a class's
+    students make the same mistakes, and the search is most of the cost of grading a wrong step.
+
+    Found again by a digest of everything the search reads: the step's values in the judged cases,
+    the student's own values upstream of it, the givens they changed, the names their statement reads."""
+    key = _wrong_value(context, step, judged, shows_work)
+    reference = context.reference
+    with reference.explained_lock:
+        found = reference.explained.pop(key, None)
+    if found is None:
+        mistake = matching_mistake(context, step, judged, raised=False) if shows_work else None
+        found = (mistake, diagnose(context, step, judged, mistake, shows_work))
+    with reference.explained_lock:
+        reference.explained[key] = found
+        while len(reference.explained) > EXPLAINED_KEPT:
+            reference.explained.popitem(last=False)
+    return found
+
+
+def _wrong_value(context: Context, step: Step, judged: Sequence[int], shows_work: bool) -> bytes:
+    """A digest of what explaining ``step``'s wrong value reads, from the run's own validated values:
+    the step's and those upstream of it in each judged case, and the givens' (every part delimited)."""
+    digest = hashlib.blake2b(digest_size=16)
+    upstream = context.quiz.variables[:context.quiz.variables.index(step.name) + 1]
+    _feed(digest, (step.name, shows_work, sorted(context.facts.names_used.get(step.name, ())), list(judged)))
+    for index in judged:
+        run = context.runs[index]
+        if run is not None:
+            for name in upstream:
+                _feed_value(digest, run.values[name])
+        _feed(digest, run is None)
+    for name in sorted(context.facts.given):
+        _feed(digest, name)
+        _feed_value(digest, context.facts.given[name])
+    return digest.digest()
+
+
+def _feed(digest: hashlib.blake2b, part: object) -> None:
+    text = repr(part).encode()
+    digest.update(len(text).to_bytes(8, "little") + text)
+
+
+def _feed_value(digest: hashlib.blake2b, value: StudentValue) -> None:
+    if not isinstance(value, Numeric):
+        _feed(digest, (value.kind, getattr(value, "type", None)))
+        return
+    numbers = value.values
+    _feed(digest, (value.kind, value.type, value.dtype, value.shape, None if numbers is None else len(numbers)))
+    if numbers:
+        digest.update(array.array("d", numbers).tobytes())
 
 
 def matching_mistake(context: Context, step: Step, judged: Sequence[int], raised: bool) -> Mistake | None:

@@ -7,14 +7,18 @@ turned into arrays only when a step needs them.
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from grader.protocol import Missing, Numeric, StudentValue
-from grader.quiz import Inputs, Quiz, Values, apply, close
+from grader.quiz import Inputs, Mistake, Quiz, Values, apply, close
+from grader.report import Diagnosis
 from grader.source import Idiom, place
 
 
@@ -77,10 +81,16 @@ class Expected:
     values: tuple[float, ...]
     plain: object
     """The value as JSON data (a float or nested lists), for the report."""
+    exact_relative: float | None = None
+    """A student's value equal to this one, number for number, has this relative error (0.0; None when
+    every number is 0, where none is defined); and none is equal when a number is not finite."""
+    finite: bool = True
 
     @classmethod
     def of(cls, array: np.ndarray) -> Expected:
-        return cls(array, tuple(array.shape), tuple(array.ravel().tolist()), array.tolist())
+        values = tuple(array.ravel().tolist())
+        return cls(array, tuple(array.shape), values, array.tolist(), 0.0 if any(values) else None,
+                   all(map(math.isfinite, values)))
 
 
 class Reference:
@@ -95,6 +105,10 @@ class Reference:
         largest = max((array.size for solved in self.arrays for array in solved.values()), default=1)
         self.usable_size = max(64, 4 * largest)
         """Student values larger than this are compared, never computed with: no right upstream value is."""
+        self.explained: collections.OrderedDict[bytes, tuple[Mistake | None, Diagnosis | None]] = (
+            collections.OrderedDict())
+        """What ``grader.diagnose`` found for each distinct wrong value graded on these cases, most recent last."""
+        self.explained_lock = threading.Lock()
 
 
 

@@ -24,7 +24,7 @@ Text = Annotated[str, Field(max_length=4000)]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Missing(_Payload):

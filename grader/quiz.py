@@ -86,7 +86,8 @@ def apply(function: Callable[..., object], values: Values) -> np.ndarray:
     anything, when together they span more than ``MAX_WORK`` elements.
     """
     arguments = {name: values[name] for name in parameters(function)}
-    if math.prod(max(1, int(np.size(value))) for value in arguments.values()) > MAX_WORK:
+    if math.prod(max(1, value.size if isinstance(value, np.ndarray) else int(np.size(value)))
+                 for value in arguments.values()) > MAX_WORK:  # an array's own size: np.size is slow to ask
         raise TooLarge(f"the values {', '.join(arguments)} are too large to compute with")
     with np.errstate(all="ignore"):
         result = function(**arguments)

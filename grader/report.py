@@ -76,7 +76,7 @@ STATUS_MEANING = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings", use_enum_values=False, defer_build=True)
 
 
 Failure = Literal["not_run", "not_reached", "missing", "not_a_number", "shape", "nan", "infinity", "too_large",

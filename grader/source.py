@@ -11,7 +11,8 @@ import ast
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 NUMPY_CONSTRUCTORS = frozenset({"array", "asarray", "float64", "float32", "float_"})
@@ -53,15 +54,26 @@ class Idiom:
     """The name the statement holding it assigns (``x_col = x.T``: x_col), if one."""
 
 
-def _idioms(tree: ast.Module) -> Iterator[Idiom]:
+_MENTIONS_IDIOM = re.compile(r"\bT\b|\breshape\b")
+"""An ASCII file without these words has no idiom: its tree need not be walked for them."""
+
+
+def _idioms(text: str, tree: ast.Module) -> Iterator[Idiom]:
     """Every fixed reshape and transpose of a plain name in the file, with the name its statement
-    assigns (a step may read it through that name)."""
-    assigned = {id(node): statement.targets[0].id for statement in ast.walk(tree)
-                if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
-                for node in ast.walk(statement.value)}
-    for node in ast.walk(tree):
+    assigns (a step may read it through that name). One walk of the tree, in ``ast.walk``'s order;
+    none when the text cannot hold one (most files: identifiers are ASCII there, and written out)."""
+    if text.isascii() and not _MENTIONS_IDIOM.search(text):
+        return
+    todo: deque[tuple[ast.AST, str]] = deque([(tree, "")])
+    while todo:
+        node, assigned = todo.popleft()
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            todo.extend((child, node.targets[0].id if child is node.value else assigned)
+                        for child in ast.iter_child_nodes(node))
+        else:
+            todo.extend((child, assigned) for child in ast.iter_child_nodes(node))
         if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
-            yield Idiom("transpose", node.lineno, node.value.id, ast.unparse(node), "", assigned.get(id(node), ""))
+            yield Idiom("transpose", node.lineno, node.value.id, ast.unparse(node), "", assigned)
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "reshape"
                 and isinstance(node.func.value, ast.Name) and not node.keywords):
             continue
@@ -71,7 +83,7 @@ def _idioms(tree: ast.Module) -> Iterator[Idiom]:
             largest = numbers.index(max(numbers))
             fitted = ", ".join("-1" if index == largest else str(number) for index, number in enumerate(numbers))
             yield Idiom("fixed_reshape", node.lineno, node.func.value.id, ast.unparse(node),
-                        f"{node.func.value.id}.reshape({fitted})", assigned.get(id(node), ""))
+                        f"{node.func.value.id}.reshape({fitted})", assigned)
 
 
 @dataclass(frozen=True)
@@ -260,8 +272,7 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         # the value if known, else the statement; each node once: ``(h, h, ..., h) = 0`` or ``h = h = ... = v``
         # binds a name many times to one node, and walking it once per binding would be quadratic
         read = {id(part): part for part in (binding[1] if binding[2] is None else binding[2] for binding in computing)}
-        names_used[name] = frozenset(node.id for part in read.values() for node in ast.walk(part)
-                                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+        names_used[name] = _names_read(read.values())
         if computing and not at_top:
             functions[name] = str(computing[-1][3])
         values = {id(value): value for _, _, value, _ in computing}
@@ -269,7 +280,27 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
             literals.add(name)
     defined = frozenset(_definitions(tree.body))
     return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
-                  tuple(_idioms(tree)))
+                  tuple(_idioms(text, tree)))
+
+
+def _names_read(parts: Iterable[ast.AST]) -> frozenset[str]:
+    """The names read anywhere in ``parts`` (``a * b``: a and b). What ``ast.walk`` would find, without
+    its generators of fields: it runs over every computing statement of every file of a batch."""
+    names: set[str] = set()
+    stack = list(parts)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            continue
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                stack += [item for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return frozenset(names)
 
 
 _CELL = re.compile(r"^# %% cell \d+$", re.MULTILINE)

@@ -188,7 +188,7 @@ def test_a_hidden_case_error_is_shown_at_the_files_own_statement():
 def test_check_the_quiz_page_and_a_notebook_answer_with_the_same_student_view(quiz, monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from grader import cli, jupyter
+    from grader import entry, jupyter
     from tests.serve.test_app import FORGOT, serving
 
     made: list[tuple[audience.Audience, Report]] = []
@@ -207,7 +207,7 @@ def test_check_the_quiz_page_and_a_notebook_answer_with_the_same_student_view(qu
     path = tmp_path / "gradient.py"
     path.write_text(FORGOT)
     made.clear()
-    result = CliRunner().invoke(cli.cli, ["check", str(path), "--hide-hidden-cases", "--feedback", "hints"])
+    result = CliRunner().invoke(entry.cli, ["check", str(path), "--hide-hidden-cases", "--feedback", "hints"])
     assert result.exit_code == 1 and [who for who, _ in made] == [audience.student("hints")]
     assert render.text(made[0][1]) in result.output
     made.clear()

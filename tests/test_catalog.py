@@ -4,6 +4,7 @@ that changes with the quiz's files."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader import catalog
-from grader.cli import main
+from grader.entry import main
 from grader.quiz import QuizError
 from tests.conftest import LINEAR, ROOT, quiz_with
 
@@ -222,7 +223,7 @@ def test_a_shipped_quiz_keeps_its_name_against_an_installed_one(monkeypatch):
         def load(self):
             raise AssertionError("a shipped quiz of this name comes first")
 
-    monkeypatch.setattr(catalog.metadata, "entry_points", lambda group: [Point()])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [Point()])
     listed = [(entry.name, entry.shadowed) for entry in catalog.entries()]
     assert listed == [("backprop", False), ("gradient_descent", False), ("backprop", True)]
     assert catalog.load("backprop").filename == "backprop.py"

@@ -368,3 +368,22 @@ def test_a_shape_that_differs_in_more_than_length_one_axes_still_fails(quiz, cas
                for inputs in cases]
     checks = {c.name: c for c in judge(quiz, cases, student)}
     assert checks["del_w"].outcome is Outcome.WRONG and checks["del_w"].cases[0].failure == "shape"
+
+
+@pytest.mark.parametrize("expected", [np.array([0.5, -2.0, 0.0]), np.array([0.0, 0.0]), np.array(3.25), np.zeros(0)])
+def test_a_value_equal_to_the_reference_has_the_errors_a_near_one_has(expected):
+    from grader.compare import _detail
+    from grader.evidence import Expected
+    from grader.quiz import Step
+
+    step = Step("v", lambda x: x, "the value")
+    reference = Expected.of(expected)
+    equal = _detail(0, Numeric(kind="numeric", type="ndarray", shape=list(expected.shape),
+                               values=expected.ravel().tolist()), reference, step)
+    nudged = [float(np.nextafter(v, np.inf)) if v else 0.0 for v in expected.ravel()]  # compared the long way
+    near = _detail(0, Numeric(kind="numeric", type="ndarray", shape=list(expected.shape), values=nudged),
+                   reference, step)
+    assert equal.passed and near.passed
+    assert equal.abs_error == 0.0 and (equal.rel_error is None) == (near.rel_error is None)
+    assert equal.model_dump(exclude={"actual", "abs_error", "rel_error"}) == near.model_dump(
+        exclude={"actual", "abs_error", "rel_error"})

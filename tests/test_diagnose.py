@@ -152,3 +152,37 @@ def test_one_operator_for_another_is_named(quiz, cases):
     assert found.explanation.endswith("your `sigmoid_prime` uses `-` where it needs `*`")
     found = diagnosis_of(quiz, cases, "del_w", lambda learnrate, error_term, x: learnrate * error_term / x)
     assert found.explanation.endswith("it uses `/` where it needs `*`")
+
+
+def test_a_wrong_value_is_explained_once_on_a_batchs_cases(quiz, cases, monkeypatch):
+    reference = Reference(quiz, cases)
+    searched = []
+    real = diagnose.diagnose
+    monkeypatch.setattr(diagnose, "diagnose", lambda *args: searched.append(args[1].name) or real(*args))
+
+    def explained(**overrides):
+        runs = [CaseRun(chain(quiz, inputs, **overrides)) for inputs in cases]
+        context = Context(reference, runs, Facts())
+        return diagnose.explained(context, quiz.step("del_w"), list(range(len(cases))), True)
+
+    def wrong_del_w(learnrate, error_term, x):
+        return error_term * x / learnrate
+
+    first = explained(del_w=wrong_del_w)
+    again = explained(del_w=wrong_del_w)
+    assert searched == ["del_w"]  # the second student's same value was not searched again
+    assert again == first and first[1] is not None and first[1].expression == "x * error_term / learnrate"
+    explained(del_w=wrong_del_w, error_term=lambda error, nn_output: error * nn_output)
+    assert searched == ["del_w", "del_w"]  # another upstream value, which the search reads: searched again
+
+
+def test_the_explanations_kept_are_bounded(quiz, cases, monkeypatch):
+    monkeypatch.setattr(diagnose, "EXPLAINED_KEPT", 3)
+    reference = Reference(quiz, cases)
+    def times(factor):
+        return lambda learnrate, error_term, x: factor * error_term * x
+
+    for factor in range(2, 8):
+        runs = [CaseRun(chain(quiz, inputs, del_w=times(factor))) for inputs in cases]
+        diagnose.explained(Context(reference, runs, Facts()), quiz.step("del_w"), list(range(len(cases))), True)
+    assert len(reference.explained) == 3

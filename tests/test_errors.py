@@ -29,7 +29,7 @@ def fault(*args, **kwargs):
     raise KeyError("injected")
 
 setattr(importlib.import_module(module), name, fault)
-from grader.cli import main
+from grader.entry import main
 main(sys.argv[2:])
 """
 
@@ -94,12 +94,13 @@ def test_a_students_view_of_a_fault_holds_none_of_it():
 
 
 def test_a_fault_finding_the_quiz_is_not_a_bad_quiz():
-    """catalog.entries is gdgrade's own code: its KeyError was once read as an unknown --quiz."""
-    result = gdgrade("check", RIGHT, fault="grader.catalog:entries")
+    """Listing the shipped quizzes is gdgrade's own code: a KeyError in finding a quiz was once read as
+    an unknown --quiz. (A shipped quiz is found among the shipped ones alone: ``catalog.load``.)"""
+    result = gdgrade("check", RIGHT, fault="grader.catalog:_built_in")
     assert result.returncode == errors.FAULT_EXIT and result.stdout == ""
     assert result.stderr.splitlines() == ["gdgrade: error: KeyError: 'injected' (a fault in gdgrade, not in what it "
                                           "was given: please report it; --debug prints its traceback)"]
-    debug = gdgrade("--debug", "check", RIGHT, fault="grader.catalog:entries")
+    debug = gdgrade("--debug", "check", RIGHT, fault="grader.catalog:_built_in")
     assert debug.returncode == errors.FAULT_EXIT
     assert "Traceback (most recent call last):" in debug.stderr and "in load_quiz" in debug.stderr
     bad = gdgrade("check", RIGHT, "--quiz", "nope")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 from fastapi.testclient import TestClient
 
-from grader.cli import cli
+from grader.cli import serve as serve_command
 from grader.grade import Settings
 from grader.serve.app import Options, create_app
 from tests.conftest import ROOT, SEED
@@ -28,8 +28,7 @@ def test_the_deployment_runs_two_replicas_of_a_command_gdgrade_accepts():
     assert deployment["spec"]["selector"]["matchLabels"] == labels == manifest()["Service"]["spec"]["selector"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["gdgrade", "serve"]
-    serve = cli.commands["serve"]
-    parsed = serve.make_context("serve", list(container["args"])).params  # a bad option would raise here
+    parsed = serve_command.make_context("serve", list(container["args"])).params  # a bad option would raise here
     assert (parsed["host"], parsed["port"], parsed["user_header"]) == ("0.0.0.0", 8000, "X-Remote-User")
     [port] = container["ports"]
     assert port["containerPort"] == parsed["port"]
@@ -41,7 +40,7 @@ def test_the_deployment_runs_two_replicas_of_a_command_gdgrade_accepts():
 def test_the_database_url_comes_from_a_secret_as_the_variable_db_reads():
     [container] = manifest()["Deployment"]["spec"]["template"]["spec"]["containers"]
     env = {variable["name"]: variable for variable in container["env"]}
-    [db] = [option for option in cli.commands["serve"].params if option.name == "db"]
+    [db] = [option for option in serve_command.params if option.name == "db"]
     assert db.envvar == "GDGRADE_DB"
     assert set(env["GDGRADE_DB"]["valueFrom"]["secretKeyRef"]) == {"name", "key"}
     assert "value" not in env["GDGRADE_DB"]  # never written into the manifest itself

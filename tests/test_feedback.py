@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from grader import cli, intake
+from grader import entry, intake
 from grader.feedback import at_level
 from grader.formats import gradescope, html, junit, render
 
@@ -151,10 +151,10 @@ def test_serve_passes_the_level_to_the_page(monkeypatch):
 
     monkeypatch.setattr(app, "create_app", capture)
     monkeypatch.setattr(listen, "serve", lambda *args, **kwargs: None)  # started, never run
-    result = CliRunner().invoke(cli.cli, ["serve", "--port", "0", "--db", "none", "--feedback", "hints"])
+    result = CliRunner().invoke(entry.cli, ["serve", "--port", "0", "--db", "none", "--feedback", "hints"])
     assert result.exit_code == 0, result.output
     assert seen["options"].feedback == "hints"
-    CliRunner().invoke(cli.cli, ["serve", "--port", "0", "--db", "none"])
+    CliRunner().invoke(entry.cli, ["serve", "--port", "0", "--db", "none"])
     assert seen["options"].feedback is None  # each quiz's own default, applied per answer
 
 

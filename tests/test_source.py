@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from grader.source import SourceError, analyse
+
+SAMPLES = Path(__file__).resolve().parent.parent / "submissions"
 
 VARIABLES = ("h", "nn_output", "error", "error_term", "del_w")
 
@@ -111,3 +116,57 @@ def test_a_notebooks_cell_markers_are_placed_in_one_pass():
     text = "# %% cell 1\nx = 1\n# %% cell 2\n\n\ny = 2\n# %% cell 3\n" + "# %% cell 4\n" * 3
     assert _cells(text) == (1, 3, 7, 8, 9, 10)
     assert _cells("x = 1\n# %% cell 1\n") == ()  # not a notebook's script
+
+
+def _idioms_walking_every_assignment(tree: ast.Module) -> list[tuple[str, int, str, str, str, str]]:
+    """What reading the idioms gave when it walked each assignment's value apart: the oracle."""
+    assigned = {id(node): statement.targets[0].id for statement in ast.walk(tree)
+                if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+                for node in ast.walk(statement.value)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "T" and isinstance(node.value, ast.Name):
+            found.append(("transpose", node.lineno, node.value.id, ast.unparse(node), assigned.get(id(node), "")))
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "reshape"
+                and isinstance(node.func.value, ast.Name) and not node.keywords):
+            sizes = node.args[0].elts if len(node.args) == 1 and isinstance(node.args[0], ast.Tuple) else node.args
+            numbers = [s.value for s in sizes if isinstance(s, ast.Constant) and type(s.value) is int]
+            if sizes and len(numbers) == len(sizes) and -1 not in numbers and max(numbers) > 1:
+                found.append(("fixed_reshape", node.lineno, node.func.value.id, ast.unparse(node),
+                              assigned.get(id(node), "")))
+    return found
+
+
+IDIOMS = """
+import numpy as np
+x = np.array([1.0, 2.0, 3.0])
+x_col = x.reshape(3, 1)
+w = np.zeros((3, 1)).reshape((3, 1))
+def step(x, w):
+    h = np.dot(x.T, w.T)
+    return (h * x.reshape(1, 3)).T
+total = [v.T for v in (x, w)]
+"""
+
+
+@pytest.mark.parametrize("text", [IDIOMS, IDIOMS.replace("x.T", "x .\\\n  T"), "import numpy as np\nx = 1\ny = x.Ｔ\n",
+                                  *(path.read_text() for path in sorted(SAMPLES.glob("*/*/*.py"))
+                                    if path.parent.name != "syntax_error")])
+def test_idioms_are_read_in_one_walk_as_walking_each_assignment_found_them(text):
+    found = [(i.kind, i.line, i.name, i.text, i.assigned) for i in analyse(text.encode(), "gradient.py", ()).idioms]
+    assert found == _idioms_walking_every_assignment(ast.parse(text))
+
+
+def test_a_transpose_written_in_other_letters_is_still_read():
+    (idiom,) = analyse("import numpy as np\nx = 1\ny = x.Ｔ\n".encode(), "gradient.py", ()).idioms
+    assert (idiom.kind, idiom.name, idiom.assigned) == ("transpose", "x", "y")
+
+
+@pytest.mark.parametrize("text", [IDIOMS, *(path.read_text() for path in sorted(SAMPLES.glob("*/*/*.py"))
+                                            if path.parent.name != "syntax_error")])
+def test_the_names_a_statement_reads_are_those_a_walk_of_it_finds(text):
+    from grader.source import _names_read
+
+    for statement in ast.walk(ast.parse(text)):
+        assert _names_read([statement]) == {node.id for node in ast.walk(statement)
+                                            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import click
 
-from grader.formats.summary import LmsImport, Summary
 from grader.report import STATUS_MEANING, Outcome, Report, Status, case_phrase, explanations
 from grader.text import code_span, count, fenced, markdown_text, one_line, printable
+
+if TYPE_CHECKING:  # a class's summary is imported by the batch that makes one, not by a student's check
+    from grader.formats.summary import Summary
 
 MARKS = {
     Outcome.CORRECT: ("✓", "green"),
@@ -94,6 +97,8 @@ def class_markdown(summary: Summary) -> str:
              f"{count(summary.submissions, 'submission')}, mean {summary.mean_score:.2f}/{summary.max_score:g}, "
              f"median {summary.median_score:g}, {summary.full_marks} with full marks.", ""]
     if summary.downloads:
+        from grader.formats.summary import LmsImport
+
         lines += [f"Submissions: {LmsImport.downloads(summary.downloads, summary.submissions)}.", ""]
     if summary.lms_import:
         lines += [f"Import file: {_cell(summary.lms_import.describe())}.", ""]

@@ -17,18 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.intake import folders, layouts
-from grader.intake.archive import Archive, ArchiveError, is_archive
+from grader.intake import folders
 from grader.intake.folders import plain, unique
-from grader.intake.listing import Item, Listing, OnDisk, display, list_folder
+from grader.intake.listing import Item, Listing, OnDisk, display, is_archive, list_folder
 from grader.intake.submission import MAX_SOURCE_BYTES, Submission
 from grader.text import code_span, count, one_line
 
 log = logging.getLogger("gdgrade.intake")
 
-__all__ = ["LAYOUT_NAMES", "MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
-LAYOUT_NAMES = ("auto", "plain", *layouts.LAYOUTS)
-"""What ``--layout`` accepts."""
+__all__ = ["MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
 
 
 @dataclass
@@ -70,6 +67,8 @@ def _named_file(path: Path, filename: str) -> Submission:
 def _listing(path: Path) -> Listing:
     if path.is_dir() and not path.is_symlink():
         return list_folder(path)
+    from grader.intake.archive import Archive, ArchiveError  # a check of one .py file reads no archive
+
     try:
         return Archive(path).listing()
     except (ArchiveError, OSError) as problem:
@@ -95,6 +94,8 @@ def one(path: Path, filename: str) -> Submission:
 
 @functools.lru_cache(maxsize=8)
 def _archive_listing(path: Path) -> Listing | None:
+    from grader.intake.archive import Archive, ArchiveError
+
     try:
         return Archive(path).listing()
     except (ArchiveError, OSError):
@@ -125,6 +126,8 @@ def find(paths: Iterable[Path], filename: str = "gradient.py", layout: str = "au
     ``layout``: ``auto`` recognises each download's layout, ``plain`` reads every folder as
     students' folders, a system's name reads downloads as that system's. ``attempts``: ``latest``
     grades each student's latest attempt in a download, ``all`` every attempt."""
+    from grader.intake import layouts  # LMS downloads: a batch's, never a check's
+
     found = Found()
     for path in paths:
         if not (path.is_dir() and not path.is_symlink()) and not _archive(path):

@@ -360,14 +360,3 @@ def nested_listing(path: Path, origin: Origin) -> Listing:
     """The listing of a student's own zip, the file ``origin`` reads (at most ``MAX_NESTED_BYTES``)."""
     data = origin.read(MAX_NESTED_BYTES)
     return Archive(path, data).listing(lambda entry: Inside(origin, path, entry))
-
-
-def is_archive(path: Path) -> bool:
-    """Whether ``path`` is a regular file that starts like a zip archive (named ``.zip`` or not)."""
-    if path.is_symlink() or not path.is_file():  # never open a FIFO: it would block
-        return False
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
-    except OSError:
-        return False

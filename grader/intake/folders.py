@@ -26,7 +26,6 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
-from grader.intake.archive import ArchiveError, nested_listing
 from grader.intake.listing import Item, Listing, Parts, display, searched
 from grader.intake.submission import Submission, is_notebook
 from grader.report import Student
@@ -131,6 +130,8 @@ def pick(listing: Listing, where: Parts, files: list[tuple[str, Parts, Item]], f
     archives = [handed for handed in files if handed[0].lower().endswith(".zip") and not handed[2].problem]
     if nested and len(archives) == 1 and (why == EMPTY or why.startswith(NO_CODE)):
         name, location, item = archives[0]
+        from grader.intake.archive import ArchiveError, nested_listing  # only for a zip inside a hand-in
+
         try:
             inner = nested_listing(listing.path(location), item.origin)
         except (ArchiveError, OSError) as problem:

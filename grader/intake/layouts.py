@@ -306,6 +306,8 @@ LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (
     Layout("brightspace", brightspace),
     Layout("gradescope", gradescope),
 )}
+CHOICES = ("auto", "plain", *LAYOUTS)
+"""What ``--layout`` accepts."""
 
 
 def _kept(listing: Listing, base: Parts) -> tuple[list[str], list[str]]:

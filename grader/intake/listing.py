@@ -205,3 +205,14 @@ def list_folder(root: Path) -> Listing:
     if deepest:
         listing.too_deep(deepest)
     return listing
+
+
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is a regular file that starts like a zip archive (named ``.zip`` or not)."""
+    if path.is_symlink() or not path.is_file():  # never open a FIFO: it would block
+        return False
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False

@@ -6,9 +6,11 @@ The launcher moves into new pid, network, IPC and mount namespaces and forks the
 process 1 there: if it dies, the kernel kills every child in the namespace, and it dies with the
 launcher, which dies with the grader (parent-death signals).
 
-The server has numpy imported already (every child inherits it), prepares the sandbox once
-(``layers.prepare``, checked by ``layers.verify``), says it is ready (``R``, with a ``Ready``: the
-layers it cannot apply), then only answers fixed-size frames on the control socket:
+The server has numpy imported already (every child inherits it), prepares what needs no settings
+(``layers.prepare``: the private root, the seccomp program) while the grader that started it early is
+still importing itself, then reads the settings, completes and verifies the plan (``layers.fit``,
+``verify``), says it is ready (``R``, with a ``Ready``: the layers it cannot apply), and from then on
+only answers fixed-size frames on the control socket:
 
 - ``S``: start a child in a slot with five descriptors passed along (the source, the result pipe,
   stdout, stderr, the pipe the hidden cases will come on). The server forks and closes its copies;
@@ -125,13 +127,6 @@ def main(argv: list[str]) -> None:
     parent, control_fd = int(argv[1]), int(argv[2])
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
-    given = sys.stdin.buffer.read()
-    if not given:  # started early by a command that ended before it needed a sandbox (a usage error, say)
-        os._exit(0)
-    settings = ServerConfig.decode(given)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
     namespaces, problem = _enter_namespaces()
     launcher = os.getpid()
     pid = os.fork()
@@ -139,7 +134,7 @@ def main(argv: list[str]) -> None:
         code = RUNNER_FAILED
         try:
             _die_with_parent(0 if "pid" in namespaces else launcher)  # 0: the parent is outside its pid namespace
-            serve(settings, socket.socket(fileno=control_fd), namespaces, problem)
+            serve(socket.socket(fileno=control_fd), namespaces, problem)
             code = 0
         finally:
             os._exit(code)
@@ -160,11 +155,27 @@ def _config_file(job: Job, plan: layers.Plan) -> int:
         return fcntl.fcntl(stream.fileno(), fcntl.F_DUPFD_CLOEXEC, HIGH_FD)  # clear of the fds a child sets
 
 
-def serve(settings: ServerConfig, control: socket.socket, namespaces: str, problem: str | None) -> None:
-    """Prepare the sandbox, report the missing layers, then fork, kill and reap on request."""
-    job = settings.job
+def _settings() -> ServerConfig | None:
+    """The batch's settings, once the grader sends them on stdin (which is then /dev/null); None when
+    it closed stdin without: started early by a command that ended before it needed a sandbox."""
+    given = sys.stdin.buffer.read()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return ServerConfig.decode(given) if given else None
+
+
+def serve(control: socket.socket, namespaces: str, problem: str | None) -> None:
+    """Prepare the sandbox, report the missing layers, then fork, kill and reap on request.
+
+    What needs no settings is prepared while the grader, started beside this, imports itself."""
     os.umask(0o022)  # the private root's folders must stay reachable by the dropped uids, whatever the user's umask
-    plan = layers.prepare(job.strict, settings.slots, namespaces, problem)
+    plan = layers.prepare(namespaces, problem)
+    settings = _settings()
+    if settings is None:
+        return
+    job = settings.job
+    layers.fit(plan, job.strict, settings.slots)
     layers.verify(plan, job.limits, settings.slots)
     config_fd = _config_file(job, plan) if settings.spawn else None
     ready = Ready(plan.unavailable, plan.scratch_root).encode()

@@ -74,6 +74,9 @@ class Plan:
     """The namespaces the fork server entered, which every child shares (pid, net, ipc)."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Layers that cannot be applied here, and why."""
+    settled_environment: bool = False
+    """The server's environment is already each forked child's (home and temporary folder the scratch);
+    never so in a spawned child, which is not a copy of the server (``portable`` leaves it out)."""
 
     def portable(self) -> dict[str, Any]:
         """The plan as plain data for a spawned child, which inherits the ruleset fd and the namespaces."""
@@ -105,16 +108,16 @@ def _seccomp_missing() -> str | None:
     return None
 
 
-def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | None) -> Plan:
-    """In the fork server, once: the private root, the seccomp program, and what is missing here.
+def prepare(namespaces: str, namespace_problem: str | None) -> Plan:
+    """In the fork server, once, before it knows the batch: the private root, the seccomp program,
+    what Landlock offers (none of it depends on the batch, so it is done while the grader starts).
 
     ``namespaces`` are those the launcher entered (``namespace_problem`` says why not, if not).
-    Without a private root, a scratch folder per slot is made on the host instead, each with a
-    Landlock ruleset of its own.
+    ``fit`` completes the plan for the batch.
     """
     scrub_environment({})
     # Root inside a user namespace maps no other uid: only the real root can drop children to theirs.
-    plan = Plan(strict=strict, drop_to_uid=os.geteuid() == 0 and "user" not in namespaces.split(),
+    plan = Plan(strict=False, drop_to_uid=os.geteuid() == 0 and "user" not in namespaces.split(),
                 namespaces=namespaces)
     if sys.platform != "linux":
         plan.unavailable = {layer: f"not available on {sys.platform}" for layer in LAYERS[2:] if layer != "rlimits"}
@@ -136,14 +139,28 @@ def prepare(strict: bool, slots: int, namespaces: str, namespace_problem: str | 
         if version < landlock.MINIMUM_ABI:
             plan.unavailable["landlock"] = (f"the kernel offers Landlock ABI {version}; "
                                             f"{landlock.MINIMUM_ABI} or newer is needed")
+    if plan.root is not None:  # every child's home is its scratch, at one path: the environment is settled here
+        scrub_environment(_home(mounts.SCRATCH))
+        plan.settled_environment = True
+    return plan
+
+
+def fit(plan: Plan, strict: bool, slots: int) -> None:
+    """The plan for a batch of ``slots`` children at once: without a private root, a scratch folder
+    per slot is made on the host instead, each with a Landlock ruleset of its own."""
+    plan.strict = strict
     if plan.root is None:
         _without_root(plan, slots, plan.unavailable.get("filesystem", "no private mount namespace"))
-    return plan
+
+
+def _home(folder: str) -> dict[str, str]:
+    return {"HOME": folder, "TMPDIR": folder}
 
 
 def _without_root(plan: Plan, slots: int, why: str) -> None:
     """Give up the private root: a host scratch folder per slot, and Landlock's prepared ruleset."""
     plan.root = None
+    plan.settled_environment = False
     plan.unavailable["filesystem"] = why
     plan.scratch_root, plan.scratch_lock = cleanup.create(slots, UID_BASE if plan.drop_to_uid else None)
     if "landlock" not in plan.unavailable:
@@ -288,7 +305,8 @@ def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Enter
         layer("filesystem", lambda: mounts.enter(root, limits.scratch_bytes, limits.scratch_files, uid))
     else:
         os.chdir(cleanup.slot_folder(plan.scratch_root or "/nonexistent", slot))
-    scrub_environment({"HOME": os.getcwd(), "TMPDIR": os.getcwd()})
+    if not (plan.settled_environment and "filesystem" in applied):
+        scrub_environment(_home(os.getcwd()))
     applied.append("environment")
     layer("rlimits", lambda: _apply_rlimits(limits))
     layer("unprivileged", lambda: _drop_privileges(uid))

@@ -10,7 +10,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from grader import cli
+from grader import entry
 from grader.grade import Grader, Settings, _status
 from grader.intake import Submission
 from grader.protocol import Run
@@ -28,15 +28,15 @@ def test_this_machine_offers_every_layer(fork_grader):
 
 def test_strict_refuses_when_a_layer_is_missing(monkeypatch):
     monkeypatch.setattr(Grader, "missing_layers", lambda self: {"landlock": "the kernel offers Landlock ABI 0"})
-    result = CliRunner().invoke(cli.cli, ["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"),
-                                          "--sandbox", "strict"])
+    result = CliRunner().invoke(entry.cli, ["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"),
+                                            "--sandbox", "strict"])
     assert result.exit_code == 2
     assert "--sandbox strict: not every layer is available here: landlock" in result.output
 
 
 def test_missing_layers_are_noted_once(monkeypatch):
     monkeypatch.setattr(Grader, "missing_layers", lambda self: {"seccomp": "no seccomp", "landlock": "no landlock"})
-    result = CliRunner().invoke(cli.cli, ["check", str(SUBMISSIONS / "correct_dot" / "gradient.py")])
+    result = CliRunner().invoke(entry.cli, ["check", str(SUBMISSIONS / "correct_dot" / "gradient.py")])
     assert result.exit_code == 0
     assert result.output.count("running without these sandbox layers: seccomp, landlock") == 1
     assert "Score: 5/5" in result.output

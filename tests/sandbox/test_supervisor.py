@@ -7,6 +7,7 @@ the hostile suite runs contained, in test_adversarial.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from grader.grade import Settings
@@ -124,3 +125,13 @@ def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
     sandbox.close()
     answer = sandbox.submit("h = 1\n").result(timeout=5)
     assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail
+
+
+def test_the_environment_is_the_safe_one_with_home_in_the_scratch(graders, path, quiz, tmp_path):
+    from grader.sandbox.launch import SAFE_ENVIRONMENT
+
+    code = solution(quiz) + "import json, os\nprint(json.dumps([dict(os.environ), os.getcwd()]))\n"
+    report = run(graders, path, tmp_path, code)
+    environment, here = json.loads(report.stdout.splitlines()[-1])
+    assert environment["HOME"] == here
+    assert environment == {**SAFE_ENVIRONMENT, "HOME": environment["HOME"], "TMPDIR": environment["HOME"]}

@@ -239,7 +239,7 @@ def test_the_server_stops_cleanly_as_a_service_manager_stops_it(tmp_path, stop):
 
 
 def test_serve_without_its_extra_says_how_to_install_it():
-    script = "import sys; sys.modules['uvicorn'] = None\nfrom grader.cli import main; main(['serve'])"
+    script = "import sys; sys.modules['uvicorn'] = None\nfrom grader.entry import main; main(['serve'])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == "gdgrade: error: gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'\n"
