@@ -561,7 +561,7 @@ def serve(host: str, port: int, jobs: int | None, show_solution: ShowSolution, d
         from grader.serve.app import Options, create_app
         from grader.serve.store import describe
     except ImportError:
-        raise click.UsageError("gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'") from None
+        raise click.UsageError(f"gdgrade serve needs its extra packages: {errors.SERVE_EXTRA}") from None
     proxies = _proxies(trusted_proxies)
     if root_path and (not root_path.startswith("/") or not root_path.isascii()):
         raise click.BadParameter(f"{root_path!r} is not a path such as /quiz", param_hint="--root-path")
@@ -674,7 +674,7 @@ def lti_config_command(url: str | None, lti_config: Path | None, title: str) -> 
         from grader.serve.lti import config as lti_config_file
         from grader.serve.lti import setup
     except ImportError:
-        raise click.UsageError("gdgrade lti needs the serve extra: pip install 'gdgrade[serve]'") from None
+        raise click.UsageError(f"gdgrade lti needs the serve extra: {errors.SERVE_EXTRA}") from None
     if (url is None) == (lti_config is None):
         raise click.UsageError("give the tool's address: --url URL or --lti-config FILE")
     if lti_config is not None:

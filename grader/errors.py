@@ -16,6 +16,8 @@ import sys
 import traceback
 
 USAGE_EXIT = 2
+SERVE_EXTRA = "pip install '.[serve]' in gdgrade's folder (gdgrade is not on PyPI yet)"
+"""How to add what the quiz page needs (FastAPI, uvicorn, a PostgreSQL driver, PyJWT)."""
 FAULT_EXIT = 70
 """sysexits' EX_SOFTWARE: gdgrade itself failed (the runner's own failure uses it too)."""
 log = logging.getLogger("gdgrade")

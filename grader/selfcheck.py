@@ -6,6 +6,7 @@ no other output format.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -57,8 +58,10 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for two formats: give one")
     if file.is_dir():
-        raise click.UsageError(f"{file} is a folder: check grades one file (gdgrade check {file / quiz.filename}); "
-                               f"to grade a folder of students, gdgrade grade {file} --out DIR")
+        inside = next(itertools.islice(file.rglob(quiz.filename), 1), None)  # one example; a typo, not a search
+        one = f"gdgrade check {inside}" if inside is not None else f"gdgrade check FILE, such as {quiz.filename}"
+        raise click.UsageError(f"{file} is a folder: check grades one file ({one}); to grade a folder of "
+                               f"students, gdgrade grade {file} --out DIR")
     try:
         submission = intake.one(file, quiz.filename)
     except intake.IntakeError as problem:

@@ -1,4 +1,5 @@
-"""The command line end to end, as a user runs it: exit codes, files written, formats."""
+"""The command line end to end, as a user runs it: exit codes, files written, formats; the batch commands
+(grader/cli.py), the self-check (grader/selfcheck.py) and the options they share (grader/options.py)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ def test_check_json_is_a_valid_report():
 
 @pytest.mark.parametrize("args, needle", [
     (["check", "no/such/file.py"], "does not exist"),
-    (["check", str(SUBMISSIONS)], "is a folder: check grades one file"),
+    (["check", str(SUBMISSIONS)], "is a folder: check grades one file (gdgrade check "
+                                  f"{SUBMISSIONS}/"),  # a file that is there (a newcomer was shown one that is not)
+    (["check", str(SUBMISSIONS.parent / "backprop")], "(gdgrade check FILE, such as gradient.py)"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--timeout", "soon"], "--timeout"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--quiz", "nope"], "unknown quiz"),
     (["check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--bogus"], "No such option"),

@@ -242,7 +242,8 @@ def test_serve_without_its_extra_says_how_to_install_it():
     script = "import sys; sys.modules['uvicorn'] = None\nfrom grader.entry import main; main(['serve'])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr == "gdgrade: error: gdgrade serve needs its extra packages: pip install 'gdgrade[serve]'\n"
+    assert result.stderr == ("gdgrade: error: gdgrade serve needs its extra packages: pip install '.[serve]' in "
+                             "gdgrade's folder (gdgrade is not on PyPI yet)\n")
 
 
 def test_a_stop_answers_the_waiting_at_once_and_keeps_what_it_answered(tmp_path):

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from grader.errors import UserError
+from grader.errors import SERVE_EXTRA, UserError
 from grader.serve.store.attempts import Chosen, Store
 from grader.serve.store.model import Attempt, Kind, Recorded, StoreUnavailable, StudentSummary, Usage, Which
 from grader.serve.store.pool import Dialect, Pool
@@ -42,7 +42,7 @@ def open_store(url: str, connections: int = 8, create: bool = True) -> Store:
         try:
             from grader.serve.store.postgres import PostgreSQL
         except ImportError:
-            raise NoDatabase("a PostgreSQL database needs psycopg: pip install 'gdgrade[serve]'") from None
+            raise NoDatabase(f"a PostgreSQL database needs psycopg: {SERVE_EXTRA}") from None
         dialect: Dialect = PostgreSQL(url)
     elif name in (None, "sqlite"):
         path = url[len("sqlite:///"):] if name else url
