@@ -58,7 +58,12 @@ def _case(case: CaseDetail) -> CaseDetail:
                                    "problem": sentences.FAILURE_TEXT[case.failure] if case.failure else None})
 
 
-def _check(check: Check) -> Check:
+UNSHOWN = "a statement of your file not shown for a hidden case (which statement could tell its inputs)"
+"""Where a hidden case stopped, when it was not at a step's own statement: a file can choose the line
+it stops at from the case's inputs (one ``raise`` per value), so only the steps' lines are told."""
+
+
+def _check(check: Check, steps: frozenset[str]) -> Check:
     """A check with its hidden cases' data dropped and its sentences rendered again from what is left.
 
     The renderer is given the check without the instructor's wording (its message and explanation
@@ -66,7 +71,8 @@ def _check(check: Check) -> Check:
     no case (hard-coded, consistent) is kept as judged: it holds no case's data."""
     stopped, other_shape, diagnosis = check.stopped, check.other_shape, check.diagnosis
     if stopped is not None and is_hidden(stopped.case):
-        stopped = stopped.model_copy(update={"size": None})
+        stopped = stopped.model_copy(update={"size": None, "place": stopped.place if stopped.place in steps
+                                             else UNSHOWN})
     if other_shape is not None and is_hidden(other_shape.case):
         other_shape = None
     data = check.model_copy(update={
@@ -79,10 +85,11 @@ def _check(check: Check) -> Check:
         "diagnosis": diagnosis and diagnosis.model_copy(update={"explanation": explanation or diagnosis.explanation})})
 
 
-def _error(error: StudentError) -> StudentError:
-    """A hidden case's exception as a student sees it: its type at the file's own statement. Its
-    message, and the lines of the calls inside, may spell the case's inputs."""
-    statement = error.frames[:1]
+def _error(error: StudentError, steps: frozenset[str]) -> StudentError:
+    """A hidden case's exception as a student sees it: its type, at the file's own statement when that
+    is a step's. Its message, the lines of the calls inside, and which other line it raised at may
+    spell the case's inputs."""
+    statement = [frame for frame in error.frames[:1] if frame.place in steps]
     return error.model_copy(update={
         "message": "", "frames": statement, "line": statement[0].line if statement else None,
         "place": statement[0].place if statement else None,
@@ -92,8 +99,9 @@ def _error(error: StudentError) -> StudentError:
 def hide_hidden(report: Report) -> Report:
     """The report with its hidden cases said and not shown (see the module's docstring)."""
     error = report.error
+    steps = frozenset(check.place for check in report.checks if check.place is not None)
     # the seed would let anyone draw the hidden cases again: a student's view has no grading record
     return report.model_copy(update={
-        "checks": [_check(check) for check in report.checks],
-        "error": _error(error) if error is not None and is_hidden(error.case) else error,
+        "checks": [_check(check, steps) for check in report.checks],
+        "error": _error(error, steps) if error is not None and is_hidden(error.case) else error,
         "grading": None, "fault": None})

@@ -270,8 +270,9 @@ def _notes(reference: compare.Reference, runs: Sequence[compare.CaseRun | None],
         stopped = next(((run, run.stop) for run in runs if run is not None and run.stop is not None), None)
         if stopped is not None and not any(compare.not_assigned(value) for value in stopped[0].values.values()):
             what = "ran out of time" if stopped[1].timeout else f"raised {code_span(error.type)}"
-            statement = error.frames[0] if is_hidden(error.case) else error.frames[-1]  # never a hidden case's calls
-            notes.append(f"your code {what} at {statement.place}, after computing every checked value: "
+            # a hidden case's line is in its error, for the instructor: which line can tell its inputs
+            where = f"in {error.case}" if is_hidden(error.case) else f"at {error.frames[-1].place}"
+            notes.append(f"your code {what} {where}, after computing every checked value: "
                          "the values were graded and the error costs nothing (but fix it: the quiz's page would stop "
                          "there)")
     return notes

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 
@@ -173,8 +175,10 @@ def test_a_hidden_case_error_is_shown_at_the_files_own_statement():
     error = StudentError(case="hidden 2", type="IndexError", message="index 10 is out of bounds for size 7",
                          line=34, place="cell 2, line 7", frames=frames,
                          traceback=sentences.traceback(frames, "IndexError", "index 10 is out of bounds for size 7"))
+    step = Check(name="h", outcome=Outcome.MISSING, passed=False, score=0, max_score=1, message="h was not computed",
+                 line=30, place="cell 2, line 3")
     report = Report(quiz="gradient_descent", submission="s", path="s.ipynb", status="runtime_error", score=0,
-                    max_score=0, checks=[], error=error, duration_s=0.0)
+                    max_score=1, checks=[step], error=error, duration_s=0.0)
     shown = audience.student("full").view(report).error
     assert (shown.line, shown.place, shown.message, shown.frames) == (30, "cell 2, line 3", "", frames[:1])
     assert shown.traceback == ("Traceback (your code):\n  cell 2, line 3, in <module>\n    h = deep(x)\n"
@@ -183,6 +187,24 @@ def test_a_hidden_case_error_is_shown_at_the_files_own_statement():
     assert 'id="L30" class="fail"' in page and 'id="L34" class="fail"' not in page  # the call's line is not marked
     public = report.model_copy(update={"error": error.model_copy(update={"case": "public"})})
     assert audience.student("full").view(public).error == public.error  # the public case's error is the student's
+
+
+def test_a_hidden_case_that_stops_off_the_steps_lines_does_not_say_where(tmp_path):
+    """A file may raise at one of 256 lines chosen by a hidden input (``if k == 158: raise``): the line
+    it stopped at spelt the input out. Only a step's own statement is told for a hidden case."""
+    from tests.conftest import ROOT
+
+    lines = (ROOT / "submissions" / "gradient_descent" / "correct_dot" / "gradient.py").read_text()
+    chooser = "".join(f"if _k == {value}:\n    raise ValueError\n" for value in range(1, 256))
+    leaky = tmp_path / "gradient.py"
+    leaky.write_text(lines + "_k = 0 if x[0] == 1 else 1 + int(abs(x[0]) * 100) % 255\n" + chooser)
+    ran = [subprocess.run([sys.executable, "-m", "grader", "check", str(leaky), "--hide-hidden-cases", "--format",
+                           shape, "--seed", "424242"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+           for shape in ("text", "markdown", "gradescope")]
+    assert [result.returncode for result in ran] == [0, 0, 0]
+    assert "Score: 5/5" in ran[0].stdout and "hidden case 1" in ran[0].stdout
+    for result in ran:  # no line of the chooser (lines 51 and on); the steps' own lines (30-49) may be told
+        assert not re.search(r"line ([5-9]\d|\d{3})\b", result.stdout), result.stdout
 
 
 def test_check_the_quiz_page_and_a_notebook_answer_with_the_same_student_view(quiz, monkeypatch, tmp_path):
