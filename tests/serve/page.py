@@ -23,3 +23,10 @@ def paste(browser, text: str) -> None:
     """What pasting a whole file does: the editor's text replaced, its input event fired."""
     browser.execute_script("var code = document.getElementById('code'); code.focus(); code.select();"
                            "document.execCommand('insertText', false, arguments[0]);", text)
+
+
+def submit(browser, source: str, expect: str) -> None:
+    """Paste ``source``, press Submit, and wait until the result says ``expect``."""
+    paste(browser, source)
+    browser.find_element(By.ID, "submit").click()
+    wait_for(browser, lambda driver: expect in result_text(driver))

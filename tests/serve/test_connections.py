@@ -95,24 +95,31 @@ def test_connections_that_never_finish_their_headers_are_closed_and_honest_clien
               connections(server, 1, send=UNFINISHED_BODY) as unfinished):
             answer = httpx.get(f"{server.url}/api/quiz", timeout=60)
             assert answer.status_code == 200 and answer.json()["name"] == "gradient_descent"
-            deadline = time.monotonic() + DEADLINE
-            while time.monotonic() < deadline:  # a byte every 0.2 s: never a whole request
-                try:
-                    dribbling[0].send(b"x")
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    break  # closed by the server
-                time.sleep(0.2)
-                with contextlib.suppress(BlockingIOError):
-                    if dribbling[0].recv(1) == b"":
-                        break
-            else:
+            if not trickle_until_closed(dribbling[0]):  # a byte every 0.2 s: never a whole request
                 pytest.fail("a connection sending its headers a byte at a time was never closed")
             closed = answers(slow, len(slow))
             assert len(closed) == 300 and set(closed.values()) == {b""}  # closed, nothing answered
             assert len(answers(unfinished, 1)) == 1
             assert httpx.get(f"{server.url}/api/quiz", timeout=60).status_code == 200
+
+
+def trickle_until_closed(connection, most: int | None = None) -> bool:
+    """Send ``connection`` a byte every 0.2 s (at most ``most``) until the server closes it: whether it
+    did, within a generous ``DEADLINE``."""
+    deadline, sent = time.monotonic() + DEADLINE, 0
+    while time.monotonic() < deadline and (most is None or sent < most):
+        try:
+            connection.send(b"x")
+            sent += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            return True  # closed by the server
+        time.sleep(0.2)
+        with contextlib.suppress(BlockingIOError):
+            if connection.recv(1) == b"":
+                return True
+    return False
 
 
 def test_connections_past_the_caps_are_refused_and_one_address_cannot_take_them_all(tmp_path):
@@ -139,21 +146,7 @@ def test_a_body_that_trickles_in_is_closed_once_its_time_is_up(tmp_path):
     with serving(tmp_path, ["--jobs", "1", "--header-timeout", "2", "--body-timeout", "3"], contained=True) as server:
         with connections(server, 1, send=UNFINISHED_BODY) as trickling:
             assert httpx.get(f"{server.url}/api/quiz", timeout=60).status_code == 200
-            deadline = time.monotonic() + DEADLINE
-            sent = 0
-            while time.monotonic() < deadline and sent < 990:  # never the whole 1000 bytes
-                try:
-                    trickling[0].send(b"x")
-                    sent += 1
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    break  # closed by the server
-                time.sleep(0.2)
-                with contextlib.suppress(BlockingIOError):
-                    if trickling[0].recv(1) == b"":
-                        break
-            assert time.monotonic() < deadline and sent < 990, "a trickling body was never closed"
+            assert trickle_until_closed(trickling[0], most=990), "a trickling body was never closed"  # not 1000
 
 
 def test_a_network_shares_one_clients_part(tmp_path):

@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 
 from tests.conftest import ARTIFACTS, SEED, SUBMISSIONS, console_errors
-from tests.serve.page import paste, result_text, wait_for, wait_ready
+from tests.serve.page import paste, result_text, submit, wait_for, wait_ready
 from tests.serve.servers import serving
 
 FORGOT = (SUBMISSIONS / "forgot_learnrate" / "gradient.py").read_text()
@@ -34,9 +34,7 @@ def test_a_student_works_through_the_quiz(browser, server, quiz):
     assert code.get_attribute("value") == quiz.starter_source
     assert not browser.find_element(By.ID, "tab-solution").is_displayed()
 
-    paste(browser, FORGOT)  # every step right but del_w, which forgets the learning rate
-    browser.find_element(By.ID, "submit").click()
-    wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))
+    submit(browser, FORGOT, "Your answer: 4 of 5")  # every step right but del_w, which forgets the learning rate
     assert "Hint: The step is scaled by the learning rate" in result_text(browser)
     line = FORGOT.splitlines().index("del_w = error_term * x") + 1
     marked = [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span.fail")]
@@ -103,9 +101,7 @@ def test_the_page_fits_a_phone(browser, server):
 def test_an_instructor_signs_in_and_sees_the_class(browser, server):
     browser.get(server)
     wait_ready(browser)
-    paste(browser, FORGOT)
-    browser.find_element(By.ID, "submit").click()
-    wait_for(browser, lambda driver: "Your answer: 4 of 5" in result_text(driver))
+    submit(browser, FORGOT, "Your answer: 4 of 5")
     browser.get(server + "/class")
     token = wait_for(browser, expected_conditions.visibility_of_element_located((By.ID, "token")))
     token.send_keys("not the token", Keys.ENTER)
@@ -152,9 +148,7 @@ def test_after_a_crash_the_page_marks_only_the_failing_line_and_names_each_varia
 
     browser.get(server)
     wait_ready(browser)
-    paste(browser, CRASH)
-    browser.find_element(By.ID, "submit").click()
-    wait_for(browser, lambda driver: "Your answer: 0 of 5" in result_text(driver))
+    submit(browser, CRASH, "Your answer: 0 of 5")
     marked = [span.get_attribute("textContent") for span in browser.find_elements(By.CSS_SELECTOR, "#gutter span.fail")]
     assert marked == ["12"]
     items = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.checks li")]

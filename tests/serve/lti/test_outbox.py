@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from grader import quiz as quiz_module
 from grader.serve.store import open_store
 from tests.conftest import SUBMISSIONS, console_errors
-from tests.serve.page import paste, result_text, wait_for, wait_ready
+from tests.serve.page import submit, wait_for, wait_ready
 
 from .conftest import free_port, serving_tool, wait_until
 from .platform import Link, Platform
@@ -43,12 +43,6 @@ def sent_to(platform: Platform, user: str, link: str = "gd") -> list[tuple[float
 def outbox_of(platform: Platform, user: str):
     with open_store(platform.db) as store:
         return store.lti.outbox(f"lti:{platform.issuer}|{user}")
-
-
-def submit(browser, source: str, expect: str) -> None:
-    paste(browser, source)
-    browser.find_element(By.ID, "submit").click()
-    wait_for(browser, lambda driver: expect in result_text(driver))
 
 
 def test_a_learner_launched_in_the_lms_frame_is_graded_into_its_gradebook(lms_browser, lms):
