@@ -402,10 +402,9 @@ def create_app(quizzes: Quiz | Sequence[Quiz], settings: Settings, options: Opti
     _class_routes(app, page)
     if options.lti is not None and page.store is not None:
         options.lti.attach(app, page.store, Host(quizzes={name: one.quiz for name, one in page.served.items()},
-                                                 sessions=page.sessions, session_cookie=SESSION_COOKIE,
+                                                 sessions=page.sessions, set_session=page.set_session,
                                                  peer=page.where, session_of=page.session_of,
-                                                 frame_ancestors=options.lti.frame_ancestors(),
-                                                 instructor_seconds=INSTRUCTOR_HOURS * 3600))
+                                                 frame_ancestors=options.lti.frame_ancestors()))
     _health_routes(app, page)
     return app
 

@@ -67,12 +67,12 @@ class Host:
 
     quizzes: Mapping[str, Quiz]
     sessions: Sessions
-    session_cookie: str
+    set_session: Callable[[Response, Session, Peer], None]
+    """The page's own session cookie (a launched session's is the LMS frame's, and an instructor's
+    lasts as the launch's role does)."""
     peer: Callable[[Request], Peer]
     session_of: Callable[[Request], Session | None]
     frame_ancestors: str
-    instructor_seconds: int
-    """How long an instructor's role from a launch lasts: the LMS may have taken it away since."""
 
 
 def begun_here(request: Request) -> list[str]:
@@ -219,8 +219,7 @@ class _Endpoints:
         else:
             response = RedirectResponse(f"../?{urlencode({'quiz': claims.quiz})}", status_code=303)
         sender = self.host.peer(request)
-        lasts = self.host.instructor_seconds if claims.identity.role == "instructor" else self.host.sessions.max_age
-        self.cookie(response, self.host.session_cookie, self.host.sessions.seal(session), sender, lasts)
+        self.host.set_session(response, session, sender)
         left = [one for one in begun_here(request) if one != state]
         if left:
             self.cookie(response, STATE_COOKIE, ".".join(left), sender, LOGIN_MINUTES * 60)
