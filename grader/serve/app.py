@@ -283,7 +283,9 @@ class _Page:
 
     def session_of(self, request: Request) -> Session | None:
         """The request's signed session, if it is still the user's (a proxy may name another now)."""
-        found = next(filter(None, map(self.sessions.open, _cookies(request, SESSION_COOKIE))), None)
+        sent = [value for name in identity.cookie_names(SESSION_COOKIE, self.where(request))
+                for value in _cookies(request, name)]
+        found = next(filter(None, map(self.sessions.open, sent)), None)
         if found is not None and self.options.user_header:
             named = self.from_proxy(request, self.where(request))
             if found.identity.user != named.user:
@@ -313,8 +315,9 @@ class _Page:
         which needs Secure) and, for an instructor, lasts as the launch's role does."""
         framed = session.launch is not None
         lasts = INSTRUCTOR_HOURS * 3600 if framed and session.identity.role == "instructor" else self.sessions.max_age
-        response.set_cookie(SESSION_COOKIE, self.sessions.seal(session), max_age=lasts, path=sender.prefix or "/",
-                            httponly=True, samesite="none" if framed else "strict", secure=framed or sender.secure)
+        kept = identity.cookie(SESSION_COOKIE, sender, secure=framed or sender.secure)
+        response.set_cookie(kept.name, self.sessions.seal(session), max_age=lasts, path=kept.path, httponly=True,
+                            samesite="none" if framed else "strict", secure=kept.secure)
 
     async def earned(self, session: Session, quiz: Quiz) -> bool:
         """Whether the session has the solution when it is shown ``after-pass``: its user's Submit got full

@@ -135,9 +135,37 @@ class Peer:
     """Whether the peer is a trusted proxy, whose headers count."""
     prefix: str
     """The path prefix the page is served under (``X-Forwarded-Prefix`` from a trusted proxy, else
-    the server's ``--root-path``), for the cookie's path."""
+    the server's ``--root-path``), for the cookies' path or name."""
     secure: bool
     """Whether the browser reached the page over HTTPS (``X-Forwarded-Proto`` from a trusted proxy)."""
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """Where one of the server's cookies is kept in the browser: its name, path and Secure flag."""
+
+    name: str
+    path: str
+    secure: bool
+
+
+def cookie(base: str, sender: Peer, secure: bool) -> Cookie:
+    """Where the cookie ``base`` goes. A Secure one is named ``__Host-``: a browser takes that name only
+    from this very host, with Path=/, so a sibling host of the domain cannot plant its own value (a
+    session, a login's state) in a student's browser (cookie tossing). The page's path prefix is then in
+    the name, so that servers under two prefixes of one host keep their own. Over plain HTTP no name
+    protects anything: the cookie keeps its plain name and the prefix as its path."""
+    if not secure:
+        return Cookie(base, sender.prefix or "/", False)
+    place = f"-{hashlib.sha256(sender.prefix.encode()).hexdigest()[:12]}" if sender.prefix else ""
+    return Cookie(f"__Host-{base}{place}", "/", True)
+
+
+def cookie_names(base: str, sender: Peer) -> tuple[str, ...]:
+    """The names a request's cookie ``base`` is read under: the ``__Host-`` one, and the plain one only
+    for a page reached over plain HTTP (over HTTPS, a plain name may be another host's plant)."""
+    host = cookie(base, sender, secure=True).name
+    return (host,) if sender.secure else (host, base)
 
 
 def trusted(address: str, proxies: Sequence[Address]) -> bool:

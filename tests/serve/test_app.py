@@ -305,6 +305,24 @@ def test_one_server_serves_every_quiz_it_is_given(quiz):
         assert unknown.status_code == 404 and "gradient_descent, backprop" in unknown.json()["detail"]
 
 
+def test_over_https_a_session_planted_by_another_host_is_not_taken(client):
+    """Behind a proxy that ends TLS, the session cookie is ``__Host-``, which only the page's own host can
+    set: a sibling host of the domain that plants a session of its own (its name, a Domain attribute)
+    does not sign the student in as someone else (cookie tossing)."""
+    https = {"x-forwarded-proto": "https", "x-forwarded-prefix": "/quiz"}
+    mallory = another(client, "127.0.0.1", **https)
+    me = mallory.get("/api/me")
+    cookie = me.headers["set-cookie"]
+    name, _, rest = cookie.partition("=")
+    assert name.startswith("__Host-gdgrade_session-") and "Path=/;" in rest and "secure" in rest.lower()
+    sealed = rest.split(";")[0]
+    victim = another(client, "127.0.0.1", **https)
+    for planted in (f"gdgrade_session={sealed}", f"gdgrade_session={sealed}; {name}=x.y"):
+        answer = victim.get("/api/me", headers={"cookie": planted})
+        assert answer.status_code == 200 and answer.json()["csrf"] != me.json()["csrf"], planted
+    assert victim.get("/api/me", headers={"cookie": f"{name}={sealed}"}).json()["csrf"] == me.json()["csrf"]
+
+
 def test_another_servers_cookie_of_the_same_name_does_not_hide_this_ones(client):
     """One host may run several pages (ports, prefixes): the browser then sends each one's cookie,
     the longer path first; the session is whichever value this server signed."""

@@ -5,6 +5,7 @@ proxy's login naming the student."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 
 import httpx
@@ -53,6 +54,20 @@ def test_forwarded_headers_count_only_from_a_trusted_proxy():
     assert identity.peer("not an address", headers, PROXIES, "").proxied is False
     odd = identity.peer("127.0.0.1", {"x-forwarded-prefix": "/a;b"}, PROXIES, "/fallback")
     assert odd.prefix == "/fallback"  # a prefix that would break the cookie's path is not used
+
+
+def test_a_cookie_over_https_has_a_name_no_other_host_can_set():
+    plain = identity.Peer("203.0.113.9", True, "/quiz", False)
+    tls = dataclasses.replace(plain, secure=True)
+    assert identity.cookie("gdgrade_session", plain, secure=False) == identity.Cookie("gdgrade_session", "/quiz", False)
+    kept = identity.cookie("gdgrade_session", tls, secure=True)
+    assert kept.name.startswith("__Host-gdgrade_session-") and (kept.path, kept.secure) == ("/", True)
+    beside = identity.cookie("gdgrade_session", dataclasses.replace(tls, prefix="/quiz2"), secure=True)
+    assert beside.name != kept.name  # a second page on the host keeps its own
+    at_root = identity.cookie("gdgrade_session", dataclasses.replace(tls, prefix=""), secure=True)
+    assert at_root == identity.Cookie("__Host-gdgrade_session", "/", True)
+    assert identity.cookie_names("gdgrade_session", tls) == (kept.name,)  # over HTTPS a plain name is not read
+    assert identity.cookie_names("gdgrade_session", plain) == (kept.name, "gdgrade_session")
 
 
 def test_a_proxy_user_names_one_student_or_nobody():

@@ -75,9 +75,10 @@ class Host:
     frame_ancestors: str
 
 
-def begun_here(request: Request) -> list[str]:
-    """The states of the logins this browser began (its state cookie), oldest first."""
-    kept = request.cookies.get(STATE_COOKIE, "").split(".")
+def begun_here(request: Request, sender: Peer) -> list[str]:
+    """The states of the logins this browser began (its state cookie, which only this host can set),
+    oldest first."""
+    kept = request.cookies.get(identity.cookie(STATE_COOKIE, sender, secure=True).name, "").split(".")
     return kept[-STATES_KEPT:] if all(SHAPE.fullmatch(one) for one in kept) else []
 
 
@@ -120,11 +121,17 @@ class _Endpoints:
             fields.update({name: values[0] for name, values in parse_qs(body, max_num_fields=FORM_FIELDS).items()})
         return fields
 
-    def cookie(self, response: Response, name: str, value: str, sender: Peer, max_age: int) -> None:
-        """A cookie the LMS's iframe sends back: SameSite=None needs Secure (browsers take Secure cookies on
-        http://localhost and 127.0.0.1 too, for a test)."""
-        response.set_cookie(name, value, max_age=max_age, path=sender.prefix or "/", httponly=True, samesite="none",
-                            secure=True)
+    @staticmethod
+    def remember(response: Response, states: list[str], sender: Peer) -> None:
+        """The browser's state cookie: the logins it began and has not finished. The LMS's iframe sends it
+        back, so it is SameSite=None, which needs Secure (browsers take Secure cookies on http://localhost
+        and 127.0.0.1 too, for a test)."""
+        kept = identity.cookie(STATE_COOKIE, sender, secure=True)
+        if states:
+            response.set_cookie(kept.name, ".".join(states), max_age=LOGIN_MINUTES * 60, path=kept.path,
+                                httponly=True, samesite="none", secure=True)
+        else:
+            response.delete_cookie(kept.name, path=kept.path, secure=True, httponly=True, samesite="none")
 
     async def login(self, request: Request) -> Response:
         """Third-party initiated login: check the platform, remember a state and nonce, send the browser
@@ -150,8 +157,8 @@ class _Endpoints:
             parameters["lti_message_hint"] = fields["lti_message_hint"]
         separator = "&" if "?" in platform.auth_login_url else "?"
         response = RedirectResponse(platform.auth_login_url + separator + urlencode(parameters), status_code=302)
-        kept = [*begun_here(request), state][-STATES_KEPT:]
-        self.cookie(response, STATE_COOKIE, ".".join(kept), self.host.peer(request), LOGIN_MINUTES * 60)
+        sender = self.host.peer(request)
+        self.remember(response, [*begun_here(request, sender), state][-STATES_KEPT:], sender)
         return response
 
     def _registered(self, fields: dict[str, str]) -> tuple[Platform, str]:
@@ -181,7 +188,7 @@ class _Endpoints:
             state, id_token = fields.get("state", ""), fields.get("id_token", "")
             if not state or not id_token:
                 raise Refused("the launch carries no id_token and state: start it from the course")
-            if state not in begun_here(request):
+            if state not in begun_here(request, self.host.peer(request)):
                 raise Refused("this browser did not begin this launch (its login cookie is missing: a launch "
                               "replayed, or a browser that blocks the LMS's cookies: open the activity in a new "
                               "window)", 401)
@@ -220,12 +227,7 @@ class _Endpoints:
             response = RedirectResponse(f"../?{urlencode({'quiz': claims.quiz})}", status_code=303)
         sender = self.host.peer(request)
         self.host.set_session(response, session, sender)
-        left = [one for one in begun_here(request) if one != state]
-        if left:
-            self.cookie(response, STATE_COOKIE, ".".join(left), sender, LOGIN_MINUTES * 60)
-        else:
-            response.delete_cookie(STATE_COOKIE, path=sender.prefix or "/", secure=True, httponly=True,
-                                   samesite="none")
+        self.remember(response, [one for one in begun_here(request, sender) if one != state], sender)
         return response
 
     async def pick(self, request: Request) -> Response:

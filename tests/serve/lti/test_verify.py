@@ -15,10 +15,10 @@ import jwt
 import pytest
 from lti1p3platform.registration import Registration
 
-from grader.serve.app import INSTRUCTOR_HOURS, SESSION_COOKIE
+from grader.serve.app import INSTRUCTOR_HOURS
 from grader.serve.identity import CSRF_HEADER
 from grader.serve.lti import routes
-from grader.serve.lti.routes import LOGIN_BURST, STATE_COOKIE, STATES_KEPT
+from grader.serve.lti.routes import LOGIN_BURST, STATES_KEPT
 from grader.serve.lti.verify import AGS_ENDPOINT, DEEP_LINKING, LTI, SCORE_SCOPE
 
 from .conftest import TOOL, begin, browser_for, launch, tool
@@ -26,6 +26,9 @@ from .platform import CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, LEARNER, Platform, r
 
 RIGHT_FILE = "tests/../submissions/gradient_descent/correct_dot/gradient.py"
 HOME = "<the platform>"
+STATE_COOKIE = "__Host-gdgrade_lti_login"
+SESSION_COOKIE = "__Host-gdgrade_session"
+"""The cookies' names at the tool's root: ``__Host-``, which no other host of the domain can set."""
 """Stands for the platform's own address in a return URL (known once the platform runs)."""
 
 
@@ -87,6 +90,21 @@ def test_a_replayed_launch_is_refused(client, platform, caplog):
         kept = browser_for(client)  # and if its cookie were kept
         refused(kept.post("/lti/launch", data=fields, headers={"Cookie": f"{STATE_COOKIE}={fields['state']}"}), 401,
                 "used already", caplog)
+
+
+def test_a_login_state_planted_by_another_host_is_not_taken(client, platform, caplog):
+    """Login CSRF by cookie tossing: Mallory begins a login, then a sibling host of the tool's domain
+    plants her state in a student's browser and posts her launch from it. A cookie of the plain name
+    (any host of the domain can set one) does not count; only the ``__Host-`` one the tool set does."""
+    state, nonce = login(browser_for(client), platform)
+    fields = {"state": state, "id_token": signed(platform, nonce)}
+    victim = browser_for(client)
+    with caplog.at_level(logging.WARNING, "gdgrade.lti"):
+        refused(victim.post("/lti/launch", data=fields, headers={"Cookie": f"gdgrade_lti_login={state}"}), 401,
+                "did not begin this launch", caplog)
+    taken = victim.post("/lti/launch", data=fields, headers={"Cookie": f"{STATE_COOKIE}={state}"},
+                        follow_redirects=False)
+    assert taken.status_code == 303  # the same launch, with the state under the tool's own name
 
 
 def test_a_nonce_used_once_is_refused_in_another_login(client, platform, caplog):
@@ -243,7 +261,7 @@ def test_many_logins_leave_one_cookie_and_two_tabs_both_launch(client, platform)
     assert browser.post("/lti/launch", data=first, follow_redirects=False).status_code == 303
     flooded = browser_for(client)
     states = [login(flooded, platform)[0] for _ in range(STATES_KEPT + 3)]
-    assert [name for name in flooded.cookies.keys() if name.startswith("gdgrade")] == [STATE_COOKIE]
+    assert [name for name in flooded.cookies.keys() if "gdgrade" in name] == [STATE_COOKIE]
     assert flooded.cookies[STATE_COOKIE].split(".") == states[-STATES_KEPT:]
 
 
