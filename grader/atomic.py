@@ -105,10 +105,21 @@ class AtomicFile:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
+        try:
+            if kind is None:
+                self.commit()
+            else:
+                self.discard()
+        except OSError as failed:
+            if failed.filename is None:
+                raise self.named(failed) from failed
+            raise
+        if isinstance(value, OSError) and value.filename is None:
+            raise self.named(value) from value
+
+    def named(self, failed: OSError) -> OSError:
+        """A write's failure (a full disk) names no file: it is said of the file being written."""
+        return type(failed)(failed.errno, failed.strerror, str(self.path))
 
 
 def write(path: Path, text: str) -> None:

@@ -6,9 +6,9 @@ root knows each command by name, module and short help (``COMMANDS``): ``gdgrade
 them from that table, and running one imports its module alone.
 
 Exit codes: 0 success (``check``: full marks; ``grade``: every submission has a report), 1
-``check`` without full marks, or a file that could not be read or written, 2 usage errors (one
-line on stderr, never a traceback), 70 a fault in gdgrade (one line; ``--debug`` prints its
-traceback), 130 interrupted.
+``check`` without full marks, 2 usage errors (one line on stderr, never a traceback), 70 a fault
+in gdgrade (one line; ``--debug`` prints its traceback), 74 a file that could not be read or
+written while working, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as problem:  # a file gdgrade had to write or read failed (a full disk, a folder it cannot write)
         where = f": {problem.filename}" if problem.filename else ""
         click.echo(f"gdgrade: error: {problem.strerror or problem}{where}", err=True)
-        sys.exit(1)
+        sys.exit(errors.IO_EXIT)
     except Exception as fault:  # noqa: BLE001 - a bug in gdgrade: said as one, never as the user's mistake
         errors.log.error("%s (a fault in gdgrade, not in what it was given: please report it; --debug prints "
                          "its traceback)", errors.fault_line(fault), exc_info=fault)

@@ -20,6 +20,9 @@ SERVE_EXTRA = "pip install '.[serve]' in gdgrade's folder (gdgrade is not on PyP
 """How to add what the quiz page needs (FastAPI, uvicorn, a PostgreSQL driver, PyJWT)."""
 FAULT_EXIT = 70
 """sysexits' EX_SOFTWARE: gdgrade itself failed (the runner's own failure uses it too)."""
+IO_EXIT = 74
+"""sysexits' EX_IOERR: a file gdgrade had to read or write failed (a full disk, a closed output). Not 1,
+which ``check`` gives a file without full marks: a pipeline must tell the two apart."""
 log = logging.getLogger("gdgrade")
 
 

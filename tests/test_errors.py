@@ -192,3 +192,20 @@ def test_a_fault_reading_a_downloads_layout_is_a_note_and_a_logged_traceback(tmp
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["full_marks"] == 1
     debug = gdgrade("--debug", *args, "--replace", fault="grader.intake.layouts:detect")
     assert "Traceback (most recent call last):" in debug.stderr and "in find" in debug.stderr
+
+
+def test_output_that_cannot_be_written_is_not_a_file_without_full_marks(tmp_path):
+    """A full disk is exit code 74 (EX_IOERR), one line: never 1, which a check gives a wrong file."""
+    with open("/dev/full", "w") as full:
+        checked = subprocess.run([sys.executable, "-m", "grader", "check", str(RIGHT)], stdout=full,
+                                 stderr=subprocess.PIPE, text=True, timeout=120)
+    assert checked.returncode == errors.IO_EXIT == 74
+    assert checked.stderr == "gdgrade: error: No space left on device\n"
+    # a batch whose files stop fitting (RLIMIT_FSIZE: the kernel refuses the write as too large)
+    limited = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000)); sys.argv[0] = 'gdgrade'; "
+               "from grader.entry import main; main()")
+    batch = subprocess.run([sys.executable, "-c", limited, "grade", str(RIGHT), "--out", str(tmp_path / "out"),
+                            "--seed", str(SEED)], capture_output=True, text=True, timeout=300)
+    assert batch.returncode == 74, batch.stderr
+    assert batch.stderr.strip().splitlines()[-1].startswith(f"gdgrade: error: File too large: {tmp_path / 'out'}/")
