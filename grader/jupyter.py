@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -81,11 +80,11 @@ def grade_cells(cells: list[str], quiz_name: str = "gradient_descent", level: Le
     document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
                 "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": number,
                            "source": source} for number, source in enumerate(cells, 1)]}
-    with tempfile.TemporaryDirectory(prefix="gdgrade-notebook-") as folder:
-        path = Path(folder) / notebook_name(chosen.filename)
-        path.write_text(json.dumps(document), encoding="utf-8")
-        with Grader(chosen, Settings(seed=seed)) as grader:
-            report = next(iter(grader.grade([intake.one(path, chosen.filename)])))
+    # graded from memory, as the page grades what it is sent: the report names the notebook, no temporary
+    submission = intake.Submission("notebook", Path(notebook_name(chosen.filename)),
+                                   origin=intake.InMemory(json.dumps(document).encode()))
+    with Grader(chosen, Settings(seed=seed)) as grader:
+        report = next(iter(grader.grade([submission])))
     return Feedback(audience.student(level or chosen.feedback).view(report))
 
 

@@ -36,7 +36,8 @@ def test_gdgrade_grades_the_cells_run_so_far_in_a_real_kernel(tmp_path):
     assert "<code>error_term</code></td><td>is wrong in the public case" in shown
     assert "the brackets around <code>(1 - nn_output)</code> are missing" in shown
     assert "<code>del_w</code></td><td>is not defined" in shown
-    assert first[0]["data"]["text/plain"].splitlines()[-1] == "Score: 3/5"
+    printed = first[0]["data"]["text/plain"].splitlines()
+    assert printed[0] == "gradient.ipynb: completed" and printed[-1] == "Score: 3/5"  # no temporary path
     later = notebook.cells[5].outputs[0]["data"]
     assert "<h3>gdgrade: 4/5</h3>" in later["text/html"]  # del_w carried forward from the wrong error_term
     assert "<code>error_term</code></td><td>is wrong</td>" in later["text/html"]  # outcomes only

@@ -19,13 +19,14 @@ from pathlib import Path
 from grader.errors import UserError
 from grader.intake import folders
 from grader.intake.folders import plain, unique
-from grader.intake.listing import Item, Listing, OnDisk, display, is_archive, list_folder
+from grader.intake.listing import InMemory, Item, Listing, OnDisk, display, is_archive, list_folder
 from grader.intake.submission import MAX_SOURCE_BYTES, Submission
 from grader.text import code_span, count, one_line
 
 log = logging.getLogger("gdgrade.intake")
 
-__all__ = ["MAX_SOURCE_BYTES", "Found", "IntakeError", "Submission", "find", "one", "reopen", "upload"]
+__all__ = ["MAX_SOURCE_BYTES", "Found", "InMemory", "IntakeError", "Submission", "find", "one", "reopen",
+           "upload"]
 
 
 @dataclass

@@ -48,6 +48,18 @@ class Origin(Protocol):
 
 
 @dataclass(frozen=True)
+class InMemory:
+    """Bytes that were never a file of their own: what the page was sent, a notebook's cells."""
+
+    data: bytes
+
+    def read(self, limit: int) -> bytes:
+        if len(self.data) > limit:
+            raise OSError(f"the file is larger than {limit} bytes")
+        return self.data
+
+
+@dataclass(frozen=True)
 class OnDisk:
     """A file on disk, opened without following a link and read only if it is a regular file."""
 

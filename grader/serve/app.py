@@ -368,7 +368,7 @@ class _Page:
         if options.lti is not None and store is not None and kind == "submit":
             passback = await asyncio.to_thread(options.lti.passback, store, session, quiz.name)
         async with self.turns.turn(key, who.user):
-            submission = intake.Submission(who.user, Path(quiz.filename), origin=InMemory(raw))
+            submission = intake.Submission(who.user, Path(quiz.filename), origin=intake.InMemory(raw))
             seed = self.seeds.randrange(1 << 31)  # on the loop's thread: one generator, never two threads at once
             ticket = await asyncio.to_thread(lambda: grader.submit(submission, grader.draw(seed)))
             if ticket.answer is not None:
@@ -634,18 +634,6 @@ def _health_routes(app: FastAPI, page: _Page) -> None:
                             status_code=503 if problem else 200)
 
 
-@dataclass(frozen=True)
-class InMemory:
-    """A submission's bytes as the page sent them."""
-
-    data: bytes
-
-    def read(self, limit: int) -> bytes:
-        if len(self.data) > limit:
-            raise OSError(f"the file is larger than {limit} bytes")
-        return self.data
-
-
 def _cookies(request: Request, name: str) -> list[str]:
     """Every value the browser sent for cookie ``name``: one host may run several servers (ports,
     path prefixes), each with its own cookie of that name, and only one of them is this server's."""
@@ -659,4 +647,4 @@ def _cookies(request: Request, name: str) -> list[str]:
 
 def _grade_now(grader: Grader, quiz: Quiz) -> Report:
     return next(grader.grade([intake.Submission("solution", Path(quiz.filename),
-                                                origin=InMemory(quiz.solution_source.encode()))]))
+                                                origin=intake.InMemory(quiz.solution_source.encode()))]))
