@@ -499,8 +499,8 @@ def _session_routes(app: FastAPI, page: _Page) -> None:
     @app.post("/api/login", response_model=Me, responses={403: {"description": "not the instructors' token"}})
     async def login(request: Request, response: Response, body: Login,
                     session: Annotated[Session, Depends(page.poster)]) -> Me:
-        """An instructor signs in with the server's ``--admin-token``: the session becomes an instructor's
-        for ``INSTRUCTOR_HOURS``, or until the server's token changes."""
+        """An instructor signs in with the server's `--admin-token`, sent as `{"token": "..."}`: the session
+        is an instructor's for 12 hours, or until the server's token changes."""
         sender = page.where(request)
         if page.logins.wait(f"address:{sender.address}"):
             logger.warning("instructor sign-in refused: too many tries from %s", sender.address)
@@ -542,7 +542,7 @@ def _attempt_routes(app: FastAPI, page: _Page) -> None:
     @app.post("/api/check", response_model=Report, responses=BUSY)
     async def check(request: Request, body: Source, session: Annotated[Session, Depends(page.poster)],
                     one: Annotated[Served, Depends(page.chosen)]) -> Response:
-        """Grade the file as ``gdgrade check`` does, on hidden cases drawn for this attempt alone: the
+        """Grade the file as `gdgrade check` does, on hidden cases drawn for this attempt alone: the
         same report, hidden cases described, not shown."""
         report = page.shown(await page.attempt(request, session, one, body, "submit"), one)
         # the report is a validated model already: written once, not validated and converted again
@@ -550,7 +550,8 @@ def _attempt_routes(app: FastAPI, page: _Page) -> None:
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
     async def solution(request: Request, one: Annotated[Served, Depends(page.chosen)]) -> dict[str, str]:
-        """The reference solution: always, never, or once earned (``earned``)."""
+        """The reference solution, as the server's `--show-solution` says: always, never, or once earned
+        (a full-marks Submit, or an instructor's sign-in with the token)."""
         found = page.session_of(request)
         allowed = options.show_solution == "always" or (
             options.show_solution == "after-pass" and found is not None
