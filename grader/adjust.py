@@ -70,6 +70,25 @@ class LatePenalty:
         return Adjustment(kind="late_penalty", points=points, reason=f"late: {points:g} points ({how})")
 
 
+DEADLINE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+
+
+def deadline(text: str) -> datetime:
+    """``--due``: a time (``2026-11-26T17:00``), or a date alone, which means the end of that day: work
+    handed in on the day it is due is on time, as an instructor who says "due on the 26th" means."""
+    text = text.strip()
+    for form in DEADLINE_FORMATS:
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            continue
+    try:
+        return datetime.strptime(text, "%Y-%m-%d") + timedelta(days=1)
+    except ValueError:
+        raise AdjustError(f"--due {text!r} is not a deadline: give a date (2026-11-26, due by the end of "
+                          "that day) or a date and time (2026-11-26T17:00)") from None
+
+
 def submitted_at(attempt: str) -> datetime | None:
     """When an attempt was handed in, as the download writes it (Blackboard's ``2026-11-20 10:11:12``,
     Brightspace's ``Nov 26, 2026 517 PM``, Gradescope's ``2026-11-26 17:34:00.861687000 Z``), in the

@@ -144,17 +144,19 @@ def adjust_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--late-penalty", "late_penalty", default=None, metavar="P%[/day]",
                   help="Take P% of the maximum off late work (the LMS's late flag, or --due and the download's "
                        "submission times), once, or for each day or part of a day late with P%/day.")
-    @click.option("--due", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]), default=None,
-                  help="The deadline, in the download's time (for --late-penalty): work handed in after it is late.")
+    @click.option("--due", default=None, metavar="DATE[THH:MM]",
+                  help="The deadline, in the download's time (for --late-penalty): work handed in after it is late. "
+                       "A date alone means the end of that day.")
     @click.option("--overrides", "overrides_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   default=None, help="A CSV of student,score,variable,comment: the instructor's own scores (a "
                   "variable's, or the total when variable is empty), applied in every output.")
     @functools.wraps(command)
-    def wrapper(late_penalty: str | None, due: Any, overrides_path: Path | None, **kwargs: Any) -> Any:
+    def wrapper(late_penalty: str | None, due: str | None, overrides_path: Path | None, **kwargs: Any) -> Any:
         if due is not None and late_penalty is None:
             raise click.UsageError("--due needs --late-penalty")
         try:
-            penalty = adjust.LatePenalty.parse(late_penalty, due) if late_penalty is not None else None
+            deadline = adjust.deadline(due) if due is not None else None
+            penalty = adjust.LatePenalty.parse(late_penalty, deadline) if late_penalty is not None else None
         except adjust.AdjustError as problem:
             raise click.UsageError(str(problem)) from None
 

@@ -500,6 +500,7 @@ def test_a_late_penalty_and_overrides_reach_every_output_and_survive_resume(tmp_
     (["--late-penalty", "ten"], "--late-penalty 'ten' is not a share of the score"),
     (["--late-penalty", "10%/day"], "a penalty per day needs --due"),
     (["--due", "2026-11-26"], "--due needs --late-penalty"),
+    (["--late-penalty", "10%/day", "--due", "26/11/2026"], "--due '26/11/2026' is not a deadline"),
     (["--overrides", "BAD"], "line 2: give a student and a score of 0 or more"),
     (["--overrides", "VARIABLE"], "line 2: 'dw' is not a variable of the quiz"),
 ])
@@ -527,3 +528,12 @@ def test_a_penalty_per_day_counts_days_from_the_download_times():
         assert penalty.days_late(report) == days
         change = penalty.adjustment(report, 4.0)
         assert (change.points if change else None) == points
+
+
+def test_a_deadline_given_as_a_date_is_the_end_of_that_day():
+    from datetime import datetime
+
+    from grader.adjust import deadline
+
+    assert deadline("2026-11-26") == datetime(2026, 11, 27, 0, 0)  # work handed in on the 26th is on time
+    assert deadline("2026-11-26T17:00") == deadline("2026-11-26 17:00") == datetime(2026, 11, 26, 17, 0)
