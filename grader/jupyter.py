@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ class Shell(Protocol):
 
     def register_magic_function(self, func: Callable[[str], object], magic_kind: str, magic_name: str) -> None: ...
 
-OWN_CELLS = ("%gdgrade", "%load_ext grader", "grader.jupyter")
-"""Cells that ask for grading are left out of what is graded: they are not the student's work."""
+OWN_MAGICS = ("%gdgrade", "%load_ext grader", "%reload_ext grader")
+"""Lines that ask for grading are left out of what is graded: they are not the student's work."""
+_GDGRADE_CALL = re.compile(r"(from\s+grader\b|import\s+grader\b|(grader\.)?jupyter\.check\()")
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,16 @@ class Feedback:
 
 
 def cells_run(history: list[str]) -> list[str]:
-    """The cells run so far (``In[1:]``, the running cell left out), with the cells that ask for
-    grading left empty so that every other keeps its number."""
-    return ["" if any(marker in cell for marker in OWN_CELLS) else cell for cell in history[1:-1]]
+    """The cells run so far (``In[1:]``, the running cell left out), with the lines that ask for grading
+    left empty, so that every cell and line keeps its number and a cell's own code beside them counts."""
+    return ["\n".join("" if _asks_for_grading(line) else line for line in cell.split("\n")) for cell in history[1:-1]]
+
+
+def _asks_for_grading(line: str) -> bool:
+    """``%gdgrade``, loading the extension, or calling gdgrade from Python; never a comment or a string
+    that mentions them."""
+    code = line.partition("#")[0].strip()
+    return code.startswith(OWN_MAGICS) or _GDGRADE_CALL.match(code) is not None
 
 
 def grade_cells(cells: list[str], quiz_name: str = "gradient_descent", level: Level | None = None,

@@ -22,6 +22,14 @@ def test_cells_that_ask_for_grading_are_left_out_and_numbers_kept():
     assert jupyter.cells_run(history) == ["", GIVENS, "x.shape", "", STEPS]
 
 
+def test_a_cells_own_code_beside_a_request_for_grading_is_graded():
+    history = ["", "del_w = learnrate * error_term * x\n%gdgrade", "# run %gdgrade when done\nh = 1",
+               "from grader import jupyter\njupyter.check()", 'print("%gdgrade")', "import graders_notes", "%gdgrade"]
+    assert jupyter.cells_run(history) == ["del_w = learnrate * error_term * x\n",
+                                          "# run %gdgrade when done\nh = 1", "\n", 'print("%gdgrade")',
+                                          "import graders_notes"]
+
+
 def test_gdgrade_grades_the_cells_run_so_far_in_a_real_kernel(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in (
