@@ -44,18 +44,18 @@ class Malformed(ValueError):
     """A line that is not what the child writes: its results are not used."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Missing:
     kind: Literal["missing", "none"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Other:
     kind: Literal["other"] = "other"
     type: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Numeric:
     kind: Literal["numeric"] = "numeric"
     type: str
@@ -75,13 +75,13 @@ class Numeric:
 StudentValue = Missing | Other | Numeric
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Frame:
     line: int
     function: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class StudentException:
     type: str
     message: str
@@ -91,7 +91,7 @@ class StudentException:
     disk: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Layers:
     """The child's first line, written before any student code runs: the sandbox's layers."""
 
@@ -99,7 +99,7 @@ class Layers:
     missing: list[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class CaseMessage:
     case: int
     values: dict[str, StudentValue]
@@ -112,9 +112,9 @@ class CaseMessage:
     """Checked names whose value came from inside a function of the file, and which function."""
 
 
-def _object(data: object, required: frozenset[str], optional: frozenset[str] = frozenset()) -> dict[str, object]:
-    """A JSON object with every required key and no key but those."""
-    if type(data) is not dict or not required <= data.keys() or not data.keys() <= required | optional:
+def _object(data: object, required: frozenset[str], allowed: frozenset[str] | None = None) -> dict[str, object]:
+    """A JSON object with every required key and no key but those ``allowed`` (``required`` alone by default)."""
+    if type(data) is not dict or not required <= data.keys() <= (allowed or required):
         raise Malformed("not an object of the expected keys")
     return data
 
@@ -164,51 +164,76 @@ def _number(data: object) -> float:
     raise Malformed("not a number")
 
 
+_NUMERIC = frozenset({"kind", "type", "shape", "values"})
+_NUMERIC_OR_DTYPE = _NUMERIC | {"dtype"}
+_KIND = frozenset({"kind"})
+_OTHER = frozenset({"kind", "type"})
+_FRAME = frozenset({"line", "function"})
+_EXCEPTION = frozenset({"type", "message", "frames", "memory", "timeout"})
+_EXCEPTION_OR_DISK = _EXCEPTION | {"disk"}
+_SANDBOX = frozenset({"sandbox"})
+_LAYERS = frozenset({"applied", "missing"})
+_CASE = frozenset({"case", "values", "error", "exit_code", "injected"})
+_CASE_OR_PUBLIC = _CASE | {"given", "found_in"}
+
+
 def _value(data: object) -> StudentValue:
     """One variable's value, by its kind."""
     kind = data.get("kind") if type(data) is dict else None
+    if kind == "numeric":
+        return _numeric(_object(data, _NUMERIC, _NUMERIC_OR_DTYPE))
     if kind in ("missing", "none"):
-        _object(data, frozenset({"kind"}))
+        _object(data, _KIND)
         return Missing(kind="missing" if kind == "missing" else "none")
     if kind == "other":
-        return Other(type=_text(_object(data, frozenset({"kind", "type"}))["type"]))
-    if kind == "numeric":
-        return _numeric(_object(data, frozenset({"kind", "type", "shape", "values"}), frozenset({"dtype"})))
+        return Other(type=_text(_object(data, _OTHER)["type"]))
     raise Malformed("not a value of a known kind")
 
 
 def _numeric(data: dict[str, object]) -> Numeric:
-    shape = _list(data["shape"], MAX_DIMENSIONS, lambda axis: _int(axis, 0, MAX_AXIS))
-    values = None if data["values"] is None else _list(data["values"], MAX_ELEMENTS, _number)
-    if values is not None and len(values) != math.prod(shape):
-        raise Malformed("values do not fill the shape")
-    return Numeric(type=_text(data["type"]), dtype=_text(data.get("dtype", "float64"), MAX_DTYPE), shape=shape,
-                   values=values)
+    """A value of numbers. Checked in loops of its own, not a call per item: a batch reads thousands."""
+    shape, values, kind, dtype = data["shape"], data["values"], data["type"], data.get("dtype", "float64")
+    if type(shape) is not list or len(shape) > MAX_DIMENSIONS:
+        raise Malformed("not a shape of at most 32 axes")
+    for axis in shape:
+        if type(axis) is not int or not 0 <= axis <= MAX_AXIS:
+            raise Malformed("not an axis of 0 to 10**12")
+    if values is not None:
+        if type(values) is not list or len(values) > MAX_ELEMENTS:
+            raise Malformed("not an array within its length")
+        for number in values:
+            if type(number) is not float:  # JSON's integers, or something else: each one read
+                values = [_number(number) for number in values]
+                break
+        if len(values) != math.prod(shape):
+            raise Malformed("values do not fill the shape")
+    if type(kind) is not str or len(kind) > MAX_TEXT or type(dtype) is not str or len(dtype) > MAX_DTYPE:
+        raise Malformed("not a type or dtype within its length")
+    return Numeric(type=kind, dtype=dtype, shape=shape, values=values)
 
 
 def _frame(data: object) -> Frame:
-    frame = _object(data, frozenset({"line", "function"}))
+    frame = _object(data, _FRAME)
     return Frame(line=_int(frame["line"]), function=_text(frame["function"]))
 
 
 def _exception(data: object) -> StudentException | None:
     if data is None:
         return None
-    error = _object(data, frozenset({"type", "message", "frames", "memory", "timeout"}), frozenset({"disk"}))
+    error = _object(data, _EXCEPTION, _EXCEPTION_OR_DISK)
     return StudentException(type=_text(error["type"]), message=_text(error["message"]),
                             frames=_list(error["frames"], MAX_FRAMES, _frame), memory=_bool(error["memory"]),
                             timeout=_bool(error["timeout"]), disk=_bool(error.get("disk", False)))
 
 
 def _layers(data: object) -> Layers:
-    layers = _object(_object(data, frozenset({"sandbox"}))["sandbox"], frozenset({"applied", "missing"}))
+    layers = _object(_object(data, _SANDBOX)["sandbox"], _LAYERS)
     return Layers(applied=_list(layers["applied"], MAX_LAYERS, _text),
                   missing=_list(layers["missing"], MAX_LAYERS, _text))
 
 
 def _case(data: object) -> CaseMessage:
-    message = _object(data, frozenset({"case", "values", "error", "exit_code", "injected"}),
-                      frozenset({"given", "found_in"}))
+    message = _object(data, _CASE, _CASE_OR_PUBLIC)
     exit_code = message["exit_code"]
     return CaseMessage(case=_int(message["case"], 0), values=_names(message["values"], MAX_VARIABLES, _value),
                        error=_exception(message["error"]),
