@@ -37,7 +37,7 @@ PARTS = (
     ("judge: explain wrong values", ("diagnose.py", "diagnose"), ("compare.py", "_raised")),
     ("judge: explain wrong values", ("diagnose.py", "with_idioms"), ("compare.py", "_raised")),
     ("report: adjustments", ("adjust.py", "apply"), ("gradebook.py", "add")),
-    ("report: JSON text", ("main.py", "model_dump_json"), ("gradebook.py", "add")),
+    ("report: JSON text", ("report_json.py", "dump"), ("gradebook.py", "add")),
     ("report: student view (level, hidden cases)", ("audience.py", "view"), ("writer.py", "add")),
     ("page: render the feedback page", ("html.py", "student"), ("html.py", "add")),
     ("rows: class page row", ("html.py", "student_row"), ("gradebook.py", "add")),

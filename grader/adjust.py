@@ -14,7 +14,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -200,7 +200,5 @@ class Adjuster:
                 f"your instructor set the score to {new:g} of {report.max_score:g}"
                 + (f": {override.comment}" if override.comment else ""))))
             score = new
-        adjusted = report.model_copy(update={"score": round(score, 6), "adjustments": adjustments,
-                                             "graded_score": graded if adjustments else None})
-        adjusted.source_text = report.source_text
-        return adjusted
+        return report.revised(replace(report, score=round(score, 6), adjustments=adjustments,
+                                      graded_score=graded if adjustments else None))

@@ -16,7 +16,7 @@ again (``grader.sentences``) from the data with the hidden fields dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NewType
 
 from grader import sentences
@@ -53,9 +53,8 @@ def student(level: Level, hidden_shown: bool = False) -> Audience:
 
 def _case(case: CaseDetail) -> CaseDetail:
     """A hidden case as a student sees it: that and how it failed, none of its values."""
-    return case.model_copy(update={"expected": None, "actual": None, "actual_shape": None, "abs_error": None,
-                                   "rel_error": None,
-                                   "problem": sentences.FAILURE_TEXT[case.failure] if case.failure else None})
+    return replace(case, expected=None, actual=None, actual_shape=None, abs_error=None, rel_error=None,
+                   problem=sentences.FAILURE_TEXT[case.failure] if case.failure else None)
 
 
 UNSHOWN = "a statement of your file not shown for a hidden case (which statement could tell its inputs)"
@@ -71,18 +70,15 @@ def _check(check: Check, steps: frozenset[str]) -> Check:
     no case (hard-coded, consistent) is kept as judged: it holds no case's data."""
     stopped, other_shape, diagnosis = check.stopped, check.other_shape, check.diagnosis
     if stopped is not None and is_hidden(stopped.case):
-        stopped = stopped.model_copy(update={"size": None, "place": stopped.place if stopped.place in steps
-                                             else UNSHOWN})
+        stopped = replace(stopped, size=None, place=stopped.place if stopped.place in steps else UNSHOWN)
     if other_shape is not None and is_hidden(other_shape.case):
         other_shape = None
-    data = check.model_copy(update={
-        "cases": [_case(case) if is_hidden(case.case) else case for case in check.cases], "stopped": stopped,
-        "other_shape": other_shape, "message": "",
-        "diagnosis": diagnosis and diagnosis.model_copy(update={"explanation": ""})})
+    data = replace(check, cases=[_case(case) if is_hidden(case.case) else case for case in check.cases],
+                   stopped=stopped, other_shape=other_shape, message="",
+                   diagnosis=diagnosis and replace(diagnosis, explanation=""))
     explanation = sentences.explained(data)
-    return data.model_copy(update={
-        "message": sentences.told(data) or check.message,
-        "diagnosis": diagnosis and diagnosis.model_copy(update={"explanation": explanation or diagnosis.explanation})})
+    return replace(data, message=sentences.told(data) or check.message,
+                   diagnosis=diagnosis and replace(diagnosis, explanation=explanation or diagnosis.explanation))
 
 
 def _error(error: StudentError, steps: frozenset[str]) -> StudentError:
@@ -90,10 +86,9 @@ def _error(error: StudentError, steps: frozenset[str]) -> StudentError:
     is a step's. Its message, the lines of the calls inside, and which other line it raised at may
     spell the case's inputs."""
     statement = [frame for frame in error.frames[:1] if frame.place in steps]
-    return error.model_copy(update={
-        "message": "", "frames": statement, "line": statement[0].line if statement else None,
-        "place": statement[0].place if statement else None,
-        "traceback": sentences.statement_traceback(statement, error.type)})
+    return replace(error, message="", frames=statement, line=statement[0].line if statement else None,
+                   place=statement[0].place if statement else None,
+                   traceback=sentences.statement_traceback(statement, error.type))
 
 
 def hide_hidden(report: Report) -> Report:
@@ -101,7 +96,7 @@ def hide_hidden(report: Report) -> Report:
     error = report.error
     steps = frozenset(check.place for check in report.checks if check.place is not None)
     # the seed would let anyone draw the hidden cases again: a student's view has no grading record
-    return report.model_copy(update={
-        "checks": [_check(check, steps) for check in report.checks],
-        "error": _error(error, steps) if error is not None and is_hidden(error.case) else error,
-        "grading": None, "fault": None})
+    return report.revised(replace(
+        report, checks=[_check(check, steps) for check in report.checks],
+        error=_error(error, steps) if error is not None and is_hidden(error.case) else error,
+        grading=None, fault=None))

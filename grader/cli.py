@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from grader import adjust, atomic, catalog, errors, intake, outdir, quizcheck, report, shard, text
+from grader import adjust, atomic, catalog, errors, intake, outdir, quizcheck, report, report_json, shard, text
 from grader import feedback as levels
 from grader.errors import QuizError
 from grader.formats import github, gradebook, gradescope, lms, render
@@ -696,7 +696,7 @@ def lti_config_command(url: str | None, lti_config: Path | None, title: str) -> 
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of a report."""
-    click.echo(json.dumps(report.schema(), indent=2))
+    click.echo(json.dumps(report_json.schema(), indent=2))
 
 
 @click.command()

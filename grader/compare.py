@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Required, TypedDict
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from grader.report import (
     CaseDetail,
     Check,
     Diagnosis,
+    Failure,
     HiddenSize,
     OtherShape,
     Outcome,
@@ -48,6 +50,9 @@ from grader.report import (
     case_name,
 )
 from grader.sentences import FAILURE_TEXT, correct_message, stopped_message, story, wrong_message
+
+if TYPE_CHECKING:  # a report's JSON values: a name for mypy alone (see grader.report)
+    from grader.report import Values
 from grader.text import code_span, count, describe_shape, names, plural
 
 __all__ = ["CaseRun", "Facts", "Reference", "Stop", "changed_givens", "check_all", "close", "not_assigned"]
@@ -58,7 +63,7 @@ KEPT_VALUES = 100
 """A student's value with more elements is described by its shape in the report, not copied into it."""
 
 
-def _plain(value: Numeric) -> object:
+def _plain(value: Numeric) -> Values | None:
     """A student's numbers as JSON data shaped like the value."""
     if value.values is None:
         return None
@@ -66,12 +71,22 @@ def _plain(value: Numeric) -> object:
         return value.values[0]
     if len(value.shape) == 1:
         return list(value.values)
-    return np.array(value.values).reshape(value.shape).tolist()
+    nested: Values = np.array(value.values).reshape(value.shape).tolist()
+    return nested
+
+
+class _Shown(TypedDict, total=False):
+    """What every case's detail shows, whatever the comparison finds."""
+
+    case: Required[str]
+    expected: Required[Values]
+    actual_shape: list[int]
+    actual: Values | None
 
 
 def _detail(index: int, value: StudentValue | None, expected: Expected, step: Step) -> CaseDetail:
     """Compare one case in plain Python: values are a handful of floats, numpy calls would dominate."""
-    detail = {"case": case_name(index), "expected": expected.plain}
+    detail = _Shown(case=case_name(index), expected=expected.plain)
     if value is None:
         return CaseDetail(passed=False, failure="not_run", problem=FAILURE_TEXT["not_run"],
                           **detail)
@@ -92,7 +107,7 @@ def _detail(index: int, value: StudentValue | None, expected: Expected, step: St
     return _numbers(value.values, expected, step, detail)
 
 
-def _numbers(actual: Sequence[float], expected: Expected, step: Step, detail: dict[str, object]) -> CaseDetail:
+def _numbers(actual: Sequence[float], expected: Expected, step: Step, detail: _Shown) -> CaseDetail:
     """Compare a value's numbers, of the reference's shape or one it broadcasts to, with the reference's."""
     if expected.finite and tuple(actual) == expected.values:  # most right values are the reference's, bit for bit
         return CaseDetail(passed=True, abs_error=0.0, rel_error=expected.exact_relative, **detail)
@@ -100,7 +115,8 @@ def _numbers(actual: Sequence[float], expected: Expected, step: Step, detail: di
     largest = max(differences, default=0.0)
     relatives = [d / abs(e) for d, e in zip(differences, expected.values) if e != 0 and math.isfinite(d)]
     relative = max(relatives) if relatives else None
-    problem = failure = None
+    problem: str | None = None
+    failure: Failure | None = None
     if any(math.isnan(a) for a in actual):
         problem, failure = "contains NaN", "nan"
     elif any(math.isinf(a) for a in actual):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def _type_text(text: str, defined: frozenset[str]) -> str:
 def _value(value: StudentValue, defined: frozenset[str]) -> StudentValue:
     if isinstance(value, (Other, Numeric)):
         shown = _type_text(value.type, defined)
-        return value if shown == value.type else value.model_copy(update={"type": shown})
+        return value if shown == value.type else replace(value, type=shown)
     return value
 
 
@@ -63,13 +64,11 @@ def hidden_case(message: CaseMessage, defined: frozenset[str], public_found: dic
     error = message.error
     if error is not None:
         frames = [frame if known(frame.function, defined) else
-                  frame.model_copy(update={"function": f"a function {MADE}"}) for frame in error.frames]
+                  replace(frame, function=f"a function {MADE}") for frame in error.frames]
         kind = TIMEOUT if error.timeout else error.type if error.type in KNOWN else (
             "an exception of the file's own class" if error.type in defined else f"an exception of a class {MADE}")
-        error = error.model_copy(update={"type": kind, "frames": frames})
-    return message.model_copy(update={
-        "error": error,
-        "values": {name: _value(value, defined) for name, value in message.values.items()},
-        "found_in": {name: function for name, function in message.found_in.items()
-                     if public_found.get(name) == function},
-    })
+        error = replace(error, type=kind, frames=frames)
+    return replace(message, error=error,
+                   values={name: _value(value, defined) for name, value in message.values.items()},
+                   found_in={name: function for name, function in message.found_in.items()
+                             if public_found.get(name) == function})

@@ -10,6 +10,7 @@ catalogue; judging (``grader.compare``) does not change.
 from __future__ import annotations
 
 import array
+import dataclasses
 import functools
 import hashlib
 import math
@@ -21,7 +22,7 @@ from grader import explain, nearby
 from grader.evidence import Context, as_array, extra_axes
 from grader.protocol import Numeric, StudentValue
 from grader.quiz import Mistake, Step, TooLarge, Values, apply, close, expression, parameters
-from grader.report import Diagnosis, case_name, case_phrase
+from grader.report import Diagnosis, DiagnosisKind, case_name, case_phrase
 from grader.text import describe_shape, names
 
 EXPLAINED_KEPT = 4096
@@ -334,7 +335,7 @@ def _search(context: Context, step: Step, ran: Sequence[int], targets: Sequence[
     if found is None:
         return None
     needed = expression(step.formulations[0]) or step.description
-    kind = "changed_input" if "given" in found.sources else "expression"
+    kind: DiagnosisKind = "changed_input" if "given" in found.sources else "expression"
     formula = explain.ordered_like(found.expression, needed)
     if formula in {expression(formulation) for formulation in step.formulations} and "reference" not in found.sources:
         return None  # the right formula on the student's own values: not an explanation of a wrong one
@@ -386,6 +387,6 @@ def with_idioms(context: Context, step: Step, diagnosis: Diagnosis | None, faili
     if note is None:
         return diagnosis
     if diagnosis is not None and diagnosis.kind in ("known_mistake", "formula", "expression", "public_value"):
-        return diagnosis.model_copy(update={"hint": f"{diagnosis.hint} {note.explanation}: {note.hint}"
-                                            if diagnosis.hint else f"{note.explanation}: {note.hint}"})
+        return dataclasses.replace(diagnosis, hint=f"{diagnosis.hint} {note.explanation}: {note.hint}"
+                                   if diagnosis.hint else f"{note.explanation}: {note.hint}")
     return note

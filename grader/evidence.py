@@ -13,6 +13,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from grader.protocol import Missing, Numeric, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Values, apply, close
 from grader.report import Diagnosis
 from grader.source import Idiom, place
+
+if TYPE_CHECKING:  # a report's JSON values: a name for mypy alone (see grader.report)
+    from grader import report
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class Expected:
     array: np.ndarray
     shape: tuple[int, ...]
     values: tuple[float, ...]
-    plain: object
+    plain: report.Values
     """The value as JSON data (a float or nested lists), for the report."""
     exact_relative: float | None = None
     """A student's value equal to this one, number for number, has this relative error (0.0; None when

@@ -10,6 +10,7 @@ Instructors' JSON reports of a batch keep everything.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from grader.report import PASSING, Check, Outcome, Report, case_phrase
@@ -38,19 +39,18 @@ def _hinted(check: Check) -> Check:
     if diagnosis is not None:
         said = diagnosis.located or diagnosis.explanation
         message += f": {said}"
-        diagnosis = diagnosis.model_copy(update={
-            "explanation": said, "hint": None,
-            "expression": diagnosis.expression if diagnosis.kind in OWN_FORMULA else None})
+        diagnosis = replace(diagnosis, explanation=said, hint=None,
+                            expression=diagnosis.expression if diagnosis.kind in OWN_FORMULA else None)
     elif failing is not None and failing.problem:  # what the values show, never how to compute them
         message += f": {failing.problem}"
-    return check.model_copy(update={"message": message, "hint": None, "diagnosis": diagnosis})
+    return replace(check, message=message, hint=None, diagnosis=diagnosis)
 
 
 def _outcome_only(check: Check) -> Check:
-    cases = [case.model_copy(update={"expected": None, "actual": None, "actual_shape": None, "abs_error": None,
-                                     "rel_error": None, "problem": None, "failure": None}) for case in check.cases]
-    return check.model_copy(update={"message": f"`{check.name}` {SAID[check.outcome]}", "hint": None,
-                                    "mistake": None, "diagnosis": None, "cases": cases})
+    cases = [replace(case, expected=None, actual=None, actual_shape=None, abs_error=None, rel_error=None,
+                     problem=None, failure=None) for case in check.cases]
+    return replace(check, message=f"`{check.name}` {SAID[check.outcome]}", hint=None, mistake=None, diagnosis=None,
+                   cases=cases)
 
 
 def at_level(report: Report, level: Level) -> Report:
@@ -58,6 +58,6 @@ def at_level(report: Report, level: Level) -> Report:
     if level == "full":
         return report
     if level == "outcomes":
-        return report.model_copy(update={"checks": [_outcome_only(check) for check in report.checks]})
-    return report.model_copy(update={"checks": [check if check.outcome in PASSING else _hinted(check)
-                                                for check in report.checks]})
+        return report.revised(replace(report, checks=[_outcome_only(check) for check in report.checks]))
+    return report.revised(replace(report, checks=[check if check.outcome in PASSING else _hinted(check)
+                                                  for check in report.checks]))

@@ -16,7 +16,8 @@ import traceback
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Required, TypedDict, Unpack
 
 import numpy as np
 
@@ -164,8 +165,29 @@ def _status(run: Run, error: StudentError | None, case_count: int) -> tuple[Stat
     return Status.COMPLETED, warnings
 
 
+class _Ran(TypedDict, total=False):
+    """A report's fields that tell how the run went; the rest come from the submission and the draw."""
+
+    status: Required[Status]
+    score: Required[float]
+    max_score: Required[float]
+    checks: Required[list[Check]]
+    duration_s: Required[float]
+    stdout: str
+    stderr: str
+    output_truncated: bool
+    error: StudentError | None
+    warnings: list[str]
+    sandbox: Sandbox | None
+
+
+class _NotRun(TypedDict, total=False):
+    error: StudentError | None
+    warnings: list[str]
+
+
 def _report(submission: intake.Submission, grader: Grader, draw: Draw, digest: str | None, text: str | None,
-            **fields: object) -> Report:
+            **fields: Unpack[_Ran]) -> Report:
     report = Report(quiz=grader.quiz.name, submission=submission.id, path=submission.shown_path,
                     student=submission.student, selection=submission.selection, source_sha256=digest,
                     grading=draw.grading, **fields)
@@ -174,7 +196,7 @@ def _report(submission: intake.Submission, grader: Grader, draw: Draw, digest: s
 
 
 def _not_run(submission: intake.Submission, grader: Grader, draw: Draw, status: Status, reason: str, started: float,
-             digest: str | None = None, text: str | None = None, **fields: object) -> Report:
+             digest: str | None = None, text: str | None = None, **fields: Unpack[_NotRun]) -> Report:
     """A report of a submission that was never run: every variable missing, for ``reason``."""
     checks = compare.check_all(draw.reference, [None] * len(draw.reference.cases), stopped=reason)
     return _report(submission, grader, draw, digest, text, status=status, score=0.0,
@@ -206,7 +228,7 @@ def _fault_report(submission: intake.Submission, grader: Grader, draw: Draw, pro
     fault = Fault(type=kind, message=str(problem), traceback="".join(traceback.format_exception(problem)))
     report = _not_run(submission, grader, draw, Status.GRADER_ERROR, "gdgrade could not grade it", started,
                       warnings=[f"gdgrade failed on this submission ({kind}): please report it"])
-    return report.model_copy(update={"fault": fault})
+    return report.revised(replace(report, fault=fault))
 
 
 def _prepare(submission: intake.Submission,

@@ -2,53 +2,68 @@
 
 The child runs hostile code, so each result line it wrote may be forged,
 malformed or huge. Every line is parsed as JSON (never unpickled or
-evaluated) and validated against these models: sizes, shapes and types are
-checked before the grader uses a single number.
+evaluated) and validated here, by hand, into small frozen dataclasses: every
+field's type exactly (a bool is not a number), no key the child does not
+write, every string and list within its cap, sizes and counts checked before
+a single number is read. Hand-written, not pydantic: a student's self-check
+reads these lines and loads no pydantic.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.sandbox.child import MAX_ELEMENTS  # the most numbers one value may carry
 
 if TYPE_CHECKING:  # the supervisor is the grader's to start; reading its answers needs only their type
     from grader.sandbox.supervisor import Answer, Outcome
 
-Text = Annotated[str, Field(max_length=4000)]
+MAX_TEXT = 4000
+"""The longest string a line may hold (the child cuts its own to far less)."""
+MAX_DTYPE = 40
+MAX_DIMENSIONS = 32
+MAX_AXIS = 10**12
+MAX_FRAMES = 20
+MAX_LAYERS = 16
+MAX_NAMES = 32
+"""The most injected names, given inputs and found-in entries one case's line may list."""
+MAX_VARIABLES = 1000
+"""The most variables one case's line may hold values of: far more than a quiz checks, so a line is refused
+for its size before its values are read (they must be the quiz's variables anyway)."""
+
+_T = TypeVar("_T")
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class Malformed(ValueError):
+    """A line that is not what the child writes: its results are not used."""
 
 
-class Missing(_Payload):
+@dataclass(kw_only=True, slots=True)
+class Missing:
     kind: Literal["missing", "none"]
 
 
-class Other(_Payload):
-    kind: Literal["other"]
-    type: Text
+@dataclass(kw_only=True, slots=True)
+class Other:
+    kind: Literal["other"] = "other"
+    type: str
 
 
-class Numeric(_Payload):
-    kind: Literal["numeric"]
-    type: Text
-    dtype: Annotated[str, Field(max_length=40)] = "float64"
+@dataclass(kw_only=True, slots=True)
+class Numeric:
+    kind: Literal["numeric"] = "numeric"
+    type: str
+    dtype: str = "float64"
     """numpy's name for the element type: int64 tells that fractions were cut off."""
-    shape: Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(max_length=32)]
-    values: Annotated[list[float], Field(max_length=MAX_ELEMENTS)] | None
-
-    @model_validator(mode="after")
-    def _values_fill_shape(self) -> Numeric:
-        if self.values is not None and len(self.values) != math.prod(self.shape):
-            raise ValueError("values do not fill the shape")
-        return self
+    shape: list[int]
+    values: list[float] | None
+    """Every number, row by row, or None when the value was too large to send."""
 
     def array(self) -> np.ndarray | None:
         """The value as a float64 array, or None when it was too large to send."""
@@ -57,43 +72,183 @@ class Numeric(_Payload):
         return np.array(self.values, dtype=np.float64).reshape(self.shape)
 
 
-StudentValue = Annotated[Missing | Other | Numeric, Field(discriminator="kind")]
+StudentValue = Missing | Other | Numeric
 
 
-class Frame(_Payload):
+@dataclass(kw_only=True, slots=True)
+class Frame:
     line: int
-    function: Text
+    function: str
 
 
-class StudentException(_Payload):
-    type: Text
-    message: Text
-    frames: Annotated[list[Frame], Field(max_length=20)]
+@dataclass(kw_only=True, slots=True)
+class StudentException:
+    type: str
+    message: str
+    frames: list[Frame]
     memory: bool
     timeout: bool
     disk: bool = False
 
 
-class SandboxMessage(_Payload):
-    """The child's first line, written before any student code runs."""
+@dataclass(kw_only=True, slots=True)
+class Layers:
+    """The child's first line, written before any student code runs: the sandbox's layers."""
 
-    class Layers(_Payload):
-        applied: Annotated[list[Text], Field(max_length=16)]
-        missing: Annotated[list[Text], Field(max_length=16)]
-
-    sandbox: Layers
+    applied: list[str]
+    missing: list[str]
 
 
-class CaseMessage(_Payload):
-    case: Annotated[int, Field(ge=0)]
+@dataclass(kw_only=True, slots=True)
+class CaseMessage:
+    case: int
     values: dict[str, StudentValue]
     error: StudentException | None
     exit_code: int | None
-    injected: Annotated[list[Text], Field(max_length=32)]
-    given: Annotated[dict[Text, StudentValue], Field(max_length=32)] = {}
+    injected: list[str]
+    given: dict[str, StudentValue] = field(default_factory=dict)
     """Public case only: the value of the file's own expression for each input it assigns."""
-    found_in: Annotated[dict[Text, Text], Field(max_length=32)] = {}
+    found_in: dict[str, str] = field(default_factory=dict)
     """Checked names whose value came from inside a function of the file, and which function."""
+
+
+def _object(data: object, required: frozenset[str], allowed: frozenset[str] | None = None) -> dict[str, object]:
+    """A JSON object with every required key and no key but those ``allowed`` (``required`` alone by default)."""
+    if type(data) is not dict or not required <= data.keys() <= (allowed or required):
+        raise Malformed("not an object of the expected keys")
+    return data
+
+
+def _text(data: object, limit: int = MAX_TEXT) -> str:
+    if type(data) is not str or len(data) > limit:
+        raise Malformed("not a string within its length")
+    return data
+
+
+def _int(data: object, low: int | None = None, high: int | None = None) -> int:
+    if type(data) is not int or (low is not None and data < low) or (high is not None and data > high):
+        raise Malformed("not an integer within its range")
+    return data
+
+
+def _bool(data: object) -> bool:
+    if type(data) is not bool:
+        raise Malformed("not true or false")
+    return data
+
+
+def _list(data: object, limit: int, item: Callable[[object], _T]) -> list[_T]:
+    """A JSON array of at most ``limit`` items, its length checked before any item is read."""
+    if type(data) is not list or len(data) > limit:
+        raise Malformed("not an array within its length")
+    return [item(element) for element in data]
+
+
+def _names(data: object, limit: int, value: Callable[[object], _T]) -> dict[str, _T]:
+    """A JSON object of at most ``limit`` entries, each key a string within its length."""
+    if type(data) is not dict or len(data) > limit:
+        raise Malformed("not an object within its size")
+    return {_text(key): value(item) for key, item in data.items()}
+
+
+def _number(data: object) -> float:
+    """A number as a float: JSON's integers too (as pydantic read them), never a bool or a string.
+    NaN and the infinities arrive as floats (json reads them)."""
+    if type(data) is float:
+        return data
+    if type(data) is int:
+        try:
+            return float(data)
+        except OverflowError:
+            raise Malformed("an integer too large for a float") from None
+    raise Malformed("not a number")
+
+
+_NUMERIC = frozenset({"kind", "type", "shape", "values"})
+_NUMERIC_OR_DTYPE = _NUMERIC | {"dtype"}
+_KIND = frozenset({"kind"})
+_OTHER = frozenset({"kind", "type"})
+_FRAME = frozenset({"line", "function"})
+_EXCEPTION = frozenset({"type", "message", "frames", "memory", "timeout"})
+_EXCEPTION_OR_DISK = _EXCEPTION | {"disk"}
+_SANDBOX = frozenset({"sandbox"})
+_LAYERS = frozenset({"applied", "missing"})
+_CASE = frozenset({"case", "values", "error", "exit_code", "injected"})
+_CASE_OR_PUBLIC = _CASE | {"given", "found_in"}
+
+
+def _value(data: object) -> StudentValue:
+    """One variable's value, by its kind."""
+    kind = data.get("kind") if type(data) is dict else None
+    if kind == "numeric":
+        return _numeric(_object(data, _NUMERIC, _NUMERIC_OR_DTYPE))
+    if kind in ("missing", "none"):
+        _object(data, _KIND)
+        return Missing(kind="missing" if kind == "missing" else "none")
+    if kind == "other":
+        return Other(type=_text(_object(data, _OTHER)["type"]))
+    raise Malformed("not a value of a known kind")
+
+
+def _numeric(data: dict[str, object]) -> Numeric:
+    """A value of numbers. Checked in loops of its own, not a call per item: a batch reads thousands."""
+    shape, values, kind, dtype = data["shape"], data["values"], data["type"], data.get("dtype", "float64")
+    if type(shape) is not list or len(shape) > MAX_DIMENSIONS:
+        raise Malformed("not a shape of at most 32 axes")
+    for axis in shape:
+        if type(axis) is not int or not 0 <= axis <= MAX_AXIS:
+            raise Malformed("not an axis of 0 to 10**12")
+    if values is not None:
+        if type(values) is not list or len(values) > MAX_ELEMENTS:
+            raise Malformed("not an array within its length")
+        for number in values:
+            if type(number) is not float:  # JSON's integers, or something else: each one read
+                values = [_number(number) for number in values]
+                break
+        if len(values) != math.prod(shape):
+            raise Malformed("values do not fill the shape")
+    if type(kind) is not str or len(kind) > MAX_TEXT or type(dtype) is not str or len(dtype) > MAX_DTYPE:
+        raise Malformed("not a type or dtype within its length")
+    return Numeric(type=kind, dtype=dtype, shape=shape, values=values)
+
+
+def _frame(data: object) -> Frame:
+    frame = _object(data, _FRAME)
+    return Frame(line=_int(frame["line"]), function=_text(frame["function"]))
+
+
+def _exception(data: object) -> StudentException | None:
+    if data is None:
+        return None
+    error = _object(data, _EXCEPTION, _EXCEPTION_OR_DISK)
+    return StudentException(type=_text(error["type"]), message=_text(error["message"]),
+                            frames=_list(error["frames"], MAX_FRAMES, _frame), memory=_bool(error["memory"]),
+                            timeout=_bool(error["timeout"]), disk=_bool(error.get("disk", False)))
+
+
+def _layers(data: object) -> Layers:
+    layers = _object(_object(data, _SANDBOX)["sandbox"], _LAYERS)
+    return Layers(applied=_list(layers["applied"], MAX_LAYERS, _text),
+                  missing=_list(layers["missing"], MAX_LAYERS, _text))
+
+
+def _case(data: object) -> CaseMessage:
+    message = _object(data, _CASE, _CASE_OR_PUBLIC)
+    exit_code = message["exit_code"]
+    return CaseMessage(case=_int(message["case"], 0), values=_names(message["values"], MAX_VARIABLES, _value),
+                       error=_exception(message["error"]),
+                       exit_code=None if exit_code is None else _int(exit_code),
+                       injected=_list(message["injected"], MAX_NAMES, _text),
+                       given=_names(message.get("given", {}), MAX_NAMES, _value),
+                       found_in=_names(message.get("found_in", {}), MAX_NAMES, _text))
+
+
+def _read(line: str, reader: Callable[[object], _T]) -> _T:
+    """One line read by ``reader``; Malformed for anything else (not JSON, nested too deep, a wrong field)."""
+    try:
+        return reader(json.loads(line))
+    except (ValueError, RecursionError):  # json's and Malformed are ValueErrors
+        raise Malformed("a malformed line") from None
 
 
 @dataclass
@@ -111,7 +266,7 @@ class Run:
     signal: int | None = None
     duration_s: float = 0.0
     problems: list[str] = field(default_factory=list)
-    sandbox: SandboxMessage.Layers | None = None
+    sandbox: Layers | None = None
 
 
 def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Run:
@@ -124,14 +279,14 @@ def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Ru
     lines = list(answer.results)
     if lines:
         try:
-            run.sandbox = SandboxMessage.model_validate_json(lines.pop(0)).sandbox
-        except ValidationError:
+            run.sandbox = _read(lines.pop(0), _layers)
+        except Malformed:
             run.problems.append("the sandbox report is malformed; results ignored")
             return run
     for position, line in enumerate(lines):
         try:
-            message = CaseMessage.model_validate_json(line)
-        except ValidationError:
+            message = _read(line, _case)
+        except Malformed:
             run.problems.append(f"result line {position + 1} is malformed; later results ignored")
             break
         if message.case != position or position >= case_count or set(message.values) != set(variables):

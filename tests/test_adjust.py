@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from grader.adjust import Adjuster, Override
 from grader.report import Member, Student
 
@@ -12,7 +14,7 @@ def graded(fork_grader, sample: str, student: Student | None = None):
     from .conftest import SUBMISSIONS
 
     report = next(fork_grader.grade([intake.one(SUBMISSIONS / sample / "gradient.py", "gradient.py")]))
-    return report.model_copy(update={"student": student})
+    return replace(report, student=student)
 
 
 def test_a_row_given_twice_or_by_two_keys_counts_once(fork_grader):

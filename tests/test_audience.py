@@ -16,11 +16,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import audience, sentences
+from grader import audience, report_json, sentences
 from grader.feedback import LEVELS
 from grader.formats import gradescope, html, junit, render
 from grader.report import (
@@ -34,6 +35,7 @@ from grader.report import (
     OtherShape,
     Outcome,
     Report,
+    Status,
     Stopped,
     StudentError,
     case_name,
@@ -123,7 +125,7 @@ def hidden_reports(draw) -> tuple[Report, set[str]]:
                          message=f"index {secret(7000)} is out of bounds", line=inner, place=f"line {inner}",
                          frames=frames, traceback=sentences.traceback(frames, "IndexError", "out of bounds"))
     seed = secret(5_000_000)
-    report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status="runtime_error", score=0,
+    report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status=Status.RUNTIME_ERROR, score=0,
                     max_score=len(checks), checks=checks, error=error, duration_s=0.5,
                     grading=Grading(seed=seed, hidden_cases=hidden, timeout=10, memory_mib=1024, tolerances={}),
                     fault=Fault(type="KeyError", message=f"'{secret(81000)}'", traceback="Traceback ..."))
@@ -134,7 +136,7 @@ def renderings(report: Report) -> str:
     """Every field of the report and every format a student reads it in (the page without its style
     sheet, whose colours are numbers too)."""
     page = re.sub(r"<style>.*?</style>", "", html.student(report, None), flags=re.DOTALL)
-    return "\n".join([report.model_dump_json(), render.text(report), render.markdown(report), page,
+    return "\n".join([report_json.dump(report), render.text(report), render.markdown(report), page,
                       junit.document([report]), json.dumps(gradescope.results(report))])
 
 
@@ -142,7 +144,7 @@ def renderings(report: Report) -> str:
 @given(drawn=hidden_reports(), leaky=st.booleans())
 def test_no_student_rendering_holds_a_hidden_number_whatever_the_sentences_say(drawn, leaky):
     report, secrets = drawn
-    assert all(secret in report.model_dump_json() for secret in secrets)  # the instructor's report holds them all
+    assert all(secret in report_json.dump(report) for secret in secrets)  # the instructor's report holds them all
     with templates(leaky):
         for level in LEVELS:
             shown = renderings(audience.student(level).view(report))
@@ -155,12 +157,12 @@ def test_no_student_rendering_holds_a_hidden_number_whatever_the_sentences_say(d
 def test_a_student_shown_the_hidden_cases_sees_them(drawn):
     """``hidden_shown`` (no --hide-hidden-cases) keeps what the instructor chose to show."""
     report, secrets = drawn
-    shown = audience.student("full", hidden_shown=True).view(report).model_dump_json()
+    shown = report_json.dump(audience.student("full", hidden_shown=True).view(report))
     assert any(secret in shown for secret in secrets)
 
 
 def test_a_fault_and_the_seed_never_reach_a_student():
-    report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status="grader_error", score=0,
+    report = Report(quiz="gradient_descent", submission="s", path="s/gradient.py", status=Status.GRADER_ERROR, score=0,
                     max_score=0, checks=[], duration_s=0.0, warnings=["gdgrade failed on this submission (KeyError)"],
                     fault=Fault(type="KeyError", message="'x'", traceback="Traceback (most recent call last): ..."),
                     grading=Grading(seed=12345, hidden_cases=4, timeout=10, memory_mib=1024, tolerances={}))
@@ -177,7 +179,7 @@ def test_a_hidden_case_error_is_shown_at_the_files_own_statement():
                          traceback=sentences.traceback(frames, "IndexError", "index 10 is out of bounds for size 7"))
     step = Check(name="h", outcome=Outcome.MISSING, passed=False, score=0, max_score=1, message="h was not computed",
                  line=30, place="cell 2, line 3")
-    report = Report(quiz="gradient_descent", submission="s", path="s.ipynb", status="runtime_error", score=0,
+    report = Report(quiz="gradient_descent", submission="s", path="s.ipynb", status=Status.RUNTIME_ERROR, score=0,
                     max_score=1, checks=[step], error=error, duration_s=0.0)
     shown = audience.student("full").view(report).error
     assert (shown.line, shown.place, shown.message, shown.frames) == (30, "cell 2, line 3", "", frames[:1])
@@ -185,7 +187,7 @@ def test_a_hidden_case_error_is_shown_at_the_files_own_statement():
                                "IndexError (in a hidden case its message and the calls inside this line are not shown)")
     page = html.student(audience.student("full").view(report), "x = 1\n" * 40)
     assert 'id="L30" class="fail"' in page and 'id="L34" class="fail"' not in page  # the call's line is not marked
-    public = report.model_copy(update={"error": error.model_copy(update={"case": "public"})})
+    public = replace(report, error=replace(error, case="public"))
     assert audience.student("full").view(public).error == public.error  # the public case's error is the student's
 
 
@@ -225,7 +227,7 @@ def test_check_the_quiz_page_and_a_notebook_answer_with_the_same_student_view(qu
         made.clear()
         answer = client.post("/api/check", json={"source": FORGOT}).json()
     assert [who for who, _ in made] == [audience.student("full")]
-    assert answer == json.loads(made[0][1].model_dump_json())
+    assert answer == json.loads(report_json.dump(made[0][1]))
     path = tmp_path / "gradient.py"
     path.write_text(FORGOT)
     made.clear()

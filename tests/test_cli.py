@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report import Report
+from grader import report_json
 
 from .conftest import SEED, SUBMISSIONS
 
@@ -46,7 +46,7 @@ def test_check_explains_a_mistake_and_exits_one():
 def test_check_json_is_a_valid_report():
     result = gdgrade("check", SUBMISSIONS / "two_input_h" / "gradient.py", "--json")
     assert result.returncode == 1
-    report = Report.model_validate_json(result.stdout)
+    report = report_json.load(result.stdout)
     assert report.submission == "two_input_h" and report.score == 4
     assert [c.outcome.value for c in report.checks][1:] == ["consistent"] * 4
     assert report.checks[0].line == 30
@@ -130,7 +130,7 @@ def test_grade_writes_every_report_summary_and_gradebook(tmp_path):
     assert result.returncode == 0, result.stderr
     ids = sorted(p.parent.name for p in SUBMISSIONS.glob("*/gradient.py"))
     for identifier in ids:
-        assert Report.model_validate_json((out / f"{identifier}.json").read_text()).submission == identifier
+        assert report_json.load((out / f"{identifier}.json").read_text()).submission == identifier
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert [row["id"] for row in rows] == ids
     assert list(rows[0]) == ["id", "status", "score", "max_score", "h", "nn_output", "error", "error_term", "del_w"]
@@ -183,12 +183,12 @@ def test_counts_of_one_are_singular(tmp_path):
     assert no_hidden.returncode == 2 and "0 is not in the range 1<=x<=50" in no_hidden.stderr  # hardcoding would pass
     assert gdgrade("check", SUBMISSIONS / "correct_dot" / "gradient.py", "--hidden-cases", "1").stdout.count(
         "correct in all 2 cases") == 5
-    report = Report.model_validate_json(gdgrade("check", tmp_path / "class" / "ana" / "gradient.py", "--json").stdout)
+    report = report_json.load(gdgrade("check", tmp_path / "class" / "ana" / "gradient.py", "--json").stdout)
     assert report.checks[-1].cases[0].problem.startswith("4 of 4 elements differ;")
     one_element = tmp_path / "one.py"
     one_element.write_text(quiz_solution().replace("del_w = learnrate * error_term * x",
                                                    "del_w = learnrate * error_term * x\ndel_w[0] = 1.0"))
-    report = Report.model_validate_json(gdgrade("check", one_element, "--json").stdout)
+    report = report_json.load(gdgrade("check", one_element, "--json").stdout)
     assert report.checks[-1].cases[0].problem.startswith("1 of 4 elements differs;")
 
 
@@ -252,7 +252,7 @@ def test_a_class_with_odd_file_names_loses_nobody(tmp_path):
     rows = [line.split(",")[:3] for line in (out / "grades.csv").read_text().splitlines()[1:]]
     assert rows == [["alice", "completed", "5"], ["bob", "completed", "5"], ["carol", "completed", "4"],
                     ["dave", "completed", "5"], ["erin", "completed", "5"], ["frank", "nothing_gradable", "0"]]
-    frank = Report.model_validate_json((out / "frank.json").read_text())
+    frank = report_json.load((out / "frank.json").read_text())
     assert frank.selection == "no Python file: `essay.docx`"
     assert "| `frank` | no Python file: `essay.docx` |" in (out / "summary.md").read_text()
     shown = gdgrade("check", root / "carol" / "solution.py").stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 from grader.compare import CaseRun, Facts, Reference, Stop, check_all, close
 from grader.protocol import Missing, Numeric, Other
-from grader.report import Outcome
+from grader.report import Outcome, Status
 
 
 def numeric(value) -> Numeric:
@@ -300,7 +302,7 @@ def test_a_matrix_that_changes_only_its_columns_is_described_by_its_shape(backpr
     check = check_all(Reference(backprop, cases), runs, facts)[1]
     assert check.message.endswith("in hidden case 1, where `weights_input_hidden` has shape (3, 4) ((3, 2) in the "
                                   "public case): it seems to assume shape (3, 2), as in the public case")
-    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
+    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status=Status.RUNTIME_ERROR, score=0,
                     max_score=9, checks=[check], duration_s=0.0)
     assert "(3, 4)" not in hide_hidden(report).checks[0].message  # a student is not told the hidden sizes
 
@@ -329,7 +331,7 @@ def test_a_student_reads_where_a_hidden_case_stopped_whatever_the_diagnosis(back
     check = raising(backprop, [square, odd], "delta_w_i_h", lambda learnrate, hidden_error_term, x:
                     learnrate * hidden_error_term * x, {"learnrate", "hidden_error_term", "x"})[-1]
     assert check.diagnosis.kind == "known_mistake" and ", where `x` has" in check.message
-    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status="runtime_error", score=0,
+    report = Report(quiz="backprop", submission="s", path="s/backprop.py", status=Status.RUNTIME_ERROR, score=0,
                     max_score=9, checks=[check], duration_s=0.0)
     assert hide_hidden(report).checks[0].message == (
         "`delta_w_i_h` is wrong: your code stopped at line 36 with `ValueError` while computing it in hidden "
@@ -385,5 +387,5 @@ def test_a_value_equal_to_the_reference_has_the_errors_a_near_one_has(expected):
                    reference, step)
     assert equal.passed and near.passed
     assert equal.abs_error == 0.0 and (equal.rel_error is None) == (near.rel_error is None)
-    assert equal.model_dump(exclude={"actual", "abs_error", "rel_error"}) == near.model_dump(
-        exclude={"actual", "abs_error", "rel_error"})
+    assert replace(equal, actual=None, abs_error=None, rel_error=None) == replace(
+        near, actual=None, abs_error=None, rel_error=None)

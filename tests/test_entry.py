@@ -52,6 +52,13 @@ def test_a_check_imports_nothing_a_batch_the_page_or_a_quiz_author_needs():
              "grader.formats.lms", "grader.formats.summary", "grader.intake.archive", "grader.intake.layouts",
              "grader.quizcheck", "grader.adjust", "grader.shard", "grader.serve"}
     assert not batch & modules
+    pydantic = {"pydantic", "pydantic_core", "annotated_types", "typing_inspection", "grader.report_json"}
+    assert not pydantic & modules  # a report printed as text is never JSON: its types are plain dataclasses
+
+
+def test_a_check_printing_json_writes_it_with_pydantic():
+    modules = loaded("check", str(SUBMISSIONS / "correct_dot" / "gradient.py"), "--json")
+    assert {"grader.report_json", "pydantic"} <= modules
 
 
 def test_the_version_imports_no_command():

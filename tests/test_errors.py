@@ -15,9 +15,8 @@ import sys
 
 import pytest
 
-from grader import errors
+from grader import errors, report_json
 from grader.errors import QuizError, UserError
-from grader.report import Report
 from tests.conftest import SEED, SUBMISSIONS
 
 RIGHT = SUBMISSIONS / "correct_dot" / "gradient.py"
@@ -68,7 +67,7 @@ def test_every_user_error_is_one_and_none_is_a_builtin_lookup_or_value_error():
 def test_a_fault_grading_a_file_keeps_its_traceback_in_the_report_and_exits_70():
     result = gdgrade("check", RIGHT, "--json", "--seed", SEED, fault=HIDING)
     assert result.returncode == errors.FAULT_EXIT, result.stderr
-    report = Report.model_validate_json(result.stdout)
+    report = report_json.load(result.stdout)
     assert report.status == "grader_error" and report.score == 0
     assert report.warnings == ["gdgrade failed on this submission (KeyError): please report it"]
     assert report.fault.type == "KeyError" and report.fault.message == "'injected'"
@@ -120,7 +119,7 @@ def test_a_batch_gives_each_fault_a_report_with_its_traceback(tmp_path):
         "report keeps the traceback" for name in ("ana", "ben")]
     assert "Traceback" not in result.stderr
     for name in ("ana", "ben"):
-        report = Report.model_validate_json((out / f"{name}.json").read_text())
+        report = report_json.load((out / f"{name}.json").read_text())
         assert report.status == "grader_error" and "KeyError: 'injected'" in report.fault.traceback
         page = (out / f"{name}.html").read_text()
         assert "please report it" in page and "injected" not in page and "Traceback (most" not in page

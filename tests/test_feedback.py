@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from grader import entry, intake
+from grader import entry, intake, report_json
 from grader.feedback import at_level
 from grader.formats import gradescope, html, junit, render
 
@@ -45,7 +45,7 @@ def graded(fork_grader, tmp_path_factory):
 def outputs(report) -> dict[str, str]:
     """Every student-facing rendering of one report."""
     return {"text": render.text(report), "markdown": render.markdown(report).replace("\\", ""),  # unescaped
-            "json": report.model_dump_json(),
+            "json": report_json.dump(report),
             "gradescope": json.dumps(gradescope.results(report)), "junit": junit.document([report]),
             "html": html.student(report, None)}
 

@@ -11,11 +11,11 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from grader import intake
+from grader import intake, report_json
 from grader.grade import Grader, Settings
-from grader.report import Report
 from tests.conftest import SUBMISSIONS
 
 SLEEPER = "import time\ntime.sleep(30)\n"
@@ -63,13 +63,13 @@ def test_resume_grades_only_what_has_no_valid_report(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(3 kept from an earlier run)" in result.stdout
     assert kept.stat().st_mtime_ns == kept_stamp
-    assert Report.model_validate_json((out / "ok02.json").read_text()).score == 5
-    assert Report.model_validate_json((out / "ok03.json").read_text()).score == 0
+    assert report_json.load((out / "ok02.json").read_text()).score == 5
+    assert report_json.load((out / "ok03.json").read_text()).score == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["submissions"] == 6 and summary["full_marks"] == 5
     assert len((out / "grades.csv").read_text().splitlines()) == 7
-    seed = Report.model_validate_json(kept.read_text()).grading.seed  # drawn for the first run, reused since
-    assert Report.model_validate_json((out / "ok02.json").read_text()).grading.seed == seed
+    seed = report_json.load(kept.read_text()).grading.seed  # drawn for the first run, reused since
+    assert report_json.load((out / "ok02.json").read_text()).grading.seed == seed
     other = gdgrade("grade", folder, "--out", out, "--resume", "--rtol", "0.1")  # graded otherwise: again
     assert other.returncode == 0 and "kept" not in other.stdout
 
@@ -90,7 +90,7 @@ def test_interrupt_stops_cleanly_and_resume_finishes(tmp_path):
     assert not (out / "summary.json").exists() and not (out / "grades.csv").exists()
     assert not [path for path in out.iterdir() if "tmp" in path.name]
     for path in out.glob("*.json"):
-        Report.model_validate_json(path.read_text())
+        report_json.load(path.read_text())
     for sleeper in folder.glob("zz*"):
         shutil.rmtree(sleeper)
     (folder / "late").mkdir()
@@ -110,7 +110,7 @@ def test_killed_batch_leaves_only_whole_reports(tmp_path):
     written = list(out.glob("*.json"))
     assert 5 <= len(written) <= 30 and not list(out.glob("zz*.json"))
     for path in written:
-        assert Report.model_validate_json(path.read_text()).score == 5  # never half-written
+        assert report_json.load(path.read_text()).score == 5  # never half-written
     for sleeper in folder.glob("zz*"):
         shutil.rmtree(sleeper)
     resumed = gdgrade("grade", folder, "--out", out, "--jobs", "2", "--timeout", "60", "--resume")
@@ -169,7 +169,7 @@ def test_identical_files_run_once_and_each_gets_a_report(tmp_path, quiz):
 def test_same_submission_twice_gives_the_same_report(fork_grader):
     submission = intake.find([SUBMISSIONS / "two_input_h" / "gradient.py"]).submissions
     first, second = (next(fork_grader.grade(submission)) for _ in range(2))
-    assert first.model_dump(exclude={"duration_s"}) == second.model_dump(exclude={"duration_s"})
+    assert replace(first, duration_s=0.0) == replace(second, duration_s=0.0)
 
 
 READS_ITS_DOCSTRING = (  # the scale of del_w is the docstring's number, read through a name no list could hold

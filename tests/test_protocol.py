@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 
 from grader.protocol import MAX_ELEMENTS, parse_run
 from grader.sandbox.supervisor import Answer
@@ -82,4 +83,115 @@ def test_sandbox_line_comes_first_and_is_recorded():
     assert run.sandbox.applied == ["seccomp"] and run.sandbox.missing == ["landlock: none here"]
     forged = answer(line(0))
     run = parse_run(dataclasses.replace(forged, results=forged.results[1:]), 1, VARIABLES)
+    assert run.cases == [] and "sandbox report is malformed" in run.problems[0]
+
+
+def numeric(**changes):
+    return {"kind": "numeric", "type": "ndarray", "dtype": "float64", "shape": [2], "values": [0.5, 1.0], **changes}
+
+
+def refused(bad: str) -> bool:
+    run = parse_run(answer(bad), 1, VARIABLES)
+    return run.cases == [] and "malformed" in run.problems[0]
+
+
+def case_line(**changes):
+    body = json.loads(line())
+    body.update(changes)
+    return json.dumps(body)
+
+
+ERROR = {"type": "ValueError", "message": "bad", "frames": [{"line": 3, "function": "<module>"}], "memory": False,
+         "timeout": False}
+
+FORGED_VALUES = {  # one forged value per rule the parse holds a numeric, other or missing value to
+    "a bool for a number": numeric(values=[True, 1.0]),
+    "a string for a number": numeric(values=["0.5", 1.0]),
+    "an integer too large for a float": numeric(shape=[1], values=[10**400]),
+    "null among the numbers": numeric(values=[None, 1.0]),
+    "a bool for an axis": numeric(shape=[True, 2], values=[0.5, 1.0]),
+    "a float for an axis": numeric(shape=[2.0], values=[0.5, 1.0]),
+    "a negative axis": numeric(shape=[-2], values=None),
+    "an axis too long": numeric(shape=[10**12 + 1], values=None),
+    "too many axes": numeric(shape=[1] * 33, values=[0.5]),
+    "values that do not fill the shape": numeric(shape=[3], values=[0.5, 1.0]),
+    "a shape that is not a list": numeric(shape=2),
+    "values that are not a list": numeric(values=0.5),
+    "no values key": {key: value for key, value in numeric().items() if key != "values"},
+    "a dtype too long": numeric(dtype="f" * 41),
+    "a dtype that is not a string": numeric(dtype=8),
+    "a type too long": numeric(type="t" * 4001),
+    "an extra key in a value": numeric(score=5),
+    "an unknown kind": {"kind": "pickle", "type": "x"},
+    "a kind that is not a string": {"kind": 1},
+    "an extra key in a missing value": {"kind": "missing", "type": "x"},
+    "other without its type": {"kind": "other"},
+    "a value that is not an object": [1.0, 2.0],
+}
+
+
+@pytest.mark.parametrize("forged", FORGED_VALUES.values(), ids=FORGED_VALUES.keys())
+def test_each_rule_of_a_value_refuses_a_forged_line(forged):
+    assert refused(line(0, h=forged))
+    assert refused(case_line(given={"x": forged}))  # a given is held to the same rules
+
+
+FORGED_LINES = {  # one forged case line per rule of the line itself
+    "a bool for the case": case_line(case=False),
+    "a negative case": case_line(case=-1),
+    "a string for the case": case_line(case="0"),
+    "a float for the exit code": case_line(exit_code=1.0),
+    "a bool for the exit code": case_line(exit_code=True),
+    "no exit code key": json.dumps({key: value for key, value in json.loads(line()).items() if key != "exit_code"}),
+    "too many injected names": case_line(injected=["x"] * 33),
+    "an injected name too long": case_line(injected=["x" * 4001]),
+    "a number for an injected name": case_line(injected=[1]),
+    "too many givens": case_line(given={f"x{i}": {"kind": "missing"} for i in range(33)}),
+    "a found-in function too long": case_line(found_in={"h": "f" * 4001}),
+    "a found-in name too long": case_line(found_in={"h" * 4001: "f"}),
+    "a found-in function that is not a string": case_line(found_in={"h": None}),
+    "values that are not an object": case_line(values=[]),
+    "too many variables": case_line(values={f"v{i}": {"kind": "missing"} for i in range(1001)}),
+    "an error that is not an object": case_line(error="boom"),
+    "an error with a string for memory": case_line(error={**ERROR, "memory": "no"}),
+    "an error with a number for timeout": case_line(error={**ERROR, "timeout": 0}),
+    "an error with a number for disk": case_line(error={**ERROR, "disk": 1}),
+    "an error without its message": case_line(error={key: value for key, value in ERROR.items() if key != "message"}),
+    "an error message too long": case_line(error={**ERROR, "message": "m" * 4001}),
+    "too many frames": case_line(error={**ERROR, "frames": [{"line": 1, "function": "f"}] * 21}),
+    "a frame with a bool for its line": case_line(error={**ERROR, "frames": [{"line": True, "function": "f"}]}),
+    "a frame with an extra key": case_line(error={**ERROR, "frames": [{"line": 1, "function": "f", "locals": {}}]}),
+    "nested past the parser's depth": '{"case": 0, "values": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "not an object": "0",
+}
+
+
+@pytest.mark.parametrize("forged", FORGED_LINES.values(), ids=FORGED_LINES.keys())
+def test_each_rule_of_a_case_line_refuses_a_forged_line(forged):
+    assert refused(forged)
+
+
+def test_every_field_a_child_writes_is_read_with_its_own_type():
+    body = json.loads(line(0, h=numeric(dtype="int64", shape=[2], values=[1, 2])))
+    body.update(error={**ERROR, "disk": True}, exit_code=3, injected=["np"],
+                given={"x": {"kind": "other", "type": "str"}}, found_in={"h": "main"})
+    message = parse_run(answer(json.dumps(body)), 1, VARIABLES).cases[0]
+    value = message.values["h"]
+    assert value.values == [1.0, 2.0] and all(type(number) is float for number in value.values)  # JSON's 1 is 1.0
+    assert value.dtype == "int64" and value.shape == [2]
+    assert message.error.disk and message.error.frames[0].line == 3 and message.exit_code == 3
+    assert message.injected == ["np"] and message.given["x"].type == "str" and message.found_in == {"h": "main"}
+    assert parse_run(answer(line(0, h=numeric(shape=[2], values=None))), 1, VARIABLES).cases[0].values["h"].dtype \
+        == "float64"  # a dtype left out is float64
+
+
+@pytest.mark.parametrize("forged", [
+    json.dumps({"sandbox": {"applied": ["x"] * 17, "missing": []}}),
+    json.dumps({"sandbox": {"applied": [], "missing": ["m" * 4001]}}),
+    json.dumps({"sandbox": {"applied": [], "missing": [], "score": 5}}),
+    json.dumps({"sandbox": {"applied": [], "missing": []}, "case": 0}),
+    json.dumps({"sandbox": {"applied": [1], "missing": []}}),
+], ids=["too many layers", "a reason too long", "an extra key in the layers", "an extra key", "a number for a layer"])
+def test_each_rule_of_the_sandbox_line_refuses_a_forged_line(forged):
+    run = parse_run(dataclasses.replace(answer(line(0)), results=(forged, line(0))), 1, VARIABLES)
     assert run.cases == [] and "sandbox report is malformed" in run.problems[0]

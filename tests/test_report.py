@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from grader import report
+from grader import report_json
 from grader.report import SCHEMA_VERSION
 from tests.conftest import ROOT
 
@@ -43,7 +43,7 @@ def problem(stored: dict[str, object], schema_version: str, schema: dict[str, ob
 
 
 def test_the_stored_schema_is_the_reports_at_its_version(request):
-    schema = report.schema()
+    schema = report_json.schema()
     found = problem(json.loads(STORED.read_text()), SCHEMA_VERSION, schema)
     if found and request.config.getoption("--write-report-schema") and "write it again" in found:
         STORED.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "schema": schema}, indent=2) + "\n")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from grader import intake, sentences
-from grader.report import Call, OtherShape, Stopped
+from grader.report import Call, HiddenSize, OtherShape, Stopped
 from tests.conftest import SUBMISSIONS
 from tests.test_text import LEAKS
 
@@ -39,13 +41,12 @@ def test_every_sentence_that_tells_of_a_case_is_rendered_from_the_data_alone(for
 
 def test_a_stop_is_told_from_its_fields():
     stopped = Stopped(told="raised", case="hidden 2", place="cell 3, line 2", error="IndexError", step="h",
-                      inside=True, size={"input": "x", "shape": [3, 2], "public_shape": [4, 2]}, assumed=[4, 2])
+                      inside=True, size=HiddenSize(input="x", shape=[3, 2], public_shape=[4, 2]), assumed=[4, 2])
     assert sentences.stopped_message("h", stopped, "loop over four") == (
         "`h` is wrong: your code stopped at cell 3, line 2 with `IndexError` while computing it in hidden case 2, "
         "where `x` has shape (3, 2) ((4, 2) in the public case): it seems to assume shape (4, 2), as in the public "
         "case. This matches a known mistake: loop over four")
-    late = stopped.model_copy(update={"told": "unjudged", "error": None, "step": "h", "inside": False, "size": None,
-                                      "assumed": None})
+    late = replace(stopped, told="unjudged", error=None, step="h", inside=False, size=None, assumed=None)
     assert sentences.stopped_message("del_w", late, None) == (
         "`del_w` could not be judged: only the public case, whose answer is known, reached it; your code stopped "
         "before it in every hidden case (the first time: it ran out of time at cell 3, line 2 before computing `h` "

@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-from grader.report import Report
+from grader import report_json
 from tests.conftest import SUBMISSIONS
 
 HOSTILE_TEXT = (
@@ -61,7 +61,7 @@ def test_hidden_cases_stay_hidden_from_the_student(tmp_path):
     file.write_text((SUBMISSIONS / "correct_dot" / "gradient.py").read_text().replace(
         "h = np.dot(x, w)",
         "if len(x) != 4:\n    raise ValueError('LE' + f'AK {list(x)} {list(w)} {learnrate}')\nh = np.dot(x, w)"))
-    instructor = Report.model_validate_json(gdgrade("check", file, "--json").stdout)
+    instructor = report_json.load(gdgrade("check", file, "--json").stdout)
     assert "LEAK" in instructor.error.message  # the instructor's report keeps everything
     hidden_values = [f"{value:g}" for case in instructor.checks[-1].cases[1:] if case.expected
                      for value in case.expected]
@@ -90,7 +90,7 @@ def test_odd_folder_names_survive_sharding_and_merging(tmp_path):
         assert result.returncode == 0, result.stderr
     merged = gdgrade("merge", *shards, "--out", tmp_path / "merged")
     assert merged.returncode == 0, merged.stderr
-    reports = [Report.model_validate_json(path.read_text()) for path in (tmp_path / "merged").glob("*.json")
+    reports = [report_json.load(path.read_text()) for path in (tmp_path / "merged").glob("*.json")
                if path.name != "summary.json"]
     assert sorted(r.submission for r in reports) == sorted(
         ["caf\\xe9", "summary", "index", "shard", "=1+1", "a__b", "a__b-2", "new\\x0aline"])
@@ -120,11 +120,11 @@ def test_a_submission_cannot_carry_hidden_inputs_into_what_the_student_sees(tmp_
     hidden = quiz.cases(None, 7)[1:]
     fingerprints = [f"{inputs['x'][0]:g}, {inputs['x'][1]:g}" for inputs in hidden]  # as repr(list) writes them
     for name in LEAKS:
-        report = Report.model_validate_json((out / f"{name}.json").read_text())
-        shown = (out / f"{name}.html").read_text() + report.stdout + report.model_dump_json()
+        report = report_json.load((out / f"{name}.json").read_text())
+        shown = (out / f"{name}.html").read_text() + report.stdout + report_json.dump(report)
         for fingerprint in fingerprints:
             assert fingerprint not in shown, (name, fingerprint)
-    assert "SEEN" in Report.model_validate_json((out / "frames.json").read_text()).error.message  # it did look
+    assert "SEEN" in report_json.load((out / "frames.json").read_text()).error.message  # it did look
     assert (out / "saved_stdout.html").read_text().count("x=[") == 1  # the public case's write only
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grader import __version__, atomic, text
+from grader import __version__, atomic, report_json, text
 from grader.adjust import Adjuster
 from grader.atomic import AtomicFile
 from grader.audience import INSTRUCTOR, Audience, View, student
@@ -55,7 +55,7 @@ class ReportFiles(Writer):
         self.folder = folder
 
     def add(self, view: View) -> None:
-        atomic.write(self.folder / student_files(view.submission)[0], view.model_dump_json(indent=2) + "\n")
+        atomic.write(self.folder / student_files(view.submission)[0], report_json.dump(view, indent=2) + "\n")
 
 
 class GradesCsv(Writer):
@@ -230,7 +230,7 @@ def claimed(submissions: Iterable[str], roster: Roster | None, systems: Iterable
 
 def read_report(folder: Path, submission: str) -> Report:
     """The report on disk for ``submission``; raises OSError or ValidationError when there is no valid one."""
-    return Report.model_validate_json((folder / student_files(submission)[0]).read_bytes())
+    return report_json.load((folder / student_files(submission)[0]).read_bytes())
 
 
 NO_REPORT = "no report"

@@ -89,7 +89,7 @@ def canvas(listing: Listing, base: Parts) -> list[HandIn]:
             system="canvas", name=None if anonymous else fields["name"], lms_id=None if anonymous else fields["user"],
             late=False, entry=key), [], base, []))
         if fields["late"]:
-            hand_in.student = hand_in.student.model_copy(update={"late": True})
+            hand_in.student = dataclasses.replace(hand_in.student, late=True)
         hand_in.entries.append((*base, name))
         hand_in.files.append((fields["file"] or fields["kind"], (*base, name), item))
     return list(found.values())
@@ -119,8 +119,8 @@ def moodle(listing: Listing, base: Parts) -> list[HandIn]:
         hand_in.where = (*base, name) if item is None else base
         hand_in.entries.append((*base, name))
         if match["plugin"] == "file":  # the name Moodle's feedback upload reads back, as this download spells it
-            hand_in.student = hand_in.student.model_copy(update={
-                "entry": display(name) if item is None else display(f"{key}_assignsubmission_file")})
+            hand_in.student = dataclasses.replace(hand_in.student, entry=display(name) if item is None
+                                                  else display(f"{key}_assignsubmission_file"))
         if item is None:
             hand_in.files += listing.handed_below((*base, name))
         else:

@@ -33,7 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from grader import intake, text
+from grader import intake, report_json, text
 from grader.audience import INSTRUCTOR, student
 from grader.feedback import Level
 from grader.formats.summary import Summary, Tally
@@ -546,7 +546,7 @@ def _attempt_routes(app: FastAPI, page: _Page) -> None:
         same report, hidden cases described, not shown."""
         report = page.shown(await page.attempt(request, session, one, body, "submit"), one)
         # the report is a validated model already: written once, not validated and converted again
-        return Response(report.model_dump_json(), media_type="application/json")
+        return Response(report_json.dump(report), media_type="application/json")
 
     @app.get("/api/solution", responses={403: {"description": "not (yet) for this student"}})
     async def solution(request: Request, one: Annotated[Served, Depends(page.chosen)]) -> dict[str, str]:

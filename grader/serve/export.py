@@ -9,6 +9,7 @@ The writer is the batch's own (``formats.gradebook``): an export and a graded ba
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import zipfile
@@ -67,9 +68,7 @@ def write(chosen: Chosen, folder: OutputFolder, quiz: Quiz, batch: Batch, roster
     try:
         for recorded in chosen:
             report = recorded.attempt.report
-            named = report.model_copy(update={"submission": login(recorded.attempt.user)})
-            named.source_text = report.source_text
-            book.add(named)
+            book.add(report.revised(dataclasses.replace(report, submission=login(recorded.attempt.user))))
     except BaseException:  # the database went away, or an interrupt: no batch file is half-written
         book.abandon()
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 
 from grader import audience, intake, outdir
 from grader.audience import INSTRUCTOR, Audience, View, student
@@ -81,9 +82,8 @@ def test_a_batch_tells_each_output_whom_it_is_for(quiz, tmp_path):
 def test_a_canvas_students_page_hides_the_hidden_cases_that_their_folder_page_shows(quiz, fork_grader, tmp_path):
     """Without --hide-hidden-cases a batch's pages show the hidden cases (the instructor reads them);
     the page that goes to the student in Canvas's feedback zip never does."""
-    report = leaky_report(fork_grader, tmp_path).model_copy(update={
-        "submission": "ana", "path": "ana_12345_678_gradient.py",
-        "student": Student(system="canvas", name="ana", lms_id="12345", entry="ana_12345_678")})
+    report = replace(leaky_report(fork_grader, tmp_path), submission="ana", path="ana_12345_678_gradient.py",
+                     student=Student(system="canvas", name="ana", lms_id="12345", entry="ana_12345_678"))
     with outdir.OutputFolder(tmp_path / "out") as folder:
         folder.claim(gradebook.claimed(["ana"], None, {"canvas"}), outdir.batch_of("grade", quiz.name, [tmp_path]),
                      False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from grader import intake
+from grader import intake, report_json
 from grader.formats import html, render
 from grader.intake import notebook
 from tests.conftest import SUBMISSIONS
@@ -141,5 +141,5 @@ def test_a_notebooks_error_names_its_cell_and_line(fork_grader, tmp_path):
     assert "  cell 3, line 2, in <module>\n    h = np.dot(x, w) + bias_never_defined" in report.error.traceback
     assert report.checks[1].message.startswith("`nn_output` was not reached: your code stopped at cell 3, line 2")
     assert "stopped at cell 3, line 2" in render.text(report)
-    assert json.loads(report.model_dump_json())["checks"][0]["place"] == "cell 3, line 2"
+    assert json.loads(report_json.dump(report))["checks"][0]["place"] == "cell 3, line 2"
     assert '<a href="#L16">cell 3, line 2</a>' in html.student(report, None)

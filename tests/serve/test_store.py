@@ -10,13 +10,14 @@ import stat
 import subprocess
 import sys
 import threading
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from grader import intake
+from grader import intake, report_json
 from grader.serve.store import Attempt, NoDatabase, StoreUnavailable, describe, open_store
 from grader.serve.store.schema import MIGRATIONS
 from tests.conftest import SUBMISSIONS
@@ -70,7 +71,7 @@ def test_a_recorded_attempt_is_committed_when_record_returns(store_url, store, g
     # the file's text byte for byte, the full report, the time, the name
     assert (found.attempt.user, found.attempt.name, found.attempt.quiz, found.attempt.kind, found.attempt.at,
             found.attempt.source) == ("ana", "Ana Lima", "gradient_descent", "submit", T0, TRICKY)
-    assert found.attempt.report.model_dump() == graded["error_reversed"][1].model_dump()
+    assert asdict(found.attempt.report) == asdict(graded["error_reversed"][1])
     assert found.attempt.report.source_text == TRICKY
     assert raw_rows(store_url, "SELECT source_bytes, score, full_marks FROM attempts") == [
         (len(TRICKY.encode("utf-8", "surrogatepass")), graded["error_reversed"][1].score, False)]
@@ -137,7 +138,7 @@ def test_usage_counts_a_students_attempts_and_bytes_since_a_time(store, graded):
     store.record(attempt(graded, "error_reversed", user="bo", source="x" * 1000))
     store.record(attempt(graded, "error_reversed", quiz="backprop", source="x" * 1000))
     assert store.usage("ana", "gradient_descent", T0).attempts == 3
-    report = len(graded["error_reversed"][1].model_dump_json())  # each attempt keeps its report too
+    report = len(report_json.dump(graded["error_reversed"][1]))  # each attempt keeps its report too
     assert store.usage("ana", "gradient_descent", T0).stored_bytes == 6 + 7 + 15 + 3 * report
     assert store.usage("ana", "gradient_descent", T0 + timedelta(minutes=1)).stored_bytes == 7 + 15 + 2 * report
     assert store.usage("ana", "gradient_descent", T0 + timedelta(minutes=1, microseconds=1)).attempts == 1
@@ -179,7 +180,7 @@ def test_students_summarise_each_students_attempts(store, graded):
     assert (ana.user, ana.name, ana.attempts, ana.submits) == ("ana", "Ana L.", 3, 2)
     assert (ana.best_score, ana.last_score, ana.max_score) == (full.score, partial.score, partial.max_score)
     assert ana.last_at == T0 + timedelta(minutes=2)
-    assert ana.last_report is not None and ana.last_report.model_dump() == partial.model_dump()
+    assert ana.last_report is not None and asdict(ana.last_report) == asdict(partial)
     assert (bo.user, bo.name, bo.attempts, bo.submits, bo.best_score, bo.last_score, bo.last_report) == (
         "bo", "Bo", 1, 0, None, None, None)
     assert store.students("nothing") == []
@@ -209,7 +210,7 @@ def test_reports_give_each_students_best_or_last_submit(store, graded, which):
     chosen = list(selection)
     assert [recorded.attempt.user for recorded in chosen] == ["ana", "bo"]
     assert chosen[0].attempt.source == {"best": "# full again\n", "last": "# last partial\n"}[which]
-    assert chosen[1].attempt.report.model_dump() == graded["syntax_error"][1].model_dump()
+    assert asdict(chosen[1].attempt.report) == asdict(graded["syntax_error"][1])
 
 
 def test_reports_of_a_large_class_come_in_order(store, graded):
@@ -272,9 +273,9 @@ def test_a_full_disk_under_postgresql_gives_students_a_message_and_loses_nothing
 FILL_DISK = """
 import json, os, sys
 from datetime import datetime, timezone
-from grader.report import Report
+from grader import report_json
 from grader.serve.store import Attempt, StoreUnavailable, open_store
-folder, report = sys.argv[1], Report.model_validate_json(sys.stdin.read())
+folder, report = sys.argv[1], report_json.load(sys.stdin.read())
 def attempt(source):
     return Attempt(user="ana", name=None, quiz="q", kind="submit", at=datetime.now(timezone.utc), source=source,
                    report=report)
@@ -306,7 +307,7 @@ def test_a_full_disk_gives_sqlites_students_a_message_and_loses_nothing_saved(tm
     folder.mkdir()
     script = 'mount -t tmpfs -o size=2m,mode=0700 gdgrade-test "$1" && exec "$2" -c "$3" "$1"'
     done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-                           str(folder), sys.executable, FILL_DISK], input=graded["correct_dot"][1].model_dump_json(),
+                           str(folder), sys.executable, FILL_DISK], input=report_json.dump(graded["correct_dot"][1]),
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr
     failure, kept = json.loads(done.stdout)

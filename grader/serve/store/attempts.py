@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from grader.report import Report
+from grader import report_json
 from grader.serve.store.lti import Activity, LtiRecords, Passback, enqueue
 from grader.serve.store.model import Attempt, Recorded, StudentSummary, Usage, Which
 from grader.serve.store.pool import Pool
@@ -65,7 +65,7 @@ class Store:
                 "INSERT INTO attempts (user_id, name, quiz, kind, at, source, source_bytes, report, score, max_score, "
                 "full_marks, launch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 attempt.user, attempt.name, attempt.quiz, attempt.kind, self._dialect.time_in(attempt.at), source,
-                len(source), attempt.report.model_dump_json(), attempt.score, attempt.max_score,
+                len(source), report_json.dump(attempt.report), attempt.score, attempt.max_score,
                 attempt.report.full_marks, attempt.launch)
             if passback is not None:
                 enqueue(session, self._dialect, int(number), attempt, passback)
@@ -182,7 +182,7 @@ class Store:
     def _recorded(self, row: tuple[Any, ...]) -> Recorded:
         number, user, name, quiz, kind, at, source, report = row
         text = bytes(source).decode("utf-8", "surrogatepass")
-        graded = Report.model_validate_json(report)
+        graded = report_json.load(report)
         graded.source_text = text  # what a feedback page shows beside the report
         return Recorded(id=int(number), attempt=Attempt(
             user=user, name=name, quiz=quiz, kind=kind, at=self._dialect.time_out(at), source=text, report=graded))
