@@ -24,9 +24,8 @@ from grader import compare, conceal, intake, sentences
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
-from grader.sandbox.forkserver import RUNNER_FAILED
+from grader.sandbox.control import RUNNER_FAILED, STRICT_EXIT
 from grader.sandbox.job import Job, Limits, Plain, encode_inputs
-from grader.sandbox.layers import STRICT_EXIT
 from grader.sandbox.supervisor import Answer, Runner
 from grader.source import Source, SourceError, analyse, decode, place
 from grader.text import code_span, names, one_line, plural

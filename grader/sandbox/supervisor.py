@@ -1,6 +1,7 @@
 """The grader's side of the sandbox: run submissions on a fork server, read what they send back.
 
-``Runner`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread. For
+``Runner`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread, and speaks
+to the server in ``grader.sandbox.control``'s frames (importing nothing else of the server's). For
 each submission it puts the source in an anonymous memory file, makes four pipes (results, stdout,
 stderr, and the one the hidden cases go down), and passes the descriptors to the server, which
 forks a child with them. The output and results flow from the child straight to this process,
@@ -28,7 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grader.sandbox import cleanup, forkserver, launch
+from grader.sandbox import cleanup, control, launch
 from grader.sandbox.job import Job, Plain, ServerConfig
 
 Outcome = Literal["exited", "signaled", "timeout", "output_limit", "result_limit", "runner_failed"]
@@ -92,9 +93,9 @@ class _Server:
         launcher = launch.take()  # started early by the command line, or now
         self.process, self.control = launcher.process, launcher.control
         launcher.configure(settings)
-        header = self._receive(forkserver.FRAME.size)
-        kind, _, size = forkserver.FRAME.unpack(header) if len(header) == forkserver.FRAME.size else (b"", 0, 0)
-        ready = forkserver.Ready.decode(self._receive(size)) if kind == forkserver.READY else None
+        header = self._receive(control.FRAME.size)
+        kind, _, size = control.FRAME.unpack(header) if len(header) == control.FRAME.size else (b"", 0, 0)
+        ready = control.Ready.decode(self._receive(size)) if kind == control.READY else None
         if ready is None:
             raise OSError(f"the fork server did not start ({self.ended()})")
         self.missing, self.scratch_root = ready.missing, ready.scratch_root
@@ -343,7 +344,7 @@ class _Loop:
                    hidden_write, cases)
         try:
             self.server.control.setblocking(True)
-            forkserver.send_frame(self.server.control, forkserver.START, token, slot,
+            control.send_frame(self.server.control, control.START, token, slot,
                                   [memory, pipes["results"][1], pipes["stdout"][1], pipes["stderr"][1], hidden_read])
         except OSError:
             job.failure = "the fork server could not be reached"
@@ -420,14 +421,14 @@ class _Loop:
         job.killed, job.reason = True, job.reason or reason
         if self.server is not None:
             with contextlib.suppress(OSError):
-                forkserver.send_frame(self.server.control, forkserver.KILL, job.token, 0)
+                control.send_frame(self.server.control, control.KILL, job.token, 0)
 
     def _control(self) -> None:
         """Frames from the server: a child ended, or could not start; end of file: the server died."""
         assert self.server is not None
         while True:
             try:
-                chunk = self.server.control.recv(forkserver.FRAME.size - len(self.pending_frame))
+                chunk = self.server.control.recv(control.FRAME.size - len(self.pending_frame))
             except BlockingIOError:
                 return
             except OSError:
@@ -436,16 +437,16 @@ class _Loop:
                 self._server_died()
                 return
             self.pending_frame += chunk
-            if len(self.pending_frame) < forkserver.FRAME.size:
+            if len(self.pending_frame) < control.FRAME.size:
                 continue
-            kind, token, number = forkserver.FRAME.unpack(self.pending_frame)
+            kind, token, number = control.FRAME.unpack(self.pending_frame)
             self.pending_frame = b""
             job = self.jobs.get(token)
             if job is None:
                 continue
-            if kind == forkserver.EXITED:
+            if kind == control.EXITED:
                 job.status = number
-            elif kind == forkserver.FAILED:
+            elif kind == control.FAILED:
                 job.failure = f"the fork server could not start it ({errno.errorcode.get(number, number)})"
             self._finish_if_done(job)
 

@@ -1,5 +1,6 @@
 """Running submissions in a child (grader/sandbox/supervisor.py), on both the fork and the spawn path:
-the fork server (forkserver.py) and the launcher that starts it early (launch.py) with it.
+the fork server (forkserver.py), the frames the two speak (control.py) and the launcher that starts it
+early (launch.py) with it.
 
 Only well-behaved misbehaviour here (timeouts, exits, floods, a memory limit);
 the hostile suite runs contained, in test_adversarial.py.
