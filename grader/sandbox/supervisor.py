@@ -136,14 +136,14 @@ class Runner:
     """Run submissions of one batch, ``slots`` at a time; use as a context manager.
 
     ``job`` holds the batch's settings (``grader.grade.job_settings``): the public case, the limits
-    and whether to be strict; ``hidden`` the hidden cases' inputs, which only this process holds
-    and which each child gets once its public case is reported. ``spawn`` starts a fresh
-    interpreter per child instead of a fork.
+    and whether to be strict. The hidden cases' inputs come with each submission (``submit``):
+    only this process holds them, and each child gets them once its public case is reported. So
+    the server starts before they are drawn, and prepares itself while they are. ``spawn`` starts
+    a fresh interpreter per child instead of a fork.
     """
 
-    def __init__(self, job: Job, hidden: list[dict[str, Plain]], slots: int = 1, spawn: bool = False):
+    def __init__(self, job: Job, slots: int = 1, spawn: bool = False):
         self.job, self.slots, self.limits = job, max(1, slots), job.limits
-        self.hidden = json.dumps(hidden).encode()
         self._settings = ServerConfig(job, self.slots, spawn).encode()
         self._queue: collections.deque[tuple[str, bytes, Future[Answer]]] = collections.deque()
         self._lock = threading.Lock()
@@ -170,11 +170,11 @@ class Runner:
         server = self._loop.server if self._loop is not None else None
         return server.process.pid if server is not None else None
 
-    def submit(self, source: str, hidden: list[dict[str, Plain]] | None = None) -> Future[Answer]:
-        """Queue one submission's source; its answer arrives when it has run. ``hidden`` gives this
-        run hidden cases of its own (as many as the batch's), instead of the batch's."""
+    def submit(self, source: str, hidden: bytes) -> Future[Answer]:
+        """Queue one submission's source, with the hidden cases it runs on (``encode_hidden``, as many
+        as the job says); its answer arrives when it has run."""
         future: Future[Answer] = Future()
-        cases = self.hidden if hidden is None else json.dumps(hidden).encode()
+        cases = hidden
         with self._lock:
             ended = self._ended
             if ended is None:
@@ -507,6 +507,11 @@ class _Loop:
             duration_s=time.monotonic() - job.started,
             detail=failure,
         ))
+
+
+def encode_hidden(hidden: list[dict[str, Plain]]) -> bytes:
+    """Hidden cases' inputs as a child reads them from its pipe: encoded once per draw, not per run."""
+    return json.dumps(hidden).encode()
 
 
 def _failed(detail: str) -> Answer:

@@ -118,13 +118,13 @@ def test_an_error_message_that_is_not_text_costs_nothing(graders, path, quiz, tm
 
 
 def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
-    from grader.grade import job_settings
+    from grader.grade import hidden_inputs, job_settings
     from grader.sandbox.supervisor import Runner
 
-    sandbox = Runner(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox = Runner(job_settings(quiz, Settings(hidden_cases=1)), slots=1)
     sandbox.missing()
     sandbox.close()
-    answer = sandbox.submit("h = 1\n").result(timeout=5)
+    answer = sandbox.submit("h = 1\n", hidden_inputs(quiz.cases(1, 1))).result(timeout=5)
     assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail
 
 
