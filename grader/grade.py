@@ -383,8 +383,10 @@ class Grader:
         """Sandbox layers this machine cannot apply, with the reason."""
         return self.sandbox.missing()
 
-    def close(self, abort: bool = False) -> None:
-        self.sandbox.close(abort)
+    def close(self, abort: bool = False, wait: bool = True) -> None:
+        """Stop the sandbox once what was submitted has run; ``wait=False``: without waiting for its
+        server to end (it ends with this process at the latest)."""
+        self.sandbox.close(abort, wait)
 
     def __enter__(self) -> Grader:
         return self

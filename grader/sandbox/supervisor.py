@@ -117,8 +117,12 @@ class _Server:
         self.remove_scratch()
         return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
-    def stop(self) -> None:
-        self.control.close()  # the server exits, and with it every child
+    def stop(self, wait: bool = True) -> None:
+        """Close the control socket, so the server exits, and with it every child; then wait for it,
+        unless told not to (it cannot outlive this process) and no host scratch folder is left to remove."""
+        self.control.close()
+        if not wait and not self.scratch_root:
+            return
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -149,6 +153,7 @@ class Runner:
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._closing = self._aborting = False
+        self._wait = True
         self._ended: str | None = None
         """Why no submission can run any more, once the supervisor thread has ended."""
         self._started = threading.Event()
@@ -190,9 +195,10 @@ class Runner:
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"!")
 
-    def close(self, abort: bool = False) -> None:
-        """Stop once every queued submission has run (``abort``: kill what runs and drop the queue)."""
-        self._closing, self._aborting = True, abort
+    def close(self, abort: bool = False, wait: bool = True) -> None:
+        """Stop once every queued submission has run (``abort``: kill what runs and drop the queue).
+        ``wait=False``: do not wait for the server to end (a process that exits next)."""
+        self._closing, self._aborting, self._wait = True, abort, wait
         self._wake()
         self._thread.join()
         os.close(self._wake_read)
@@ -307,7 +313,7 @@ class _Loop:
             else:
                 future.cancel()
         if self.server is not None:
-            self.server.stop()
+            self.server.stop(self.sandbox._wait)
         self.selector.close()
 
     def _drain_wake(self) -> None:
