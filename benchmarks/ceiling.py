@@ -31,13 +31,14 @@ def ceiling(paths: list[Path], jobs: int, seed: int = 1) -> tuple[float, float]:
     quiz = load("gradient_descent")
     settings = Settings(seed=seed)
     cases = quiz.cases(settings.hidden_cases, seed)
-    with Runner(job_settings(quiz, cases, settings), hidden_inputs(cases), jobs) as sandbox:
-        sandbox.submit(paths[0].read_text()).result()  # the server started and warmed
+    hidden = hidden_inputs(cases)
+    with Runner(job_settings(quiz, settings), jobs) as sandbox:
+        sandbox.submit(paths[0].read_text(), hidden).result()  # the server started and warmed
         before = tree_sum(os.getpid(), cpu_seconds)  # this process, its live descendants and those reaped
         started = time.perf_counter()
         window, pending = 4 * jobs, []
         for path in paths:
-            pending.append(sandbox.submit(path.read_text()))
+            pending.append(sandbox.submit(path.read_text(), hidden))
             if len(pending) >= window:
                 pending.pop(0).result()
         for future in pending:

@@ -9,7 +9,8 @@ A case whose run raised is judged fairly: the step whose line raised (or the fir
 never reached) is wrong, with what happened; every later step is judged on the cases where the
 code reached it, the public one at least. A failing check gets a ``Diagnosis``: a known mistake,
 integers that cut fractions, a list's operators, or a formula that gives the value: explaining
-is ``grader.diagnose``'s, so this module only judges.
+is ``grader.diagnose``'s, so this module only judges. It imports ``diagnose`` (and the formula
+search behind it) only where a step is wrong: a self-check of a right file never loads it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import TYPE_CHECKING, Required, TypedDict
 
 import numpy as np
 
-from grader import diagnose
 from grader.evidence import (
     CaseRun,
     Context,
@@ -349,6 +349,8 @@ def _missing(context: Context, step: Step, stopped: str, public: Missing | None,
 
 def _raised(context: Context, step: Step, judged: list[int], charged: list[int]) -> _Verdict:
     """The code raised (or ran out of time) at the step: wrong, told where and how."""
+    from grader import diagnose  # a wrong step: the one place explaining is needed, and imported
+
     where = _stopped(context, charged[0], step.name, "raised")
     mistake = diagnose.matching_mistake(context, step, judged, raised=True)
     diagnosis: Diagnosis | None = Diagnosis(kind="exception", explanation=story(step.name, where))
@@ -382,6 +384,8 @@ def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judg
     if _constant(context, step, judged):
         return _Verdict(Outcome.HARDCODED, f"{name} has the same value in every case although "
                         f"{_subject(upstream, 'changes')} between cases: it does not depend on the inputs")
+    from grader import diagnose  # a wrong step: the one place explaining is needed, and imported
+
     failing = next(details[index] for index in judged if not details[index].passed)
     shows_work = _shows_work(context, step, judged)  # 0s and 1s match formulas by chance
     mistake, found = diagnose.explained(context, step, judged, shows_work)

@@ -25,10 +25,9 @@ from grader import compare, conceal, intake, sentences
 from grader.protocol import CaseMessage, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
-from grader.sandbox.forkserver import RUNNER_FAILED
-from grader.sandbox.job import Job, Limits, Plain, encode_inputs
-from grader.sandbox.layers import STRICT_EXIT
-from grader.sandbox.supervisor import Answer, Runner
+from grader.sandbox.control import RUNNER_FAILED, STRICT_EXIT
+from grader.sandbox.job import Job, Limits, encode_inputs
+from grader.sandbox.supervisor import Answer, Runner, encode_hidden
 from grader.source import Source, SourceError, analyse, decode, place
 from grader.text import code_span, names, one_line, plural
 
@@ -87,19 +86,21 @@ class Settings:
         )
 
 
-def job_settings(quiz: Quiz, cases: Sequence[Inputs], settings: Settings) -> Job:
+def job_settings(quiz: Quiz, settings: Settings) -> Job:
     """What every run of a batch shares, given to the fork server once: the public case's inputs
     (injected too: a student who changed a given is still graded on the quiz's), how many hidden
     cases follow, the limits, strictness. The hidden cases' inputs are not here: the grader hands
-    them to each child only once its public case is done (``hidden_inputs``)."""
-    return Job(filename=quiz.filename, variables=tuple(quiz.variables), public=encode_inputs(cases[0]),
-               hidden_cases=len(cases) - 1, soft_timeout=settings.timeout * 0.8, limits=settings.limits(),
-               strict=settings.strict)
+    them to each child only once its public case is done (``hidden_inputs``), so the server can
+    start before they are drawn."""
+    return Job(filename=quiz.filename, variables=tuple(quiz.variables), public=encode_inputs(quiz.public_inputs),
+               hidden_cases=quiz.hidden_count(settings.hidden_cases), soft_timeout=settings.timeout * 0.8,
+               limits=settings.limits(), strict=settings.strict)
 
 
-def hidden_inputs(cases: Sequence[Inputs]) -> list[dict[str, Plain]]:
-    """The hidden cases' inputs as plain data, for each child once its public case is done."""
-    return [encode_inputs(inputs) for inputs in cases[1:]]
+def hidden_inputs(cases: Sequence[Inputs]) -> bytes:
+    """The hidden cases' inputs as each child reads them once its public case is done: encoded once
+    per draw."""
+    return encode_hidden([encode_inputs(inputs) for inputs in cases[1:]])
 
 
 def _source_line(source: Source, line: int) -> str:
@@ -342,6 +343,8 @@ class Draw:
 
     reference: compare.Reference
     grading: Grading
+    hidden: bytes
+    """The hidden cases' inputs as each child gets them (``hidden_inputs``)."""
 
 
 @dataclass
@@ -376,10 +379,13 @@ class Grader:
 
     def __init__(self, quiz: Quiz, settings: Settings, jobs: int = 1):
         self.quiz, self.settings = quiz, settings
-        self.batch = self.draw(settings.seed)
+        self.sandbox = Runner(job_settings(quiz, settings), jobs, settings.spawn)  # it gets ready as cases are drawn
+        try:
+            self.batch = self.draw(settings.seed)
+        except BaseException:  # the quiz's own hidden_inputs failed, say: no sandbox is left running
+            self.sandbox.close(abort=True)
+            raise
         self.seed, self.reference, self.grading = self.batch.grading.seed, self.batch.reference, self.batch.grading
-        self.sandbox = Runner(job_settings(quiz, self.reference.cases, settings),
-                              hidden_inputs(self.reference.cases), jobs, settings.spawn)
         self.jobs = max(1, jobs)
         self._programs: collections.OrderedDict[str, Future[Answer]] = collections.OrderedDict()
         """Recent runs by the SHA-256 of the file's bytes (``Ticket.digest``)."""
@@ -393,14 +399,16 @@ class Grader:
         return Draw(reference, Grading(seed=seed, hidden_cases=len(reference.cases) - 1, timeout=self.settings.timeout,
                                        memory_mib=self.settings.memory_mib,
                                        tolerances={step.name: (step.rtol, step.atol) for step in self.quiz.steps},
-                                       quiz_digest=self.quiz.digest or None))
+                                       quiz_digest=self.quiz.digest or None), hidden_inputs(reference.cases))
 
     def missing_layers(self) -> dict[str, str]:
         """Sandbox layers this machine cannot apply, with the reason."""
         return self.sandbox.missing()
 
-    def close(self, abort: bool = False) -> None:
-        self.sandbox.close(abort)
+    def close(self, abort: bool = False, wait: bool = True) -> None:
+        """Stop the sandbox once what was submitted has run; ``wait=False``: without waiting for its
+        server to end (it ends with this process at the latest)."""
+        self.sandbox.close(abort, wait)
 
     def __enter__(self) -> Grader:
         return self
@@ -439,7 +447,7 @@ class Grader:
 
     def _run(self, source: str, draw: Draw | None = None) -> Future[Answer]:
         self.runs += 1
-        return self.sandbox.submit(source, None if draw is None else hidden_inputs(draw.reference.cases))
+        return self.sandbox.submit(source, (draw or self.batch).hidden)
 
     def _answer(self, ticket: Ticket, future: Future[Answer]) -> Run:
         """The ticket's run, validated; a run too large to keep (``SHARED_ANSWER_BYTES``) is lent to no

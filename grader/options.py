@@ -135,8 +135,15 @@ def note_other_quiz(submissions: list[intake.Submission], chosen: Quiz) -> None:
                "if that was meant", err=True)
 
 
-def grade_one(submission: intake.Submission, quiz: Quiz, settings: Settings) -> Report:
-    """One submission's report, from a grader started for it alone."""
-    with open_grader(quiz, settings) as grader:
-        return next(grader.grade([submission]))
+def grade_one(submission: intake.Submission, quiz: Quiz, settings: Settings, wait: bool = True) -> Report:
+    """One submission's report, from a grader started for it alone. ``wait=False`` for a process that
+    exits once it has said the report: it does not wait for the sandbox to end (``Grader.close``)."""
+    grader = open_grader(quiz, settings)
+    try:
+        report = next(grader.grade([submission]))
+    except BaseException:
+        grader.close(abort=True)
+        raise
+    grader.close(wait=wait)
+    return report
 

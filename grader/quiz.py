@@ -225,9 +225,13 @@ class Quiz:
         there a student's mistake would pass as right. ``gdgrade quiz check`` reports a mistake
         that still does.
         """
-        count = self.default_hidden_cases if hidden is None else hidden
         rng = np.random.default_rng(seed)
+        count = self.hidden_count(hidden)
         return [self.public_inputs, *(self._hidden_case(rng, index, seed) for index in range(count))]
+
+    def hidden_count(self, hidden: int | None) -> int:
+        """How many hidden cases ``cases`` draws when asked for ``hidden`` (None: the quiz's default)."""
+        return self.default_hidden_cases if hidden is None else hidden
 
     def _hidden_case(self, rng: np.random.Generator, index: int, seed: int) -> Inputs:
         """Hidden case ``index``: the first draw in which no known mistake gives the right value, or

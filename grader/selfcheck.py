@@ -69,7 +69,7 @@ def check(file: Path, output_format: str, as_json: bool, hide_hidden: bool, feed
     except intake.IntakeError as problem:
         raise click.UsageError(str(problem)) from None
     note_other_quiz([submission], quiz)
-    result = grade_one(submission, quiz, settings)
+    result = grade_one(submission, quiz, settings, wait=False)  # the command ends as soon as it has said it
     as_json = as_json or output_format == "json"  # the JSON report keeps the hidden cases, as a batch's does
     shown = student_audience(hide_hidden and not as_json, feedback, quiz).view(result)  # the student's own run
     with github.untrusted_output():

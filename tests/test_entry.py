@@ -61,6 +61,25 @@ def test_a_check_printing_json_writes_it_with_pydantic():
     assert {"grader.report_json", "pydantic"} <= modules
 
 
+SERVER_SIDE = {"grader.sandbox.forkserver", "grader.sandbox.layers", "grader.sandbox.kernel",
+               "grader.sandbox.seccomp", "grader.sandbox.landlock", "grader.sandbox.mounts"}
+"""The sandbox's side that runs in the fork server and its children, never in the grader's process."""
+EXPLAINING = {"grader.diagnose", "grader.explain", "grader.nearby"}
+"""What explains a wrong value: a right file never needs it."""
+
+
+def test_a_check_of_a_right_file_imports_no_server_side_sandbox_diagnosis_or_output_folder():
+    modules = loaded("check", str(SUBMISSIONS / "correct_dot" / "gradient.py"))
+    assert "grader.sandbox.control" in modules  # how it speaks to the server, and all it imports of it
+    assert not (SERVER_SIDE | EXPLAINING | {"grader.outdir", "grader.atomic"}) & modules
+
+
+def test_a_check_of_a_wrong_file_imports_the_diagnosis_it_prints():
+    modules = loaded("check", str(SUBMISSIONS / "integer_zeros" / "gradient.py"))
+    assert EXPLAINING <= modules
+    assert not SERVER_SIDE & modules
+
+
 def test_the_version_imports_no_command():
     modules = loaded("--version")
     root = {"grader.entry", "grader.errors"}  # the root and how it says what went wrong: no command's code

@@ -47,6 +47,7 @@ TESTED_WITH = {
     "formats/lms/sheet.py": "formats/test_lms.py",
     "formats/lms/system.py": "formats/test_lms.py",
     "intake/listing.py": "intake/test_archive.py",
+    "sandbox/control.py": "sandbox/test_supervisor.py",
     "sandbox/forkserver.py": "sandbox/test_supervisor.py",
     "sandbox/launch.py": "sandbox/test_supervisor.py",
     "sandbox/job.py": "sandbox/test_child.py",

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from grader.outdir import CANVAS_FEEDBACK_ZIP, FEEDBACK_ZIP, MANIFEST
 from grader.text import code_span, name_text
 
 MAX_DEPTH = 64
@@ -164,6 +163,8 @@ def _own_output(folder: Folder) -> bool:
     """Whether a folder is an --out folder of gdgrade's inside the graded one: its marker, no
     subfolder, and nothing a student hands in (a student who ran gdgrade into their own folder is
     still graded)."""
+    from grader.outdir import CANVAS_FEEDBACK_ZIP, FEEDBACK_ZIP, MANIFEST  # names it writes; a check lists no folder
+
     return MANIFEST in folder.files and not folder.folders and not any(
         name.lower().endswith(HANDED_IN) and name not in (FEEDBACK_ZIP, CANVAS_FEEDBACK_ZIP)
         for name in folder.files)

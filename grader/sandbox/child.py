@@ -10,6 +10,10 @@ error if any. Everything it sends is untrusted by the grader, which validates it
 
 Used on both paths: called directly after the fork server's ``fork``, or, with ``--spawn``, as
 ``python -m grader.sandbox.child SLOT`` with the batch's job and the server's plan at fd 6.
+
+The grader's process imports this module too, for what a result line may hold (``MAX_ELEMENTS``):
+the layers (``grader.sandbox.layers``, with their ``ctypes`` calls) are imported only by a child
+about to enter them (``main``, ``spawned``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ import signal
 import sys
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grader.sandbox import layers
+from grader.sandbox.control import STRICT_EXIT
 from grader.sandbox.job import Job, Plain, decode_input
+
+if TYPE_CHECKING:
+    from grader.sandbox.layers import Plan
 
 RESULTS_FD, SOURCE_FD, HIDDEN_FD, CONFIG_FD = 3, 4, 5, 6
 """The result pipe, the source, the pipe the hidden cases arrive on, and (spawn path) the settings."""
@@ -223,17 +230,19 @@ def _read_source() -> str:
     return b"".join(chunks)[:MAX_SOURCE_BYTES].decode("utf-8", "replace")
 
 
-def main(plan: layers.Plan, job: Job, slot: int) -> None:
+def main(plan: Plan, job: Job, slot: int) -> None:
     """Enter the sandbox, report it, then run the submission. Called in the freshly started child.
 
     The sandbox line is written before any student code runs, so it cannot be forged; a strict
     job stops here when a layer is missing.
     """
+    from grader.sandbox import layers  # loaded already in the fork server; never in the grader's process
+
     report = layers.enter(plan, job.limits, slot, keep=(RESULTS_FD, SOURCE_FD, HIDDEN_FD))
     os.write(RESULTS_FD, json.dumps({"sandbox": {"applied": report.applied, "missing": report.missing}}).encode()
              + b"\n")
     if job.strict and report.missing:
-        os._exit(layers.STRICT_EXIT)
+        os._exit(STRICT_EXIT)
     run_cases(job, _read_source(), RESULTS_FD)
 
 
@@ -376,7 +385,7 @@ def _values(variables: tuple[str, ...], namespace: dict[str, Any],
     return values, found_in
 
 
-def spawn_config(job: Job, plan: layers.Plan) -> bytes:
+def spawn_config(job: Job, plan: Plan) -> bytes:
     """What a spawned child reads at ``CONFIG_FD`` (``spawned``): the batch's job and the server's plan."""
     return json.dumps({"job": job.to_plain(), "plan": plan.portable()}).encode()
 
@@ -386,7 +395,9 @@ def spawned(argv: list[str]) -> None:
     size = os.fstat(CONFIG_FD).st_size
     config = json.loads(os.pread(CONFIG_FD, size, 0))
     os.close(CONFIG_FD)
-    main(layers.Plan.from_portable(config["plan"]), Job.from_plain(config["job"]), int(argv[1]))
+    from grader.sandbox.layers import Plan
+
+    main(Plan.from_portable(config["plan"]), Job.from_plain(config["job"]), int(argv[1]))
     os._exit(0)
 
 

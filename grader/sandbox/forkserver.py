@@ -10,7 +10,7 @@ The server has numpy imported already (every child inherits it), prepares what n
 (``layers.prepare``: the private root, the seccomp program) while the grader that started it early is
 still importing itself, then reads the settings, completes and verifies the plan (``layers.fit``,
 ``verify``), says it is ready (``R``, with a ``Ready``: the layers it cannot apply), and from then on
-only answers fixed-size frames on the control socket:
+only answers fixed-size frames on the control socket (``grader.sandbox.control``):
 
 - ``S``: start a child in a slot with five descriptors passed along (the source, the result pipe,
   stdout, stderr, the pipe the hidden cases will come on). The server forks and closes its copies;
@@ -25,19 +25,28 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import json
 import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
 
 import numpy  # noqa: F401 - imported once here so that every forked child has it
 
 from grader.sandbox import child, launch, layers
+from grader.sandbox.control import (
+    DESCRIPTORS,
+    EXITED,
+    FAILED,
+    FRAME,
+    KILL,
+    READY,
+    RUNNER_FAILED,
+    START,
+    Ready,
+    send_frame,
+)
 from grader.sandbox.job import Job, ServerConfig
 from grader.sandbox.kernel import (
     CLONE_NEWIPC,
@@ -50,39 +59,7 @@ from grader.sandbox.kernel import (
     unshare,
 )
 
-FRAME = struct.Struct("=cxxxQi")
-"""Every control message: a kind, the job's token, and one number (slot, wait status or errno)."""
-RUNNER_FAILED = 70
-"""A child's exit status when gdgrade's own code in it failed (BSD's EX_SOFTWARE)."""
-START, KILL, EXITED, FAILED, READY = b"S", b"K", b"E", b"F", b"R"
-DESCRIPTORS = 5
-"""Passed with each start: the source, the result pipe's write end, stdout's, stderr's, and the read
-end of the pipe the hidden cases will arrive on (the grader writes them once the public case is done)."""
 HIGH_FD = 100
-
-
-@dataclass(frozen=True)
-class Ready:
-    """The server's first message, once the sandbox is prepared: the layers it cannot apply, with
-    the reason, and the host folder of the children's scratch folders when there is no private root."""
-
-    missing: dict[str, str]
-    scratch_root: str | None
-
-    def encode(self) -> bytes:
-        return json.dumps(asdict(self)).encode()
-
-    @classmethod
-    def decode(cls, data: bytes) -> Ready:
-        return cls(**json.loads(data))
-
-
-def send_frame(control: socket.socket, kind: bytes, token: int, number: int, fds: list[int] | None = None) -> None:
-    frame = FRAME.pack(kind, token, number)
-    if fds:
-        socket.send_fds(control, [frame], fds)
-    else:
-        control.sendall(frame)
 
 
 def _die_with_parent(parent: int) -> None:

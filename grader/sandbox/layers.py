@@ -42,9 +42,6 @@ UID_BASE = 64000
 RULESET_FD_MIN = 200
 """The Landlock ruleset fd lives at or above this, out of the way of the child's own descriptors."""
 
-STRICT_EXIT = 78
-"""A strict child exits with this, before any student code, when a layer could not be applied."""
-
 
 @dataclass(frozen=True)
 class Entered:
@@ -279,7 +276,7 @@ def enter(plan: Plan, limits: Limits, slot: int, keep: tuple[int, ...]) -> Enter
     Expects fds 0, 1 and 2 already connected to empty stdin and the capture pipes, and ``keep``
     holding the descriptors still needed (the result pipe, the source, the hidden cases' pipe). The
     working directory becomes the scratch folder. A layer that fails is recorded as missing, never
-    fatal here: the caller decides (``STRICT_EXIT``).
+    fatal here: the caller decides (``control.STRICT_EXIT``).
     """
     applied: list[str] = []
     missing: dict[str, str] = dict(plan.unavailable)

@@ -1,6 +1,7 @@
 """The grader's side of the sandbox: run submissions on a fork server, read what they send back.
 
-``Runner`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread. For
+``Runner`` starts the fork server (``grader.sandbox.forkserver``) and a supervisor thread, and speaks
+to the server in ``grader.sandbox.control``'s frames (importing nothing else of the server's). For
 each submission it puts the source in an anonymous memory file, makes four pipes (results, stdout,
 stderr, and the one the hidden cases go down), and passes the descriptors to the server, which
 forks a child with them. The output and results flow from the child straight to this process,
@@ -28,7 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grader.sandbox import cleanup, forkserver, launch
+from grader.sandbox import cleanup, control, launch
 from grader.sandbox.job import Job, Plain, ServerConfig
 
 Outcome = Literal["exited", "signaled", "timeout", "output_limit", "result_limit", "runner_failed"]
@@ -92,9 +93,9 @@ class _Server:
         launcher = launch.take()  # started early by the command line, or now
         self.process, self.control = launcher.process, launcher.control
         launcher.configure(settings)
-        header = self._receive(forkserver.FRAME.size)
-        kind, _, size = forkserver.FRAME.unpack(header) if len(header) == forkserver.FRAME.size else (b"", 0, 0)
-        ready = forkserver.Ready.decode(self._receive(size)) if kind == forkserver.READY else None
+        header = self._receive(control.FRAME.size)
+        kind, _, size = control.FRAME.unpack(header) if len(header) == control.FRAME.size else (b"", 0, 0)
+        ready = control.Ready.decode(self._receive(size)) if kind == control.READY else None
         if ready is None:
             raise OSError(f"the fork server did not start ({self.ended()})")
         self.missing, self.scratch_root = ready.missing, ready.scratch_root
@@ -116,8 +117,12 @@ class _Server:
         self.remove_scratch()
         return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
-    def stop(self) -> None:
-        self.control.close()  # the server exits, and with it every child
+    def stop(self, wait: bool = True) -> None:
+        """Close the control socket, so the server exits, and with it every child; then wait for it,
+        unless told not to (it cannot outlive this process) and no host scratch folder is left to remove."""
+        self.control.close()
+        if not wait and not self.scratch_root:
+            return
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -135,19 +140,20 @@ class Runner:
     """Run submissions of one batch, ``slots`` at a time; use as a context manager.
 
     ``job`` holds the batch's settings (``grader.grade.job_settings``): the public case, the limits
-    and whether to be strict; ``hidden`` the hidden cases' inputs, which only this process holds
-    and which each child gets once its public case is reported. ``spawn`` starts a fresh
-    interpreter per child instead of a fork.
+    and whether to be strict. The hidden cases' inputs come with each submission (``submit``):
+    only this process holds them, and each child gets them once its public case is reported. So
+    the server starts before they are drawn, and prepares itself while they are. ``spawn`` starts
+    a fresh interpreter per child instead of a fork.
     """
 
-    def __init__(self, job: Job, hidden: list[dict[str, Plain]], slots: int = 1, spawn: bool = False):
+    def __init__(self, job: Job, slots: int = 1, spawn: bool = False):
         self.job, self.slots, self.limits = job, max(1, slots), job.limits
-        self.hidden = json.dumps(hidden).encode()
         self._settings = ServerConfig(job, self.slots, spawn).encode()
         self._queue: collections.deque[tuple[str, bytes, Future[Answer]]] = collections.deque()
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._closing = self._aborting = False
+        self._wait = True
         self._ended: str | None = None
         """Why no submission can run any more, once the supervisor thread has ended."""
         self._started = threading.Event()
@@ -169,11 +175,11 @@ class Runner:
         server = self._loop.server if self._loop is not None else None
         return server.process.pid if server is not None else None
 
-    def submit(self, source: str, hidden: list[dict[str, Plain]] | None = None) -> Future[Answer]:
-        """Queue one submission's source; its answer arrives when it has run. ``hidden`` gives this
-        run hidden cases of its own (as many as the batch's), instead of the batch's."""
+    def submit(self, source: str, hidden: bytes) -> Future[Answer]:
+        """Queue one submission's source, with the hidden cases it runs on (``encode_hidden``, as many
+        as the job says); its answer arrives when it has run."""
         future: Future[Answer] = Future()
-        cases = self.hidden if hidden is None else json.dumps(hidden).encode()
+        cases = hidden
         with self._lock:
             ended = self._ended
             if ended is None:
@@ -189,9 +195,10 @@ class Runner:
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_write, b"!")
 
-    def close(self, abort: bool = False) -> None:
-        """Stop once every queued submission has run (``abort``: kill what runs and drop the queue)."""
-        self._closing, self._aborting = True, abort
+    def close(self, abort: bool = False, wait: bool = True) -> None:
+        """Stop once every queued submission has run (``abort``: kill what runs and drop the queue).
+        ``wait=False``: do not wait for the server to end (a process that exits next)."""
+        self._closing, self._aborting, self._wait = True, abort, wait
         self._wake()
         self._thread.join()
         os.close(self._wake_read)
@@ -306,7 +313,7 @@ class _Loop:
             else:
                 future.cancel()
         if self.server is not None:
-            self.server.stop()
+            self.server.stop(self.sandbox._wait)
         self.selector.close()
 
     def _drain_wake(self) -> None:
@@ -343,7 +350,7 @@ class _Loop:
                    hidden_write, cases)
         try:
             self.server.control.setblocking(True)
-            forkserver.send_frame(self.server.control, forkserver.START, token, slot,
+            control.send_frame(self.server.control, control.START, token, slot,
                                   [memory, pipes["results"][1], pipes["stdout"][1], pipes["stderr"][1], hidden_read])
         except OSError:
             job.failure = "the fork server could not be reached"
@@ -420,14 +427,14 @@ class _Loop:
         job.killed, job.reason = True, job.reason or reason
         if self.server is not None:
             with contextlib.suppress(OSError):
-                forkserver.send_frame(self.server.control, forkserver.KILL, job.token, 0)
+                control.send_frame(self.server.control, control.KILL, job.token, 0)
 
     def _control(self) -> None:
         """Frames from the server: a child ended, or could not start; end of file: the server died."""
         assert self.server is not None
         while True:
             try:
-                chunk = self.server.control.recv(forkserver.FRAME.size - len(self.pending_frame))
+                chunk = self.server.control.recv(control.FRAME.size - len(self.pending_frame))
             except BlockingIOError:
                 return
             except OSError:
@@ -436,16 +443,16 @@ class _Loop:
                 self._server_died()
                 return
             self.pending_frame += chunk
-            if len(self.pending_frame) < forkserver.FRAME.size:
+            if len(self.pending_frame) < control.FRAME.size:
                 continue
-            kind, token, number = forkserver.FRAME.unpack(self.pending_frame)
+            kind, token, number = control.FRAME.unpack(self.pending_frame)
             self.pending_frame = b""
             job = self.jobs.get(token)
             if job is None:
                 continue
-            if kind == forkserver.EXITED:
+            if kind == control.EXITED:
                 job.status = number
-            elif kind == forkserver.FAILED:
+            elif kind == control.FAILED:
                 job.failure = f"the fork server could not start it ({errno.errorcode.get(number, number)})"
             self._finish_if_done(job)
 
@@ -506,6 +513,11 @@ class _Loop:
             duration_s=time.monotonic() - job.started,
             detail=failure,
         ))
+
+
+def encode_hidden(hidden: list[dict[str, Plain]]) -> bytes:
+    """Hidden cases' inputs as a child reads them from its pipe: encoded once per draw, not per run."""
+    return json.dumps(hidden).encode()
 
 
 def _failed(detail: str) -> Answer:

@@ -16,6 +16,7 @@ from grader.intake import Submission
 from grader.protocol import Run
 from grader.report import Status
 from grader.sandbox import child, cleanup, landlock, layers
+from grader.sandbox.control import STRICT_EXIT
 from grader.sandbox.job import Job
 from tests.conftest import SUBMISSIONS
 from tests.sandbox.conftest import in_child
@@ -65,10 +66,10 @@ def test_strict_child_stops_before_student_code(tmp_path):
     first = os.read(read, 4096).decode().splitlines()[0]
     os.close(lock)
     cleanup.remove_tree(scratch)
-    assert os.waitstatus_to_exitcode(status) == layers.STRICT_EXIT
+    assert os.waitstatus_to_exitcode(status) == STRICT_EXIT
     assert json.loads(first)["sandbox"]["missing"] == ["landlock: none here"]
     assert not marker.exists()
-    status, warnings = _status(Run(outcome="exited", cases=[], exit_code=layers.STRICT_EXIT), None, 1)
+    status, warnings = _status(Run(outcome="exited", cases=[], exit_code=STRICT_EXIT), None, 1)
     assert status is Status.SANDBOX_ERROR and "strict sandbox" in warnings[-1]
 
 

@@ -1,5 +1,6 @@
 """Running submissions in a child (grader/sandbox/supervisor.py), on both the fork and the spawn path:
-the fork server (forkserver.py) and the launcher that starts it early (launch.py) with it.
+the fork server (forkserver.py), the frames the two speak (control.py) and the launcher that starts it
+early (launch.py) with it.
 
 Only well-behaved misbehaviour here (timeouts, exits, floods, a memory limit);
 the hostile suite runs contained, in test_adversarial.py.
@@ -8,6 +9,8 @@ the hostile suite runs contained, in test_adversarial.py.
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from grader.grade import Settings
@@ -117,14 +120,34 @@ def test_an_error_message_that_is_not_text_costs_nothing(graders, path, quiz, tm
 
 
 def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
-    from grader.grade import job_settings
+    from grader.grade import hidden_inputs, job_settings
     from grader.sandbox.supervisor import Runner
 
-    sandbox = Runner(job_settings(quiz, quiz.cases(0, 1), Settings()), [], slots=1)
+    sandbox = Runner(job_settings(quiz, Settings(hidden_cases=1)), slots=1)
     sandbox.missing()
     sandbox.close()
-    answer = sandbox.submit("h = 1\n").result(timeout=5)
+    answer = sandbox.submit("h = 1\n", hidden_inputs(quiz.cases(1, 1))).result(timeout=5)
     assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail
+
+
+def test_a_runner_closed_without_waiting_leaves_no_server_running(quiz):
+    """``gdgrade check`` closes its sandbox without waiting for the server (it exits next): the
+    server still ends by itself, every child with it."""
+    from grader.grade import hidden_inputs, job_settings
+    from grader.sandbox.supervisor import Runner
+
+    sandbox = Runner(job_settings(quiz, Settings(hidden_cases=1)), slots=1)
+    answer = sandbox.submit(solution(quiz), hidden_inputs(quiz.cases(1, SEED))).result(timeout=60)
+    assert answer.outcome == "exited" and answer.exit_code == 0
+    launcher = sandbox.server_pid()
+    assert launcher is not None
+    sandbox.close(wait=False)
+    for _ in range(600):  # a bound, not a speed: the server ends within moments of its socket closing
+        pid, _status = os.waitpid(launcher, os.WNOHANG)
+        if pid == launcher:
+            break
+        time.sleep(0.05)
+    assert pid == launcher
 
 
 def test_the_environment_is_the_safe_one_with_home_in_the_scratch(graders, path, quiz, tmp_path):
