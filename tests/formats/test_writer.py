@@ -42,8 +42,8 @@ def leaky_report(fork_grader, tmp_path) -> Report:
     return next(fork_grader.grade(intake.find([path]).submissions))
 
 
-def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, tmp_path, monkeypatch):
-    report = leaky_report(fork_grader, tmp_path)
+def views_made(monkeypatch) -> list[Audience]:
+    """The audience of every view made from now on, in order."""
     made: list[Audience] = []
     real = Audience.view
 
@@ -52,6 +52,12 @@ def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, t
         return real(self, given)
 
     monkeypatch.setattr(Audience, "view", counted)
+    return made
+
+
+def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, tmp_path, monkeypatch):
+    report = leaky_report(fork_grader, tmp_path)
+    made = views_made(monkeypatch)
     hints = student("hints")
     writers = [Kept(INSTRUCTOR), Kept(hints), Kept(hints), Kept(student("full", hidden_shown=True))]
     outputs = Outputs(writers)
@@ -101,14 +107,7 @@ def test_a_plain_batch_makes_no_view_for_the_lms_files(quiz, fork_grader, tmp_pa
     """With no roster and no student from an LMS, nothing goes to an LMS: the hidden cases are not
     hidden for it (the batch's pages show them), a Canvas student's report still gets its view."""
     report = leaky_report(fork_grader, tmp_path)
-    made: list[Audience] = []
-    real = Audience.view
-
-    def counted(self: Audience, given: Report) -> View:
-        made.append(self)
-        return real(self, given)
-
-    monkeypatch.setattr(Audience, "view", counted)
+    made = views_made(monkeypatch)
     canvas = report.model_copy(update={"submission": "ana", "student": Student(
         system="canvas", name="ana", lms_id="12345", entry="ana_12345_678")})
     with outdir.OutputFolder(tmp_path / "out") as folder:
