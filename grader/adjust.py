@@ -200,5 +200,8 @@ class Adjuster:
                 f"your instructor set the score to {new:g} of {report.max_score:g}"
                 + (f": {override.comment}" if override.comment else ""))))
             score = new
+        if not adjustments and not report.adjustments and report.graded_score is None \
+                and report.score == round(score, 6):
+            return report  # nothing to adjust and nothing adjusted before (most reports): no copy
         return report.revised(replace(report, score=round(score, 6), adjustments=adjustments,
                                       graded_score=graded if adjustments else None))

@@ -29,13 +29,12 @@ from grader.evidence import (
     Facts,
     Reference,
     Stop,
-    as_array,
     changed_givens,
     extra_axes,
     not_assigned,
 )
 from grader.protocol import Missing, Numeric, Other, StudentValue
-from grader.quiz import Mistake, Step, apply, close, parameters
+from grader.quiz import Mistake, Step, close, parameters
 from grader.report import (
     PASSING,
     CaseDetail,
@@ -158,11 +157,11 @@ def _consistent(context: Context, step: Step, judged: Sequence[int]) -> tuple[st
 
 
 def _formulation_matches(context: Context, step: Step, formulation: Callable[..., object], index: int) -> bool:
-    actual, own = as_array(context.value(step.name, index)), context.own[index]
-    if actual is None or own is None:
+    actual = context.array(step.name, index)
+    if actual is None or context.own[index] is None:
         return False
     try:
-        return close(actual, apply(formulation, own), step.rtol, step.atol)
+        return close(actual, context.formula(formulation, index), step.rtol, step.atol)
     except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
         return False
 
@@ -172,7 +171,7 @@ def _shows_work(context: Context, step: Step, judged: Sequence[int]) -> bool:
     the step's tolerance), which a formula saturates to (a logistic function of 1000 is 1, its
     slope 0) and anyone can type."""
     for index in judged:
-        array = as_array(context.value(step.name, index))
+        array = context.array(step.name, index)
         if array is None:
             continue
         near = [np.abs(array - target) <= step.atol + step.rtol * abs(target) for target in (0.0, 1.0, -1.0)]
@@ -185,7 +184,7 @@ def _varies(context: Context, step: Step, judged: Sequence[int]) -> bool:
     """Whether the student's value changes between the judged cases. One that does not could have
     been typed from the public case's answer (``float("0.6899744811")``): computed and copied
     cannot be told apart, so it earns no credit for being consistent."""
-    arrays = [as_array(context.value(step.name, index)) for index in judged]
+    arrays = [context.array(step.name, index) for index in judged]
     first = arrays[0] if arrays else None
     if first is None:
         return False
@@ -212,7 +211,7 @@ def _wrong_upstream(context: Context, upstream: Sequence[str], judged: Sequence[
 def _constant(context: Context, step: Step, judged: Sequence[int]) -> bool:
     """Identical in every judged case although the values it is computed from change."""
     ran = [index for index in judged if context.runs[index] is not None]
-    arrays = [array for index in ran if (array := as_array(context.value(step.name, index))) is not None]
+    arrays = [array for index in ran if (array := context.array(step.name, index)) is not None]
     if len(ran) < 2 or len(arrays) < len(ran):
         return False
     first = arrays[0]

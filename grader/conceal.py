@@ -68,7 +68,9 @@ def hidden_case(message: CaseMessage, defined: frozenset[str], public_found: dic
         kind = TIMEOUT if error.timeout else error.type if error.type in KNOWN else (
             "an exception of the file's own class" if error.type in defined else f"an exception of a class {MADE}")
         error = replace(error, type=kind, frames=frames)
-    return replace(message, error=error,
-                   values={name: _value(value, defined) for name, value in message.values.items()},
-                   found_in={name: function for name, function in message.found_in.items()
-                             if public_found.get(name) == function})
+    values = {name: _value(value, defined) for name, value in message.values.items()}
+    found_in = {name: function for name, function in message.found_in.items() if public_found.get(name) == function}
+    if error is message.error and len(found_in) == len(message.found_in) and all(
+            values[name] is value for name, value in message.values.items()):
+        return message  # nothing in it to conceal (most runs): no copy
+    return replace(message, error=error, values=values, found_in=found_in)

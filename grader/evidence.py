@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grader.protocol import Missing, Numeric, StudentValue
-from grader.quiz import Inputs, Mistake, Quiz, Values, apply, close
+from grader.quiz import Inputs, Mistake, Quiz, Values, apply, close, parameters
 from grader.report import Diagnosis
 from grader.source import Idiom, place
 
@@ -113,6 +113,17 @@ class Reference:
             collections.OrderedDict())
         """What ``grader.diagnose`` found for each distinct wrong value graded on these cases, most recent last."""
         self.explained_lock = threading.Lock()
+        self._applied: dict[tuple[Callable[..., object], int], np.ndarray] = {}
+
+    def applied(self, function: Callable[..., object], index: int) -> np.ndarray:
+        """``function`` (a step's formulation or a mistake) applied to the reference's values in case
+        ``index``, computed once for every submission graded on these cases (raises as ``apply``
+        does, each time). The array is shared: nothing may change it in place."""
+        key = (function, index)
+        result = self._applied.get(key)
+        if result is None:
+            result = self._applied.setdefault(key, apply(function, self.upstream[index]))
+        return result
 
 
 
@@ -122,6 +133,7 @@ class Context:
     def __init__(self, reference: Reference, runs: Sequence[CaseRun | None], facts: Facts):
         self.reference, self.runs, self.facts = reference, runs, facts
         self.quiz = reference.quiz
+        self._arrays: dict[tuple[str, int], np.ndarray | None] = {}
 
     @functools.cached_property
     def own(self) -> list[Values | None]:
@@ -143,14 +155,35 @@ class Context:
     def outputs(self, function: Callable[..., object], index: int) -> list[np.ndarray]:
         """``function`` applied to the student's own upstream values, then to the reference's."""
         results = []
-        for values in (self.own[index], self.reference.upstream[index]):
-            if values is None:
+        for own in (True, False):
+            if own and self.own[index] is None:
                 continue
             try:
-                results.append(apply(function, values))
+                results.append(self.formula(function, index) if own else self.reference.applied(function, index))
             except Exception:  # noqa: BLE001 - a formula that cannot take these values does not give them
                 continue
         return results
+
+    def formula(self, function: Callable[..., object], index: int) -> np.ndarray:
+        """``function`` applied to the student's own values in case ``index`` (which ran), as ``apply``
+        does. When every value it reads is the reference's, bit for bit, so is the result: then it is
+        the reference's, computed once per batch (``Reference.applied``), where most right values
+        would otherwise have every formulation computed again for every submission."""
+        own, reference = self.own[index], self.reference.upstream[index]
+        assert own is not None, "a case that ran"
+        for name in parameters(function):
+            mine, theirs = own[name], reference.get(name)  # a value missing here is missing for apply too
+            if mine is not theirs and not _same_bits(mine, theirs):
+                return apply(function, own)
+        return self.reference.applied(function, index)
+
+    def array(self, name: str, index: int) -> np.ndarray | None:
+        """The student's value of ``name`` in case ``index`` as an array (``as_array``), made once: the
+        rules that judge a step each read it. Shared: nothing may change it in place."""
+        key = (name, index)
+        if key not in self._arrays:
+            self._arrays[key] = as_array(self.value(name, index))
+        return self._arrays[key]
 
     def value(self, name: str, index: int) -> StudentValue | None:
         run = self.runs[index]
@@ -184,6 +217,12 @@ class Context:
         run = self.runs[index]
         return (run is None or run.stop is None or not not_assigned(run.values[name])
                 or not self.facts.spans.get(name) or self.charged[index] == name)
+
+
+def _same_bits(mine: object, theirs: object) -> bool:
+    """Two arrays of one type and shape holding the same bytes: any computation gives both the same result."""
+    return (isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray) and mine.dtype == theirs.dtype
+            and mine.shape == theirs.shape and mine.tobytes() == theirs.tobytes())
 
 
 def not_assigned(value: StudentValue) -> bool:

@@ -128,22 +128,6 @@ def decode(raw: bytes) -> str:
         raise SourceError(f"not readable as Python source: {problem}", unreadable=True) from None
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[tuple[ast.stmt, str | None]]:
-    """Every statement with the function it is in (None at module level): those at module level
-    (in if/for/while/with/try blocks too) and those in the bodies of functions. Class bodies are
-    not followed."""
-    stack: list[tuple[ast.stmt, str | None]] = [(statement, None) for statement in reversed(body)]
-    while stack:
-        statement, inside = stack.pop()
-        yield statement, inside
-        if isinstance(statement, ast.ClassDef):
-            continue
-        inner = inside
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and inside is None:
-            inner = statement.name
-        stack += [(child, inner) for child in reversed(_nested(statement))]
-
-
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar,
              ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
 """Statements with blocks of statements inside; most statements (assignments, calls) have none."""
@@ -158,17 +142,6 @@ def _nested(statement: ast.stmt) -> list[ast.stmt]:
     children += [child for handler in getattr(statement, "handlers", []) for child in handler.body]
     children += [child for case in getattr(statement, "cases", []) for child in case.body]
     return [child for child in children if isinstance(child, ast.stmt)]
-
-
-def _definitions(body: list[ast.stmt]) -> Iterator[str]:
-    """The name of every function and class defined anywhere, class bodies included: found by
-    walking statements alone (a definition is always a statement), not every node of the tree."""
-    stack = list(body)
-    while stack:
-        statement = stack.pop()
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield statement.name
-        stack += _nested(statement)
 
 
 def is_constant(node: ast.expr) -> bool:
@@ -201,11 +174,28 @@ Binding = tuple[str, ast.stmt, ast.expr | None, str | None]
 """(name, statement, assigned value or None when computed in place, the function it is in or None)."""
 
 
-def _assignments(tree: ast.Module) -> Iterator[Binding]:
-    """Every binding of a name by a statement, at module level or in a function."""
-    for statement, inside in _statements(tree.body):
-        for name, value in _bound(statement):
-            yield name, statement, value, inside
+def _statements(body: list[ast.stmt], variables: tuple[str, ...]) -> tuple[list[Binding], frozenset[str]]:
+    """One walk of every statement (a definition is always one; expressions are not visited): each
+    binding of one of ``variables`` at module level (in if/for/while/with/try blocks too) or in a
+    function, in the file's order, and the name of every function and class defined anywhere.
+    Bindings in class bodies are not the file's variables; definitions there are still names the
+    file defines."""
+    bindings: list[Binding] = []
+    defined: set[str] = set()
+    stack: list[tuple[ast.stmt, str | None, bool]] = [(statement, None, False) for statement in reversed(body)]
+    while stack:
+        statement, inside, in_class = stack.pop()
+        if not in_class:
+            bindings += [(name, statement, value, inside) for name, value in _bound(statement) if name in variables]
+        if not isinstance(statement, _COMPOUND):
+            continue
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(statement.name)
+        inner = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and inside is None \
+            else inside
+        below = in_class or isinstance(statement, ast.ClassDef)
+        stack += [(child, inner, below) for child in reversed(_nested(statement))]
+    return bindings, frozenset(defined)
 
 
 def _bound(statement: ast.stmt) -> Iterator[tuple[str, ast.expr | None]]:
@@ -259,11 +249,11 @@ def analyse(raw: bytes, filename: str, variables: tuple[str, ...]) -> Source:
 def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Source:
     bindings: dict[str, list[Binding]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
-    for binding in _assignments(tree):
+    every, defined = _statements(tree.body, variables)
+    for binding in every:
         name, statement = binding[0], binding[1]
-        if name in variables:
-            bindings.setdefault(name, []).append(binding)
-            spans.setdefault(name, []).append((statement.lineno, statement.end_lineno or statement.lineno))
+        bindings.setdefault(name, []).append(binding)
+        spans.setdefault(name, []).append((statement.lineno, statement.end_lineno or statement.lineno))
     lines, literals, functions, names_used = {}, set(), {}, {}
     for name, found in bindings.items():
         computing = [binding for binding in found if not _is_none(binding[2])]
@@ -278,7 +268,6 @@ def _read_tree(text: str, tree: ast.Module, variables: tuple[str, ...]) -> Sourc
         values = {id(value): value for _, _, value, _ in computing}
         if computing and all(value is not None and is_constant(value) for value in values.values()):
             literals.add(name)
-    defined = frozenset(_definitions(tree.body))
     return Source(text, frozenset(literals), lines, spans, functions, names_used, defined, _cells(text),
                   tuple(_idioms(text, tree)))
 

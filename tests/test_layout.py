@@ -31,7 +31,6 @@ TESTED_WITH = {
     "__main__.py": "test_packaging.py",
     "selfcheck.py": "test_cli.py",
     "options.py": "test_cli.py",
-    "evidence.py": "test_diagnose.py",
     "explain.py": "test_diagnose.py",
     "nearby.py": "test_diagnose.py",
     "formats/github.py": "test_formats.py",

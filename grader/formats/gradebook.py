@@ -124,6 +124,11 @@ class LmsFiles(Writer):
         self.notes: list[str] = []
         """What could not go into a zip, once finished."""
 
+    def takes(self, report: Report) -> bool:
+        """Only a batch with a roster, or a student from an LMS with a feedback upload, has anything
+        here: a plain batch makes no student view for it (hiding the hidden cases is most of a view's cost)."""
+        return self.roster is not None or (report.student is not None and report.student.system in LAYOUTS)
+
     def add(self, view: View) -> None:
         if self.roster is not None:
             self.roster.add(view)

@@ -146,10 +146,13 @@ LEGEND = {Outcome.CORRECT: "correct", Outcome.CONSISTENT: "consistent, an error 
           Outcome.WRONG: "wrong", Outcome.HARDCODED: "hardcoded", Outcome.MISSING: "missing"}
 
 
+_HEAD = f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{GENERATOR}<title>"
+_STYLED = f"</title><style>{STYLE}</style></head><body><main>\n"
+"""Every page's opening, around its title: written once, not per page."""
+
+
 def _page(title: str, body: str, script: str = "") -> str:
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{GENERATOR}"
-            f"<title>{escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><main>\n{body}\n</main>"
+    return (_HEAD + escape(title) + _STYLED + body + "\n</main>"
             + (f"<script>{script}</script>" if script else "") + "</body></html>\n")
 
 
@@ -258,12 +261,15 @@ def _about(report: Report) -> str:
     return "".join(f"<p class=\"note\">{line}</p>" for line in lines)
 
 
+_OUTCOME_CELLS = {outcome: f"<tr><td class=\"{outcome.value}\">{escape(outcome.value)}</td>" for outcome in Outcome}
+"""Each outcome's cell opening a row of the checks table, written once."""
+
+
 def checks_table(report: Report, links: bool = True) -> str:
     """Each variable's outcome and feedback, a table (a student's page, and a notebook's output);
     ``links``: each place links to its line of the code listed below it."""
     rows = "".join(
-        f"<tr><td class=\"{check.outcome.value}\">{escape(check.outcome.value)}</td><td><code>{escape(check.name)}"
-        f"</code></td><td>{prose(check.predicate)}"
+        f"{_OUTCOME_CELLS[check.outcome]}<td><code>{escape(check.name)}</code></td><td>{prose(check.predicate)}"
         + "".join(f"<br><b>{label.capitalize()}:</b> {prose(said)}" for label, said in explanations(check))
         + ((f" <a href=\"#L{check.line}\">{escape(check.place or f'line {check.line}')}</a>" if links else "")
            if check.line else "")

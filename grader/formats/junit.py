@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.atomic import AtomicFile
@@ -28,19 +28,46 @@ def clean(text: str) -> str:
     return CONTROL.sub("", ANSI.sub("", text))
 
 
-def testsuite(report: Report) -> ET.Element:
+def _attribute(text: str) -> str:
+    """An attribute's value as XML writes it (the escapes ElementTree uses, line breaks and tabs kept)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;"))
+
+
+def _text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _element(tag: str, attributes: dict[str, str], inside: str = "") -> str:
+    """One element written as ElementTree writes it, without building one: the attributes in order,
+    an element with nothing inside closed at once (``<testcase ... />``)."""
+    opening = f"<{tag}" + "".join(f' {name}="{_attribute(value)}"' for name, value in attributes.items())
+    return f"{opening}>{inside}</{tag}>" if inside else f"{opening} />"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One submission's testsuite element, written, with the counts its totals need."""
+
+    xml: str
+    tests: int
+    failures: int
+    seconds: float
+
+
+def testsuite(report: Report) -> Suite:
     """One submission as a testsuite: a testcase per checked variable, failures carrying the message."""
     failures = sum(not check.passed for check in report.checks)
-    each = report.duration_s / max(1, len(report.checks))
-    suite = ET.Element("testsuite", name=clean(report.submission), tests=str(len(report.checks)),
-                       failures=str(failures), errors="0", skipped="0", time=f"{report.duration_s:.6f}")
+    each = f"{report.duration_s / max(1, len(report.checks)):.6f}"
+    submission = clean(report.submission)
+    cases = []
     for check in report.checks:
-        case = ET.SubElement(suite, "testcase", classname=clean(report.submission), name=check.name,
-                             time=f"{each:.6f}")
+        failure = ""
         if not check.passed:
-            failure = ET.SubElement(case, "failure", message=clean(check.message), type=check.outcome.value)
             shown = [check.message, *(f"{label}: {said}" for label, said in explanations(check))]
-            failure.text = clean("\n".join(shown))
+            failure = _element("failure", {"message": clean(check.message), "type": check.outcome.value},
+                               _text(clean("\n".join(shown))))
+        cases.append(_element("testcase", {"classname": submission, "name": check.name, "time": each}, failure))
     details = [f"status: {report.status.value}", f"score: {report.score:g}/{report.max_score:g}"]
     if report.student is not None:
         details.append(f"student: {report.student.describe()}")
@@ -49,22 +76,27 @@ def testsuite(report: Report) -> ET.Element:
     details += [f"note: {warning}" for warning in report.warnings]
     if report.error is not None:
         details.append(report.error.traceback)
-    ET.SubElement(suite, "system-out").text = clean("\n".join(details + [report.stdout]))
-    return suite
+    cases.append(_element("system-out", {}, _text(clean("\n".join(details + [report.stdout])))))
+    seconds = f"{report.duration_s:.6f}"
+    xml = _element("testsuite", {"name": submission, "tests": str(len(report.checks)), "failures": str(failures),
+                                 "errors": "0", "skipped": "0", "time": seconds}, "".join(cases))
+    return Suite(xml, len(report.checks), failures, float(seconds))
 
 
-def _root(tests: int, failures: int, seconds: float) -> ET.Element:
-    return ET.Element("testsuites", name="gdgrade", tests=str(tests), failures=str(failures), errors="0",
-                      skipped="0", time=f"{seconds:.6f}")
+def _root(tests: int, failures: int, seconds: float, inside: str = "") -> str:
+    return _element("testsuites", {"name": "gdgrade", "tests": str(tests), "failures": str(failures), "errors": "0",
+                                   "skipped": "0", "time": f"{seconds:.6f}"}, inside)
+
+
+HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def document(reports: Iterable[Report]) -> str:
     """A complete JUnit XML document for ``reports``."""
     suites = [testsuite(report) for report in reports]
-    root = _root(sum(int(s.get("tests", 0)) for s in suites), sum(int(s.get("failures", 0)) for s in suites),
-                 sum(float(s.get("time", 0)) for s in suites))
-    root.extend(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    root = _root(sum(s.tests for s in suites), sum(s.failures for s in suites), sum(s.seconds for s in suites),
+                 "".join(s.xml for s in suites))
+    return HEADER + root + "\n"
 
 
 class Suites(Writer):
@@ -80,17 +112,16 @@ class Suites(Writer):
 
     def add(self, view: View) -> None:
         suite = testsuite(view)
-        self.tests += int(suite.get("tests", 0))
-        self.failures += int(suite.get("failures", 0))
+        self.tests += suite.tests
+        self.failures += suite.failures
         self.seconds += view.duration_s
-        self.body.write(ET.tostring(suite, encoding="unicode") + "\n")
+        self.body.write(suite.xml + "\n")
 
     def finish(self) -> None:
-        opening = ET.tostring(_root(self.tests, self.failures, self.seconds), encoding="unicode")
-        opening = opening.replace(" />", ">")  # the root with its totals, left open around the suites
+        opening = _root(self.tests, self.failures, self.seconds).replace(" />", ">")  # left open around the suites
         self.body.seek(0)
         with AtomicFile(self.folder / "junit.xml") as out:
-            out.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n' + opening + "\n")
+            out.stream.write(HEADER + opening + "\n")
             shutil.copyfileobj(self.body, out.stream)
             out.stream.write("</testsuites>\n")
         self.body.close()

@@ -27,6 +27,10 @@ class Writer(abc.ABC):
     def add(self, view: View) -> None:
         """Write one report, as ``audience`` may see it (``Outputs`` makes the view)."""
 
+    def takes(self, report: Report) -> bool:
+        """Whether ``add`` would write anything of ``report``: when it would not, no view is made for it."""
+        return True
+
     def finish(self) -> None:  # noqa: B027 - most outputs are whole once each report is written
         """Put the output in place once every report is in; a file that grows with the batch appears whole."""
 
@@ -45,7 +49,7 @@ class Outputs:
         again), each audience's view made once."""
         views: dict[Audience, View] = {}
         for writer in self.writers:
-            if writer not in without:
+            if writer not in without and writer.takes(report):
                 if writer.audience not in views:
                     views[writer.audience] = writer.audience.view(report)
                 writer.add(views[writer.audience])

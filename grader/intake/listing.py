@@ -73,8 +73,14 @@ class OnDisk:
                 raise OSError(f"{display(self.path)} is not a regular file")
             if info.st_size > limit:
                 raise OSError(f"{display(self.path)} is larger than {limit} bytes")
-            with os.fdopen(fd, "rb", closefd=False) as stream:
-                return stream.read(limit + 1)[:limit]
+            parts, size, want = [], 0, info.st_size + 1  # read from the descriptor: no stream object per file
+            while size < limit:
+                part = os.read(fd, min(limit - size, want))
+                if not part:
+                    break
+                parts.append(part)
+                size, want = size + len(part), 1 << 16
+            return b"".join(parts)
         finally:
             os.close(fd)
 

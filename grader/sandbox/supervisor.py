@@ -156,6 +156,10 @@ class Runner:
         self._wait = True
         self._ended: str | None = None
         """Why no submission can run any more, once the supervisor thread has ended."""
+        self._idle = True
+        """Whether the supervisor may be waiting with a slot free (under ``_lock``): only then does a
+        new submission wake it. With every slot busy it takes from the queue when a run ends, and a
+        batch keeps its queue full, so most submissions would wake it for nothing."""
         self._started = threading.Event()
         self._start_error: BaseException | None = None
         self._missing: dict[str, str] = {}
@@ -181,13 +185,13 @@ class Runner:
         future: Future[Answer] = Future()
         cases = hidden
         with self._lock:
-            ended = self._ended
+            ended, idle = self._ended, self._idle
             if ended is None:
                 self._queue.append((source, cases, future))
         if ended is not None:  # nobody is left to run it: answer now rather than never
             future.set_running_or_notify_cancel()
             future.set_result(_failed(ended))
-        else:
+        elif idle:
             self._wake()
         return future
 
@@ -322,9 +326,12 @@ class _Loop:
                 pass
 
     def _start_queued(self) -> None:
-        while self.free and not self.sandbox._aborting:
+        """Start queued submissions while a slot is free. Every round begins here, so a slot freed in
+        a round is filled before the next wait: a submission queued meanwhile needs no wake."""
+        while not self.sandbox._aborting:
             with self.sandbox._lock:
-                if not self.sandbox._queue:
+                self.sandbox._idle = bool(self.free)
+                if not self.free or not self.sandbox._queue:
                     return
                 source, cases, future = self.sandbox._queue.popleft()
             if not future.set_running_or_notify_cancel():

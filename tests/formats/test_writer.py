@@ -43,8 +43,8 @@ def leaky_report(fork_grader, tmp_path) -> Report:
     return next(fork_grader.grade(intake.find([path]).submissions))
 
 
-def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, tmp_path, monkeypatch):
-    report = leaky_report(fork_grader, tmp_path)
+def views_made(monkeypatch) -> list[Audience]:
+    """The audience of every view made from now on, in order."""
     made: list[Audience] = []
     real = Audience.view
 
@@ -53,6 +53,12 @@ def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, t
         return real(self, given)
 
     monkeypatch.setattr(Audience, "view", counted)
+    return made
+
+
+def test_each_writer_gets_its_audiences_view_made_once_per_report(fork_grader, tmp_path, monkeypatch):
+    report = leaky_report(fork_grader, tmp_path)
+    made = views_made(monkeypatch)
     hints = student("hints")
     writers = [Kept(INSTRUCTOR), Kept(hints), Kept(hints), Kept(student("full", hidden_shown=True))]
     outputs = Outputs(writers)
@@ -95,3 +101,21 @@ def test_a_canvas_students_page_hides_the_hidden_cases_that_their_folder_page_sh
     with zipfile.ZipFile(io.BytesIO((out / "canvas-feedback.zip").read_bytes())) as bundle:
         sent = bundle.read("feedback_12345_678_gdgrade.html").decode()
     assert "LEAK" not in sent and "ValueError (in a hidden case its message" in sent
+
+
+def test_a_plain_batch_makes_no_view_for_the_lms_files(quiz, fork_grader, tmp_path, monkeypatch):
+    """With no roster and no student from an LMS, nothing goes to an LMS: the hidden cases are not
+    hidden for it (the batch's pages show them), a Canvas student's report still gets its view."""
+    report = leaky_report(fork_grader, tmp_path)
+    made = views_made(monkeypatch)
+    canvas = replace(report, submission="ana", student=Student(system="canvas", name="ana", lms_id="12345",
+                                                             entry="ana_12345_678"))
+    with outdir.OutputFolder(tmp_path / "out") as folder:
+        folder.claim(gradebook.claimed([report.submission, "ana"], None, {"canvas"}),
+                     outdir.batch_of("grade", quiz.name, [tmp_path]), False)
+        book = gradebook.Gradebook(folder, quiz, student("full", hidden_shown=True))
+        book.add(report)
+        assert student("full") not in made
+        book.add(canvas)
+        assert student("full") in made
+        book.abandon()
