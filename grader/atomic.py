@@ -125,14 +125,15 @@ class AtomicFile:
                 self.discard()
         except OSError as failed:
             if failed.filename is None:
-                raise self.named(failed) from failed
+                raise _named(failed, self.path) from failed
             raise
         if isinstance(value, OSError) and value.filename is None:
-            raise self.named(value) from value
+            raise _named(value, self.path) from value
 
-    def named(self, failed: OSError) -> OSError:
-        """A write's failure (a full disk) names no file: it is said of the file being written."""
-        return type(failed)(failed.errno, failed.strerror, str(self.path))
+
+def _named(failed: OSError, path: Path) -> OSError:
+    """A write's failure (a full disk) names no file: it is said of the file being written."""
+    return type(failed)(failed.errno, failed.strerror, str(path))
 
 
 def write(path: Path, text: str) -> None:
@@ -156,9 +157,11 @@ def write_bytes(path: Path, data: bytes) -> None:
             finally:
                 os.close(handle)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as failed:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+            if isinstance(failed, OSError) and failed.filename is None:
+                raise _named(failed, path) from failed
             raise
     finally:
         _release()
