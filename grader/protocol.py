@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -119,9 +120,14 @@ def _object(data: object, required: frozenset[str], allowed: frozenset[str] | No
     return data
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON's ``\\ud800`` escapes one into a str that no UTF-8 report can be written with."""
+
+
 def _text(data: object, limit: int = MAX_TEXT) -> str:
-    if type(data) is not str or len(data) > limit:
-        raise Malformed("not a string within its length")
+    """A string within its length, and one a report can hold: no lone surrogate (as pydantic refused them)."""
+    if type(data) is not str or len(data) > limit or _SURROGATE.search(data):
+        raise Malformed("not a string within its length, in UTF-8")
     return data
 
 
@@ -207,9 +213,9 @@ def _numeric(data: dict[str, object]) -> Numeric:
                 break
         if len(values) != math.prod(shape):
             raise Malformed("values do not fill the shape")
-    if type(kind) is not str or len(kind) > MAX_TEXT or type(dtype) is not str or len(dtype) > MAX_DTYPE:
-        raise Malformed("not a type or dtype within its length")
-    return Numeric(type=kind, dtype=dtype, shape=shape, values=values)
+        if math.prod(axis or 1 for axis in shape) > MAX_AXIS:  # numpy refuses such a shape, even of no values
+            raise Malformed("a shape of no values whose other axes multiply past 10**12")
+    return Numeric(type=_text(kind), dtype=_text(dtype, MAX_DTYPE), shape=shape, values=values)
 
 
 def _frame(data: object) -> Frame:
