@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
@@ -34,9 +35,6 @@ MAX_FRAMES = 20
 MAX_LAYERS = 16
 MAX_NAMES = 32
 """The most injected names, given inputs and found-in entries one case's line may list."""
-MAX_VARIABLES = 1000
-"""The most variables one case's line may hold values of: far more than a quiz checks, so a line is refused
-for its size before its values are read (they must be the quiz's variables anyway)."""
 
 _T = TypeVar("_T")
 
@@ -238,10 +236,14 @@ def _layers(data: object) -> Layers:
                   missing=_list(layers["missing"], MAX_LAYERS, _text))
 
 
-def _case(data: object) -> CaseMessage:
+def _case(data: object, variables: frozenset[str]) -> CaseMessage:
+    """A case's line, holding a value of each of the quiz's ``variables`` and no other: its names are
+    checked before a single number is read, so a line of many values of other names costs nothing."""
     message = _object(data, _CASE, _CASE_OR_PUBLIC)
-    exit_code = message["exit_code"]
-    return CaseMessage(case=_int(message["case"], 0), values=_names(message["values"], MAX_VARIABLES, _value),
+    exit_code, values = message["exit_code"], message["values"]
+    if type(values) is not dict or values.keys() != variables:
+        raise Malformed("not the values of the quiz's variables")
+    return CaseMessage(case=_int(message["case"], 0), values={name: _value(item) for name, item in values.items()},
                        error=_exception(message["error"]),
                        exit_code=None if exit_code is None else _int(exit_code),
                        injected=_list(message["injected"], MAX_NAMES, _text),
@@ -289,13 +291,14 @@ def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Ru
         except Malformed:
             run.problems.append("the sandbox report is malformed; results ignored")
             return run
+    names = frozenset(variables)
     for position, line in enumerate(lines):
         try:
-            message = _read(line, _case)
+            message = _read(line, partial(_case, variables=names))
         except Malformed:
             run.problems.append(f"result line {position + 1} is malformed; later results ignored")
             break
-        if message.case != position or position >= case_count or set(message.values) != set(variables):
+        if message.case != position or position >= case_count:
             run.problems.append(f"result line {position + 1} is out of order; later results ignored")
             break
         run.cases.append(message)

@@ -88,6 +88,20 @@ def test_forged_and_reordered_lines_stop_the_parse():
     assert parse_run(answer(json.dumps(wrong_names)), 1, VARIABLES).cases == []
 
 
+def test_a_line_of_other_names_is_refused_before_a_value_is_read(monkeypatch):
+    """A forged line may hold hundreds of values of names the quiz does not check, each of 10,000
+    numbers: its names are compared first, so none of those numbers is read."""
+    from grader import protocol
+
+    read = []
+    monkeypatch.setattr(protocol, "_value", read.append)
+    body = json.loads(line())
+    body["values"].update({f"v{i}": numeric() for i in range(800)})
+    assert refused(json.dumps(body)) and read == []
+    del body["values"]["h"]
+    assert refused(json.dumps(body)) and read == []
+
+
 def test_sandbox_line_comes_first_and_is_recorded():
     run = parse_run(answer(line(0)), 1, VARIABLES)
     assert run.sandbox.applied == ["seccomp"] and run.sandbox.missing == ["landlock: none here"]
