@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
@@ -33,9 +35,6 @@ MAX_FRAMES = 20
 MAX_LAYERS = 16
 MAX_NAMES = 32
 """The most injected names, given inputs and found-in entries one case's line may list."""
-MAX_VARIABLES = 1000
-"""The most variables one case's line may hold values of: far more than a quiz checks, so a line is refused
-for its size before its values are read (they must be the quiz's variables anyway)."""
 
 _T = TypeVar("_T")
 
@@ -119,9 +118,14 @@ def _object(data: object, required: frozenset[str], allowed: frozenset[str] | No
     return data
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON's ``\\ud800`` escapes one into a str that no UTF-8 report can be written with."""
+
+
 def _text(data: object, limit: int = MAX_TEXT) -> str:
-    if type(data) is not str or len(data) > limit:
-        raise Malformed("not a string within its length")
+    """A string within its length, and one a report can hold: no lone surrogate (as pydantic refused them)."""
+    if type(data) is not str or len(data) > limit or _SURROGATE.search(data):
+        raise Malformed("not a string within its length, in UTF-8")
     return data
 
 
@@ -207,9 +211,9 @@ def _numeric(data: dict[str, object]) -> Numeric:
                 break
         if len(values) != math.prod(shape):
             raise Malformed("values do not fill the shape")
-    if type(kind) is not str or len(kind) > MAX_TEXT or type(dtype) is not str or len(dtype) > MAX_DTYPE:
-        raise Malformed("not a type or dtype within its length")
-    return Numeric(type=kind, dtype=dtype, shape=shape, values=values)
+        if math.prod(axis or 1 for axis in shape) > MAX_AXIS:  # numpy refuses such a shape, even of no values
+            raise Malformed("a shape of no values whose other axes multiply past 10**12")
+    return Numeric(type=_text(kind), dtype=_text(dtype, MAX_DTYPE), shape=shape, values=values)
 
 
 def _frame(data: object) -> Frame:
@@ -232,10 +236,14 @@ def _layers(data: object) -> Layers:
                   missing=_list(layers["missing"], MAX_LAYERS, _text))
 
 
-def _case(data: object) -> CaseMessage:
+def _case(data: object, variables: frozenset[str]) -> CaseMessage:
+    """A case's line, holding a value of each of the quiz's ``variables`` and no other: its names are
+    checked before a single number is read, so a line of many values of other names costs nothing."""
     message = _object(data, _CASE, _CASE_OR_PUBLIC)
-    exit_code = message["exit_code"]
-    return CaseMessage(case=_int(message["case"], 0), values=_names(message["values"], MAX_VARIABLES, _value),
+    exit_code, values = message["exit_code"], message["values"]
+    if type(values) is not dict or values.keys() != variables:
+        raise Malformed("not the values of the quiz's variables")
+    return CaseMessage(case=_int(message["case"], 0), values={name: _value(item) for name, item in values.items()},
                        error=_exception(message["error"]),
                        exit_code=None if exit_code is None else _int(exit_code),
                        injected=_list(message["injected"], MAX_NAMES, _text),
@@ -283,13 +291,14 @@ def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Ru
         except Malformed:
             run.problems.append("the sandbox report is malformed; results ignored")
             return run
+    names = frozenset(variables)
     for position, line in enumerate(lines):
         try:
-            message = _read(line, _case)
+            message = _read(line, partial(_case, variables=names))
         except Malformed:
             run.problems.append(f"result line {position + 1} is malformed; later results ignored")
             break
-        if message.case != position or position >= case_count or set(message.values) != set(variables):
+        if message.case != position or position >= case_count:
             run.problems.append(f"result line {position + 1} is out of order; later results ignored")
             break
         run.cases.append(message)

@@ -21,6 +21,11 @@ FORGED_CASE = (
     '"nn_output": {"kind": "missing"}, "error": {"kind": "missing"}, "error_term": {"kind": "missing"}, '
     '"del_w": {"kind": "missing"}}, "error": null, "exit_code": null, "injected": []}\n'
 )
+FORGED_SURROGATE = FORGED_CASE.replace('"type": "float"', '"type": "\\ud800"')
+"""A case line whose string JSON turns into a lone surrogate: no report could be written with it."""
+FORGED_EMPTY_SHAPE = FORGED_CASE.replace('"shape": [], "values": [0.8]',
+                                         '"shape": [0, 1000000000000, 10000000], "values": []')
+"""No values, of a shape numpy refuses to make: the grader's reshape of them would raise."""
 
 ATTACKS: dict[str, tuple[str, set[str]]] = {
     "infinite_loop": ("while True:\n    pass\n", TIMEOUT),
@@ -78,6 +83,10 @@ ATTACKS: dict[str, tuple[str, set[str]]] = {
         "        except OSError:\n            pass\n",
         {"invalid_result"},
     ),
+    "forged_lone_surrogate": (f"import os\nos.write(3, {(FORGED_SURROGATE % 0).encode()!r})\nos._exit(0)\n",
+                              {"invalid_result"}),
+    "forged_empty_huge_shape": (f"import os\nos.write(3, {(FORGED_EMPTY_SHAPE % 0).encode()!r})\nos._exit(0)\n",
+                                {"invalid_result"}),
     "lying_float": (
         "class Liar(float):\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\n"
         "    def __sub__(self, other): return 0.0\n    def __rsub__(self, other): return 0.0\n"

@@ -60,6 +60,16 @@ def test_large_shape_without_values_is_accepted():
     assert run.cases[0].values["h"].array() is None
 
 
+def test_text_in_any_script_and_empty_arrays_are_accepted():
+    """What a refused surrogate or shape is not: a pair of them (one character), and no values of a shape
+    numpy holds."""
+    run = parse_run(answer(line(0, h={"kind": "other", "type": "caf\u00e9 \U0001f600"}),
+                           line(1, h={"kind": "numeric", "type": "ndarray", "shape": [0, 10**6], "values": []})),
+                    2, VARIABLES)
+    assert not run.problems and run.cases[0].values["h"].type == "caf\u00e9 \U0001f600"
+    assert run.cases[1].values["h"].array().shape == (0, 10**6)
+
+
 def test_extra_keys_strings_and_wrong_types_are_refused():
     extra = json.loads(line())
     extra["score"] = 5
@@ -76,6 +86,20 @@ def test_forged_and_reordered_lines_stop_the_parse():
     wrong_names = json.loads(line())
     wrong_names["values"]["other"] = {"kind": "missing"}
     assert parse_run(answer(json.dumps(wrong_names)), 1, VARIABLES).cases == []
+
+
+def test_a_line_of_other_names_is_refused_before_a_value_is_read(monkeypatch):
+    """A forged line may hold hundreds of values of names the quiz does not check, each of 10,000
+    numbers: its names are compared first, so none of those numbers is read."""
+    from grader import protocol
+
+    read = []
+    monkeypatch.setattr(protocol, "_value", read.append)
+    body = json.loads(line())
+    body["values"].update({f"v{i}": numeric() for i in range(800)})
+    assert refused(json.dumps(body)) and read == []
+    del body["values"]["h"]
+    assert refused(json.dumps(body)) and read == []
 
 
 def test_sandbox_line_comes_first_and_is_recorded():
@@ -122,6 +146,10 @@ FORGED_VALUES = {  # one forged value per rule the parse holds a numeric, other 
     "a dtype that is not a string": numeric(dtype=8),
     "a type too long": numeric(type="t" * 4001),
     "an extra key in a value": numeric(score=5),
+    "a lone surrogate in a type": numeric(type="nd\ud800"),
+    "a lone surrogate in a dtype": numeric(dtype="\udcff"),
+    "a lone surrogate in other's type": {"kind": "other", "type": "\ud800"},
+    "no values in a shape numpy refuses": numeric(shape=[0, 10**12, 10**7], values=[]),
     "an unknown kind": {"kind": "pickle", "type": "x"},
     "a kind that is not a string": {"kind": 1},
     "an extra key in a missing value": {"kind": "missing", "type": "x"},
@@ -150,6 +178,12 @@ FORGED_LINES = {  # one forged case line per rule of the line itself
     "a found-in function too long": case_line(found_in={"h": "f" * 4001}),
     "a found-in name too long": case_line(found_in={"h" * 4001: "f"}),
     "a found-in function that is not a string": case_line(found_in={"h": None}),
+    "a lone surrogate in an error message": case_line(error={**ERROR, "message": "\ud800"}),
+    "a lone surrogate in an error type": case_line(error={**ERROR, "type": "Value\udfffError"}),
+    "a lone surrogate in a frame's function": case_line(error={**ERROR, "frames": [{"line": 1, "function": "\ud800"}]}),
+    "a lone surrogate in an injected name": case_line(injected=["\ud800"]),
+    "a lone surrogate in a given's name": case_line(given={"\ud800": {"kind": "missing"}}),
+    "a lone surrogate in a found-in function": case_line(found_in={"h": "\udc80"}),
     "values that are not an object": case_line(values=[]),
     "too many variables": case_line(values={f"v{i}": {"kind": "missing"} for i in range(1001)}),
     "an error that is not an object": case_line(error="boom"),

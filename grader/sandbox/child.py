@@ -324,7 +324,8 @@ def run_cases(job: Job, source: str, result_fd: int) -> None:
             set_profile(profile)
             exec(code, namespace)  # noqa: S102 - sandboxed child
         except SystemExit as stop:
-            exit_code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            # int(): sys.exit(True) exits with 1, and the grader takes no bool for a number
+            exit_code = int(stop.code) if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         except BaseException as problem:  # noqa: BLE001 - report whatever the student raised
             error = student_error(problem, filename)
         finally:

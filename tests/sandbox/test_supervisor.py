@@ -73,6 +73,14 @@ def test_sys_exit_and_os_exit(graders, path, quiz, tmp_path):
     assert clean.status is Status.COMPLETED and clean.score == 5
 
 
+def test_sys_exit_with_a_bool_is_its_status(graders, path, quiz, tmp_path):
+    """sys.exit(True) exits with status 1: a runtime error whose values count, not a result refused as
+    forged (JSON's true is no number to the grader)."""
+    report = run(graders, path, tmp_path, solution(quiz) + "import sys\nsys.exit(True)\n")
+    assert report.status is Status.RUNTIME_ERROR and report.score == 5
+    assert "sys.exit(1)" in report.warnings[-1]
+
+
 def test_exception_is_trimmed_to_the_students_frames(graders, path, quiz, tmp_path):
     code = solution(quiz).replace("h = np.dot(x, w)", "def helper():\n    return 1 / 0\nh = helper()")
     report = run(graders, path, tmp_path, code)
