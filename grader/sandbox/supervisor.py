@@ -501,6 +501,14 @@ class _Loop:
             self.free.append(job.slot)
         if job.future.done():
             return
+        try:
+            answer = self._answer(job, failure)
+        except Exception as problem:  # answered however this fails: the job is no longer one the loop holds
+            job.future.set_result(_failed(f"the sandbox's supervisor failed ({type(problem).__name__}: {problem})"))
+            raise
+        job.future.set_result(answer)
+
+    def _answer(self, job: _Job, failure: str | None) -> Answer:
         outcome: Outcome = "runner_failed"
         exit_code = signal = None
         lines: list[bytes] = []
@@ -509,8 +517,11 @@ class _Loop:
             outcome = job.reason or ("signaled" if os.WIFSIGNALED(status) else "exited")
             exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-            lines = bytes(job.kept["results"][:self.result_cap]).split(b"\n")[:-1]
-        job.future.set_result(Answer(
+            # the sandbox's line, one per case and one more (a surplus is told as such); never the rest, which
+            # a file writing "ab\n" 5 million times would make into as many strings in the grader's memory
+            wanted = 3 + self.sandbox.job.hidden_cases
+            lines = bytes(job.kept["results"][:self.result_cap]).split(b"\n", wanted)[:-1]
+        return Answer(
             outcome=outcome, exit_code=exit_code, signal=signal,
             stdout=job.kept["stdout"].decode("utf-8", "replace"),
             stderr=job.kept["stderr"].decode("utf-8", "replace"),
@@ -519,7 +530,7 @@ class _Loop:
             results=tuple(line.decode("utf-8", "replace") for line in lines),
             duration_s=time.monotonic() - job.started,
             detail=failure,
-        ))
+        )
 
 
 def encode_hidden(hidden: list[dict[str, Plain]]) -> bytes:

@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from grader.grade import Settings
 from grader.intake import Submission
 from grader.report import Outcome, Status
@@ -136,6 +138,38 @@ def test_a_submission_after_the_sandbox_ended_is_answered_at_once(quiz):
     sandbox.close()
     answer = sandbox.submit("h = 1\n", hidden_inputs(quiz.cases(1, 1))).result(timeout=5)
     assert answer.outcome == "runner_failed" and answer.detail is not None and "closed" in answer.detail
+
+
+def test_only_the_result_lines_a_run_can_use_are_kept(quiz):
+    """A file that writes a million lines where results go costs the grader a few lines, not a string
+    for each: the sandbox's line, one per case and one to tell the surplus."""
+    from grader.grade import hidden_inputs, job_settings
+    from grader.protocol import parse_run
+    from grader.sandbox.supervisor import Runner
+
+    with Runner(job_settings(quiz, Settings(hidden_cases=2)), slots=1) as sandbox:
+        answer = sandbox.submit("import os\nos.write(3, b'ab\\n' * 1_000_000)\n",
+                                hidden_inputs(quiz.cases(2, SEED))).result(timeout=60)
+    assert len(answer.results) == 3 + 2 and answer.results[1:] == ("ab",) * 4
+    run = parse_run(answer, 3, quiz.variables)
+    assert run.cases == [] and run.problems == ["result line 1 is malformed; later results ignored"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the fault, as injected
+def test_a_fault_while_answering_a_run_answers_it_all_the_same(quiz, monkeypatch):
+    """A bug in reading a finished run ends the supervisor, and the run it was reading is answered
+    (``runner_failed``), never left waiting: its job was already let go of."""
+    from grader.grade import hidden_inputs, job_settings
+    from grader.sandbox import supervisor
+
+    def broken(self, job, failure):
+        raise KeyError("injected")
+
+    monkeypatch.setattr(supervisor._Loop, "_answer", broken)
+    sandbox = supervisor.Runner(job_settings(quiz, Settings(hidden_cases=1)), slots=1)
+    answer = sandbox.submit("h = 1\n", hidden_inputs(quiz.cases(1, SEED))).result(timeout=60)
+    assert answer.outcome == "runner_failed" and "KeyError" in answer.detail
+    sandbox.close()
 
 
 def test_a_runner_closed_without_waiting_leaves_no_server_running(quiz):
