@@ -144,6 +144,15 @@ def read_overrides(path: Path, variables: tuple[str, ...]) -> dict[str, list[Ove
     return found
 
 
+@dataclass
+class LateTally:
+    """What a late penalty found in a batch: the reports it was applied to, and those whose download
+    says neither when nor whether they were late."""
+
+    penalised: int = 0
+    unknown: int = 0
+
+
 @dataclass(frozen=True)
 class Adjuster:
     """The late penalty and overrides of a run, applied to each report (``apply``)."""
@@ -152,6 +161,8 @@ class Adjuster:
     overrides: dict[str, list[Override]] | None = None
     used: set[str] = field(default_factory=set)
     """The overrides' keys that named a student of the batch."""
+    late: LateTally = field(default_factory=LateTally)
+    """How many reports a late penalty was applied to, and of those how many could not say if late."""
 
     def _overrides_of(self, report: Report) -> list[Override]:
         """The rows naming this report's student by any of their keys; a group submission's rows name
@@ -163,13 +174,20 @@ class Adjuster:
         self.used.update(keys & set(self.overrides or {}))
         return [override for key in keys for override in (self.overrides or {}).get(key, [])]
 
-    def unused(self) -> str | None:
-        """A note naming the overrides that matched no student, if any: a typo must not go unseen."""
+    def notes(self) -> list[str]:
+        """What the closing line must say of the adjustments: the overrides that matched no student (a
+        typo must not go unseen), and a late penalty that could not tell who was late (a Moodle
+        download says neither when nor whether: the penalty took nothing from anyone there)."""
+        notes = []
         left = sorted(set(self.overrides or {}) - self.used)
-        if not left:
-            return None
-        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
-        return f"{len(left)} of the overrides name{'s' if len(left) == 1 else ''} no student of this batch: {shown}"
+        if left:
+            shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+            notes.append(f"{len(left)} of the overrides name{'s' if len(left) == 1 else ''} no student of this "
+                         f"batch: {shown}")
+        if self.late.unknown:
+            notes.append(f"--late-penalty took nothing from {self.late.unknown} of {self.late.penalised} submissions: "
+                         "their download says neither when they were handed in nor whether they were late")
+        return notes
 
     def apply(self, report: Report) -> Report:
         """``report`` with its score adjusted from the grader's own: each variable override replaces that
@@ -189,7 +207,11 @@ class Adjuster:
                 f"your instructor set `{check.name}` to {new:g} of {check.max_score:g}"
                 + (f": {override.comment}" if override.comment else ""))))
             score += new - check.score
-        late = self.penalty.adjustment(report, score) if self.penalty is not None else None
+        late = None
+        if self.penalty is not None:
+            self.late.penalised += 1
+            self.late.unknown += self.penalty.days_late(report) is None
+            late = self.penalty.adjustment(report, score)
         if late is not None:
             adjustments.append(late)
             score += late.points

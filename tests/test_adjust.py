@@ -31,4 +31,4 @@ def test_a_group_submissions_override_may_name_any_member(fork_grader):
                     members=[Member(name="Jane Doe", lms_id="1"), Member(name="John Roe", lms_id="2")])
     adjuster = Adjuster(overrides={"2": [Override(3, None, "late by agreement")]})
     assert adjuster.apply(graded(fork_grader, "correct_dot", group)).score == 3
-    assert adjuster.unused() is None
+    assert adjuster.notes() == []

@@ -200,7 +200,7 @@ class Gradebook:
         """
         with atomic.deferred():
             self.outputs.finish()
-            notes = list(notes or []) + [note for note in (self.adjuster.unused(),) if note] + self.lms.notes
+            notes = list(notes or []) + self.adjuster.notes() + self.lms.notes
             summary = self.tally.summary(stale_removed=self.output.release_stale(), notes=notes,
                                          lms_import=self.lms.made)
             atomic.write(self.folder / "summary.json", summary.model_dump_json(indent=2) + "\n")

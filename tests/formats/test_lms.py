@@ -133,6 +133,16 @@ MOODLE_EXPORT = BOM + (
 )
 
 
+def test_a_late_penalty_a_download_cannot_apply_is_said(tmp_path):
+    """A Moodle download says neither when work came in nor whether it was late: a late penalty there
+    takes nothing, and the closing line says so rather than nothing."""
+    out = run(tmp_path, MOODLE_DOWNLOAD, MOODLE_EXPORT, False, "--late-penalty", "10%/day", "--due", "2026-11-26")
+    assert all(report.adjustments == [] for report in reports(out).values())
+    notes = json.loads((out / "summary.json").read_text())["notes"]
+    assert ("--late-penalty took nothing from 4 of 4 submissions: their download says neither when they were "
+            "handed in nor whether they were late") in notes
+
+
 @pytest.mark.parametrize("zipped", [True, False], ids=["zip", "folder"])
 def test_moodle_round_trip(tmp_path, zipped):
     out = run(tmp_path, MOODLE_DOWNLOAD, MOODLE_EXPORT, zipped)
