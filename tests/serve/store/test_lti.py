@@ -81,12 +81,17 @@ def test_two_submits_at_once_on_two_replicas_never_lower_the_best(store_url, rep
     the lower score, and the LMS kept it."""
     students = [f"pupil{number}" for number in range(12)]
     barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
 
     def replica(which: str, minute: int) -> None:
-        with open_store(store_url) as own:
-            barrier.wait()
-            for student in students:
-                submit(own, reports, student, which, minute)
+        try:
+            with open_store(store_url) as own:
+                barrier.wait(timeout=300)
+                for student in students:
+                    submit(own, reports, student, which, minute)
+        except BaseException as problem:  # told below: a replica that fails must not leave the other waiting
+            failures.append(problem)
+            barrier.abort()
 
     workers = [threading.Thread(target=replica, args=(which, minute))
                for which, minute in (("correct_dot", 1), ("error_reversed", 2))]
@@ -94,6 +99,7 @@ def test_two_submits_at_once_on_two_replicas_never_lower_the_best(store_url, rep
         worker.start()
     for worker in workers:
         worker.join()
+    assert not failures, failures
     with open_store(store_url) as store:
         for student in students:
             rows = [row for row in store.lti.outbox() if row.subject == student]
