@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,13 +42,26 @@ class SQLite:
         connection = sqlite3.connect(self.path, timeout=self.busy_seconds, isolation_level=None,
                                      check_same_thread=False)
         try:
-            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                connection.execute("PRAGMA journal_mode=WAL")
+            self._write_ahead(connection)
             connection.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error:
             connection.close()
             raise
         return connection
+
+    def _write_ahead(self, connection: sqlite3.Connection) -> None:
+        """Put the file in WAL mode. A new file being made WAL by another replica's connection answers
+        busy at once, without the busy timeout's wait: tried again until that timeout has passed."""
+        deadline = time.monotonic() + self.busy_seconds
+        while True:
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def alive(self, connection: sqlite3.Connection) -> bool:
         return True  # a file does not go away between calls; a failed call closes its connection anyway
