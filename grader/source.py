@@ -54,15 +54,17 @@ class Idiom:
     """The name the statement holding it assigns (``x_col = x.T``: x_col), if one."""
 
 
-_MENTIONS_IDIOM = re.compile(r"\bT\b|\breshape\b")
-"""An ASCII file without these words has no idiom: its tree need not be walked for them."""
+_TRANSPOSE = re.compile(r"\.(?:[\s\\]|#[^\n]*)*T\b")
+"""An attribute ``T``: a dot, then space, line continuations or comments (inside brackets), then
+``T``. An ASCII file without one and without ``reshape`` has no idiom, and its tree need not be
+walked (this search starts only at a dot: a tenth of the time of one for either word)."""
 
 
 def _idioms(text: str, tree: ast.Module) -> Iterator[Idiom]:
     """Every fixed reshape and transpose of a plain name in the file, with the name its statement
     assigns (a step may read it through that name). One walk of the tree, in ``ast.walk``'s order;
     none when the text cannot hold one (most files: identifiers are ASCII there, and written out)."""
-    if text.isascii() and not _MENTIONS_IDIOM.search(text):
+    if text.isascii() and "reshape" not in text and not _TRANSPOSE.search(text):
         return
     todo: deque[tuple[ast.AST, str]] = deque([(tree, "")])
     while todo:

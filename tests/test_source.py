@@ -157,6 +157,12 @@ def test_idioms_are_read_in_one_walk_as_walking_each_assignment_found_them(text)
     assert found == _idioms_walking_every_assignment(ast.parse(text))
 
 
+@pytest.mark.parametrize("written", ["x.T", "x . T", "x .\\\n  T", "(x.  # turned\n  T)", "(x.\n\n  T)"])
+def test_a_transpose_alone_is_read_however_it_is_spaced(written):
+    (idiom,) = analyse(f"import numpy as np\nx = np.ones(3)\ny = {written}\n".encode(), "gradient.py", ()).idioms
+    assert (idiom.kind, idiom.name, idiom.assigned) == ("transpose", "x", "y")
+
+
 def test_a_transpose_written_in_other_letters_is_still_read():
     (idiom,) = analyse("import numpy as np\nx = 1\ny = x.Ｔ\n".encode(), "gradient.py", ()).idioms
     assert (idiom.kind, idiom.name, idiom.assigned) == ("transpose", "x", "y")
