@@ -22,7 +22,7 @@ from typing import Required, TypedDict, Unpack
 import numpy as np
 
 from grader import compare, conceal, intake, sentences
-from grader.protocol import CaseMessage, Run, parse_run
+from grader.protocol import CaseMessage, Lines, Run, parse_run
 from grader.quiz import Inputs, Quiz
 from grader.report import Call, Check, Fault, Grading, Report, Sandbox, Status, StudentError, case_name, is_hidden
 from grader.sandbox.control import RUNNER_FAILED, STRICT_EXIT
@@ -391,6 +391,8 @@ class Grader:
         """Recent runs by the SHA-256 of the file's bytes (``Ticket.digest``)."""
         self.runs = 0
         """How many runs the sandbox was given (byte-identical files share a run)."""
+        self._lines = Lines(quiz.variables)
+        """The batch's result lines read so far: runs of different files often send the same lines."""
 
     def draw(self, seed: int | None = None) -> Draw:
         """Hidden cases drawn from ``seed`` (None: a fresh seed), as many as the settings say."""
@@ -457,7 +459,7 @@ class Grader:
         if self._programs.get(key) is future and \
                 len(answer.stdout) + sum(map(len, answer.results)) > SHARED_ANSWER_BYTES:
             del self._programs[key]
-        return parse_run(answer, len(self.reference.cases), self.quiz.variables)
+        return parse_run(answer, len(self.reference.cases), self.quiz.variables, self._lines)
 
     def report(self, ticket: Ticket) -> Report:
         """The report of a submitted ticket (waiting for its run if it is not done): always one."""

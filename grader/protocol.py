@@ -7,6 +7,12 @@ field's type exactly (a bool is not a number), no key the child does not
 write, every string and list within its cap, sizes and counts checked before
 a single number is read. Hand-written, not pydantic: a student's self-check
 reads these lines and loads no pydantic.
+
+A line's reading is a function of its text alone, and most of a class's
+students send the same lines (right values are the same bits, and so are the
+same mistakes): ``Lines`` keeps a batch's readings by text, so each distinct
+line is validated once. Nothing read is ever changed after (the dataclasses
+are frozen, and nothing writes to their lists or dicts).
 """
 
 from __future__ import annotations
@@ -43,18 +49,18 @@ class Malformed(ValueError):
     """A line that is not what the child writes: its results are not used."""
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Missing:
     kind: Literal["missing", "none"]
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Other:
     kind: Literal["other"] = "other"
     type: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Numeric:
     kind: Literal["numeric"] = "numeric"
     type: str
@@ -74,13 +80,13 @@ class Numeric:
 StudentValue = Missing | Other | Numeric
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Frame:
     line: int
     function: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StudentException:
     type: str
     message: str
@@ -90,7 +96,7 @@ class StudentException:
     disk: bool = False
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Layers:
     """The child's first line, written before any student code runs: the sandbox's layers."""
 
@@ -98,7 +104,7 @@ class Layers:
     missing: list[str]
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CaseMessage:
     case: int
     values: dict[str, StudentValue]
@@ -277,24 +283,64 @@ class Run:
     sandbox: Layers | None = None
 
 
-def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...]) -> Run:
-    """Validate a runner's answer; keep result lines only while they are well-formed and in order."""
+LINES_KEPT = 4096
+"""Distinct lines whose reading a batch keeps (``Lines``)."""
+LINE_KEPT_CHARS = 4096
+"""A longer line is read each time it comes, not kept: the kept lines' memory stays small."""
+
+
+class Lines:
+    """One batch's readings of result lines, by their text: each distinct line is validated once.
+
+    A malformed line is not kept (it raises each time), nor is a long one. When more than
+    ``LINES_KEPT`` are kept, all are forgotten at once: cheaper than ordering them, and a class's
+    common lines are back after one submission each."""
+
+    def __init__(self, variables: tuple[str, ...]):
+        self._case = partial(_case, variables=frozenset(variables))
+        self._kept: dict[str, Layers | CaseMessage] = {}
+
+    def __len__(self) -> int:
+        """How many readings are kept."""
+        return len(self._kept)
+
+    def sandbox(self, line: str) -> Layers:
+        return self._reading(line, _layers, Layers)
+
+    def case(self, line: str) -> CaseMessage:
+        return self._reading(line, self._case, CaseMessage)
+
+    def _reading(self, line: str, reader: Callable[[object], _T], kind: type[_T]) -> _T:
+        kept = self._kept.get(line)
+        if isinstance(kept, kind):
+            return kept
+        reading = _read(line, reader)
+        if len(line) <= LINE_KEPT_CHARS:
+            if len(self._kept) >= LINES_KEPT:
+                self._kept.clear()
+            self._kept[line] = reading  # type: ignore[assignment]  # _T is one of the two kinds kept
+        return reading
+
+
+def parse_run(answer: Answer, case_count: int, variables: tuple[str, ...], lines: Lines | None = None) -> Run:
+    """Validate a runner's answer; keep result lines only while they are well-formed and in order.
+    ``lines``: the batch's readings so far (a fresh one by default)."""
     run = Run(outcome=answer.outcome, cases=[], stdout=answer.stdout, stderr=answer.stderr,
               stdout_bytes=answer.stdout_bytes, stderr_bytes=answer.stderr_bytes, exit_code=answer.exit_code,
               signal=answer.signal, duration_s=answer.duration_s)
     if answer.detail is not None:
         run.problems.append(answer.detail)
-    lines = list(answer.results)
-    if lines:
+    reader = lines if lines is not None else Lines(variables)
+    results = list(answer.results)
+    if results:
         try:
-            run.sandbox = _read(lines.pop(0), _layers)
+            run.sandbox = reader.sandbox(results.pop(0))
         except Malformed:
             run.problems.append("the sandbox report is malformed; results ignored")
             return run
-    names = frozenset(variables)
-    for position, line in enumerate(lines):
+    for position, line in enumerate(results):
         try:
-            message = _read(line, partial(_case, variables=names))
+            message = reader.case(line)
         except Malformed:
             run.problems.append(f"result line {position + 1} is malformed; later results ignored")
             break

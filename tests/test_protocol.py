@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from grader.protocol import MAX_ELEMENTS, parse_run
+from grader.protocol import LINE_KEPT_CHARS, LINES_KEPT, MAX_ELEMENTS, Lines, parse_run
 from grader.sandbox.supervisor import Answer
 
 VARIABLES = ("h", "del_w")
@@ -229,3 +229,37 @@ def test_every_field_a_child_writes_is_read_with_its_own_type():
 def test_each_rule_of_the_sandbox_line_refuses_a_forged_line(forged):
     run = parse_run(dataclasses.replace(answer(line(0)), results=(forged, line(0))), 1, VARIABLES)
     assert run.cases == [] and "sandbox report is malformed" in run.problems[0]
+
+
+def test_a_batch_reads_each_distinct_line_once():
+    lines = Lines(VARIABLES)
+    right = line(0, h={"kind": "numeric", "type": "float", "shape": [], "values": [0.8]})
+    first, second = (parse_run(answer(right), 1, VARIABLES, lines) for _ in range(2))
+    assert first.cases[0] is second.cases[0] and first.sandbox is second.sandbox
+    assert first.cases[0].values["h"].array() == np.array(0.8)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.cases[0].case = 1  # type: ignore[misc]  # what is shared cannot be changed
+
+
+def test_what_a_batch_kept_never_passes_a_line_it_would_refuse():
+    """A malformed line is refused every time, and the sandbox's line is no case's (nor the reverse)."""
+    lines = Lines(VARIABLES)
+    bad = line(0, h={"kind": "numeric", "type": "ndarray", "shape": [3], "values": [1.0]})
+    for _ in range(2):
+        assert parse_run(answer(bad), 1, VARIABLES, lines).cases == []
+    assert parse_run(answer(line(0)), 1, VARIABLES, lines).cases
+    swapped = parse_run(Answer(outcome="exited", exit_code=0, results=(line(0), SANDBOX)), 1, VARIABLES, lines)
+    assert swapped.sandbox is None and swapped.cases == []
+    assert swapped.problems == ["the sandbox report is malformed; results ignored"]
+
+
+def test_long_lines_and_many_lines_are_not_all_kept():
+    lines = Lines(VARIABLES)
+    long = line(0, h={"kind": "numeric", "type": "ndarray", "shape": [2000], "values": [0.5] * 2000})
+    assert len(long) > LINE_KEPT_CHARS
+    first, second = (parse_run(answer(long), 1, VARIABLES, lines) for _ in range(2))
+    assert first.cases[0] == second.cases[0] and first.cases[0] is not second.cases[0]
+    for number in range(LINES_KEPT + 10):
+        parse_run(answer(line(0, h={"kind": "numeric", "type": "float", "shape": [], "values": [number + 0.5]})),
+                  1, VARIABLES, lines)
+    assert 0 < len(lines) <= LINES_KEPT
