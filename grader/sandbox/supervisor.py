@@ -20,7 +20,7 @@ import errno
 import fcntl
 import json
 import os
-import selectors
+import select
 import subprocess
 import tempfile
 import threading
@@ -232,15 +232,46 @@ class Runner:
         self._loop.run()
 
 
+_Watched = Literal["wake", "control", "hidden"] | tuple["_Job", str]
+"""What a watched descriptor is: the wake pipe, the server's socket, a pipe hidden cases are being
+written to, or a child's output stream (its job and which stream)."""
+
+
+class _Poll:
+    """An epoll of descriptors, each with what it is: the selectors module's work without its key
+    objects, as a batch watches and drops four descriptors per submission."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._watched: dict[int, _Watched] = {}
+
+    def watch(self, fd: int, data: _Watched, write: bool = False) -> None:
+        self._epoll.register(fd, select.EPOLLOUT if write else select.EPOLLIN)
+        self._watched[fd] = data
+
+    def drop(self, fd: int) -> None:
+        self._epoll.unregister(fd)
+        del self._watched[fd]
+
+    def ready(self, timeout: float | None) -> list[tuple[int, _Watched]]:
+        """The descriptors ready within ``timeout`` seconds (None: however long it takes); a hang-up or
+        an error counts as ready, as it does for selectors."""
+        events = self._epoll.poll(-1 if timeout is None else timeout)
+        return [(fd, self._watched[fd]) for fd, _ in events if fd in self._watched]
+
+    def close(self) -> None:
+        self._epoll.close()
+
+
 class _Loop:
     """The supervisor thread's state: jobs in flight by token and by pipe, free slots, the server."""
 
     def __init__(self, sandbox: Runner, server: _Server):
         self.sandbox = sandbox
         self.server: _Server | None = server
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(sandbox._wake_read, selectors.EVENT_READ, "wake")
-        self.selector.register(server.control, selectors.EVENT_READ, "control")
+        self.poll = _Poll()
+        self.poll.watch(sandbox._wake_read, "wake")
+        self.poll.watch(server.control.fileno(), "control")
         self.jobs: dict[int, _Job] = {}
         self.free = list(range(sandbox.slots))
         self.tokens = iter(range(1, 1 << 62))
@@ -278,8 +309,8 @@ class _Loop:
             for job in self.jobs.values():
                 self._kill(job, None)
         timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
-        for key, _ in self.selector.select(None if timeout is None else max(0.0, timeout - time.monotonic())):
-            self._dispatch(key)
+        for fd, data in self.poll.ready(None if timeout is None else max(0.0, timeout - time.monotonic())):
+            self._dispatch(fd, data)
         now = time.monotonic()
         for job in list(self.jobs.values()):
             if not job.killed and now >= job.deadline:
@@ -287,20 +318,20 @@ class _Loop:
             self._finish_if_done(job)
         return True
 
-    def _dispatch(self, key: selectors.SelectorKey) -> None:
+    def _dispatch(self, fd: int, data: _Watched) -> None:
         """Act on one ready descriptor: the wake pipe, the server's socket, a pipe hidden cases are
         being written to, or a child's output."""
-        if key.data == "wake":
+        if data == "wake":
             self._drain_wake()
-        elif key.data == "control":
+        elif data == "control":
             self._control()
-        elif key.data == "hidden":
-            if key.fd in self.sending:
-                self._send_hidden(key.fd)
+        elif data == "hidden":
+            if fd in self.sending:
+                self._send_hidden(fd)
         else:
-            job, stream = key.data
-            if job.pipes.get(stream) == key.fd:  # not closed by an earlier event of this round
-                self._read(job, stream, key.fd)
+            job, stream = data
+            if job.pipes.get(stream) == fd:  # not closed by an earlier event of this round
+                self._read(job, stream, fd)
 
     def _wind_down(self) -> None:
         """Answer what runs and what waits (a fault, or the runner closed before they finished), then stop
@@ -318,7 +349,7 @@ class _Loop:
                 future.cancel()
         if self.server is not None:
             self.server.stop(self.sandbox._wait)
-        self.selector.close()
+        self.poll.close()
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -342,7 +373,7 @@ class _Loop:
                 except OSError as problem:
                     future.set_result(_failed(f"the sandbox could not be started again: {problem}"))
                     continue
-                self.selector.register(self.server.control, selectors.EVENT_READ, "control")
+                self.poll.watch(self.server.control.fileno(), "control")
             self._start(source, cases, future)
 
     def _start(self, source: str, cases: bytes, future: Future[Answer]) -> None:
@@ -369,7 +400,7 @@ class _Loop:
         self.jobs[token] = job
         for name, fd in job.pipes.items():
             os.set_blocking(fd, False)
-            self.selector.register(fd, selectors.EVENT_READ, (job, name))
+            self.poll.watch(fd, (job, name))
         if job.failure:
             self._server_died()
 
@@ -381,7 +412,7 @@ class _Loop:
             except BlockingIOError:
                 break
             if not chunk:
-                self.selector.unregister(fd)
+                self.poll.drop(fd)
                 os.close(fd)
                 del job.pipes[stream]
                 break
@@ -410,7 +441,7 @@ class _Loop:
         assert fd is not None
         os.set_blocking(fd, False)
         self.sending[fd] = (job, memoryview(job.cases))
-        self.selector.register(fd, selectors.EVENT_WRITE, "hidden")
+        self.poll.watch(fd, "hidden", write=True)
         self._send_hidden(fd)
 
     def _send_hidden(self, fd: int) -> None:
@@ -427,7 +458,7 @@ class _Loop:
 
     def _stop_sending(self, fd: int) -> None:
         del self.sending[fd]
-        self.selector.unregister(fd)
+        self.poll.drop(fd)
         os.close(fd)
 
     def _kill(self, job: _Job, reason: Outcome | None) -> None:
@@ -466,7 +497,7 @@ class _Loop:
     def _server_died(self) -> None:
         """Every child died with the server: answer what was in flight, start a new server later."""
         assert self.server is not None
-        self.selector.unregister(self.server.control)
+        self.poll.drop(self.server.control.fileno())
         how = self.server.ended()
         self.server, self.pending_frame = None, b""
         for job in list(self.jobs.values()):
@@ -490,7 +521,7 @@ class _Loop:
             if failure is None:
                 self._read(job, name, fd)
             if name in job.pipes:
-                self.selector.unregister(fd)
+                self.poll.drop(fd)
                 os.close(fd)
         job.pipes.clear()
         del self.jobs[job.token]
