@@ -60,6 +60,8 @@ __all__ = ["CaseRun", "Facts", "Reference", "Stop", "changed_givens", "check_all
 
 KEPT_VALUES = 100
 """A student's value with more elements is described by its shape in the report, not copied into it."""
+COMPARED_KEPT = 16384
+"""Comparisons a batch keeps (``Reference.compared``): a few runs' worth of every step in every case."""
 
 
 def _plain(value: Numeric) -> Values | None:
@@ -81,6 +83,22 @@ class _Shown(TypedDict, total=False):
     expected: Required[Values]
     actual_shape: list[int]
     actual: Values | None
+
+
+def _compared(context: Context, index: int, value: StudentValue | None, step: Step) -> CaseDetail:
+    """``_detail``, once per value object the batch's runs share: the same comparison of the same
+    value against the same expected value. The detail is shared: nothing may change it in place."""
+    if value is None:
+        return _detail(index, value, context.reference.expected[index][step.name], step)
+    compared, key = context.reference.compared, (step.name, index, id(value))
+    kept = compared.get(key)
+    if kept is not None and kept[0] is value:
+        return kept[1]
+    detail = _detail(index, value, context.reference.expected[index][step.name], step)
+    if len(compared) >= COMPARED_KEPT:
+        compared.clear()
+    compared[key] = (value, detail)
+    return detail
 
 
 def _detail(index: int, value: StudentValue | None, expected: Expected, step: Step) -> CaseDetail:
@@ -279,7 +297,7 @@ def check_step(context: Context, step: Step, stopped: str) -> Check:
     values = [context.value(step.name, index) for index in range(len(context.runs))]
     expected = context.reference.expected
     judged = _judged(context, step)
-    details = [_detail(i, v, expected[i][step.name], step) if i in judged else
+    details = [_compared(context, i, v, step) if i in judged else
                CaseDetail(case=case_name(i), passed=False, failure="not_reached", expected=expected[i][step.name].plain,
                           problem=FAILURE_TEXT["not_reached"])
                for i, v in enumerate(values)]

@@ -113,6 +113,10 @@ class Reference:
             collections.OrderedDict())
         """What ``grader.diagnose`` found for each distinct wrong value graded on these cases, most recent last."""
         self.explained_lock = threading.Lock()
+        self.compared: dict[tuple[str, int, int], tuple[StudentValue, report.CaseDetail]] = {}
+        """Each step's comparison in each case, by the identity of the value compared (kept with it, so
+        that its id is never another's): runs that sent the same line share its values
+        (``grader.protocol.Lines``), so a class's common values are compared once (``grader.compare``)."""
         self._applied: dict[tuple[Callable[..., object], int], np.ndarray] = {}
 
     def applied(self, function: Callable[..., object], index: int) -> np.ndarray:

@@ -96,7 +96,7 @@ Failure = Literal["not_run", "not_reached", "missing", "not_a_number", "shape", 
                   "value"]
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseDetail(_Json):
     case: str = field(metadata=_about('"public", or "hidden N"'))
     passed: bool

@@ -389,3 +389,22 @@ def test_a_value_equal_to_the_reference_has_the_errors_a_near_one_has(expected):
     assert equal.abs_error == 0.0 and (equal.rel_error is None) == (near.rel_error is None)
     assert replace(equal, actual=None, abs_error=None, rel_error=None) == replace(
         near, actual=None, abs_error=None, rel_error=None)
+
+
+def test_a_value_runs_share_is_compared_once_and_alike(quiz):
+    """Runs that sent the same line share its value objects: the batch compares each once, and every
+    report gets the comparison its own value would have had."""
+    from grader.compare import CaseRun, Facts, Reference, check_all
+    from grader.protocol import Numeric
+
+    reference = Reference(quiz, quiz.cases(0, 1))
+    solved = reference.arrays[0]
+    shared = {name: Numeric(type="ndarray", shape=list(array.shape), values=array.ravel().tolist())
+              for name, array in solved.items()}
+    wrong = dict(shared, h=Numeric(type="float", shape=[], values=[0.25]))
+    first = check_all(reference, [CaseRun(wrong)], Facts())
+    again = check_all(reference, [CaseRun(wrong)], Facts())
+    alone = check_all(Reference(quiz, quiz.cases(0, 1)), [CaseRun(dict(wrong))], Facts())
+    assert [check.cases for check in first] == [check.cases for check in again] == [check.cases for check in alone]
+    assert first[0].cases[0] is again[0].cases[0] and not first[0].cases[0].passed
+    assert len(reference.compared) == len(quiz.steps)
