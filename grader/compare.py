@@ -60,8 +60,6 @@ __all__ = ["CaseRun", "Facts", "Reference", "Stop", "changed_givens", "check_all
 
 KEPT_VALUES = 100
 """A student's value with more elements is described by its shape in the report, not copied into it."""
-COMPARED_KEPT = 16384
-"""Comparisons a batch keeps (``Reference.compared``): a few runs' worth of every step in every case."""
 
 
 def _plain(value: Numeric) -> Values | None:
@@ -86,19 +84,9 @@ class _Shown(TypedDict, total=False):
 
 
 def _compared(context: Context, index: int, value: StudentValue | None, step: Step) -> CaseDetail:
-    """``_detail``, once per value object the batch's runs share: the same comparison of the same
-    value against the same expected value. The detail is shared: nothing may change it in place."""
-    if value is None:
-        return _detail(index, value, context.reference.expected[index][step.name], step)
-    compared, key = context.reference.compared, (step.name, index, id(value))
-    kept = compared.get(key)
-    if kept is not None and kept[0] is value:
-        return kept[1]
-    detail = _detail(index, value, context.reference.expected[index][step.name], step)
-    if len(compared) >= COMPARED_KEPT:
-        compared.clear()
-    compared[key] = (value, detail)
-    return detail
+    """``_detail``, once per value the batch's runs share (``Reference.compared``)."""
+    expected = context.reference.expected[index][step.name]
+    return context.reference.compared.get((step.name, index), (value,), lambda: _detail(index, value, expected, step))
 
 
 def _detail(index: int, value: StudentValue | None, expected: Expected, step: Step) -> CaseDetail:
@@ -165,9 +153,17 @@ def _judged(context: Context, step: Step) -> list[int]:
 
 def _consistent(context: Context, step: Step, judged: Sequence[int]) -> tuple[str, ...] | None:
     """The upstream names of the formulation that, applied to the student's own upstream values,
-    gives the student's value in every judged case; None when none does."""
-    if any(context.runs[index] is None for index in judged):
+    gives the student's value in every judged case; None when none does. Once per set of values the
+    batch's runs share (``Reference.carried``): it reads the judged cases' values and nothing else."""
+    runs = [context.runs[index] for index in judged]
+    if any(run is None for run in runs):
         return None
+    values = tuple(run.values[name] for run in runs if run is not None for name in context.quiz.variables)
+    return context.reference.carried.get((step.name, tuple(judged)), values,
+                                         lambda: _formulation(context, step, judged))
+
+
+def _formulation(context: Context, step: Step, judged: Sequence[int]) -> tuple[str, ...] | None:
     for formulation in step.formulations:
         if all(_formulation_matches(context, step, formulation, index) for index in judged):
             return parameters(formulation)

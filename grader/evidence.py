@@ -10,10 +10,11 @@ from __future__ import annotations
 import collections
 import functools
 import math
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
@@ -97,6 +98,36 @@ class Expected:
                    all(map(math.isfinite, values)))
 
 
+_R = TypeVar("_R")
+
+
+class Shared(Generic[_R]):
+    """Results of judging a batch's values, by the identity of the value objects they were computed
+    from: runs that sent the same line share its values (``grader.protocol.Lines``), so a class's
+    common values are judged once. Each result is kept with its values, so that their ids are never
+    another's; at most ``limit`` are kept (then all are forgotten at once). A result is shared: nothing
+    may change it in place."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._kept: dict[tuple[object, tuple[int, ...]], tuple[tuple[object, ...], _R]] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, kind: object, values: tuple[object, ...], compute: Callable[[], _R]) -> _R:
+        """What ``compute`` gives, which must depend on ``kind`` and ``values`` alone (and on the reference)."""
+        key = (kind, tuple(map(id, values)))
+        kept = self._kept.get(key)
+        if kept is not None and all(map(operator.is_, kept[0], values)):
+            return kept[1]
+        result = compute()
+        if len(self._kept) >= self.limit:
+            self._kept.clear()
+        self._kept[key] = (values, result)
+        return result
+
+
 class Reference:
     """The expected values of every step in every case, computed once per batch."""
 
@@ -113,10 +144,10 @@ class Reference:
             collections.OrderedDict())
         """What ``grader.diagnose`` found for each distinct wrong value graded on these cases, most recent last."""
         self.explained_lock = threading.Lock()
-        self.compared: dict[tuple[str, int, int], tuple[StudentValue, report.CaseDetail]] = {}
-        """Each step's comparison in each case, by the identity of the value compared (kept with it, so
-        that its id is never another's): runs that sent the same line share its values
-        (``grader.protocol.Lines``), so a class's common values are compared once (``grader.compare``)."""
+        self.compared: Shared[report.CaseDetail] = Shared(16384)
+        """Each step's comparison with this reference in each case (``grader.compare``)."""
+        self.carried: Shared[tuple[str, ...] | None] = Shared(4096)
+        """Each wrong step's formulation that gives it from the student's own values (``grader.compare``)."""
         self._applied: dict[tuple[Callable[..., object], int], np.ndarray] = {}
 
     def applied(self, function: Callable[..., object], index: int) -> np.ndarray:

@@ -391,20 +391,31 @@ def test_a_value_equal_to_the_reference_has_the_errors_a_near_one_has(expected):
         near, actual=None, abs_error=None, rel_error=None)
 
 
-def test_a_value_runs_share_is_compared_once_and_alike(quiz):
-    """Runs that sent the same line share its value objects: the batch compares each once, and every
-    report gets the comparison its own value would have had."""
-    from grader.compare import CaseRun, Facts, Reference, check_all
+def _numeric(array):
     from grader.protocol import Numeric
 
-    reference = Reference(quiz, quiz.cases(0, 1))
-    solved = reference.arrays[0]
-    shared = {name: Numeric(type="ndarray", shape=list(array.shape), values=array.ravel().tolist())
-              for name, array in solved.items()}
-    wrong = dict(shared, h=Numeric(type="float", shape=[], values=[0.25]))
-    first = check_all(reference, [CaseRun(wrong)], Facts())
-    again = check_all(reference, [CaseRun(wrong)], Facts())
-    alone = check_all(Reference(quiz, quiz.cases(0, 1)), [CaseRun(dict(wrong))], Facts())
-    assert [check.cases for check in first] == [check.cases for check in again] == [check.cases for check in alone]
-    assert first[0].cases[0] is again[0].cases[0] and not first[0].cases[0].passed
-    assert len(reference.compared) == len(quiz.steps)
+    array = np.asarray(array, dtype=np.float64)
+    return Numeric(type="ndarray", shape=list(array.shape), values=array.ravel().tolist())
+
+
+def test_values_runs_share_are_judged_once_and_alike(quiz):
+    """Runs that sent the same lines share their value objects: the batch compares each value and looks
+    for the formulation that carries an error forward once, and every report gets what its own
+    values would have had."""
+    from grader.compare import CaseRun, Facts, Reference, check_all
+    from grader.quiz import apply
+
+    reference = Reference(quiz, quiz.cases(2, 1))
+    runs = []
+    for inputs, solved in zip(reference.cases, reference.arrays):
+        own = {**inputs, "h": solved["h"] * 1.5}  # a wrong h, and every later step right from it
+        for step in quiz.steps[1:]:
+            own[step.name] = apply(step.formulations[0], own)
+        runs.append(CaseRun({name: _numeric(own[name]) for name in quiz.variables}))
+    first = check_all(reference, runs, Facts())
+    again = check_all(reference, [CaseRun(dict(run.values)) for run in runs], Facts())
+    alone = check_all(Reference(quiz, quiz.cases(2, 1)), runs, Facts())
+    assert [check.outcome.value for check in first] == ["wrong"] + ["consistent"] * (len(quiz.steps) - 1)
+    assert first == again == alone
+    assert first[0].cases[0] is again[0].cases[0]
+    assert len(reference.compared) == 3 * len(quiz.steps) and len(reference.carried) == len(quiz.steps)
