@@ -205,8 +205,9 @@ class Quiz:
     def input_names(self) -> tuple[str, ...]:
         return tuple(self.public_inputs)
 
-    @property
+    @functools.cached_property
     def variables(self) -> tuple[str, ...]:
+        """The steps' names, in order (read for every value of every submission: made once)."""
         return tuple(step.name for step in self.steps)
 
     def step(self, name: str) -> Step:
