@@ -28,8 +28,14 @@ def clean(text: str) -> str:
     return CONTROL.sub("", ANSI.sub("", text))
 
 
+_ESCAPED = re.compile('[&<>"\r\n\t]')
+"""What an attribute's value escapes: most values (names, cases, numbers) hold none."""
+
+
 def _attribute(text: str) -> str:
     """An attribute's value as XML writes it (the escapes ElementTree uses, line breaks and tabs kept)."""
+    if not _ESCAPED.search(text):
+        return text
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;"))
 
