@@ -36,7 +36,22 @@ def explained(context: Context, step: Step, judged: Sequence[int],
     students make the same mistakes, and the search is most of the cost of grading a wrong step.
 
     Found again by a digest of everything the search reads: the step's values in the judged cases,
-    the student's own values upstream of it, the givens they changed, the names their statement reads."""
+    the student's own values upstream of it, the givens they changed, the names their statement reads.
+    Runs that sent the same lines share their value objects: for them, the digest is not made again
+    (``Reference.explaining``)."""
+    upstream = context.quiz.variables[:context.quiz.variables.index(step.name) + 1]
+    runs = [context.runs[index] for index in judged]
+    given = sorted(context.facts.given)
+    kind = (step.name, shows_work, context.facts.names_used.get(step.name), tuple(judged),
+            tuple(run is None for run in runs), tuple(given))
+    values = (*(run.values[name] for run in runs if run is not None for name in upstream),
+              *(context.facts.given[name] for name in given))
+    return context.reference.explaining.get(kind, values, lambda: _searched(context, step, judged, shows_work))
+
+
+def _searched(context: Context, step: Step, judged: Sequence[int],
+              shows_work: bool) -> tuple[Mistake | None, Diagnosis | None]:
+    """``explained`` for values it has not seen as objects: found by their digest, or searched for."""
     key = _wrong_value(context, step, judged, shows_work)
     reference = context.reference
     with reference.explained_lock:

@@ -148,6 +148,8 @@ class Reference:
         """Each step's comparison with this reference in each case (``grader.compare``)."""
         self.carried: Shared[tuple[str, ...] | None] = Shared(4096)
         """Each wrong step's formulation that gives it from the student's own values (``grader.compare``)."""
+        self.explaining: Shared[tuple[Mistake | None, Diagnosis | None]] = Shared(4096)
+        """``explained`` by the identity of the values it read, before their digest is made."""
         self._applied: dict[tuple[Callable[..., object], int], np.ndarray] = {}
 
     def applied(self, function: Callable[..., object], index: int) -> np.ndarray:

@@ -419,3 +419,4 @@ def test_values_runs_share_are_judged_once_and_alike(quiz):
     assert first == again == alone
     assert first[0].cases[0] is again[0].cases[0]
     assert len(reference.compared) == 3 * len(quiz.steps) and len(reference.carried) == len(quiz.steps)
+    assert len(reference.explaining) == 1  # the wrong h, explained once for both runs
