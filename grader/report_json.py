@@ -17,7 +17,7 @@ from typing_extensions import TypeAliasType
 from grader import report
 from grader.report import Report
 
-__all__ = ["ValidationError", "dump", "load", "schema"]
+__all__ = ["ValidationError", "dump", "dump_bytes", "load", "schema"]
 
 if TYPE_CHECKING:
     from grader.report import Values
@@ -42,7 +42,12 @@ def _adapter() -> TypeAdapter[Report]:
 
 def dump(report: Report, *, indent: int | None = None) -> str:
     """The report's JSON text; a field of the wrong type raises (pydantic's serialisation error)."""
-    return _adapter().dump_json(report, indent=indent, warnings="error").decode()
+    return dump_bytes(report, indent=indent).decode()
+
+
+def dump_bytes(report: Report, *, indent: int | None = None) -> bytes:
+    """``dump`` as UTF-8, for a file: not decoded only to be encoded again."""
+    return _adapter().dump_json(report, indent=indent, warnings="error")
 
 
 def load(text: str | bytes) -> Report:

@@ -55,7 +55,8 @@ class ReportFiles(Writer):
         self.folder = folder
 
     def add(self, view: View) -> None:
-        atomic.write(self.folder / student_files(view.submission)[0], report_json.dump(view, indent=2) + "\n")
+        path = self.folder / student_files(view.submission)[0]
+        atomic.write_bytes(path, report_json.dump_bytes(view, indent=2) + b"\n")
 
 
 class GradesCsv(Writer):
