@@ -237,6 +237,11 @@ _Watched = Literal["wake", "control", "hidden"] | tuple["_Job", str]
 written to, or a child's output stream (its job and which stream)."""
 
 
+_ENDED = select.EPOLLHUP | select.EPOLLERR
+READ_BYTES = 1 << 16
+"""What one read of a child's pipe asks for: a pipe's whole default capacity."""
+
+
 class _Poll:
     """An epoll of descriptors, each with what it is: the selectors module's work without its key
     objects, as a batch watches and drops four descriptors per submission."""
@@ -253,11 +258,12 @@ class _Poll:
         self._epoll.unregister(fd)
         del self._watched[fd]
 
-    def ready(self, timeout: float | None) -> list[tuple[int, _Watched]]:
-        """The descriptors ready within ``timeout`` seconds (None: however long it takes); a hang-up or
-        an error counts as ready, as it does for selectors."""
+    def ready(self, timeout: float | None) -> list[tuple[int, _Watched, bool]]:
+        """The descriptors ready within ``timeout`` seconds (None: however long it takes), each with
+        whether its other end is closed (a hang-up or an error, which counts as ready, as it does for
+        selectors)."""
         events = self._epoll.poll(-1 if timeout is None else timeout)
-        return [(fd, self._watched[fd]) for fd, _ in events if fd in self._watched]
+        return [(fd, self._watched[fd], bool(event & _ENDED)) for fd, event in events if fd in self._watched]
 
     def close(self) -> None:
         self._epoll.close()
@@ -309,8 +315,8 @@ class _Loop:
             for job in self.jobs.values():
                 self._kill(job, None)
         timeout = min((job.deadline for job in self.jobs.values() if not job.killed), default=None)
-        for fd, data in self.poll.ready(None if timeout is None else max(0.0, timeout - time.monotonic())):
-            self._dispatch(fd, data)
+        for fd, data, hung_up in self.poll.ready(None if timeout is None else max(0.0, timeout - time.monotonic())):
+            self._dispatch(fd, data, hung_up)
         now = time.monotonic()
         for job in list(self.jobs.values()):
             if not job.killed and now >= job.deadline:
@@ -318,9 +324,9 @@ class _Loop:
             self._finish_if_done(job)
         return True
 
-    def _dispatch(self, fd: int, data: _Watched) -> None:
+    def _dispatch(self, fd: int, data: _Watched, hung_up: bool) -> None:
         """Act on one ready descriptor: the wake pipe, the server's socket, a pipe hidden cases are
-        being written to, or a child's output."""
+        being written to, or a child's output (read to its end once the child has closed it)."""
         if data == "wake":
             self._drain_wake()
         elif data == "control":
@@ -331,7 +337,7 @@ class _Loop:
         else:
             job, stream = data
             if job.pipes.get(stream) == fd:  # not closed by an earlier event of this round
-                self._read(job, stream, fd)
+                self._read(job, stream, fd, to_end=hung_up)
 
     def _wind_down(self) -> None:
         """Answer what runs and what waits (a fault, or the runner closed before they finished), then stop
@@ -404,11 +410,14 @@ class _Loop:
         if job.failure:
             self._server_died()
 
-    def _read(self, job: _Job, stream: str, fd: int) -> None:
+    def _read(self, job: _Job, stream: str, fd: int, to_end: bool = True) -> None:
+        """Read what the child wrote to ``stream`` so far; ``to_end``: until the pipe is empty or closed,
+        else until a read comes back short (the pipe was empty then: the poll tells when more comes,
+        without a failed read to learn it)."""
         cap = self.result_cap + 1 if stream == "results" else self.keep
         while True:
             try:
-                chunk = os.read(fd, 1 << 16)
+                chunk = os.read(fd, READ_BYTES)
             except BlockingIOError:
                 break
             if not chunk:
@@ -422,6 +431,8 @@ class _Loop:
                 job.kept[stream] += chunk[:room]
                 if stream == "results":
                     job.result_lines += chunk[:room].count(b"\n")
+            if len(chunk) < READ_BYTES and not to_end:
+                break
         if stream == "results" and job.hidden is not None and job.result_lines >= 2:
             self._public_done(job)
         if job.killed:
