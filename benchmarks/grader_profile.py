@@ -1,6 +1,6 @@
 """Where the grader process's own CPU goes in a batch, in milliseconds per submission, by part.
 
-    python benchmarks/grader_profile.py [--count 500] [--jobs 2]
+    python benchmarks/grader_profile.py [--count 500] [--jobs 2] [--scratch DIR] [--unshared]
 
 Grades COUNT synthetic submissions (as ``throughput.py`` builds them) with every default on, twice
 in this process: once plainly, for the CPU of the main thread and of the rest of the process (the
@@ -8,6 +8,12 @@ sandbox's supervisor thread), and once under cProfile timing the main thread's C
 part. The profiler slows what it measures unevenly; each part is shown as profiled and scaled to
 the plain run's main-thread CPU (the estimate to read). Parts are the cumulative CPU of the
 functions named, counted only from the caller named where one is, so that none is counted twice.
+The files go to the temporary folder or ``--scratch``, whose filesystem it names: creating a file
+costs the kernel 4 us on a tmpfs and up to a millisecond on an ext4 without a journal (README).
+
+The synthetic files cycle through the samples, so most runs send result lines another run sent,
+and a batch judges those values once (``grader.protocol.Lines``); ``--unshared`` reads every line
+for itself, as in a class where no two students' values are the same bits: the worst case.
 """
 
 from __future__ import annotations
@@ -23,14 +29,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import make_submissions  # noqa: E402
+from common import filesystem, make_submissions  # noqa: E402
 
 PARTS = (
     # (what, function, called from: None for any caller)
     ("read the file, parse its tree", ("grade.py", "_prepare"), None),
     ("hand its run to the supervisor", ("grade.py", "_run"), None),
     ("validate the run's lines", ("protocol.py", "parse_run"), None),
-    ("judge: compare each value", ("compare.py", "_detail"), None),
+    ("judge: compare each value", ("compare.py", "_compared"), None),
     ("judge: explain wrong values", ("diagnose.py", "explained"), ("compare.py", "_incorrect")),
     ("judge: explain wrong values", ("diagnose.py", "with_idioms"), ("compare.py", "_incorrect")),
     ("judge: explain wrong values", ("diagnose.py", "matching_mistake"), ("compare.py", "_raised")),
@@ -97,8 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--scratch", type=Path, default=None,
+                        help="where the submissions and reports go (default: the temporary folder)")
+    parser.add_argument("--unshared", action="store_true",
+                        help="read every result line for itself, as if no two students sent the same one")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="grader-profile-") as scratch:
+    if options.unshared:  # no line is kept, so no run shares a value object and nothing is judged once for many
+        import grader.protocol
+        grader.protocol.LINE_KEPT_CHARS = -1
+    with tempfile.TemporaryDirectory(prefix="grader-profile-", dir=options.scratch) as scratch:
+        where = filesystem(Path(scratch))
         folder = Path(scratch) / "submissions"
         make_submissions(folder, options.count)
         grade(folder, Path(scratch) / "warm", options.jobs, None)  # imports and first-use builds out of the way
@@ -108,7 +122,9 @@ def main() -> None:
     stats = pstats.Stats(profile)
     per = 1000 / options.count
     scale = main_cpu / profiled_cpu
-    print(f"{options.count} submissions, --jobs {options.jobs}, load {os.getloadavg()[0]:.2f}; grader process CPU "
+    print(f"{options.count} submissions, --jobs {options.jobs}, files on {where}, "
+          f"{'no lines shared, ' if options.unshared else ''}load {os.getloadavg()[0]:.2f}; "
+          "grader process CPU "
           f"{process_cpu * per:.2f} ms per submission: main thread {main_cpu * per:.2f}, supervisor thread and "
           f"the rest {(process_cpu - main_cpu) * per:.2f} (profiled main thread: {profiled_cpu * per:.2f}, "
           f"scaled by {scale:.2f})")

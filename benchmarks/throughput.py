@@ -1,6 +1,6 @@
 """gdgrade's grading rate beside the ceiling of its sandbox, and beside plain ``python FILE``.
 
-    python benchmarks/throughput.py [--count 2000] [--jobs N] [--baseline 200]
+    python benchmarks/throughput.py [--count 2000] [--jobs N] [--baseline 200] [--scratch DIR]
 
 Builds COUNT synthetic submissions from the samples (mixed correct and wrong, no two alike even as
 programs), grades them with every default on (hidden cases, full sandbox, pages, gradebook), then
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ceiling import ceiling  # noqa: E402
-from common import make_submissions, percentile, run_measured  # noqa: E402
+from common import filesystem, make_submissions, percentile, run_measured  # noqa: E402
 
 MEASURED = (
     "import atexit, json, resource, runpy, sys\n"
@@ -43,8 +43,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--baseline", type=int, default=200, help="files run with plain python")
+    parser.add_argument("--scratch", type=Path, default=None,
+                        help="where the submissions and reports go (default: the temporary folder)")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gdgrade-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="gdgrade-bench-", dir=options.scratch) as scratch:
+        where = filesystem(Path(scratch))
         folder, out = Path(scratch) / "submissions", Path(scratch) / "out"
         paths = make_submissions(folder, options.count)
         elapsed, peak, result = run_measured([sys.executable, "-c", MEASURED, "grade", str(folder), "--out", str(out),
@@ -66,7 +69,7 @@ def main() -> None:
                                                   env=environment, timeout=60), sample))
         baseline = len(sample) / (time.perf_counter() - started)
 
-    print(f"machine: {os.cpu_count()} cores; {options.count} submissions, --jobs {options.jobs}, "
+    print(f"machine: {os.cpu_count()} cores; files on {where}; {options.count} submissions, --jobs {options.jobs}, "
           f"public case + hidden cases, full sandbox ({sandboxed}/50 sampled reports with seccomp)")
     print(f"gdgrade grade:              {rate:8.1f} submissions/s  ({elapsed:.1f} s)")
     print(f"ceiling (sandbox alone):    {limit:8.1f} submissions/s  ({limit_cpu * 1000:.1f} ms of CPU each)")
