@@ -101,16 +101,29 @@ class Expected:
 _R = TypeVar("_R")
 
 
+NUMBERS_KEPT = 1 << 16
+"""The most numbers the values of one ``Shared``'s results may hold together (a few MB)."""
+
+
+def _numbers(values: tuple[object, ...]) -> int:
+    """How many numbers ``values`` hold (each object counted as one more)."""
+    return sum(len(value.values) if isinstance(value, Numeric) and value.values is not None else 0
+               for value in values) + len(values)
+
+
 class Shared(Generic[_R]):
     """Results of judging a batch's values, by the identity of the value objects they were computed
     from: runs that sent the same line share its values (``grader.protocol.Lines``), so a class's
     common values are judged once. Each result is kept with its values, so that their ids are never
-    another's; at most ``limit`` are kept (then all are forgotten at once). A result is shared: nothing
-    may change it in place."""
+    another's; at most ``limit`` are kept, holding at most ``NUMBERS_KEPT`` numbers (then all are
+    forgotten at once), and none whose values hold more than a 64th of that (no line that large is
+    shared: a batch would hold values it never meets again). A result is shared: nothing may change
+    it in place."""
 
     def __init__(self, limit: int):
         self.limit = limit
         self._kept: dict[tuple[object, tuple[int, ...]], tuple[tuple[object, ...], _R]] = {}
+        self._numbers = 0
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -122,9 +135,14 @@ class Shared(Generic[_R]):
         if kept is not None and all(map(operator.is_, kept[0], values)):
             return kept[1]
         result = compute()
-        if len(self._kept) >= self.limit:
+        size = _numbers(values)
+        if size > NUMBERS_KEPT // 64:
+            return result
+        if len(self._kept) >= self.limit or self._numbers + size > NUMBERS_KEPT:
             self._kept.clear()
+            self._numbers = 0
         self._kept[key] = (values, result)
+        self._numbers += size
         return result
 
 

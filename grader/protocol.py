@@ -287,18 +287,21 @@ LINES_KEPT = 4096
 """Distinct lines whose reading a batch keeps (``Lines``)."""
 LINE_KEPT_CHARS = 4096
 """A longer line is read each time it comes, not kept: the kept lines' memory stays small."""
+CHARS_KEPT = 1 << 21
+"""The most characters the kept lines hold together (their readings take a few times that)."""
 
 
 class Lines:
     """One batch's readings of result lines, by their text: each distinct line is validated once.
 
-    A malformed line is not kept (it raises each time), nor is a long one. When more than
-    ``LINES_KEPT`` are kept, all are forgotten at once: cheaper than ordering them, and a class's
-    common lines are back after one submission each."""
+    A malformed line is not kept (it raises each time), nor is a long one. When ``LINES_KEPT`` lines
+    or ``CHARS_KEPT`` characters are kept, all are forgotten at once: cheaper than ordering them,
+    and a class's common lines are back after one submission each."""
 
     def __init__(self, variables: tuple[str, ...]):
         self._case = partial(_case, variables=frozenset(variables))
         self._kept: dict[str, Layers | CaseMessage] = {}
+        self._chars = 0
 
     def __len__(self) -> int:
         """How many readings are kept."""
@@ -316,9 +319,11 @@ class Lines:
             return kept
         reading = _read(line, reader)
         if len(line) <= LINE_KEPT_CHARS:
-            if len(self._kept) >= LINES_KEPT:
+            if len(self._kept) >= LINES_KEPT or self._chars + len(line) > CHARS_KEPT:
                 self._kept.clear()
+                self._chars = 0
             self._kept[line] = reading  # type: ignore[assignment]  # _T is one of the two kinds kept
+            self._chars += len(line)
         return reading
 
 

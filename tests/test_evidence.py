@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.evidence import CaseRun, Context, Facts, Reference
+from grader.compare import check_all
+from grader.evidence import NUMBERS_KEPT, CaseRun, Context, Facts, Reference, Shared
+from grader.protocol import Numeric
 from grader.quiz import apply
 from tests.test_compare import chain, reference_values
 
@@ -27,3 +29,40 @@ def test_a_formula_on_the_references_own_values_is_computed_once_per_batch(quiz,
     value = mine.formula(step.formulations[0], 0)
     assert value is not reference.applied(step.formulations[0], 0)
     assert np.array_equal(value, apply(step.formulations[0], mine.own[0]))
+
+
+def _value(count: int, start: float = 0.0) -> Numeric:
+    return Numeric(type="ndarray", shape=[count], values=[start + index for index in range(count)])
+
+
+def test_shared_results_are_kept_for_the_same_objects_and_never_hold_many_numbers():
+    """A result is found again only for the very objects it was computed from; a value too large to be
+    any run's shared one is not kept; and the kept values never hold more than NUMBERS_KEPT numbers,
+    however many a batch meets (a class printing large arrays would otherwise grow the batch's memory)."""
+    shared: Shared[int] = Shared(limit=1000)
+    calls = []
+    small = _value(4)
+
+    def compute(answer: int) -> int:
+        calls.append(answer)
+        return answer
+
+    assert shared.get("kind", (small,), lambda: compute(1)) == 1
+    assert shared.get("kind", (small,), lambda: compute(2)) == 1  # the same object: kept
+    assert shared.get("kind", (_value(4),), lambda: compute(3)) == 3  # equal, but another object
+    assert shared.get("other", (small,), lambda: compute(4)) == 4
+    large = _value(NUMBERS_KEPT // 64)
+    assert [shared.get("kind", (large,), lambda: compute(5)) for _ in range(2)] == [5, 5]
+    assert calls == [1, 3, 4, 5, 5] and len(shared) == 3
+    for start in range(2 * NUMBERS_KEPT // 100):
+        shared.get("kind", (_value(99, start),), lambda: 0)
+    assert 0 < len(shared) <= NUMBERS_KEPT // 100
+
+
+def test_a_batch_of_large_values_keeps_none_of_them(quiz):
+    """Lines too long to keep make new value objects in every run: judging them keeps nothing."""
+    reference = Reference(quiz, quiz.cases(2, 1))
+    for number in range(3):
+        runs = [CaseRun({name: _value(10_000, number) for name in quiz.variables}) for _ in reference.cases]
+        check_all(reference, runs, Facts())
+    assert (len(reference.compared), len(reference.carried), len(reference.explaining)) == (0, 0, 0)

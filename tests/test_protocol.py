@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from grader.protocol import LINE_KEPT_CHARS, LINES_KEPT, MAX_ELEMENTS, Lines, parse_run
+from grader.protocol import CHARS_KEPT, LINE_KEPT_CHARS, LINES_KEPT, MAX_ELEMENTS, Lines, parse_run
 from grader.sandbox.supervisor import Answer
 
 VARIABLES = ("h", "del_w")
@@ -263,3 +263,13 @@ def test_long_lines_and_many_lines_are_not_all_kept():
         parse_run(answer(line(0, h={"kind": "numeric", "type": "float", "shape": [], "values": [number + 0.5]})),
                   1, VARIABLES, lines)
     assert 0 < len(lines) <= LINES_KEPT
+
+
+def test_the_kept_lines_never_hold_more_than_their_characters():
+    lines = Lines(VARIABLES)
+    for number in range(3 * CHARS_KEPT // 3000):
+        text = line(0, h={"kind": "numeric", "type": "ndarray", "shape": [150],
+                          "values": [number + index / 7 for index in range(150)]})
+        assert 2000 < len(text) <= LINE_KEPT_CHARS
+        parse_run(answer(text), 1, VARIABLES, lines)
+    assert 0 < len(lines) <= CHARS_KEPT // 2000
