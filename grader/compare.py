@@ -392,7 +392,7 @@ def _incorrect(context: Context, step: Step, details: Sequence[CaseDetail], judg
     if ((used := _consistent(context, step, judged)) is not None and (wrong := _wrong_upstream(context, used, judged))
             and _shows_work(context, step, judged) and _varies(context, step, judged)):
         return _Verdict(Outcome.CONSISTENT, f"{name} differs from the reference only because "
-                        f"{_subject(wrong, 'is')} wrong: it is computed correctly from your own values "
+                        f"{_subject(wrong, 'does')}: it is computed correctly from your own values "
                         "(error carried forward)")
     if _constant(context, step, judged):
         return _Verdict(Outcome.HARDCODED, f"{name} has the same value in every case although "

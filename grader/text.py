@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-IRREGULAR = {"is": "are", "was": "were", "has": "have", "differs": "differ", "changes": "change"}
+IRREGULAR = {"is": "are", "was": "were", "has": "have", "does": "do", "differs": "differ", "changes": "change"}
 
 
 def plural(count: float, word: str, many: str | None = None) -> str:

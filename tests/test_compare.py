@@ -78,8 +78,8 @@ def test_consistent_message_names_the_wrong_upstream(quiz, cases):
     assert checks["error"].mistake == "error sign reversed"
     assert "y - nn_output" in checks["error"].hint
     assert checks["error_term"].outcome is Outcome.CONSISTENT
-    assert "because `error` is wrong" in checks["error_term"].message
-    assert "because `error_term` is wrong" in checks["del_w"].message
+    assert "because `error` does:" in checks["error_term"].message
+    assert "because `error_term` does:" in checks["del_w"].message
 
 
 def test_shape_mismatch_names_both_shapes(quiz, cases):
@@ -235,7 +235,7 @@ def test_consistent_credit_flows_into_a_matrix(backprop, backprop_cases):
     checks = {c.name: c for c in judge(backprop, backprop_cases, student)}
     assert checks["hidden_error_term"].outcome is Outcome.WRONG
     assert checks["delta_w_i_h"].outcome is Outcome.CONSISTENT
-    assert "because `hidden_error_term` is wrong" in checks["delta_w_i_h"].message
+    assert "because `hidden_error_term` does:" in checks["delta_w_i_h"].message
     assert checks["delta_w_h_o"].outcome is Outcome.CORRECT
 
 
