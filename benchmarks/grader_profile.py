@@ -22,6 +22,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import resource
 import sys
 import tempfile
@@ -43,13 +44,13 @@ PARTS = (
     ("judge: explain wrong values", ("diagnose.py", "diagnose"), ("compare.py", "_raised")),
     ("judge: explain wrong values", ("diagnose.py", "with_idioms"), ("compare.py", "_raised")),
     ("report: adjustments", ("adjust.py", "apply"), ("gradebook.py", "add")),
-    ("report: JSON text", ("report_json.py", "dump"), ("gradebook.py", "add")),
+    ("report: JSON text", ("report_json.py", "dump_bytes"), ("gradebook.py", "add")),
     ("report: student view (level, hidden cases)", ("audience.py", "view"), ("writer.py", "add")),
     ("page: render the feedback page", ("html.py", "student"), ("html.py", "add")),
     ("rows: class page row", ("html.py", "student_row"), ("gradebook.py", "add")),
     ("rows: JUnit", ("junit.py", "add"), ("writer.py", "add")),
     ("rows: class tallies", ("summary.py", "add"), ("writer.py", "add")),
-    ("write the report and page files", ("atomic.py", "write"), ("gradebook.py", "add")),
+    ("write the report and page files", ("atomic.py", "write_bytes"), ("gradebook.py", "add")),
     ("write the report and page files", ("atomic.py", "write"), ("html.py", "add")),
 )
 WHOLES = {
@@ -86,6 +87,19 @@ def grade(folder: Path, out: Path, jobs: int, profile: cProfile.Profile | None) 
             after.ru_utime + after.ru_stime - process.ru_utime - process.ru_stime)
 
 
+def missing_functions() -> list[str]:
+    """The functions ``PARTS`` and ``WHOLES`` name that no module of gdgrade defines (renamed since):
+    a part of such a name would read 0 without a word."""
+    package = Path(__file__).resolve().parent.parent / "grader"
+    texts: dict[str, str] = {}
+    for path in package.rglob("*.py"):
+        texts[path.name] = texts.get(path.name, "") + path.read_text()
+    named = [entry for _, entry, _ in PARTS] + [entry for entry, _ in WHOLES.values()]
+    named += [caller for _, _, caller in PARTS if caller] + [caller for _, caller in WHOLES.values() if caller]
+    return sorted({f"{file}: {name}" for file, name in named
+                   if not re.search(rf"^\s*def {name}\(", texts.get(file, ""), re.MULTILINE)})
+
+
 def cumulative(stats: pstats.Stats, function: tuple[str, str], caller: tuple[str, str] | None) -> float:
     total = 0.0
     for (path, _, name), (_, _, _, cum, callers) in stats.stats.items():  # type: ignore[attr-defined]
@@ -108,6 +122,8 @@ def main() -> None:
     parser.add_argument("--unshared", action="store_true",
                         help="read every result line for itself, as if no two students sent the same one")
     options = parser.parse_args()
+    if missing := missing_functions():
+        sys.exit(f"grader_profile.py names functions gdgrade no longer has: {', '.join(missing)}")
     if options.unshared:  # no line is kept, so no run shares a value object and nothing is judged once for many
         import grader.protocol
         grader.protocol.LINE_KEPT_CHARS = -1

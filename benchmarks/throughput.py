@@ -58,8 +58,9 @@ def main() -> None:
         own_cpu, sandbox_cpu = json.loads(result.stderr.rpartition("CPU ")[2])
         limit, limit_cpu = ceiling(paths, options.jobs)
         durations = [json.loads(p.read_text())["duration_s"] * 1000 for p in out.glob("student*.json")]
-        sandboxed = sum("seccomp" in (json.loads(p.read_text()).get("sandbox") or {}).get("applied", [])
-                        for p in list(out.glob("student*.json"))[:50])
+        ran = [report["sandbox"] for report in (json.loads(p.read_text()) for p in list(out.glob("student*.json"))[:50])
+               if report.get("sandbox")]  # a file with a syntax error never runs
+        sandboxed = sum("seccomp" in sandbox.get("applied", []) for sandbox in ran)
 
         sample = paths[: options.baseline]
         environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
@@ -70,7 +71,7 @@ def main() -> None:
         baseline = len(sample) / (time.perf_counter() - started)
 
     print(f"machine: {os.cpu_count()} cores; files on {where}; {options.count} submissions, --jobs {options.jobs}, "
-          f"public case + hidden cases, full sandbox ({sandboxed}/50 sampled reports with seccomp)")
+          f"public case + hidden cases, full sandbox ({sandboxed} of {len(ran)} sampled runs with seccomp)")
     print(f"gdgrade grade:              {rate:8.1f} submissions/s  ({elapsed:.1f} s)")
     print(f"ceiling (sandbox alone):    {limit:8.1f} submissions/s  ({limit_cpu * 1000:.1f} ms of CPU each)")
     print(f"share of the ceiling:       {100 * rate / limit:8.1f} %")
