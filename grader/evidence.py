@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
+from grader.kept import Kept
 from grader.protocol import Missing, Numeric, StudentValue
 from grader.quiz import Inputs, Mistake, Quiz, Values, apply, close, parameters
 from grader.report import Diagnosis
@@ -115,15 +116,13 @@ class Shared(Generic[_R]):
     """Results of judging a batch's values, by the identity of the value objects they were computed
     from: runs that sent the same line share its values (``grader.protocol.Lines``), so a class's
     common values are judged once. Each result is kept with its values, so that their ids are never
-    another's; at most ``limit`` are kept, holding at most ``NUMBERS_KEPT`` numbers (then all are
-    forgotten at once), and none whose values hold more than a 64th of that (no line that large is
-    shared: a batch would hold values it never meets again). A result is shared: nothing may change
-    it in place."""
+    another's; at most ``limit`` are kept, holding at most ``NUMBERS_KEPT`` numbers, and none whose
+    values hold more than a 64th of that (``grader.kept``). A result is shared: nothing may change it
+    in place."""
 
     def __init__(self, limit: int):
-        self.limit = limit
-        self._kept: dict[tuple[object, tuple[int, ...]], tuple[tuple[object, ...], _R]] = {}
-        self._numbers = 0
+        self._kept: Kept[tuple[object, tuple[int, ...]], tuple[tuple[object, ...], _R]] = Kept(
+            limit, NUMBERS_KEPT, NUMBERS_KEPT // 64)
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -135,14 +134,7 @@ class Shared(Generic[_R]):
         if kept is not None and all(map(operator.is_, kept[0], values)):
             return kept[1]
         result = compute()
-        size = _numbers(values)
-        if size > NUMBERS_KEPT // 64:
-            return result
-        if len(self._kept) >= self.limit or self._numbers + size > NUMBERS_KEPT:
-            self._kept.clear()
-            self._numbers = 0
-        self._kept[key] = (values, result)
-        self._numbers += size
+        self._kept.put(key, (values, result), _numbers(values))
         return result
 
 

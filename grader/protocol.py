@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
+from grader.kept import Kept
 from grader.sandbox.child import MAX_ELEMENTS  # the most numbers one value may carry
 
 if TYPE_CHECKING:  # the supervisor is the grader's to start; reading its answers needs only their type
@@ -294,14 +295,12 @@ CHARS_KEPT = 1 << 21
 class Lines:
     """One batch's readings of result lines, by their text: each distinct line is validated once.
 
-    A malformed line is not kept (it raises each time), nor is a long one. When ``LINES_KEPT`` lines
-    or ``CHARS_KEPT`` characters are kept, all are forgotten at once: cheaper than ordering them,
-    and a class's common lines are back after one submission each."""
+    A malformed line is not kept (it raises each time), nor is one longer than ``LINE_KEPT_CHARS``;
+    at most ``LINES_KEPT`` lines of ``CHARS_KEPT`` characters in all are kept (``grader.kept``)."""
 
     def __init__(self, variables: tuple[str, ...]):
         self._case = partial(_case, variables=frozenset(variables))
-        self._kept: dict[str, Layers | CaseMessage] = {}
-        self._chars = 0
+        self._kept: Kept[str, Layers | CaseMessage] = Kept(LINES_KEPT, CHARS_KEPT, LINE_KEPT_CHARS)
 
     def __len__(self) -> int:
         """How many readings are kept."""
@@ -318,12 +317,7 @@ class Lines:
         if isinstance(kept, kind):
             return kept
         reading = _read(line, reader)
-        if len(line) <= LINE_KEPT_CHARS:
-            if len(self._kept) >= LINES_KEPT or self._chars + len(line) > CHARS_KEPT:
-                self._kept.clear()
-                self._chars = 0
-            self._kept[line] = reading  # type: ignore[assignment]  # _T is one of the two kinds kept
-            self._chars += len(line)
+        self._kept.put(line, reading, len(line))  # type: ignore[arg-type]  # _T is one of the two kinds kept
         return reading
 
 
