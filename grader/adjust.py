@@ -59,8 +59,8 @@ class LatePenalty:
             return max(0, math.ceil((when - self.due) / timedelta(days=1)))
         return None if student.late is None else int(student.late)
 
-    def adjustment(self, report: Report, score: float) -> Adjustment | None:
-        days = self.days_late(report)
+    def adjustment(self, report: Report, score: float, days: int | None) -> Adjustment | None:
+        """The penalty on ``score`` for work ``days`` late (``days_late``), if any."""
         if not days:
             return None
         share = min(1.0, self.percent / 100 * (days if self.per_day else 1))
@@ -209,9 +209,10 @@ class Adjuster:
             score += new - check.score
         late = None
         if self.penalty is not None:
+            days = self.penalty.days_late(report)
             self.late.penalised += 1
-            self.late.unknown += self.penalty.days_late(report) is None
-            late = self.penalty.adjustment(report, score)
+            self.late.unknown += days is None
+            late = self.penalty.adjustment(report, score, days)
         if late is not None:
             adjustments.append(late)
             score += late.points

@@ -538,7 +538,7 @@ def test_a_penalty_per_day_counts_days_from_the_download_times():
         report = Report(quiz="q", submission="s", path="p", status=Status.COMPLETED, score=4.0, max_score=5.0,
                         checks=[], duration_s=0.0, student=Student(system="blackboard", attempt=attempt, entry="e"))
         assert penalty.days_late(report) == days
-        change = penalty.adjustment(report, 4.0)
+        change = penalty.adjustment(report, 4.0, penalty.days_late(report))
         assert (change.points if change else None) == points
 
 
