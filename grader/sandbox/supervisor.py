@@ -183,11 +183,10 @@ class Runner:
         """Queue one submission's source, with the hidden cases it runs on (``encode_hidden``, as many
         as the job says); its answer arrives when it has run."""
         future: Future[Answer] = Future()
-        cases = hidden
         with self._lock:
             ended, idle = self._ended, self._idle
             if ended is None:
-                self._queue.append((source, cases, future))
+                self._queue.append((source, hidden, future))
         if ended is not None:  # nobody is left to run it: answer now rather than never
             future.set_running_or_notify_cancel()
             future.set_result(_failed(ended))
